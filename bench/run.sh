@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every benchmark. Each prints its figures; copy them into docs/benchmarks.md
+# together with the command and the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== HTTP: /healthz against a minimal Beast server =="
+bench/http_healthz.sh "${BENCH_SECONDS:-10}"

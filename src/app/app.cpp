@@ -1,0 +1,90 @@
+#include "app/app.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "core/random.hpp"
+#include "crypto/master_key.hpp"
+#include "http/handlers/ops.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace praxis::app {
+
+struct App::Parts {
+  core::SystemRandom random;
+  std::unique_ptr<store::sqlite::SqliteStore> store;
+  http::Metrics metrics;
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+};
+
+namespace {
+
+http::ServerOptions server_options(const Config& config, bool handle_signals) {
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  const auto& s = config.server;
+  http::ServerOptions o;
+  o.host = s.host;
+  o.port = s.port;
+  if (!s.tls_certificate.empty()) o.tls = http::TlsOptions{s.tls_certificate, s.tls_private_key};
+  o.io_threads = s.io_threads ? s.io_threads : cores;
+  o.worker_threads = s.worker_threads ? s.worker_threads : std::max(2U, 2 * cores);
+  o.max_connections = static_cast<std::size_t>(s.max_connections);
+  o.max_header_bytes = static_cast<std::size_t>(s.max_header_bytes);
+  o.max_body_bytes = static_cast<std::size_t>(s.max_body_bytes);
+  o.read_timeout = std::chrono::seconds(s.read_timeout_seconds);
+  o.idle_timeout = std::chrono::seconds(s.idle_timeout_seconds);
+  o.shutdown_grace = std::chrono::seconds(s.shutdown_grace_seconds);
+  o.handle_signals = handle_signals;
+  o.access_log = config.log.access_log;
+  return o;
+}
+
+}  // namespace
+
+App::App(Config config, DataDir data_dir, core::Logger& log)
+    : config_(std::move(config)),
+      data_dir_(std::move(data_dir)),
+      log_(log),
+      parts_(std::make_unique<Parts>()) {}
+
+App::~App() = default;
+
+core::Result<void> App::start(bool handle_signals) {
+  crypto::init_sodium();
+  if (auto r = crypto::check_master_key_file(data_dir_.master_key()); !r) return r;
+
+  const auto synchronous = config_.store.sqlite_synchronous == "normal"
+                               ? store::sqlite::Synchronous::normal
+                               : store::sqlite::Synchronous::full;
+  auto store = store::sqlite::SqliteStore::open(data_dir_.database(), synchronous);
+  if (!store) return tl::unexpected(store.error());
+  parts_->store = std::move(*store);
+
+  auto& p = *parts_;
+  http::add_ops_routes(p.router, p.metrics, [&p] { return p.store->ping(); });
+
+  p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
+                                            p.metrics, log_, p.random);
+  if (auto r = p.server->start(); !r) return r;
+  log_.info("server_started", {{"host", config_.server.host},
+                               {"port", p.server->port()},
+                               {"tls", !config_.server.tls_certificate.empty()}});
+  return {};
+}
+
+void App::run() { parts_->server->run(); }
+void App::stop() { parts_->server->stop(); }
+std::uint16_t App::port() const { return parts_->server ? parts_->server->port() : 0; }
+
+std::string App::base_url() const {
+  const auto& host = config_.server.host;
+  const bool v6 = host.find(':') != std::string::npos;
+  return std::string(config_.server.tls_certificate.empty() ? "http" : "https") + "://" +
+         (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port());
+}
+
+}  // namespace praxis::app

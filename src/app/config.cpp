@@ -1,0 +1,437 @@
+#include "app/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace praxis::app {
+namespace {
+
+using core::ErrorCode;
+
+template <typename T>
+std::function<std::optional<std::string>(Config&, const ConfigValue&)> set_int(T Config::*section,
+                                                                               auto member) {
+  return [section, member](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+    using Field = std::remove_reference_t<decltype((c.*section).*member)>;
+    (c.*section).*member = static_cast<Field>(std::get<std::int64_t>(v));
+    return std::nullopt;
+  };
+}
+
+template <typename T>
+std::function<std::optional<std::string>(Config&, const ConfigValue&)> set_string(
+    T Config::*section, std::string T::*member) {
+  return [section, member](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+    (c.*section).*member = std::get<std::string>(v);
+    return std::nullopt;
+  };
+}
+
+std::vector<KeySpec> build_keys() {
+  using K = ValueKind;
+  std::vector<KeySpec> keys;
+  keys.push_back(
+      {"server",
+       "listen",
+       K::string,
+       "\"127.0.0.1:8080\"",
+       "Address and port to listen on (HOST:PORT or [IPv6]:PORT). A non-loopback "
+       "address requires TLS.",
+       0,
+       0,
+       {},
+       [](Config& c, const ConfigValue& v) { return set_listen(c, std::get<std::string>(v)); }});
+  keys.push_back({"server",
+                  "tls_certificate",
+                  K::string,
+                  "\"\"",
+                  "PEM certificate chain for HTTPS. Empty: plain HTTP (loopback only).",
+                  0,
+                  0,
+                  {},
+                  set_string(&Config::server, &ServerConfig::tls_certificate)});
+  keys.push_back({"server",
+                  "tls_private_key",
+                  K::string,
+                  "\"\"",
+                  "PEM private key for tls_certificate (mode 0600).",
+                  0,
+                  0,
+                  {},
+                  set_string(&Config::server, &ServerConfig::tls_private_key)});
+  keys.push_back({"server",
+                  "io_threads",
+                  K::integer,
+                  "0",
+                  "Network threads. 0: one per CPU core.",
+                  0,
+                  256,
+                  {},
+                  set_int(&Config::server, &ServerConfig::io_threads)});
+  keys.push_back({"server",
+                  "worker_threads",
+                  K::integer,
+                  "0",
+                  "Threads that run request handlers. 0: two per CPU core (at least 2).",
+                  0,
+                  1024,
+                  {},
+                  set_int(&Config::server, &ServerConfig::worker_threads)});
+  keys.push_back({"server",
+                  "max_connections",
+                  K::integer,
+                  "1024",
+                  "Concurrent client connections; further ones are closed at once.",
+                  1,
+                  1000000,
+                  {},
+                  set_int(&Config::server, &ServerConfig::max_connections)});
+  keys.push_back({"server",
+                  "max_header_bytes",
+                  K::integer,
+                  "16384",
+                  "Largest request header block; larger gets 431.",
+                  1024,
+                  1048576,
+                  {},
+                  set_int(&Config::server, &ServerConfig::max_header_bytes)});
+  keys.push_back({"server",
+                  "max_body_bytes",
+                  K::integer,
+                  "1048576",
+                  "Largest request body for routes without their own limit; larger gets 413.",
+                  1024,
+                  1073741824,
+                  {},
+                  set_int(&Config::server, &ServerConfig::max_body_bytes)});
+  keys.push_back({"server",
+                  "read_timeout_seconds",
+                  K::integer,
+                  "15",
+                  "Time a client has to send a whole request (or read a response).",
+                  1,
+                  3600,
+                  {},
+                  set_int(&Config::server, &ServerConfig::read_timeout_seconds)});
+  keys.push_back({"server",
+                  "idle_timeout_seconds",
+                  K::integer,
+                  "30",
+                  "Time a kept-alive connection may wait for its next request.",
+                  1,
+                  3600,
+                  {},
+                  set_int(&Config::server, &ServerConfig::idle_timeout_seconds)});
+  keys.push_back({"server",
+                  "shutdown_grace_seconds",
+                  K::integer,
+                  "10",
+                  "On SIGTERM/SIGINT, how long in-flight requests may take to finish.",
+                  0,
+                  600,
+                  {},
+                  set_int(&Config::server, &ServerConfig::shutdown_grace_seconds)});
+  keys.push_back({"store",
+                  "backend",
+                  K::string,
+                  "\"sqlite\"",
+                  "Storage backend. sqlite: the embedded database in the data directory.",
+                  0,
+                  0,
+                  {"sqlite"},
+                  set_string(&Config::store, &StoreConfig::backend)});
+  keys.push_back({"store",
+                  "sqlite_synchronous",
+                  K::string,
+                  "\"full\"",
+                  "SQLite durability. full: every commit is on disk before it is acknowledged. "
+                  "normal: faster, but a power cut may lose the last commits (praxis doctor "
+                  "warns).",
+                  0,
+                  0,
+                  {"full", "normal"},
+                  set_string(&Config::store, &StoreConfig::sqlite_synchronous)});
+  keys.push_back({"log",
+                  "level",
+                  K::string,
+                  "\"info\"",
+                  "Least severe level logged.",
+                  0,
+                  0,
+                  {"debug", "info", "warn", "error"},
+                  set_string(&Config::log, &LogConfig::level)});
+  keys.push_back({"log",
+                  "file",
+                  K::string,
+                  "\"\"",
+                  "Log file (JSON lines). Empty: standard error.",
+                  0,
+                  0,
+                  {},
+                  set_string(&Config::log, &LogConfig::file)});
+  keys.push_back({"log",
+                  "access_log",
+                  K::boolean,
+                  "true",
+                  "One line per HTTP request: request id, method, route, status, duration.",
+                  0,
+                  0,
+                  {},
+                  [](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                    c.log.access_log = std::get<bool>(v);
+                    return std::nullopt;
+                  }});
+  return keys;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::string_view kind_name(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::string:
+      return "a string";
+    case ValueKind::integer:
+      return "an integer";
+    case ValueKind::boolean:
+      return "true or false";
+  }
+  return "a value";
+}
+
+const KeySpec* find_key(std::string_view section, std::string_view key) {
+  for (const auto& spec : config_keys()) {
+    if (spec.section == section && spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+bool known_section(std::string_view section) {
+  for (const auto& spec : config_keys()) {
+    if (spec.section == section) return true;
+  }
+  return false;
+}
+
+// Range/choice check and apply. `where` prefixes messages ("praxis.toml:3: [server] listen").
+core::Result<void> check_and_apply(Config& config, const KeySpec& spec, const ConfigValue& value,
+                                   const std::string& where) {
+  if (spec.kind == ValueKind::integer) {
+    const auto n = std::get<std::int64_t>(value);
+    if (n < spec.min || n > spec.max) {
+      return core::fail(ErrorCode::invalid_input,
+                        where + ": " + std::to_string(n) + " is out of range (" +
+                            std::to_string(spec.min) + " to " + std::to_string(spec.max) + ")");
+    }
+  }
+  if (spec.kind == ValueKind::string && !spec.choices.empty()) {
+    const auto& s = std::get<std::string>(value);
+    bool ok = false;
+    std::string list;
+    for (auto choice : spec.choices) {
+      ok = ok || choice == s;
+      list += (list.empty() ? "" : ", ") + std::string(choice);
+    }
+    if (!ok) {
+      return core::fail(ErrorCode::invalid_input, where + ": \"" + s + "\" is not one of: " + list);
+    }
+  }
+  if (auto message = spec.apply(config, value)) {
+    return core::fail(ErrorCode::invalid_input, where + ": " + *message);
+  }
+  return {};
+}
+
+std::optional<ConfigValue> from_toml(const toml::node& node, ValueKind kind) {
+  switch (kind) {
+    case ValueKind::string:
+      if (auto v = node.value_exact<std::string>()) return ConfigValue(*v);
+      break;
+    case ValueKind::integer:
+      if (auto v = node.value_exact<std::int64_t>()) return ConfigValue(*v);
+      break;
+    case ValueKind::boolean:
+      if (auto v = node.value_exact<bool>()) return ConfigValue(*v);
+      break;
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigValue> from_env(std::string_view text, ValueKind kind) {
+  switch (kind) {
+    case ValueKind::string:
+      return ConfigValue(std::string(text));
+    case ValueKind::integer: {
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || end != text.data() + text.size() || text.empty()) break;
+      return ConfigValue(n);
+    }
+    case ValueKind::boolean:
+      if (text == "true" || text == "1") return ConfigValue(true);
+      if (text == "false" || text == "0") return ConfigValue(false);
+      break;
+  }
+  return std::nullopt;
+}
+
+core::Result<void> apply_toml(Config& config, const toml::table& root, std::string_view origin) {
+  for (const auto& [section_key, section_node] : root) {
+    const std::string section(section_key.str());
+    const auto line = section_node.source().begin.line;
+    const std::string at = std::string(origin) + ":" + std::to_string(line);
+    if (!known_section(section)) {
+      return core::fail(ErrorCode::invalid_input,
+                        at + ": unknown section or key '" + section + "'");
+    }
+    const auto* table = section_node.as_table();
+    if (!table) {
+      return core::fail(ErrorCode::invalid_input,
+                        at + ": '" + section + "' must be a section ([" + section + "])");
+    }
+    for (const auto& [key_name, node] : *table) {
+      const std::string key(key_name.str());
+      const std::string where = std::string(origin) + ":" +
+                                std::to_string(node.source().begin.line) + ": [" + section + "] " +
+                                key;
+      const KeySpec* spec = find_key(section, key);
+      if (!spec) return core::fail(ErrorCode::invalid_input, where + ": unknown key");
+      auto value = from_toml(node, spec->kind);
+      if (!value) {
+        return core::fail(ErrorCode::invalid_input,
+                          where + ": expected " + std::string(kind_name(spec->kind)));
+      }
+      if (auto r = check_and_apply(config, *spec, *value, where); !r) return r;
+    }
+  }
+  return {};
+}
+
+core::Result<void> apply_environment(Config& config, const std::vector<std::string>& environment) {
+  for (const auto& entry : environment) {
+    const auto eq = entry.find('=');
+    if (eq == std::string::npos || entry.rfind("PRAXIS_", 0) != 0) continue;
+    const std::string name = entry.substr(0, eq);
+    const std::string_view text = std::string_view(entry).substr(eq + 1);
+    const KeySpec* match = nullptr;
+    bool section_known = false;
+    for (const auto& spec : config_keys()) {
+      const std::string prefix = "PRAXIS_" + upper(spec.section) + "_";
+      if (name.rfind(prefix, 0) == 0) section_known = true;
+      if (name == env_name(spec)) match = &spec;
+    }
+    if (!section_known) continue;  // e.g. PRAXIS_TEST_PG_DSN belongs to the test harness
+    const std::string where = "environment variable " + name;
+    if (!match) return core::fail(ErrorCode::invalid_input, where + ": unknown key");
+    auto value = from_env(text, match->kind);
+    if (!value) {
+      return core::fail(ErrorCode::invalid_input,
+                        where + ": expected " + std::string(kind_name(match->kind)));
+    }
+    if (auto r = check_and_apply(config, *match, *value, where); !r) return r;
+  }
+  return {};
+}
+
+core::Result<void> validate(const Config& config, std::string_view origin) {
+  if (config.server.tls_certificate.empty() != config.server.tls_private_key.empty()) {
+    return core::fail(ErrorCode::invalid_input,
+                      std::string(origin) +
+                          ": [server] tls_certificate and tls_private_key must be set together");
+  }
+  return {};
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& config_keys() {
+  static const std::vector<KeySpec> kKeys = build_keys();
+  return kKeys;
+}
+
+std::string env_name(const KeySpec& spec) {
+  return "PRAXIS_" + upper(spec.section) + "_" + upper(spec.key);
+}
+
+std::optional<std::string> set_listen(Config& config, std::string_view listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return "expected HOST:PORT, e.g. 127.0.0.1:8080";
+  std::string_view host = listen.substr(0, colon);
+  const std::string_view port_text = listen.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.back() != ']' || host.size() < 3)
+      return "an IPv6 address must be written as [addr]:port";
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return "an IPv6 address must be written as [addr]:port";
+  }
+  int port = -1;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+    return "port must be a number from 0 to 65535";
+  }
+  config.server.host = std::string(host);
+  config.server.port = static_cast<std::uint16_t>(port);
+  return std::nullopt;
+}
+
+core::Result<Config> parse_config(std::string_view toml_text, std::string_view origin,
+                                  const std::vector<std::string>& environment) {
+  Config config;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    return core::fail(ErrorCode::invalid_input, std::string(origin) + ":" +
+                                                    std::to_string(e.source().begin.line) + ": " +
+                                                    std::string(e.description()));
+  }
+  if (auto r = apply_toml(config, root, origin); !r) return tl::unexpected(r.error());
+  if (auto r = apply_environment(config, environment); !r) return tl::unexpected(r.error());
+  if (auto r = validate(config, origin); !r) return tl::unexpected(r.error());
+  return config;
+}
+
+core::Result<Config> load_config(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return core::fail(ErrorCode::invalid_input,
+                      "cannot read " + path.string() +
+                          "; is this a praxis data directory? Create one with: praxis init "
+                          "--data " +
+                          path.parent_path().string());
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> environment;
+  for (char** e = environ; e && *e; ++e) environment.emplace_back(*e);
+  return parse_config(text.str(), path.string(), environment);
+}
+
+std::string default_config_text() {
+  std::string out =
+      "# praxis configuration. Every key is shown with its default.\n"
+      "# Each key can be overridden by an environment variable PRAXIS_<SECTION>_<KEY>,\n"
+      "# e.g. PRAXIS_SERVER_LISTEN=127.0.0.1:9090. See docs/operations.md.\n";
+  std::string_view section;
+  for (const auto& spec : config_keys()) {
+    if (spec.section != section) {
+      section = spec.section;
+      out += "\n[" + std::string(section) + "]\n";
+    }
+    out += "# " + std::string(spec.doc) + "\n";
+    out += "#" + std::string(spec.key) + " = " + std::string(spec.default_text) + "\n";
+  }
+  return out;
+}
+
+}  // namespace praxis::app

@@ -1,0 +1,91 @@
+#pragma once
+// praxis.toml and its environment overrides.
+//
+// Every key is declared once in config_keys() with its type, default, range and
+// documentation; parsing, the environment overrides (PRAXIS_<SECTION>_<KEY>), the
+// commented praxis.toml that `praxis init` writes, and the docs test all read that
+// table. An unknown key, a wrong type or an out-of-range value is an error that names
+// the key and its line; the CLI exits with 78 (EX_CONFIG).
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace praxis::app {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string tls_certificate;
+  std::string tls_private_key;
+  unsigned io_threads = 0;      // 0: one per CPU core
+  unsigned worker_threads = 0;  // 0: two per CPU core, at least 2
+  std::int64_t max_connections = 1024;
+  std::int64_t max_header_bytes = 16 * 1024;
+  std::int64_t max_body_bytes = 1024 * 1024;
+  std::int64_t read_timeout_seconds = 15;
+  std::int64_t idle_timeout_seconds = 30;
+  std::int64_t shutdown_grace_seconds = 10;
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";
+  std::string sqlite_synchronous = "full";
+};
+
+struct LogConfig {
+  std::string level = "info";
+  std::string file;  // empty: standard error
+  bool access_log = true;
+};
+
+struct Config {
+  ServerConfig server;
+  StoreConfig store;
+  LogConfig log;
+};
+
+using ConfigValue = std::variant<std::string, std::int64_t, bool>;
+enum class ValueKind { string, integer, boolean };
+
+struct KeySpec {
+  std::string_view section;
+  std::string_view key;
+  ValueKind kind;
+  std::string_view default_text;  // as written in praxis.toml
+  std::string_view doc;
+  std::int64_t min = 0;  // integers only
+  std::int64_t max = 0;
+  std::vector<std::string_view> choices;  // strings only; empty: any
+  // Stores a type- and range-checked value; returns an error message for values that
+  // are well-typed but still wrong (e.g. a malformed listen address).
+  std::function<std::optional<std::string>(Config&, const ConfigValue&)> apply;
+};
+
+const std::vector<KeySpec>& config_keys();
+
+// "PRAXIS_SERVER_LISTEN" for [server] listen.
+std::string env_name(const KeySpec& spec);
+
+// Parses TOML text (`origin` names it in messages), then applies overrides from
+// `environment` (entries "NAME=value"; only PRAXIS_<known section>_* are considered).
+[[nodiscard]] core::Result<Config> parse_config(std::string_view toml_text, std::string_view origin,
+                                                const std::vector<std::string>& environment);
+
+// Reads `path` (a missing file is an error) and the process environment.
+[[nodiscard]] core::Result<Config> load_config(const std::filesystem::path& path);
+
+// Parses "HOST:PORT" or "[IPv6]:PORT" into config.server.host/port.
+std::optional<std::string> set_listen(Config& config, std::string_view listen);
+
+// The commented praxis.toml written by `praxis init`: every key at its default.
+std::string default_config_text();
+
+}  // namespace praxis::app

@@ -1,0 +1,69 @@
+#include "app/data_dir.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "app/config.hpp"
+#include "crypto/master_key.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace praxis::app {
+
+using core::ErrorCode;
+
+std::filesystem::path DataDir::master_key() const { return root / crypto::kMasterKeyFileName; }
+std::filesystem::path DataDir::database() const { return root / store::sqlite::kDatabaseFileName; }
+
+namespace {
+
+core::Result<void> write_new_file(const std::filesystem::path& path, std::string_view text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return core::fail(ErrorCode::internal,
+                      "cannot create " + path.string() + ": " + std::strerror(errno));
+  }
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return core::fail(ErrorCode::internal, "cannot write " + path.string());
+  return {};
+}
+
+}  // namespace
+
+core::Result<void> init_data_dir(const DataDir& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir.root, ec)) {
+    if (!std::filesystem::is_directory(dir.root, ec)) {
+      return core::fail(ErrorCode::invalid_input,
+                        dir.root.string() + " exists and is not a directory");
+    }
+    if (!std::filesystem::is_empty(dir.root, ec)) {
+      return core::fail(ErrorCode::conflict,
+                        dir.root.string() +
+                            " is not empty; praxis init only creates new data directories "
+                            "(nothing was changed)");
+    }
+  } else {
+    if (!dir.root.parent_path().empty())
+      std::filesystem::create_directories(dir.root.parent_path(), ec);
+    if (::mkdir(dir.root.c_str(), 0700) != 0) {
+      return core::fail(ErrorCode::internal,
+                        "cannot create " + dir.root.string() + ": " + std::strerror(errno));
+    }
+  }
+  if (::chmod(dir.root.c_str(), 0700) != 0) {
+    return core::fail(ErrorCode::internal, "cannot restrict " + dir.root.string() + " to 0700");
+  }
+  if (auto r = write_new_file(dir.config(), default_config_text()); !r) return r;
+  if (auto r = crypto::create_master_key_file(dir.master_key()); !r) return r;
+  auto db = store::sqlite::SqliteStore::create(dir.database(), store::sqlite::Synchronous::full);
+  if (!db) return tl::unexpected(db.error());
+  return {};
+}
+
+}  // namespace praxis::app

@@ -1,0 +1,26 @@
+#pragma once
+// The data directory: everything one installation owns.
+//   praxis.toml   configuration (0600)
+//   master.key    the master key (0600); never inside a backup together with the data
+//   praxis.db     the SQLite database (0600), with -wal and -shm beside it
+// The directory itself is 0700.
+
+#include <filesystem>
+
+#include "core/error.hpp"
+
+namespace praxis::app {
+
+struct DataDir {
+  std::filesystem::path root;
+  std::filesystem::path config() const { return root / "praxis.toml"; }
+  std::filesystem::path master_key() const;
+  std::filesystem::path database() const;
+};
+
+// `praxis init`: creates the directory (0700) or takes an existing empty one, then
+// writes the commented configuration, a fresh master key and the migrated database.
+// Refuses a non-empty directory and changes nothing in that case.
+[[nodiscard]] core::Result<void> init_data_dir(const DataDir& dir);
+
+}  // namespace praxis::app

@@ -1,0 +1,120 @@
+#include "app/doctor.hpp"
+
+#include <sys/stat.h>
+
+#include "app/config.hpp"
+#include "crypto/master_key.hpp"
+#include "http/server.hpp"
+#include "store/sqlite/database.hpp"
+#include "store/sqlite/migrate.hpp"
+
+namespace praxis::app {
+namespace {
+
+std::string octal_mode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+void check_private_file(std::vector<Finding>& out, const std::string& check,
+                        const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) {
+    out.push_back({Severity::fail, check, file.string() + " is missing"});
+  } else if ((st.st_mode & 077) != 0) {
+    out.push_back({Severity::fail, check,
+                   file.string() + " has mode " + octal_mode(st.st_mode) +
+                       "; others may read it. Fix: chmod 600 " + file.string()});
+  } else {
+    out.push_back(
+        {Severity::ok, check, file.string() + " is private (" + octal_mode(st.st_mode) + ")"});
+  }
+}
+
+void check_database(std::vector<Finding>& out, const DataDir& dir) {
+  namespace sq = store::sqlite;
+  check_private_file(out, "database.permissions", dir.database());
+  auto db = sq::Database::open(dir.database(), {sq::OpenMode::read_only});
+  if (!db) {
+    out.push_back(
+        {Severity::fail, "database.open", "cannot open the database: " + db.error().internal});
+    return;
+  }
+  auto check = db->query_text("PRAGMA quick_check");
+  if (!check || *check != "ok") {
+    out.push_back({Severity::fail, "database.integrity",
+                   "the database is damaged (" + (check ? *check : check.error().internal) +
+                       "); restore the latest backup"});
+  } else {
+    out.push_back({Severity::ok, "database.integrity", "integrity check passed"});
+  }
+  auto version = db->query_text("SELECT COALESCE(MAX(number),0) FROM schema_migrations");
+  if (version) {
+    out.push_back({Severity::ok, "database.schema", "schema version " + *version});
+  } else {
+    out.push_back({Severity::fail, "database.schema",
+                   "no schema_migrations table: " + version.error().internal});
+  }
+}
+
+}  // namespace
+
+std::vector<Finding> run_doctor(const DataDir& dir) {
+  std::vector<Finding> out;
+  struct stat st {};
+  if (::stat(dir.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    out.push_back({Severity::fail, "data_dir.exists",
+                   dir.root.string() + " is not a data directory; create one with praxis init"});
+    return out;
+  }
+  if ((st.st_mode & 077) != 0) {
+    out.push_back({Severity::fail, "data_dir.permissions",
+                   dir.root.string() + " has mode " + octal_mode(st.st_mode) +
+                       "; other users can look inside. Fix: chmod 700 " + dir.root.string()});
+  } else {
+    out.push_back({Severity::ok, "data_dir.permissions", dir.root.string() + " is private"});
+  }
+
+  auto config = load_config(dir.config());
+  if (!config) {
+    out.push_back({Severity::fail, "config.valid", config.error().message});
+  } else {
+    out.push_back({Severity::ok, "config.valid", dir.config().string() + " is valid"});
+    const auto& s = config->server;
+    if (s.tls_certificate.empty()) {
+      if (http::is_loopback_host(s.host)) {
+        out.push_back({Severity::ok, "server.listener",
+                       "listens on loopback only (" + s.host +
+                           "); put a TLS reverse proxy in "
+                           "front for access from other machines"});
+      } else {
+        out.push_back(
+            {Severity::fail, "server.listener",
+             "listens on " + s.host +
+                 " without TLS; praxis serve will refuse to start. "
+                 "Set [server] tls_certificate and tls_private_key, or listen on 127.0.0.1"});
+      }
+    } else {
+      out.push_back({Severity::ok, "server.listener", "TLS is configured"});
+      check_private_file(out, "server.tls_private_key", s.tls_private_key);
+    }
+    if (config->store.sqlite_synchronous == "normal") {
+      out.push_back({Severity::warn, "store.synchronous",
+                     "sqlite_synchronous = \"normal\": a power cut may lose the last commits. "
+                     "Use \"full\" unless the disk has a battery-backed cache"});
+    } else {
+      out.push_back({Severity::ok, "store.synchronous", "every commit is synced to disk"});
+    }
+  }
+
+  if (auto r = crypto::check_master_key_file(dir.master_key()); !r) {
+    out.push_back({Severity::fail, "master_key", r.error().message});
+  } else {
+    out.push_back({Severity::ok, "master_key", "master key file is present and private"});
+  }
+  check_database(out, dir);
+  return out;
+}
+
+}  // namespace praxis::app

@@ -1,0 +1,96 @@
+#include "cli/commands.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "app/app.hpp"
+#include "app/config.hpp"
+#include "app/data_dir.hpp"
+#include "app/doctor.hpp"
+#include "cli/version.hpp"
+#include "core/log.hpp"
+
+namespace praxis::cli {
+namespace {
+
+// Start-up errors go to the operator's terminal, so the internal detail is shown too.
+void print_error(const core::Error& e) {
+  std::cerr << "praxis: " << e.message;
+  if (!e.internal.empty()) std::cerr << " (" << e.internal << ")";
+  std::cerr << "\n";
+}
+
+}  // namespace
+
+int run_init(const std::filesystem::path& data_dir) {
+  const app::DataDir dir{data_dir};
+  if (auto r = app::init_data_dir(dir); !r) {
+    print_error(r.error());
+    return kExitCannotCreate;
+  }
+  std::cout << "Created data directory " << data_dir.string() << "\n"
+            << "  " << dir.config().string() << "   configuration (every key documented)\n"
+            << "  " << dir.master_key().string()
+            << "   master key: keep a copy offline; without it the data cannot be read\n"
+            << "  " << dir.database().string() << "   database (encrypted fields)\n"
+            << "Start the server with: praxis serve --data " << data_dir.string() << "\n";
+  return kExitOk;
+}
+
+int run_serve(const std::filesystem::path& data_dir, const std::optional<std::string>& listen) {
+  const app::DataDir dir{data_dir};
+  auto config = app::load_config(dir.config());
+  if (!config) {
+    print_error(config.error());
+    return kExitConfig;
+  }
+  if (listen) {
+    if (auto message = app::set_listen(*config, *listen)) {
+      std::cerr << "praxis: --listen " << *listen << ": " << *message << "\n";
+      return kExitConfig;
+    }
+  }
+  core::LogOptions log_options;
+  core::parse_log_level(config->log.level, log_options.level);
+  log_options.file = config->log.file;
+  core::Logger log(log_options);
+
+  app::App application(*config, dir, log);
+  if (auto r = application.start(/*handle_signals=*/true); !r) {
+    print_error(r.error());
+    log.error("start_failed", {{"error", r.error().message}});
+    return r.error().code == core::ErrorCode::invalid_input ? kExitConfig : kExitFailure;
+  }
+  std::cout << "praxis " << kVersion << " serves " << application.base_url() << "/\n"
+            << "  health:  " << application.base_url() << "/healthz\n"
+            << "  stop with Ctrl+C (SIGINT) or SIGTERM" << std::endl;
+  application.run();
+  std::cout << "praxis stopped" << std::endl;
+  return kExitOk;
+}
+
+int run_doctor(const std::filesystem::path& data_dir) {
+  const auto findings = app::run_doctor(app::DataDir{data_dir});
+  int failures = 0;
+  int warnings = 0;
+  for (const auto& f : findings) {
+    const char* tag = "OK  ";
+    if (f.severity == app::Severity::warn) {
+      tag = "WARN";
+      ++warnings;
+    } else if (f.severity == app::Severity::fail) {
+      tag = "FAIL";
+      ++failures;
+    }
+    std::cout << tag << "  " << f.check << ": " << f.message << "\n";
+  }
+  std::cout << failures << " failed, " << warnings << " warnings\n";
+  return failures ? kExitFailure : kExitOk;
+}
+
+int run_version() {
+  std::cout << "praxis " << kVersion << " (" << kCommit << ")\n";
+  return kExitOk;
+}
+
+}  // namespace praxis::cli

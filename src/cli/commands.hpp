@@ -1,0 +1,21 @@
+#pragma once
+// The subcommands. Each returns the process exit code (see docs/operations.md).
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace praxis::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitCannotCreate = 73;  // EX_CANTCREAT
+inline constexpr int kExitConfig = 78;        // EX_CONFIG
+
+int run_init(const std::filesystem::path& data_dir);
+int run_serve(const std::filesystem::path& data_dir, const std::optional<std::string>& listen);
+int run_doctor(const std::filesystem::path& data_dir);
+int run_version();
+
+}  // namespace praxis::cli

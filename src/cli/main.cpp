@@ -1,0 +1,56 @@
+// praxis: practice management and online booking. See README.md.
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  // Whatever praxis creates (keys, database, backups, logs) is private to its user.
+  ::umask(077);
+
+  using namespace praxis::cli;
+  CLI::App app{"praxis: practice management and online booking for medical and dental practices"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+  std::string data_dir;
+  std::optional<std::string> listen;
+
+  auto* init = app.add_subcommand("init", "Create a new data directory (keys, config, database)");
+  init->add_option("--data", data_dir, "Data directory to create (must not exist or be empty)")
+      ->required();
+
+  auto* serve = app.add_subcommand("serve", "Run the server");
+  serve->add_option("--data", data_dir, "Data directory made by praxis init")->required();
+  serve->add_option("--listen", listen, "HOST:PORT to listen on (default from praxis.toml)");
+
+  auto* doctor =
+      app.add_subcommand("doctor", "Check an installation for insecure or broken settings");
+  doctor->add_option("--data", data_dir, "Data directory to check")->required();
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "praxis: " << e.what() << " (see praxis --help)\n";
+    return kExitUsage;
+  }
+
+  try {
+    if (*init) return run_init(data_dir);
+    if (*serve) return run_serve(data_dir, listen);
+    if (*doctor) return run_doctor(data_dir);
+    if (*version) return run_version();
+  } catch (const std::exception& e) {
+    std::cerr << "praxis: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,33 @@
+#pragma once
+// Time is injected (STYLE.md): services ask a Clock, tests use a ManualClock.
+
+#include <atomic>
+#include <chrono>
+
+namespace praxis::core {
+
+using Instant = std::chrono::sys_time<std::chrono::microseconds>;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual Instant now() const = 0;  // UTC
+};
+
+class SystemClock final : public Clock {
+ public:
+  Instant now() const override;
+};
+
+// A clock that only moves when told to. Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(Instant start) : now_(start.time_since_epoch().count()) {}
+  Instant now() const override { return Instant(std::chrono::microseconds(now_.load())); }
+  void advance(std::chrono::microseconds by) { now_ += by.count(); }
+
+ private:
+  std::atomic<std::int64_t> now_;
+};
+
+}  // namespace praxis::core

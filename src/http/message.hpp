@@ -1,0 +1,55 @@
+#pragma once
+// Plain request/response structs: what handlers see of HTTP. No Beast types here,
+// so handlers and their tests never include the web library.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace praxis::http {
+
+enum class Method { get, head, post, put, patch, delete_, options };
+
+std::string_view method_name(Method m);
+std::optional<Method> parse_method(std::string_view name);
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+struct Request {
+  Method method = Method::get;
+  std::string path;   // as received, percent-encoded, without the query
+  std::string query;  // as received, percent-encoded, without '?'
+  std::vector<Header> headers;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> path_params;  // decoded
+  std::string request_id;
+  bool tls = false;
+
+  // Case-insensitive header lookup; the first occurrence wins.
+  std::optional<std::string_view> header(std::string_view name) const;
+  // A decoded path parameter declared in the route pattern ("{id}" → "id"); empty if absent.
+  std::string_view param(std::string_view name) const;
+  // A decoded query parameter; nullopt if absent. Malformed encodings read as absent.
+  std::optional<std::string> query_param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  std::vector<Header> headers;  // extra headers; security headers are added by the server
+
+  static Response json(int status, std::string body);
+  static Response text(int status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+}  // namespace praxis::http

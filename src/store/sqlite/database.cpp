@@ -1,0 +1,95 @@
+#include "store/sqlite/database.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace praxis::store::sqlite {
+
+using core::ErrorCode;
+
+core::Error sqlite_error(sqlite3* db, std::string_view what) {
+  const int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
+  const bool busy = (code & 0xFF) == SQLITE_BUSY || (code & 0xFF) == SQLITE_LOCKED;
+  return core::Error::make(busy ? ErrorCode::unavailable : ErrorCode::internal, "database error",
+                           std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "no connection"));
+}
+
+core::Result<Database> Database::open(const std::filesystem::path& path,
+                                      const OpenOptions& options) {
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  switch (options.mode) {
+    case OpenMode::read_only:
+      flags |= SQLITE_OPEN_READONLY;
+      break;
+    case OpenMode::read_write:
+      flags |= SQLITE_OPEN_READWRITE;
+      break;
+    case OpenMode::create: {
+      // Create the file ourselves so it is 0600 from its first moment.
+      const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0) {
+        return core::fail(ErrorCode::internal, "cannot create database file " + path.string(),
+                          std::strerror(errno));
+      }
+      ::close(fd);
+      flags |= SQLITE_OPEN_READWRITE;
+      break;
+    }
+  }
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Database db(raw);
+  if (rc != SQLITE_OK) return tl::unexpected(sqlite_error(raw, "open " + path.string()));
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  std::string pragmas = "PRAGMA foreign_keys=ON;";
+  if (options.mode != OpenMode::read_only) {
+    pragmas += "PRAGMA journal_mode=WAL;";
+    pragmas += options.synchronous == Synchronous::full ? "PRAGMA synchronous=FULL;"
+                                                        : "PRAGMA synchronous=NORMAL;";
+  }
+  if (auto r = db.exec(pragmas); !r) return tl::unexpected(r.error());
+  return db;
+}
+
+Database::Database(Database&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+
+Database& Database::operator=(Database&& other) noexcept {
+  if (this != &other) {
+    if (db_) sqlite3_close_v2(db_);
+    db_ = other.db_;
+    other.db_ = nullptr;
+  }
+  return *this;
+}
+
+Database::~Database() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+core::Result<void> Database::exec(std::string_view sql) {
+  const std::string text(sql);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return tl::unexpected(sqlite_error(db_, "exec"));
+  }
+  return {};
+}
+
+core::Result<std::string> Database::query_text(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
+    return tl::unexpected(sqlite_error(db_, "prepare"));
+  }
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
+  const int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::string();
+  if (rc != SQLITE_ROW) return tl::unexpected(sqlite_error(db_, "step"));
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  return text ? std::string(text) : std::string();
+}
+
+}  // namespace praxis::store::sqlite

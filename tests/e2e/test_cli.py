@@ -1,0 +1,209 @@
+"""End-to-end tests of the praxis binary, run the way an operator runs it.
+
+PRAXIS_BIN names the binary under test (ctest sets it).
+"""
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+BIN = os.environ.get("PRAXIS_BIN", "build/release/bin/praxis")
+
+
+def run(*args, env=None, timeout=60):
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
+                          env=full_env)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def http_get(url, timeout=10):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode()
+
+
+class Serving:
+    """praxis serve on a free loopback port; the URL is read from its banner."""
+
+    def __init__(self, data, *extra, env=None):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen([BIN, "serve", "--data", data, "--listen", "127.0.0.1:0", *extra],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=full_env)
+        line = self.proc.stdout.readline()
+        match = re.search(r"serves (http://127\.0\.0\.1:\d+)/", line)
+        if not match:
+            self.proc.kill()
+            raise AssertionError("no banner: %r %r" % (line, self.proc.stderr.read()))
+        self.url = match.group(1)
+
+    def stop(self, sig=signal.SIGTERM):
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=30)
+        return self.proc.returncode, out, err
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.data = os.path.join(self.tmp.name, "var")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def init(self):
+        r = run("init", "--data", self.data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r
+
+    def write_config(self, text):
+        with open(os.path.join(self.data, "praxis.toml"), "w") as f:
+            f.write(text)
+
+    def test_version_and_help(self):
+        r = run("version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^praxis \d+\.\d+\.\d+ \(")
+        for sub in ("init", "serve", "doctor", "version"):
+            h = run(sub, "--help")
+            self.assertEqual(h.returncode, 0, sub)
+            self.assertIn("Usage", h.stdout, sub)
+
+    def test_wrong_flags_give_one_line_and_exit_2(self):
+        for args in (["serve", "--bogus"], ["init"], ["frobnicate"], []):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, (args, r.stderr))
+            self.assertTrue(r.stderr.startswith("praxis: "), r.stderr)
+
+    def test_init_creates_private_data_directory_once(self):
+        r = self.init()
+        self.assertIn("praxis serve --data", r.stdout)
+        self.assertEqual(stat.S_IMODE(os.stat(self.data).st_mode), 0o700)
+        for name in ("master.key", "praxis.toml", "praxis.db"):
+            self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.data, name)).st_mode), 0o600, name)
+        before = read_bytes(os.path.join(self.data, "master.key"))
+        again = run("init", "--data", self.data)
+        self.assertEqual(again.returncode, 73)
+        self.assertIn("not empty", again.stderr)
+        self.assertEqual(before, read_bytes(os.path.join(self.data, "master.key")))
+
+    def test_serve_answers_health_and_stops_gracefully(self):
+        self.init()
+        server = Serving(self.data)
+        try:
+            status, headers, body = http_get(server.url + "/healthz")
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body), {"status": "ok"})
+            self.assertEqual(len(headers["X-Request-Id"]), 32)
+            self.assertNotIn("Server", headers)
+            status, _, _ = http_get(server.url + "/readyz")
+            self.assertEqual(status, 200)
+            status, headers, body = http_get(server.url + "/metrics")
+            self.assertEqual(status, 200)
+            self.assertIn('praxis_http_requests_total{method="GET",route="/healthz",status="200"} 1', body)
+            status, headers, body = http_get(server.url + "/does-not-exist")
+            self.assertEqual(status, 404)
+            self.assertEqual(headers["Content-Type"], "application/problem+json")
+        finally:
+            code, out, err = server.stop()
+        self.assertEqual(code, 0, err)
+        self.assertIn("praxis stopped", out)
+        events = [json.loads(line)["event"] for line in err.splitlines() if line.startswith("{")]
+        self.assertIn("signal_received", events)
+        self.assertIn("shutdown_finished", events)
+        self.assertIn("request", events)
+
+    def test_sigint_also_stops_cleanly(self):
+        self.init()
+        server = Serving(self.data)
+        code, _, err = server.stop(signal.SIGINT)
+        self.assertEqual(code, 0, err)
+
+    def test_readyz_fails_when_database_is_wiped(self):
+        self.init()
+        server = Serving(self.data)
+        try:
+            os.remove(os.path.join(self.data, "praxis.db"))
+            status, _, body = http_get(server.url + "/readyz")
+            self.assertEqual(status, 503)
+            self.assertNotIn(self.data, body)
+        finally:
+            server.stop()
+
+    def test_config_errors_exit_78_naming_key_and_line(self):
+        self.init()
+        self.write_config("[server]\nlisten = \"127.0.0.1:0\"\nthreads = 4\n")
+        r = run("serve", "--data", self.data)
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("praxis.toml:3", r.stderr)
+        self.assertIn("threads", r.stderr)
+
+        self.write_config("[server]\nmax_connections = -5\n")
+        r = run("serve", "--data", self.data)
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("max_connections", r.stderr)
+
+        self.write_config("")
+        r = run("serve", "--data", self.data, env={"PRAXIS_SERVER_IO_THREADS": "many"})
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("PRAXIS_SERVER_IO_THREADS", r.stderr)
+
+    def test_environment_overrides_config(self):
+        self.init()
+        server = Serving(self.data, env={"PRAXIS_LOG_ACCESS_LOG": "false"})
+        try:
+            self.assertEqual(http_get(server.url + "/healthz")[0], 200)
+        finally:
+            _, _, err = server.stop()
+        events = [json.loads(line)["event"] for line in err.splitlines() if line.startswith("{")]
+        self.assertNotIn("request", events)
+
+    def test_refuses_public_listener_without_tls(self):
+        self.init()
+        r = run("serve", "--data", self.data, "--listen", "0.0.0.0:0")
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("TLS", r.stderr)
+        self.assertIn("tls_certificate", r.stderr)
+
+    def test_refuses_readable_master_key(self):
+        self.init()
+        key = os.path.join(self.data, "master.key")
+        os.chmod(key, 0o644)
+        r = run("serve", "--data", self.data, "--listen", "127.0.0.1:0")
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("chmod 600", r.stderr)
+        d = run("doctor", "--data", self.data)
+        self.assertEqual(d.returncode, 1)
+        self.assertIn("FAIL  master_key", d.stdout)
+
+    def test_doctor_passes_on_fresh_installation(self):
+        self.init()
+        d = run("doctor", "--data", self.data)
+        self.assertEqual(d.returncode, 0, d.stdout)
+        self.assertIn("0 failed, 0 warnings", d.stdout)
+
+    def test_serve_without_data_directory_fails_clearly(self):
+        r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("praxis init", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,88 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "store/migration.hpp"
+#include "store/sqlite/migrate.hpp"
+#include "support/temp_dir.hpp"
+
+namespace praxis::store::sqlite {
+namespace {
+
+mode_t mode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 0777;
+}
+
+TEST(SqliteStore, CreatesPrivateWalDatabaseWithAllMigrations) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  auto store = SqliteStore::create(file, Synchronous::full);
+  ASSERT_TRUE(store) << store.error().internal;
+  EXPECT_EQ(mode_of(file), 0600u);
+  EXPECT_TRUE((*store)->ping());
+
+  auto db = Database::open(file, {OpenMode::read_write});
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->query_text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(*schema_version(*db), migrations().back().number);
+  EXPECT_EQ(mode_of(dir.path() / "praxis.db-wal"), 0600u);
+}
+
+TEST(SqliteStore, CreateRefusesAnExistingFile) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  ASSERT_TRUE(SqliteStore::create(file, Synchronous::full));
+  EXPECT_FALSE(SqliteStore::create(file, Synchronous::full));
+}
+
+TEST(SqliteStore, OpenRequiresAnExistingDatabase) {
+  test::TempDir dir;
+  auto r = SqliteStore::open(dir.path() / "missing.db", Synchronous::full);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("does not exist"), std::string::npos);
+}
+
+TEST(SqliteStore, MigrationsAreIdempotentAndRecorded) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  ASSERT_TRUE(SqliteStore::create(file, Synchronous::full));
+  ASSERT_TRUE(SqliteStore::open(file, Synchronous::normal));
+  auto db = Database::open(file, {OpenMode::read_write});
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->query_text("SELECT count(*) FROM schema_migrations"),
+            std::to_string(migrations().size()));
+}
+
+TEST(SqliteStore, RefusesADatabaseNewerThanTheBinary) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  ASSERT_TRUE(SqliteStore::create(file, Synchronous::full));
+  {
+    auto db = Database::open(file, {OpenMode::read_write});
+    ASSERT_TRUE(db->exec("INSERT INTO schema_migrations(number, name) VALUES (9999, 'future')"));
+  }
+  auto r = SqliteStore::open(file, Synchronous::full);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("newer"), std::string::npos);
+}
+
+TEST(SqliteStore, PingFailsWhenTheFileIsDeletedOrReplaced) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  auto store = SqliteStore::create(file, Synchronous::full);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->ping());
+  std::filesystem::remove(file);  // what a wiper does
+  EXPECT_FALSE((*store)->ping());
+  ASSERT_TRUE(SqliteStore::create(file, Synchronous::full));  // ... and a fresh empty one
+  auto r = (*store)->ping();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::ErrorCode::unavailable);
+}
+
+}  // namespace
+}  // namespace praxis::store::sqlite
