@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/random.hpp"
+#include "crypto/key_ring.hpp"
 #include "crypto/master_key.hpp"
 #include "http/handlers/ops.hpp"
 #include "http/metrics.hpp"
@@ -15,6 +16,7 @@ namespace praxis::app {
 
 struct App::Parts {
   core::SystemRandom random;
+  std::unique_ptr<crypto::KeyRing> keys;
   std::unique_ptr<store::sqlite::SqliteStore> store;
   http::Metrics metrics;
   http::Router router;
@@ -54,8 +56,13 @@ App::App(Config config, DataDir data_dir, core::Logger& log)
 App::~App() = default;
 
 core::Result<void> App::start(bool handle_signals) {
-  crypto::init_sodium();
-  if (auto r = crypto::check_master_key_file(data_dir_.master_key()); !r) return r;
+  auto master = crypto::load_master_key_file(data_dir_.master_key());
+  if (!master) return tl::unexpected(master.error());
+  parts_->keys = std::make_unique<crypto::KeyRing>([&] {
+    std::vector<crypto::MasterKey> masters;
+    masters.push_back(std::move(*master));
+    return masters;
+  }());
 
   const auto synchronous = config_.store.sqlite_synchronous == "normal"
                                ? store::sqlite::Synchronous::normal

@@ -569,6 +569,11 @@ core::Result<void> Server::start() {
   impl_->header_phase_body_limit = impl_->router.max_body_bytes(o.max_body_bytes);
   if (auto r = impl_->bind(); !r) return r;
   impl_->workers = std::make_unique<asio::thread_pool>(std::max(1U, o.worker_threads));
+  if (o.handle_signals) {
+    // Installed now, not in run(): a signal that arrives in between is queued, not fatal.
+    impl_->signals.add(SIGTERM);
+    impl_->signals.add(SIGINT);
+  }
   return {};
 }
 
@@ -577,8 +582,6 @@ std::uint16_t Server::port() const { return impl_->bound_port; }
 void Server::run() {
   auto& impl = *impl_;
   if (impl.options.handle_signals) {
-    impl.signals.add(SIGTERM);
-    impl.signals.add(SIGINT);
     impl.signals.async_wait([&impl](const boost::system::error_code& ec, int signal) {
       if (ec) return;
       impl.log.info("signal_received", {{"signal", signal}});

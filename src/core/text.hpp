@@ -1,0 +1,23 @@
+#pragma once
+// Text normalisation for search (blind indexes and their queries).
+//
+// normalize_name folds what a receptionist may type differently for the same name:
+// case, German umlauts and ß (ä→ae, ö→oe, ü→ue, ß→ss, so "Müller" = "Mueller"),
+// accents (é→e, ł→l), and runs of spaces, hyphens, apostrophes and other punctuation
+// (one space; trimmed). Letters of other scripts are case-folded and kept.
+// Invalid UTF-8 bytes are dropped. ASCII input takes a fast path.
+//
+// normalize_email trims and lower-cases (the domain is case-insensitive, and mail
+// systems in practice treat the local part so as well).
+
+#include <string>
+#include <string_view>
+
+namespace praxis::core {
+
+std::string normalize_name(std::string_view text);
+void normalize_name_into(std::string_view text, std::string& out);  // reuses out's capacity
+
+std::string normalize_email(std::string_view text);
+
+}  // namespace praxis::core

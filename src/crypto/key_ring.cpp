@@ -1,0 +1,219 @@
+#include "crypto/key_ring.hpp"
+
+#include <sodium.h>
+
+#include "crypto/bytes.hpp"
+
+namespace praxis::crypto {
+namespace {
+
+constexpr std::string_view kWrapLabel = "praxis.wrap.v1";
+constexpr std::size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr std::size_t kSealedBytes = kNonceBytes + kKeyBytes + kTagBytes;
+constexpr std::uint64_t kIndexSubkey = 1;
+constexpr std::uint64_t kAuditSubkey = 2;
+
+std::vector<std::uint8_t> wrap_aad(std::uint64_t key_id, std::uint32_t version,
+                                   std::uint64_t parent_id, const KeyOwner& owner) {
+  std::vector<std::uint8_t> aad(kWrapLabel.begin(), kWrapLabel.end());
+  aad.reserve(64 + owner.practice_id.size() + owner.subject.size());
+  aad.push_back(static_cast<std::uint8_t>(owner.kind));
+  detail::put_u64(aad, key_id);
+  detail::put_u32(aad, version);
+  detail::put_u64(aad, parent_id);
+  detail::put_text(aad, owner.practice_id);
+  detail::put_text(aad, owner.subject);
+  return aad;
+}
+
+std::uint64_t random_key_id() {
+  std::uint64_t id = 0;
+  while (id == 0) randombytes_buf(&id, sizeof id);
+  return id;
+}
+
+}  // namespace
+
+std::string_view crypto_error_name(CryptoError e) {
+  switch (e) {
+    case CryptoError::malformed:
+      return "malformed";
+    case CryptoError::unknown_key:
+      return "unknown_key";
+    case CryptoError::authentication_failed:
+      return "authentication_failed";
+  }
+  return "unknown";
+}
+
+WrappedKey wrap_key(const SecretKey& parent, std::uint64_t parent_id, const Key& child,
+                    const KeyOwner& owner) {
+  WrappedKey w;
+  w.key_id = child.id;
+  w.version = child.version;
+  w.wrapping_key_id = parent_id;
+  w.sealed.resize(kSealedBytes);
+  randombytes_buf(w.sealed.data(), kNonceBytes);
+  const auto aad = wrap_aad(child.id, child.version, parent_id, owner);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(w.sealed.data() + kNonceBytes, nullptr,
+                                             child.secret.data(), kKeyBytes, aad.data(), aad.size(),
+                                             nullptr, w.sealed.data(), parent.data());
+  return w;
+}
+
+CryptoResult<SecretKey> unwrap_key(const SecretKey& parent, std::uint64_t parent_id,
+                                   const WrappedKey& wrapped, const KeyOwner& owner) {
+  if (wrapped.sealed.size() != kSealedBytes) return tl::unexpected(CryptoError::malformed);
+  if (wrapped.wrapping_key_id != parent_id) return tl::unexpected(CryptoError::unknown_key);
+  const auto aad = wrap_aad(wrapped.key_id, wrapped.version, parent_id, owner);
+  bool ok = false;
+  SecretKey key = SecretKey::generate([&](std::uint8_t* out) {
+    ok = crypto_aead_xchacha20poly1305_ietf_decrypt(
+             out, nullptr, nullptr, wrapped.sealed.data() + kNonceBytes, kKeyBytes + kTagBytes,
+             aad.data(), aad.size(), wrapped.sealed.data(), parent.data()) == 0;
+  });
+  if (!ok) return tl::unexpected(CryptoError::authentication_failed);
+  return key;
+}
+
+KeyRing::KeyRing(std::vector<MasterKey> masters, std::size_t cache_capacity)
+    : masters_(std::move(masters)), capacity_(std::max<std::size_t>(1, cache_capacity)) {
+  if (masters_.empty()) throw std::invalid_argument("KeyRing needs a master key");
+  init_sodium();
+}
+
+const MasterKey* KeyRing::master_by_id(std::uint64_t id) const {
+  for (const auto& m : masters_) {
+    if (m.id == id) return &m;
+  }
+  return nullptr;
+}
+
+KeyPtr KeyRing::lookup(const WrappedKey& wrapped, const KeyOwner& owner) {
+  std::lock_guard lock(mutex_);
+  auto it = index_.find(CacheId{wrapped.key_id, wrapped.version});
+  if (it == index_.end()) return nullptr;
+  const CacheEntry& e = *it->second;
+  if (e.kind != owner.kind || e.practice_id != owner.practice_id || e.subject != owner.subject) {
+    return nullptr;  // same id presented for another owner: unwrap (and fail) the hard way
+  }
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return e.key;
+}
+
+void KeyRing::remember(const KeyOwner& owner, KeyPtr key) {
+  std::lock_guard lock(mutex_);
+  const CacheId id{key->id, key->version};
+  if (auto it = index_.find(id); it != index_.end()) {
+    lru_.erase(it->second);
+    index_.erase(it);
+  }
+  lru_.push_front(CacheEntry{key->id, key->version, owner.kind, std::string(owner.practice_id),
+                             std::string(owner.subject), std::move(key)});
+  index_[id] = lru_.begin();
+  while (lru_.size() > capacity_) {
+    index_.erase(CacheId{lru_.back().key_id, lru_.back().version});
+    lru_.pop_back();
+  }
+}
+
+CryptoResult<KeyPtr> KeyRing::unwrap_cached(const SecretKey& parent, std::uint64_t parent_id,
+                                            const WrappedKey& wrapped, const KeyOwner& owner) {
+  if (KeyPtr hit = lookup(wrapped, owner)) return hit;
+  auto secret = unwrap_key(parent, parent_id, wrapped, owner);
+  if (!secret) return tl::unexpected(secret.error());
+  auto key = std::make_shared<const Key>(Key{std::move(*secret), wrapped.key_id, wrapped.version});
+  remember(owner, key);
+  return key;
+}
+
+KeyRing::NewKey KeyRing::create_under(const SecretKey& parent, std::uint64_t parent_id,
+                                      const KeyOwner& owner) {
+  auto key = std::make_shared<const Key>(Key{SecretKey::random(), random_key_id(), 1});
+  WrappedKey wrapped = wrap_key(parent, parent_id, *key, owner);
+  remember(owner, key);
+  return NewKey{std::move(key), std::move(wrapped)};
+}
+
+KeyRing::NewKey KeyRing::create_practice_key(std::string_view practice_id) {
+  const auto& m = masters_.front();
+  return create_under(m.key, m.id, KeyOwner{KeyKind::practice, practice_id, {}});
+}
+
+CryptoResult<KeyPtr> KeyRing::practice_key(std::string_view practice_id,
+                                           const WrappedKey& wrapped) {
+  const MasterKey* m = master_by_id(wrapped.wrapping_key_id);
+  if (!m) return tl::unexpected(CryptoError::unknown_key);
+  return unwrap_cached(m->key, m->id, wrapped, KeyOwner{KeyKind::practice, practice_id, {}});
+}
+
+CryptoResult<WrappedKey> KeyRing::rewrap_practice_key(std::string_view practice_id,
+                                                      const WrappedKey& wrapped) {
+  auto key = practice_key(practice_id, wrapped);
+  if (!key) return tl::unexpected(key.error());
+  const auto& m = masters_.front();
+  return wrap_key(m.key, m.id, **key, KeyOwner{KeyKind::practice, practice_id, {}});
+}
+
+KeyRing::NewKey KeyRing::create_patient_key(const Key& practice_key, std::string_view practice_id,
+                                            std::string_view patient_id) {
+  return create_under(practice_key.secret, practice_key.id,
+                      KeyOwner{KeyKind::patient, practice_id, patient_id});
+}
+
+CryptoResult<KeyPtr> KeyRing::patient_key(const Key& practice_key, std::string_view practice_id,
+                                          std::string_view patient_id, const WrappedKey& wrapped) {
+  return unwrap_cached(practice_key.secret, practice_key.id, wrapped,
+                       KeyOwner{KeyKind::patient, practice_id, patient_id});
+}
+
+KeyRing::NewKey KeyRing::create_signing_seed(std::string_view purpose) {
+  const auto& m = masters_.front();
+  return create_under(m.key, m.id, KeyOwner{KeyKind::signing, {}, purpose});
+}
+
+CryptoResult<KeyPtr> KeyRing::signing_seed(std::string_view purpose, const WrappedKey& wrapped) {
+  const MasterKey* m = master_by_id(wrapped.wrapping_key_id);
+  if (!m) return tl::unexpected(CryptoError::unknown_key);
+  return unwrap_cached(m->key, m->id, wrapped, KeyOwner{KeyKind::signing, {}, purpose});
+}
+
+CryptoResult<WrappedKey> KeyRing::rewrap_signing_seed(std::string_view purpose,
+                                                      const WrappedKey& wrapped) {
+  auto key = signing_seed(purpose, wrapped);
+  if (!key) return tl::unexpected(key.error());
+  const auto& m = masters_.front();
+  return wrap_key(m.key, m.id, **key, KeyOwner{KeyKind::signing, {}, purpose});
+}
+
+SecretKey KeyRing::index_key(const Key& practice_key) {
+  return SecretKey::generate([&](std::uint8_t* out) {
+    crypto_kdf_derive_from_key(out, kKeyBytes, kIndexSubkey, "prxindex",
+                               practice_key.secret.data());
+  });
+}
+
+SecretKey KeyRing::column_key(const SecretKey& index_key, std::string_view column) {
+  std::uint8_t digest[8];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(column.data()),
+                     column.size(), nullptr, 0);
+  const std::uint64_t subkey = detail::get_u64(digest);
+  return SecretKey::generate([&](std::uint8_t* out) {
+    crypto_kdf_derive_from_key(out, kKeyBytes, subkey, "prxcolmn", index_key.data());
+  });
+}
+
+SecretKey KeyRing::audit_seed(const Key& practice_key) {
+  return SecretKey::generate([&](std::uint8_t* out) {
+    crypto_kdf_derive_from_key(out, kKeyBytes, kAuditSubkey, "prxaudit",
+                               practice_key.secret.data());
+  });
+}
+
+std::size_t KeyRing::cached() const {
+  std::lock_guard lock(mutex_);
+  return lru_.size();
+}
+
+}  // namespace praxis::crypto
