@@ -5,3 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== HTTP: /healthz against a minimal Beast server =="
 bench/http_healthz.sh "${BENCH_SECONDS:-10}"
+echo "== Crypto: field cipher, blind index, key cache, Argon2id =="
+bench/crypto.sh
