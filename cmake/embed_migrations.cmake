@@ -1,5 +1,7 @@
 # Writes a C++ file holding every migration as {number, name, sql}.
-# Inputs: OUTPUT, NAMESPACE, INPUTS (a ;-list of NNNN_name.sql files, sorted).
+# Inputs: OUTPUT, NAMESPACE, DIR (holding NNNN_name.sql files).
+file(GLOB INPUTS ${DIR}/*.sql)
+list(SORT INPUTS)
 set(body "")
 foreach(file IN LISTS INPUTS)
   get_filename_component(name ${file} NAME_WE)

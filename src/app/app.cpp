@@ -1,8 +1,10 @@
 #include "app/app.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
+#include "app/keys.hpp"
 #include "core/random.hpp"
 #include "crypto/key_ring.hpp"
 #include "crypto/master_key.hpp"
@@ -15,6 +17,7 @@
 namespace praxis::app {
 
 struct App::Parts {
+  std::optional<DataDirLock> lock;
   core::SystemRandom random;
   std::unique_ptr<crypto::KeyRing> keys;
   std::unique_ptr<store::sqlite::SqliteStore> store;
@@ -56,13 +59,16 @@ App::App(Config config, DataDir data_dir, core::Logger& log)
 App::~App() = default;
 
 core::Result<void> App::start(bool handle_signals) {
-  auto master = crypto::load_master_key_file(data_dir_.master_key());
-  if (!master) return tl::unexpected(master.error());
-  parts_->keys = std::make_unique<crypto::KeyRing>([&] {
-    std::vector<crypto::MasterKey> masters;
-    masters.push_back(std::move(*master));
-    return masters;
-  }());
+  auto lock = DataDirLock::acquire(data_dir_);
+  if (!lock) return tl::unexpected(lock.error());
+  parts_->lock.emplace(std::move(*lock));
+  auto masters = load_master_keys(data_dir_);
+  if (!masters) return tl::unexpected(masters.error());
+  if (masters->size() > 1) {
+    log_.warn("master_key_rotation_unfinished",
+              {{"keys", masters->size()}, {"hint", "run praxis keys rotate, then --finish"}});
+  }
+  parts_->keys = std::make_unique<crypto::KeyRing>(std::move(*masters));
 
   const auto synchronous = config_.store.sqlite_synchronous == "normal"
                                ? store::sqlite::Synchronous::normal

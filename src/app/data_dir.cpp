@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "app/config.hpp"
+#include "app/keys.hpp"
 #include "crypto/master_key.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -63,7 +64,10 @@ core::Result<void> init_data_dir(const DataDir& dir) {
   if (auto r = crypto::create_master_key_file(dir.master_key()); !r) return r;
   auto db = store::sqlite::SqliteStore::create(dir.database(), store::sqlite::Synchronous::full);
   if (!db) return tl::unexpected(db.error());
-  return {};
+  auto masters = load_master_keys(dir);
+  if (!masters) return tl::unexpected(masters.error());
+  crypto::KeyRing keys(std::move(*masters));
+  return ensure_server_signing_key(dir, keys);
 }
 
 }  // namespace praxis::app

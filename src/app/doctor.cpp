@@ -113,6 +113,15 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
   } else {
     out.push_back({Severity::ok, "master_key", "master key file is present and private"});
   }
+  std::error_code ec;
+  if (std::filesystem::exists(dir.root / "master.key.next", ec)) {
+    out.push_back({Severity::warn, "master_key.rotation",
+                   "a key rotation was interrupted; run praxis keys rotate to complete it"});
+  } else if (std::filesystem::exists(dir.root / "master.key.old", ec)) {
+    out.push_back({Severity::warn, "master_key.rotation",
+                   "the previous master key is still on disk; store the new master.key offline, "
+                   "then run praxis keys rotate --finish"});
+  }
   check_database(out, dir);
   return out;
 }

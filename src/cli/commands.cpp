@@ -7,6 +7,7 @@
 #include "app/config.hpp"
 #include "app/data_dir.hpp"
 #include "app/doctor.hpp"
+#include "app/keys.hpp"
 #include "cli/version.hpp"
 #include "core/log.hpp"
 
@@ -86,6 +87,31 @@ int run_doctor(const std::filesystem::path& data_dir) {
   }
   std::cout << failures << " failed, " << warnings << " warnings\n";
   return failures ? kExitFailure : kExitOk;
+}
+
+int run_keys_rotate(const std::filesystem::path& data_dir, bool finish) {
+  const app::DataDir dir{data_dir};
+  if (finish) {
+    if (auto r = app::finish_rotation(dir); !r) {
+      print_error(r.error());
+      return kExitFailure;
+    }
+    std::cout
+        << "The old master key was removed. Only the current master.key opens the data now.\n";
+    return kExitOk;
+  }
+  auto report = app::rotate_master_key(dir);
+  if (!report) {
+    print_error(report.error());
+    return kExitFailure;
+  }
+  std::cout << "Rotated the master key: " << report->rewrapped
+            << " keys re-wrapped, data unchanged.\n"
+            << "  new key: " << dir.master_key().string() << "\n"
+            << "  old key: " << (dir.root / "master.key.old").string() << " (kept)\n"
+            << "Store a copy of the new master.key offline, then run:\n"
+            << "  praxis keys rotate --finish --data " << data_dir.string() << "\n";
+  return kExitOk;
 }
 
 int run_version() {

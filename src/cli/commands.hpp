@@ -17,5 +17,6 @@ int run_init(const std::filesystem::path& data_dir);
 int run_serve(const std::filesystem::path& data_dir, const std::optional<std::string>& listen);
 int run_doctor(const std::filesystem::path& data_dir);
 int run_version();
+int run_keys_rotate(const std::filesystem::path& data_dir, bool finish);
 
 }  // namespace praxis::cli

@@ -32,6 +32,14 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
 
+  bool finish = false;
+  auto* keys = app.add_subcommand("keys", "Manage the master key");
+  keys->require_subcommand(1);
+  auto* rotate = keys->add_subcommand(
+      "rotate", "Move to a new master key (re-wraps practice keys; data unchanged)");
+  rotate->add_option("--data", data_dir, "Data directory")->required();
+  rotate->add_flag("--finish", finish, "Remove the old master key after a completed rotation");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -48,6 +56,7 @@ int main(int argc, char** argv) {
     if (*serve) return run_serve(data_dir, listen);
     if (*doctor) return run_doctor(data_dir);
     if (*version) return run_version();
+    if (*rotate) return run_keys_rotate(data_dir, finish);
   } catch (const std::exception& e) {
     std::cerr << "praxis: " << e.what() << "\n";
     return kExitFailure;

@@ -199,6 +199,35 @@ class CliTest(unittest.TestCase):
         self.assertEqual(d.returncode, 0, d.stdout)
         self.assertIn("0 failed, 0 warnings", d.stdout)
 
+    def test_key_rotation_while_stopped_and_refused_while_serving(self):
+        self.init()
+        server = Serving(self.data)
+        try:
+            busy = run("keys", "rotate", "--data", self.data)
+            self.assertEqual(busy.returncode, 1)
+            self.assertIn("in use", busy.stderr)
+            second = run("serve", "--data", self.data, "--listen", "127.0.0.1:0")
+            self.assertEqual(second.returncode, 1, "one server per data directory")
+        finally:
+            server.stop()
+        old_key = read_bytes(os.path.join(self.data, "master.key"))
+        r = run("keys", "rotate", "--data", self.data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("re-wrapped", r.stdout)
+        self.assertNotEqual(old_key, read_bytes(os.path.join(self.data, "master.key")))
+        self.assertEqual(old_key, read_bytes(os.path.join(self.data, "master.key.old")))
+        d = run("doctor", "--data", self.data)
+        self.assertIn("WARN  master_key.rotation", d.stdout)
+        server = Serving(self.data)  # opens with the new key
+        try:
+            self.assertEqual(http_get(server.url + "/readyz")[0], 200)
+        finally:
+            server.stop()
+        f = run("keys", "rotate", "--finish", "--data", self.data)
+        self.assertEqual(f.returncode, 0, f.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.data, "master.key.old")))
+        self.assertEqual(run("doctor", "--data", self.data).returncode, 0)
+
     def test_serve_without_data_directory_fails_clearly(self):
         r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
         self.assertEqual(r.returncode, 78)

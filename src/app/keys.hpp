@@ -1,0 +1,63 @@
+#pragma once
+// Master keys of a data directory and their rotation (`praxis keys rotate`).
+//
+// Files: master.key (current), and during a rotation master.key.next (the new key,
+// written first) and master.key.old (the previous key, kept until --finish).
+//
+// Rotation, each step durable before the next (fsync of file and directory):
+//   1. write master.key.next (a fresh random key)
+//   2. re-wrap every row of master_wrapped_keys under it, in one transaction
+//   3. hard-link master.key to master.key.old
+//   4. rename master.key.next over master.key
+// A crash anywhere leaves keys that open the database: load_master_keys accepts all
+// three files, and running `praxis keys rotate` again resumes where it stopped.
+// Data and the data keys themselves never change; only their wrapping does.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "app/data_dir.hpp"
+#include "core/error.hpp"
+#include "crypto/key_ring.hpp"
+#include "crypto/master_key.hpp"
+
+namespace praxis::app {
+
+// An exclusive lock on the data directory (praxis.lock, flock): one server, or one
+// maintenance command, at a time. Released on destruction.
+class DataDirLock {
+ public:
+  [[nodiscard]] static core::Result<DataDirLock> acquire(const DataDir& dir);
+  DataDirLock(DataDirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  DataDirLock& operator=(DataDirLock&&) = delete;
+  ~DataDirLock();
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// The current master key first, then keys an unfinished rotation left behind.
+[[nodiscard]] core::Result<std::vector<crypto::MasterKey>> load_master_keys(const DataDir& dir);
+
+// Creates the server-wide signing seed (backups, exports) if the database has none.
+[[nodiscard]] core::Result<void> ensure_server_signing_key(const DataDir& dir,
+                                                           crypto::KeyRing& keys);
+
+enum class RotationStep { wrote_next_key, rewrapped, kept_old_key, replaced };
+
+struct RotationReport {
+  std::size_t rewrapped = 0;
+  std::uint64_t old_key_id = 0;
+  std::uint64_t new_key_id = 0;
+};
+
+// Runs (or resumes) a rotation. `stop_after` ends it early, as a crash would (tests).
+[[nodiscard]] core::Result<RotationReport> rotate_master_key(
+    const DataDir& dir, std::optional<RotationStep> stop_after = std::nullopt);
+
+// Deletes master.key.old once no key is wrapped by it any more.
+[[nodiscard]] core::Result<void> finish_rotation(const DataDir& dir);
+
+}  // namespace praxis::app

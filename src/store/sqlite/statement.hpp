@@ -1,0 +1,46 @@
+#pragma once
+// A prepared SQLite statement with typed binds and reads. Parameters are always
+// bound, never spliced into SQL text (ASVS 5.3.4). Indexes are 1-based for binds,
+// 0-based for columns, as in the C API. Not thread-safe.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/sqlite/database.hpp"
+
+struct sqlite3_stmt;
+
+namespace praxis::store::sqlite {
+
+class Statement {
+ public:
+  [[nodiscard]] static core::Result<Statement> prepare(Database& db, std::string_view sql);
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  ~Statement();
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, std::span<const std::uint8_t> blob);
+
+  // true: a row is available; false: done.
+  [[nodiscard]] core::Result<bool> step();
+  // Runs to completion (for statements without rows).
+  [[nodiscard]] core::Result<void> run();
+  void reset();
+
+  std::int64_t column_int64(int column) const;
+  std::string column_text(int column) const;
+  std::vector<std::uint8_t> column_blob(int column) const;
+
+ private:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+}  // namespace praxis::store::sqlite
