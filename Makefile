@@ -41,7 +41,7 @@ format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
 lint: build/release/build.ninja
-	@git ls-files 'src/*.cpp' | xargs clang-tidy -p build/release --quiet
+	@git ls-files 'src/*.cpp' | xargs -P $(JOBS) -n 1 clang-tidy -p build/release --quiet
 
 clean:
 	rm -rf build

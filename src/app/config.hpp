@@ -28,8 +28,8 @@ struct ServerConfig {
   unsigned io_threads = 0;      // 0: one per CPU core
   unsigned worker_threads = 0;  // 0: two per CPU core, at least 2
   std::int64_t max_connections = 1024;
-  std::int64_t max_header_bytes = 16 * 1024;
-  std::int64_t max_body_bytes = 1024 * 1024;
+  std::int64_t max_header_bytes = std::int64_t{16} * 1024;
+  std::int64_t max_body_bytes = std::int64_t{1024} * 1024;
   std::int64_t read_timeout_seconds = 15;
   std::int64_t idle_timeout_seconds = 30;
   std::int64_t shutdown_grace_seconds = 10;

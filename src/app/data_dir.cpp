@@ -25,7 +25,7 @@ core::Result<void> write_new_file(const std::filesystem::path& path, std::string
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return core::fail(ErrorCode::internal,
-                      "cannot create " + path.string() + ": " + std::strerror(errno));
+                      "cannot create " + path.string() + ": " + core::errno_text(errno));
   }
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                   ::fsync(fd) == 0;
@@ -54,7 +54,7 @@ core::Result<void> init_data_dir(const DataDir& dir) {
       std::filesystem::create_directories(dir.root.parent_path(), ec);
     if (::mkdir(dir.root.c_str(), 0700) != 0) {
       return core::fail(ErrorCode::internal,
-                        "cannot create " + dir.root.string() + ": " + std::strerror(errno));
+                        "cannot create " + dir.root.string() + ": " + core::errno_text(errno));
     }
   }
   if (::chmod(dir.root.c_str(), 0700) != 0) {

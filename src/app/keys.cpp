@@ -37,7 +37,7 @@ core::Result<void> sync_directory(const std::filesystem::path& dir) {
   if (fd < 0 || ::fsync(fd) != 0) {
     if (fd >= 0) ::close(fd);
     return core::fail(ErrorCode::internal, "cannot sync directory " + dir.string(),
-                      std::strerror(errno));
+                      core::errno_text(errno));
   }
   ::close(fd);
   return {};
@@ -81,7 +81,7 @@ core::Result<DataDirLock> DataDirLock::acquire(const DataDir& dir) {
   const auto path = dir.root / "praxis.lock";
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return core::fail(ErrorCode::internal, "cannot open " + path.string(), std::strerror(errno));
+    return core::fail(ErrorCode::internal, "cannot open " + path.string(), core::errno_text(errno));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
@@ -189,7 +189,7 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
   if (file_exists(dir.master_key()) && !file_exists(old_key_path(dir))) {
     if (::link(dir.master_key().c_str(), old_key_path(dir).c_str()) != 0) {
       return core::fail(ErrorCode::internal, "cannot keep the old master key",
-                        std::strerror(errno));
+                        core::errno_text(errno));
     }
     if (auto r = sync_directory(dir.root); !r) return tl::unexpected(r.error());
   }
@@ -198,7 +198,7 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
   // 4. The new key takes the old one's place, atomically.
   if (::rename(next_key_path(dir).c_str(), dir.master_key().c_str()) != 0) {
     return core::fail(ErrorCode::internal, "cannot install the new master key",
-                      std::strerror(errno));
+                      core::errno_text(errno));
   }
   if (auto r = sync_directory(dir.root); !r) return tl::unexpected(r.error());
   return report;
@@ -241,7 +241,7 @@ core::Result<void> finish_rotation(const DataDir& dir) {
   }
   if (::unlink(old_key_path(dir).c_str()) != 0) {
     return core::fail(ErrorCode::internal, "cannot remove the old master key",
-                      std::strerror(errno));
+                      core::errno_text(errno));
   }
   return sync_directory(dir.root);
 }

@@ -1,5 +1,7 @@
 #include "core/error.hpp"
 
+#include <system_error>
+
 namespace praxis::core {
 
 std::string_view error_code_name(ErrorCode code) {
@@ -27,6 +29,8 @@ std::string_view error_code_name(ErrorCode code) {
   }
   return "internal";
 }
+
+std::string errno_text(int err) { return std::system_category().message(err); }
 
 Error Error::make(ErrorCode code, std::string message, std::string internal) {
   Error e;

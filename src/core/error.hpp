@@ -24,6 +24,9 @@ enum class ErrorCode {
   unavailable,          // 503
 };
 
+// The system's description of an errno value (thread-safe, unlike strerror).
+std::string errno_text(int err);
+
 // Stable machine-readable name, e.g. "not-found"; used in problem `type` URIs.
 std::string_view error_code_name(ErrorCode code);
 

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "core/error.hpp"
 #include "core/json_text.hpp"
 
 namespace praxis::core {
@@ -34,7 +35,7 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
 }
 
 constexpr std::chrono::milliseconds kFlushInterval{100};
-constexpr std::size_t kFlushThreshold = 64 * 1024;
+constexpr std::size_t kFlushThreshold = std::size_t{64} * 1024;
 
 // Formats into memory and writes to a file descriptor in large chunks: when the
 // buffer passes kFlushThreshold, on flush() (every kFlushInterval, and at once for
@@ -125,7 +126,7 @@ Logger::Logger(const LogOptions& options) : level_(options.level) {
     fd = ::open(options.file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
       throw std::runtime_error("cannot open log file " + options.file + ": " +
-                               std::strerror(errno));
+                               errno_text(errno));
     }
   }
   auto sink = std::make_shared<BufferedFdSink>(fd, !options.file.empty());
@@ -135,7 +136,7 @@ Logger::Logger(const LogOptions& options) : level_(options.level) {
   logger_->set_level(to_spdlog(options.level));
   logger_->flush_on(spdlog::level::warn);
   if (options.buffered) {
-    flusher_ = std::jthread([this](std::stop_token stop) {
+    flusher_ = std::jthread([this](const std::stop_token& stop) {
       std::mutex m;
       std::condition_variable_any cv;
       std::unique_lock lock(m);

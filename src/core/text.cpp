@@ -56,6 +56,8 @@ class LatinTable {
     switch (cp) {
       case U'ä':
       case U'Ä':
+      case U'æ':
+      case U'Æ':
         return "ae";
       case U'ö':
       case U'Ö':
@@ -65,9 +67,6 @@ class LatinTable {
         return "ue";
       case U'ß':
         return "ss";
-      case U'æ':
-      case U'Æ':
-        return "ae";
       case U'œ':
       case U'Œ':
         return "oe";
@@ -79,7 +78,6 @@ class LatinTable {
         return "l";
       case U'đ':
       case U'Đ':
-        return "d";
       case U'ð':
       case U'Ð':
         return "d";

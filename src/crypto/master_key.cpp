@@ -28,7 +28,7 @@ core::Result<void> write_private_file(const std::filesystem::path& path,
                                       std::span<const std::uint8_t> bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return core::fail(ErrorCode::internal, "cannot create " + path.string(), std::strerror(errno));
+    return core::fail(ErrorCode::internal, "cannot create " + path.string(), core::errno_text(errno));
   }
   const ssize_t written = ::write(fd, bytes.data(), bytes.size());
   const bool ok = written == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
@@ -37,7 +37,7 @@ core::Result<void> write_private_file(const std::filesystem::path& path,
   if (!ok) {
     ::unlink(path.c_str());
     return core::fail(ErrorCode::internal, "cannot write " + path.string(),
-                      std::strerror(saved_errno));
+                      core::errno_text(saved_errno));
   }
   return {};
 }
@@ -48,7 +48,7 @@ core::Result<void> check_private_file(const std::filesystem::path& path, std::si
   const std::string name = std::string(what) + " " + path.string();
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    return core::fail(ErrorCode::invalid_input, name + " is missing (" + std::strerror(errno) +
+    return core::fail(ErrorCode::invalid_input, name + " is missing (" + core::errno_text(errno) +
                                                     "); restore it from your key backup");
   }
   if (!S_ISREG(st.st_mode))
@@ -73,7 +73,7 @@ core::Result<void> read_exact(const std::filesystem::path& path, std::uint8_t* o
                               std::size_t size) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return core::fail(ErrorCode::internal, "cannot open " + path.string(), std::strerror(errno));
+    return core::fail(ErrorCode::internal, "cannot open " + path.string(), core::errno_text(errno));
   std::size_t done = 0;
   while (done < size) {
     const ssize_t n = ::read(fd, out + done, size - done);

@@ -9,7 +9,7 @@ constexpr std::array<char, 8> kMagic = {'P', 'R', 'X', 'S', 'T', 'R', 'M', '1'};
 constexpr std::size_t kABytes = crypto_secretstream_xchacha20poly1305_ABYTES;
 constexpr std::size_t kMaxChunkCiphertext = kStreamChunkBytes + kABytes;
 
-core::Error stream_error(std::string what) {
+core::Error stream_error(const std::string& what) {
   return core::Error::make(core::ErrorCode::invalid_input, "encrypted stream: " + what);
 }
 

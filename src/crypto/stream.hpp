@@ -23,7 +23,7 @@
 
 namespace praxis::crypto {
 
-inline constexpr std::size_t kStreamChunkBytes = 64 * 1024;
+inline constexpr std::size_t kStreamChunkBytes = std::size_t{64} * 1024;
 
 class StreamEncryptor {
  public:

@@ -48,7 +48,7 @@ std::string_view http_date() {
   if (now != cached_second) {
     std::tm tm{};
     gmtime_r(&now, &tm);
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    (void)std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     cached_second = now;
   }
   return buf;
@@ -238,7 +238,7 @@ awaitable<void> Server::Impl::accept_loop() {
     metrics.connection_opened();
     auto executor = socket.get_executor();
     auto body = tls ? run_tls(std::move(socket), conn) : run_plain(std::move(socket), conn);
-    asio::co_spawn(executor, std::move(body), [this, conn](std::exception_ptr error) {
+    asio::co_spawn(executor, std::move(body), [this, conn](const std::exception_ptr& error) {
       if (error) {
         try {
           std::rethrow_exception(error);
@@ -401,7 +401,7 @@ awaitable<bool> Server::Impl::handle(Stream& stream, beast::flat_buffer& buffer,
   // A body we did not read would be taken for the next request.
   if (!parser.is_done()) keep_alive = false;
 
-  if (!response) {
+  if (!response && route) {
     request.headers.reserve(16);
     for (const auto& field : head) {
       request.headers.push_back({std::string(field.name_string()), std::string(field.value())});

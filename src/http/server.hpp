@@ -43,8 +43,8 @@ struct ServerOptions {
   unsigned io_threads = 1;
   unsigned worker_threads = 2;
   std::size_t max_connections = 1024;
-  std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
+  std::size_t max_body_bytes = std::size_t{1024} * 1024;
   std::chrono::milliseconds read_timeout{15'000};  // a whole request, once it has begun
   std::chrono::milliseconds idle_timeout{30'000};  // keep-alive wait for the next request
   std::chrono::milliseconds shutdown_grace{10'000};

@@ -33,7 +33,7 @@ core::Result<Database> Database::open(const std::filesystem::path& path,
       const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd < 0) {
         return core::fail(ErrorCode::internal, "cannot create database file " + path.string(),
-                          std::strerror(errno));
+                          core::errno_text(errno));
       }
       ::close(fd);
       flags |= SQLITE_OPEN_READWRITE;
