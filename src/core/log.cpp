@@ -125,8 +125,7 @@ Logger::Logger(const LogOptions& options) : level_(options.level) {
   if (!options.file.empty()) {
     fd = ::open(options.file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
-      throw std::runtime_error("cannot open log file " + options.file + ": " +
-                               errno_text(errno));
+      throw std::runtime_error("cannot open log file " + options.file + ": " + errno_text(errno));
     }
   }
   auto sink = std::make_shared<BufferedFdSink>(fd, !options.file.empty());

@@ -28,7 +28,8 @@ core::Result<void> write_private_file(const std::filesystem::path& path,
                                       std::span<const std::uint8_t> bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return core::fail(ErrorCode::internal, "cannot create " + path.string(), core::errno_text(errno));
+    return core::fail(ErrorCode::internal, "cannot create " + path.string(),
+                      core::errno_text(errno));
   }
   const ssize_t written = ::write(fd, bytes.data(), bytes.size());
   const bool ok = written == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
