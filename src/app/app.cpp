@@ -50,10 +50,11 @@ http::ServerOptions server_options(const Config& config, bool handle_signals) {
 
 }  // namespace
 
-App::App(Config config, DataDir data_dir, core::Logger& log)
+App::App(Config config, DataDir data_dir, core::Logger& log, PassphraseSource passphrase)
     : config_(std::move(config)),
       data_dir_(std::move(data_dir)),
       log_(log),
+      passphrase_(std::move(passphrase)),
       parts_(std::make_unique<Parts>()) {}
 
 App::~App() = default;
@@ -62,7 +63,7 @@ core::Result<void> App::start(bool handle_signals) {
   auto lock = DataDirLock::acquire(data_dir_);
   if (!lock) return tl::unexpected(lock.error());
   parts_->lock.emplace(std::move(*lock));
-  auto masters = load_master_keys(data_dir_);
+  auto masters = load_master_keys(data_dir_, passphrase_);
   if (!masters) return tl::unexpected(masters.error());
   if (masters->size() > 1) {
     log_.warn("master_key_rotation_unfinished",

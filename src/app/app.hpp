@@ -9,6 +9,7 @@
 
 #include "app/config.hpp"
 #include "app/data_dir.hpp"
+#include "app/keys.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -16,7 +17,8 @@ namespace praxis::app {
 
 class App {
  public:
-  App(Config config, DataDir data_dir, core::Logger& log);
+  // `passphrase` is asked only if the master key is derived from a passphrase.
+  App(Config config, DataDir data_dir, core::Logger& log, PassphraseSource passphrase = {});
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
@@ -36,6 +38,7 @@ class App {
   Config config_;
   DataDir data_dir_;
   core::Logger& log_;
+  PassphraseSource passphrase_;
   std::unique_ptr<Parts> parts_;
 };
 

@@ -17,6 +17,7 @@ namespace praxis::app {
 using core::ErrorCode;
 
 std::filesystem::path DataDir::master_key() const { return root / crypto::kMasterKeyFileName; }
+std::filesystem::path DataDir::master_salt() const { return root / crypto::kMasterSaltFileName; }
 std::filesystem::path DataDir::database() const { return root / store::sqlite::kDatabaseFileName; }
 
 namespace {
@@ -36,7 +37,10 @@ core::Result<void> write_new_file(const std::filesystem::path& path, std::string
 
 }  // namespace
 
-core::Result<void> init_data_dir(const DataDir& dir) {
+core::Result<void> init_data_dir(const DataDir& dir, std::optional<std::string> passphrase) {
+  if (passphrase && passphrase->size() < 12) {
+    return core::fail(ErrorCode::invalid_input, "the passphrase must have at least 12 characters");
+  }
   std::error_code ec;
   if (std::filesystem::exists(dir.root, ec)) {
     if (!std::filesystem::is_directory(dir.root, ec)) {
@@ -61,12 +65,20 @@ core::Result<void> init_data_dir(const DataDir& dir) {
     return core::fail(ErrorCode::internal, "cannot restrict " + dir.root.string() + " to 0700");
   }
   if (auto r = write_new_file(dir.config(), default_config_text()); !r) return r;
-  if (auto r = crypto::create_master_key_file(dir.master_key()); !r) return r;
+  std::vector<crypto::MasterKey> masters;
+  if (passphrase) {
+    auto created = crypto::create_passphrase_salt_file(dir.master_salt(), *passphrase);
+    if (!created) return tl::unexpected(created.error());
+    masters.push_back(std::move(*created));
+  } else {
+    if (auto r = crypto::create_master_key_file(dir.master_key()); !r) return r;
+    auto loaded = crypto::load_master_key_file(dir.master_key());
+    if (!loaded) return tl::unexpected(loaded.error());
+    masters.push_back(std::move(*loaded));
+  }
   auto db = store::sqlite::SqliteStore::create(dir.database(), store::sqlite::Synchronous::full);
   if (!db) return tl::unexpected(db.error());
-  auto masters = load_master_keys(dir);
-  if (!masters) return tl::unexpected(masters.error());
-  crypto::KeyRing keys(std::move(*masters));
+  crypto::KeyRing keys(std::move(masters));
   return ensure_server_signing_key(dir, keys);
 }
 

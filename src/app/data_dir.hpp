@@ -6,6 +6,8 @@
 // The directory itself is 0700.
 
 #include <filesystem>
+#include <optional>
+#include <string>
 
 #include "core/error.hpp"
 
@@ -15,12 +17,15 @@ struct DataDir {
   std::filesystem::path root;
   std::filesystem::path config() const { return root / "praxis.toml"; }
   std::filesystem::path master_key() const;
+  std::filesystem::path master_salt() const;  // passphrase mode instead of master.key
   std::filesystem::path database() const;
 };
 
 // `praxis init`: creates the directory (0700) or takes an existing empty one, then
 // writes the commented configuration, a fresh master key and the migrated database.
+// With a passphrase, master.salt replaces master.key: nothing on disk opens the data.
 // Refuses a non-empty directory and changes nothing in that case.
-[[nodiscard]] core::Result<void> init_data_dir(const DataDir& dir);
+[[nodiscard]] core::Result<void> init_data_dir(
+    const DataDir& dir, std::optional<std::string> passphrase = std::nullopt);
 
 }  // namespace praxis::app

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "app/config.hpp"
+#include "app/keys.hpp"
 #include "crypto/master_key.hpp"
 #include "http/server.hpp"
 #include "store/sqlite/database.hpp"
@@ -108,7 +109,11 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
     }
   }
 
-  if (auto r = crypto::check_master_key_file(dir.master_key()); !r) {
+  if (uses_passphrase(dir)) {
+    check_private_file(out, "master_key", dir.master_salt());
+    out.push_back({Severity::ok, "master_key.mode",
+                   "the master key is derived from a passphrase; no key is stored on disk"});
+  } else if (auto r = crypto::check_master_key_file(dir.master_key()); !r) {
     out.push_back({Severity::fail, "master_key", r.error().message});
   } else {
     out.push_back({Severity::ok, "master_key", "master key file is present and private"});

@@ -96,7 +96,27 @@ DataDirLock::~DataDirLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
-core::Result<std::vector<crypto::MasterKey>> load_master_keys(const DataDir& dir) {
+bool uses_passphrase(const DataDir& dir) {
+  return !file_exists(dir.master_key()) && file_exists(dir.master_salt());
+}
+
+core::Result<std::vector<crypto::MasterKey>> load_master_keys(const DataDir& dir,
+                                                              const PassphraseSource& passphrase) {
+  if (uses_passphrase(dir)) {
+    if (!passphrase) {
+      return core::fail(ErrorCode::invalid_input,
+                        "this installation's master key is derived from a passphrase, and none "
+                        "was given");
+    }
+    auto text = passphrase();
+    if (!text) return tl::unexpected(text.error());
+    auto key = crypto::derive_master_key(dir.master_salt(), *text);
+    sodium_memzero(text->data(), text->size());
+    if (!key) return tl::unexpected(key.error());
+    std::vector<crypto::MasterKey> keys;
+    keys.push_back(std::move(*key));
+    return keys;
+  }
   // master.key is current; if a crash left only master.key.next, that one is.
   std::vector<std::filesystem::path> paths;
   paths.push_back(!file_exists(dir.master_key()) && file_exists(next_key_path(dir))
@@ -133,6 +153,11 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
                                                std::optional<RotationStep> stop_after) {
   auto lock = DataDirLock::acquire(dir);
   if (!lock) return tl::unexpected(lock.error());
+  if (uses_passphrase(dir)) {
+    return core::fail(ErrorCode::invalid_input,
+                      "this installation derives its master key from a passphrase; rotating it "
+                      "(a new passphrase) is not supported yet. Nothing was changed");
+  }
   const bool have_next = file_exists(next_key_path(dir));
   if (file_exists(old_key_path(dir)) && !have_next) {
     return core::fail(ErrorCode::conflict,

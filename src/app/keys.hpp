@@ -14,7 +14,9 @@
 // Data and the data keys themselves never change; only their wrapping does.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "app/data_dir.hpp"
@@ -38,8 +40,17 @@ class DataDirLock {
   int fd_;
 };
 
+// Supplies the passphrase of a passphrase-derived master key (terminal prompt, stdin,
+// systemd credential); only asked when the data directory has master.salt.
+using PassphraseSource = std::function<core::Result<std::string>()>;
+
+// True if the master key is derived from a passphrase (master.salt, no master.key).
+bool uses_passphrase(const DataDir& dir);
+
 // The current master key first, then keys an unfinished rotation left behind.
-[[nodiscard]] core::Result<std::vector<crypto::MasterKey>> load_master_keys(const DataDir& dir);
+// In passphrase mode the key is derived from `passphrase()`; a wrong one is refused.
+[[nodiscard]] core::Result<std::vector<crypto::MasterKey>> load_master_keys(
+    const DataDir& dir, const PassphraseSource& passphrase = {});
 
 // Creates the server-wide signing seed (backups, exports) if the database has none.
 [[nodiscard]] core::Result<void> ensure_server_signing_key(const DataDir& dir,
@@ -54,6 +65,7 @@ struct RotationReport {
 };
 
 // Runs (or resumes) a rotation. `stop_after` ends it early, as a crash would (tests).
+// Key-file installations only; passphrase installations are refused with a message.
 [[nodiscard]] core::Result<RotationReport> rotate_master_key(
     const DataDir& dir, std::optional<RotationStep> stop_after = std::nullopt);
 

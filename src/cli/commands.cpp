@@ -8,6 +8,7 @@
 #include "app/data_dir.hpp"
 #include "app/doctor.hpp"
 #include "app/keys.hpp"
+#include "cli/passphrase.hpp"
 #include "cli/version.hpp"
 #include "core/log.hpp"
 
@@ -23,17 +24,32 @@ void print_error(const core::Error& e) {
 
 }  // namespace
 
-int run_init(const std::filesystem::path& data_dir) {
+int run_init(const std::filesystem::path& data_dir, bool passphrase) {
   const app::DataDir dir{data_dir};
-  if (auto r = app::init_data_dir(dir); !r) {
+  std::optional<std::string> secret;
+  if (passphrase) {
+    auto text = read_passphrase(/*confirm=*/true);
+    if (!text) {
+      print_error(text.error());
+      return kExitCannotCreate;
+    }
+    secret = std::move(*text);
+  }
+  if (auto r = app::init_data_dir(dir, secret); !r) {
     print_error(r.error());
     return kExitCannotCreate;
   }
   std::cout << "Created data directory " << data_dir.string() << "\n"
-            << "  " << dir.config().string() << "   configuration (every key documented)\n"
-            << "  " << dir.master_key().string()
-            << "   master key: keep a copy offline; without it the data cannot be read\n"
-            << "  " << dir.database().string() << "   database (encrypted fields)\n"
+            << "  " << dir.config().string() << "   configuration (every key documented)\n";
+  if (passphrase) {
+    std::cout << "  " << dir.master_salt().string()
+              << "   salt for the passphrase: the key exists only while praxis runs;\n"
+              << "       without the passphrase the data cannot be read\n";
+  } else {
+    std::cout << "  " << dir.master_key().string()
+              << "   master key: keep a copy offline; without it the data cannot be read\n";
+  }
+  std::cout << "  " << dir.database().string() << "   database (encrypted fields)\n"
             << "Start the server with: praxis serve --data " << data_dir.string() << "\n";
   return kExitOk;
 }
@@ -56,7 +72,7 @@ int run_serve(const std::filesystem::path& data_dir, const std::optional<std::st
   log_options.file = config->log.file;
   core::Logger log(log_options);
 
-  app::App application(*config, dir, log);
+  app::App application(*config, dir, log, [] { return read_passphrase(/*confirm=*/false); });
   if (auto r = application.start(/*handle_signals=*/true); !r) {
     print_error(r.error());
     log.error("start_failed", {{"error", r.error().message}});

@@ -13,7 +13,7 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitCannotCreate = 73;  // EX_CANTCREAT
 inline constexpr int kExitConfig = 78;        // EX_CONFIG
 
-int run_init(const std::filesystem::path& data_dir);
+int run_init(const std::filesystem::path& data_dir, bool passphrase);
 int run_serve(const std::filesystem::path& data_dir, const std::optional<std::string>& listen);
 int run_doctor(const std::filesystem::path& data_dir);
 int run_version();

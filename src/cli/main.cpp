@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "Create a new data directory (keys, config, database)");
   init->add_option("--data", data_dir, "Data directory to create (must not exist or be empty)")
       ->required();
+  bool passphrase = false;
+  init->add_flag("--passphrase", passphrase,
+                 "Derive the master key from a passphrase instead of storing a key file");
 
   auto* serve = app.add_subcommand("serve", "Run the server");
   serve->add_option("--data", data_dir, "Data directory made by praxis init")->required();
@@ -52,7 +55,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*init) return run_init(data_dir);
+    if (*init) return run_init(data_dir, passphrase);
     if (*serve) return run_serve(data_dir, listen);
     if (*doctor) return run_doctor(data_dir);
     if (*version) return run_version();

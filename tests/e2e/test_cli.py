@@ -17,11 +17,11 @@ import urllib.request
 BIN = os.environ.get("PRAXIS_BIN", "build/release/bin/praxis")
 
 
-def run(*args, env=None, timeout=60):
+def run(*args, env=None, timeout=60, stdin_text=""):
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout,
-                          env=full_env)
+                          env=full_env, input=stdin_text)
 
 
 def read_bytes(path):
@@ -40,12 +40,14 @@ def http_get(url, timeout=10):
 class Serving:
     """praxis serve on a free loopback port; the URL is read from its banner."""
 
-    def __init__(self, data, *extra, env=None):
+    def __init__(self, data, *extra, env=None, stdin_text=""):
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen([BIN, "serve", "--data", data, "--listen", "127.0.0.1:0", *extra],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=full_env)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=full_env)
+        self.proc.stdin.write(stdin_text)
+        self.proc.stdin.close()
         line = self.proc.stdout.readline()
         match = re.search(r"serves (http://127\.0\.0\.1:\d+)/", line)
         if not match:
@@ -55,7 +57,9 @@ class Serving:
 
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
-        out, err = self.proc.communicate(timeout=30)
+        out = self.proc.stdout.read()
+        err = self.proc.stderr.read()
+        self.proc.wait(timeout=30)
         return self.proc.returncode, out, err
 
 
@@ -226,6 +230,30 @@ class CliTest(unittest.TestCase):
         f = run("keys", "rotate", "--finish", "--data", self.data)
         self.assertEqual(f.returncode, 0, f.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.data, "master.key.old")))
+        self.assertEqual(run("doctor", "--data", self.data).returncode, 0)
+
+    def test_passphrase_mode_keeps_no_key_on_disk(self):
+        secret = "Kaffeetasse auf dem Dach 42\n"
+        r = run("init", "--data", self.data, "--passphrase", stdin_text=secret)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.data, "master.key")))
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.data, "master.salt")).st_mode), 0o600)
+        server = Serving(self.data, stdin_text=secret)
+        try:
+            self.assertEqual(http_get(server.url + "/readyz")[0], 200)
+        finally:
+            self.assertEqual(server.stop()[0], 0)
+        wrong = run("serve", "--data", self.data, "--listen", "127.0.0.1:0",
+                    stdin_text="Kaffeetasse auf dem Dach 43\n")
+        self.assertEqual(wrong.returncode, 78)
+        self.assertIn("wrong passphrase", wrong.stderr)
+        none = run("serve", "--data", self.data, "--listen", "127.0.0.1:0")
+        self.assertEqual(none.returncode, 78)
+        self.assertIn("no passphrase", none.stderr)
+        short = run("init", "--data", os.path.join(self.tmp.name, "other"), "--passphrase",
+                    stdin_text="kurz\n")
+        self.assertEqual(short.returncode, 73)
+        self.assertIn("12 characters", short.stderr)
         self.assertEqual(run("doctor", "--data", self.data).returncode, 0)
 
     def test_serve_without_data_directory_fails_clearly(self):

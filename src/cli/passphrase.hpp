@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+
+#include "core/error.hpp"
+
+namespace praxis::cli {
+
+// The master-key passphrase, from the first of:
+//  1. $CREDENTIALS_DIRECTORY/praxis-passphrase (systemd LoadCredential=, kept in memory),
+//  2. the terminal, without echo (asked twice when `confirm`),
+//  3. the first line of standard input (scripts, tests).
+[[nodiscard]] core::Result<std::string> read_passphrase(bool confirm);
+
+}  // namespace praxis::cli
