@@ -9,6 +9,8 @@
 
 #include "app/config.hpp"
 #include "app/keys.hpp"
+#include "core/clock.hpp"
+#include "core/random.hpp"
 #include "crypto/master_key.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -78,8 +80,16 @@ core::Result<void> init_data_dir(const DataDir& dir, std::optional<std::string> 
   }
   auto db = store::sqlite::SqliteStore::create(dir.database(), store::sqlite::Synchronous::full);
   if (!db) return tl::unexpected(db.error());
+  core::SystemRandom random;
+  const std::string installation_id = core::random_hex(random, 16);
+  const std::string created_at = core::to_iso8601(core::SystemClock().now());
+  auto meta = store::with_transaction(**db, store::TxMode::read_write, [&](store::Transaction& tx) {
+    if (auto r = tx.meta().put("installation_id", installation_id); !r) return r;
+    return tx.meta().put("created_at", created_at);
+  });
+  if (!meta) return meta;
   crypto::KeyRing keys(std::move(masters));
-  return ensure_server_signing_key(dir, keys);
+  return ensure_server_signing_key(**db, keys);
 }
 
 }  // namespace praxis::app

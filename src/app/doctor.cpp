@@ -33,29 +33,51 @@ void check_private_file(std::vector<Finding>& out, const std::string& check,
   }
 }
 
-void check_database(std::vector<Finding>& out, const DataDir& dir) {
+void check_database(std::vector<Finding>& out, const DataDir& dir, bool synchronous_full) {
   namespace sq = store::sqlite;
   check_private_file(out, "database.permissions", dir.database());
-  auto db = sq::Database::open(dir.database(), {sq::OpenMode::read_only});
+  sq::OpenOptions options;
+  options.mode = sq::OpenMode::read_only;
+  auto db = sq::Database::open(dir.database(), options);
   if (!db) {
     out.push_back(
         {Severity::fail, "database.open", "cannot open the database: " + db.error().internal});
     return;
   }
-  auto check = db->query_text("PRAGMA quick_check");
+  auto check = db->query_text("PRAGMA integrity_check");
   if (!check || *check != "ok") {
     out.push_back({Severity::fail, "database.integrity",
                    "the database is damaged (" + (check ? *check : check.error().internal) +
                        "); restore the latest backup"});
-  } else {
-    out.push_back({Severity::ok, "database.integrity", "integrity check passed"});
+    return;
   }
-  auto version = db->query_text("SELECT COALESCE(MAX(number),0) FROM schema_migrations");
-  if (version) {
-    out.push_back({Severity::ok, "database.schema", "schema version " + *version});
+  out.push_back({Severity::ok, "database.integrity", "integrity check passed"});
+  auto journal = db->query_text("PRAGMA journal_mode");
+  if (journal && *journal == "wal") {
+    out.push_back({Severity::ok, "database.journal", "write-ahead log (WAL)"});
   } else {
+    out.push_back({Severity::warn, "database.journal",
+                   "journal mode is " + (journal ? *journal : std::string("unknown")) +
+                       ", not WAL; praxis serve switches it back on start"});
+  }
+  out.push_back({synchronous_full ? Severity::ok : Severity::warn, "database.synchronous",
+                 synchronous_full
+                     ? "synchronous=FULL: every commit is on disk before it is acknowledged"
+                     : "synchronous=NORMAL: a power cut may lose the last commits"});
+  auto version = sq::schema_version(*db);
+  auto pending =
+      version ? sq::pending_migrations(*db) : core::Result<int>(tl::unexpected(version.error()));
+  if (!version || !pending) {
     out.push_back({Severity::fail, "database.schema",
-                   "no schema_migrations table: " + version.error().internal});
+                   "cannot read schema_migrations: " +
+                       (version ? pending.error() : version.error()).internal});
+  } else if (*pending > 0) {
+    out.push_back({Severity::warn, "database.schema",
+                   "schema version " + std::to_string(*version) + ", " + std::to_string(*pending) +
+                       " migration(s) pending: praxis serve applies them on start"});
+  } else {
+    out.push_back({Severity::ok, "database.schema",
+                   "schema version " + std::to_string(*version) + ", up to date"});
   }
 }
 
@@ -104,8 +126,6 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
       out.push_back({Severity::warn, "store.synchronous",
                      "sqlite_synchronous = \"normal\": a power cut may lose the last commits. "
                      "Use \"full\" unless the disk has a battery-backed cache"});
-    } else {
-      out.push_back({Severity::ok, "store.synchronous", "every commit is synced to disk"});
     }
   }
 
@@ -127,7 +147,7 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
                    "the previous master key is still on disk; store the new master.key offline, "
                    "then run praxis keys rotate --finish"});
   }
-  check_database(out, dir);
+  check_database(out, dir, !config || config->store.sqlite_synchronous != "normal");
   return out;
 }
 

@@ -9,9 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "store/sqlite/database.hpp"
 #include "store/sqlite/sqlite_store.hpp"
-#include "store/sqlite/wrapped_keys.hpp"
 
 namespace praxis::app {
 
@@ -43,15 +41,15 @@ core::Result<void> sync_directory(const std::filesystem::path& dir) {
   return {};
 }
 
-crypto::WrappedKey to_wrapped(const sq::WrappedKeyRow& row) {
+crypto::WrappedKey to_wrapped(const store::WrappedKeyRow& row) {
   return crypto::WrappedKey{row.key_id, row.version, row.wrapping_key_id, row.sealed};
 }
 
-sq::WrappedKeyRow to_row(std::string owner, const crypto::WrappedKey& w) {
-  return sq::WrappedKeyRow{std::move(owner), w.key_id, w.version, w.wrapping_key_id, w.sealed};
+store::WrappedKeyRow to_row(std::string owner, const crypto::WrappedKey& w) {
+  return store::WrappedKeyRow{std::move(owner), w.key_id, w.version, w.wrapping_key_id, w.sealed};
 }
 
-core::Result<crypto::WrappedKey> rewrap(crypto::KeyRing& ring, const sq::WrappedKeyRow& row) {
+core::Result<crypto::WrappedKey> rewrap(crypto::KeyRing& ring, const store::WrappedKeyRow& row) {
   const std::string_view owner = row.owner;
   crypto::CryptoResult<crypto::WrappedKey> r = tl::unexpected(crypto::CryptoError::malformed);
   if (owner.starts_with(kPracticePrefix)) {
@@ -67,12 +65,11 @@ core::Result<crypto::WrappedKey> rewrap(crypto::KeyRing& ring, const sq::Wrapped
   return *r;
 }
 
-core::Result<sq::Database> open_database(const DataDir& dir) {
-  // Through SqliteStore first so pending migrations are applied.
-  if (auto store = sq::SqliteStore::open(dir.database(), sq::Synchronous::full); !store) {
-    return tl::unexpected(store.error());
-  }
-  return sq::Database::open(dir.database(), {sq::OpenMode::read_write});
+core::Result<std::unique_ptr<sq::SqliteStore>> open_store(const DataDir& dir) {
+  sq::SqliteOptions options;
+  options.file = dir.database();
+  options.readers = 1;
+  return sq::SqliteStore::open(options);
 }
 
 }  // namespace
@@ -136,17 +133,16 @@ core::Result<std::vector<crypto::MasterKey>> load_master_keys(const DataDir& dir
   return keys;
 }
 
-core::Result<void> ensure_server_signing_key(const DataDir& dir, crypto::KeyRing& keys) {
-  auto db = open_database(dir);
-  if (!db) return tl::unexpected(db.error());
-  auto rows = sq::list_master_wrapped_keys(*db);
-  if (!rows) return tl::unexpected(rows.error());
+core::Result<void> ensure_server_signing_key(store::Store& store, crypto::KeyRing& keys) {
   const std::string owner = std::string(kSigningPrefix) + std::string(kServerSigningPurpose);
-  for (const auto& row : *rows) {
-    if (row.owner == owner) return {};
-  }
-  auto created = keys.create_signing_seed(kServerSigningPurpose);
-  return sq::insert_master_wrapped_key(*db, to_row(owner, created.wrapped));
+  return store::with_transaction(
+      store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+        auto existing = tx.master_wrapped_keys().find(owner);
+        if (!existing) return tl::unexpected(existing.error());
+        if (*existing) return {};
+        auto created = keys.create_signing_seed(kServerSigningPurpose);
+        return tx.master_wrapped_keys().insert(to_row(owner, created.wrapped));
+      });
 }
 
 core::Result<RotationReport> rotate_master_key(const DataDir& dir,
@@ -186,28 +182,24 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
   crypto::KeyRing ring(std::move(masters));
 
   // 2. Re-wrap everything the master key wraps, all or nothing.
-  auto db = open_database(dir);
-  if (!db) return tl::unexpected(db.error());
-  if (auto r = db->exec("BEGIN IMMEDIATE"); !r) return tl::unexpected(r.error());
-  auto rows = sq::list_master_wrapped_keys(*db);
-  if (!rows) {
-    (void)db->exec("ROLLBACK");
-    return tl::unexpected(rows.error());
-  }
-  for (const auto& row : *rows) {
-    if (row.wrapping_key_id == report.new_key_id) continue;
-    auto wrapped = rewrap(ring, row);
-    if (!wrapped) {
-      (void)db->exec("ROLLBACK");
-      return tl::unexpected(wrapped.error());
-    }
-    if (auto r = sq::update_master_wrapped_key(*db, to_row(row.owner, *wrapped)); !r) {
-      (void)db->exec("ROLLBACK");
-      return tl::unexpected(r.error());
-    }
-    ++report.rewrapped;
-  }
-  if (auto r = db->exec("COMMIT"); !r) return tl::unexpected(r.error());
+  auto store = open_store(dir);
+  if (!store) return tl::unexpected(store.error());
+  auto rewrapped = store::with_transaction(
+      **store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+        report.rewrapped = 0;
+        auto rows = tx.master_wrapped_keys().list();
+        if (!rows) return tl::unexpected(rows.error());
+        for (const auto& row : *rows) {
+          if (row.wrapping_key_id == report.new_key_id) continue;
+          auto wrapped = rewrap(ring, row);
+          if (!wrapped) return tl::unexpected(wrapped.error());
+          if (auto r = tx.master_wrapped_keys().update(to_row(row.owner, *wrapped)); !r) return r;
+          ++report.rewrapped;
+        }
+        return {};
+      });
+  store->reset();
+  if (!rewrapped) return tl::unexpected(rewrapped.error());
   if (stop_after == RotationStep::rewrapped) return report;
 
   // 3. Keep the old key under its own name; master.key stays valid meanwhile.
@@ -241,16 +233,25 @@ core::Result<void> finish_rotation(const DataDir& dir) {
   }
   auto current = crypto::load_master_key_file(dir.master_key());
   if (!current) return tl::unexpected(current.error());
-  auto db = open_database(dir);
-  if (!db) return tl::unexpected(db.error());
-  auto rows = sq::list_master_wrapped_keys(*db);
-  if (!rows) return tl::unexpected(rows.error());
-  for (const auto& row : *rows) {
-    if (row.wrapping_key_id != current->id) {
-      return core::fail(ErrorCode::conflict, "the key of " + row.owner +
-                                                 " is still wrapped by an older master key; run "
-                                                 "praxis keys rotate again");
-    }
+  auto store = open_store(dir);
+  if (!store) return tl::unexpected(store.error());
+  std::optional<std::string> stale;
+  auto checked = store::with_transaction(**store, store::TxMode::read_only,
+                                         [&](store::Transaction& tx) -> core::Result<void> {
+                                           auto rows = tx.master_wrapped_keys().list();
+                                           if (!rows) return tl::unexpected(rows.error());
+                                           for (const auto& row : *rows) {
+                                             if (row.wrapping_key_id != current->id)
+                                               stale = row.owner;
+                                           }
+                                           return {};
+                                         });
+  store->reset();
+  if (!checked) return tl::unexpected(checked.error());
+  if (stale) {
+    return core::fail(ErrorCode::conflict, "the key of " + *stale +
+                                               " is still wrapped by an older master key; run "
+                                               "praxis keys rotate again");
   }
   if (std::filesystem::equivalent(old_key_path(dir), dir.master_key())) {
     return core::fail(ErrorCode::conflict,

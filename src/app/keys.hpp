@@ -23,6 +23,7 @@
 #include "core/error.hpp"
 #include "crypto/key_ring.hpp"
 #include "crypto/master_key.hpp"
+#include "store/store.hpp"
 
 namespace praxis::app {
 
@@ -53,7 +54,7 @@ bool uses_passphrase(const DataDir& dir);
     const DataDir& dir, const PassphraseSource& passphrase = {});
 
 // Creates the server-wide signing seed (backups, exports) if the database has none.
-[[nodiscard]] core::Result<void> ensure_server_signing_key(const DataDir& dir,
+[[nodiscard]] core::Result<void> ensure_server_signing_key(store::Store& store,
                                                            crypto::KeyRing& keys);
 
 enum class RotationStep { wrote_next_key, rewrapped, kept_old_key, replaced };

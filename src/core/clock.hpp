@@ -3,10 +3,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 
 namespace praxis::core {
 
 using Instant = std::chrono::sys_time<std::chrono::microseconds>;
+
+// "2026-11-27T10:00:00Z" (UTC, whole seconds).
+std::string to_iso8601(Instant t);
 
 class Clock {
  public:

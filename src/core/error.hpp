@@ -41,6 +41,9 @@ struct Error {
   std::string message;   // safe to show to the client
   std::string internal;  // for the log only; never leaves the server
   std::vector<FieldError> fields;
+  // A failure that may pass if the operation is simply tried again (a busy database,
+  // a serialization conflict). with_transaction retries these.
+  bool transient = false;
 
   static Error make(ErrorCode code, std::string message, std::string internal = {});
 };

@@ -3,8 +3,7 @@
 #include "app/data_dir.hpp"
 #include "app/keys.hpp"
 #include "crypto/field_cipher.hpp"
-#include "store/sqlite/database.hpp"
-#include "store/sqlite/wrapped_keys.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace praxis::app {
@@ -28,18 +27,38 @@ struct Installation {
     EXPECT_TRUE(masters);
     crypto::KeyRing ring(std::move(*masters));
     auto practice = ring.create_practice_key("prac-1");
-    auto db = sq::Database::open(dir.database(), {sq::OpenMode::read_write});
-    EXPECT_TRUE(sq::insert_master_wrapped_key(
-        *db, sq::WrappedKeyRow{"practice:prac-1", practice.wrapped.key_id, practice.wrapped.version,
-                               practice.wrapped.wrapping_key_id, practice.wrapped.sealed}));
+    insert(store::WrappedKeyRow{"practice:prac-1", practice.wrapped.key_id,
+                                practice.wrapped.version, practice.wrapped.wrapping_key_id,
+                                practice.wrapped.sealed});
     auto patient = ring.create_patient_key(*practice.key, "prac-1", "pat-1");
     patient_wrapped = patient.wrapped;
     ciphertext = crypto::encrypt_field(*patient.key, kWhere, std::string_view("Müller"));
   }
 
-  std::vector<sq::WrappedKeyRow> rows() const {
-    auto db = sq::Database::open(dir.database(), {sq::OpenMode::read_write});
-    return *sq::list_master_wrapped_keys(*db);
+  std::unique_ptr<sq::SqliteStore> open_store() const {
+    auto s = sq::SqliteStore::open(dir.database(), sq::Synchronous::full);
+    EXPECT_TRUE(s) << s.error().internal;
+    return std::move(*s);
+  }
+
+  void insert(const store::WrappedKeyRow& row) const {
+    auto s = open_store();
+    EXPECT_TRUE(store::with_transaction(*s, store::TxMode::read_write, [&](store::Transaction& tx) {
+      return tx.master_wrapped_keys().insert(row);
+    }));
+  }
+
+  std::vector<store::WrappedKeyRow> rows() const {
+    auto s = open_store();
+    std::vector<store::WrappedKeyRow> out;
+    EXPECT_TRUE(store::with_transaction(*s, store::TxMode::read_only,
+                                        [&](store::Transaction& tx) -> core::Result<void> {
+                                          auto r = tx.master_wrapped_keys().list();
+                                          if (!r) return tl::unexpected(r.error());
+                                          out = *r;
+                                          return {};
+                                        }));
+    return out;
   }
 
   // Opens the data the way the server does and reads the encrypted field.
@@ -132,12 +151,8 @@ TEST(KeyRotation, RefusedWhileTheDataDirectoryIsInUse) {
 
 TEST(KeyRotation, AForeignKeyInTheTableAbortsWithoutChangingAnything) {
   Installation inst;
-  {
-    auto db = sq::Database::open(inst.dir.database(), {sq::OpenMode::read_write});
-    ASSERT_TRUE(sq::insert_master_wrapped_key(
-        *db,
-        sq::WrappedKeyRow{"practice:intruder", 7, 1, 12345, std::vector<std::uint8_t>(72, 1)}));
-  }
+  inst.insert(
+      store::WrappedKeyRow{"practice:intruder", 7, 1, 12345, std::vector<std::uint8_t>(72, 1)});
   const auto before = inst.rows();
   auto r = rotate_master_key(inst.dir);
   ASSERT_FALSE(r);

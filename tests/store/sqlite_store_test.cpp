@@ -25,7 +25,8 @@ TEST(SqliteStore, CreatesPrivateWalDatabaseWithAllMigrations) {
   EXPECT_EQ(mode_of(file), 0600u);
   EXPECT_TRUE((*store)->ping());
 
-  auto db = Database::open(file, {OpenMode::read_write});
+  OpenOptions rw;
+  auto db = Database::open(file, rw);
   ASSERT_TRUE(db);
   EXPECT_EQ(*db->query_text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(*schema_version(*db), migrations().back().number);
@@ -51,7 +52,7 @@ TEST(SqliteStore, MigrationsAreIdempotentAndRecorded) {
   const auto file = dir.path() / "praxis.db";
   ASSERT_TRUE(SqliteStore::create(file, Synchronous::full));
   ASSERT_TRUE(SqliteStore::open(file, Synchronous::normal));
-  auto db = Database::open(file, {OpenMode::read_write});
+  auto db = Database::open(file, OpenOptions{});
   ASSERT_TRUE(db);
   EXPECT_EQ(*db->query_text("SELECT count(*) FROM schema_migrations"),
             std::to_string(migrations().size()));
@@ -62,12 +63,41 @@ TEST(SqliteStore, RefusesADatabaseNewerThanTheBinary) {
   const auto file = dir.path() / "praxis.db";
   ASSERT_TRUE(SqliteStore::create(file, Synchronous::full));
   {
-    auto db = Database::open(file, {OpenMode::read_write});
-    ASSERT_TRUE(db->exec("INSERT INTO schema_migrations(number, name) VALUES (9999, 'future')"));
+    auto db = Database::open(file, OpenOptions{});
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO schema_migrations(number, name, checksum) VALUES (9999, 'future', 'x')"));
   }
   auto r = SqliteStore::open(file, Synchronous::full);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("newer"), std::string::npos);
+}
+
+TEST(SqliteStore, RefusesAnAppliedMigrationThatChanged) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  ASSERT_TRUE(SqliteStore::create(file, Synchronous::full));
+  {
+    auto db = Database::open(file, OpenOptions{});
+    ASSERT_TRUE(
+        db->exec("UPDATE schema_migrations SET checksum = '0000000000000000' WHERE number = 1"));
+  }
+  auto r = SqliteStore::open(file, Synchronous::full);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("changed after it was applied"), std::string::npos)
+      << r.error().message;
+}
+
+TEST(SqliteStore, MigrationsRecordChecksums) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  ASSERT_TRUE(SqliteStore::create(file, Synchronous::full));
+  auto db = Database::open(file, OpenOptions{});
+  for (const auto& m : migrations()) {
+    EXPECT_EQ(*db->query_text("SELECT checksum FROM schema_migrations WHERE number = " +
+                              std::to_string(m.number)),
+              migration_checksum(m.sql));
+  }
+  EXPECT_EQ(*pending_migrations(*db), 0);
 }
 
 TEST(SqliteStore, PingFailsWhenTheFileIsDeletedOrReplaced) {

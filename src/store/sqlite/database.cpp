@@ -41,7 +41,8 @@ core::Result<Database> Database::open(const std::filesystem::path& path,
     }
   }
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags,
+                                 options.vfs.empty() ? nullptr : options.vfs.c_str());
   Database db(raw);
   if (rc != SQLITE_OK) return tl::unexpected(sqlite_error(raw, "open " + path.string()));
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
@@ -55,19 +56,40 @@ core::Result<Database> Database::open(const std::filesystem::path& path,
   return db;
 }
 
-Database::Database(Database&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+Database::Database(Database&& other) noexcept : db_(other.db_), cache_(std::move(other.cache_)) {
+  other.db_ = nullptr;
+  other.cache_.clear();
+}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
-    if (db_) sqlite3_close_v2(db_);
+    close();
     db_ = other.db_;
+    cache_ = std::move(other.cache_);
     other.db_ = nullptr;
+    other.cache_.clear();
   }
   return *this;
 }
 
-Database::~Database() {
+Database::~Database() { close(); }
+
+void Database::close() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  cache_.clear();
   if (db_) sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
+core::Result<sqlite3_stmt*> Database::cached_statement(std::string_view sql) {
+  if (auto it = cache_.find(std::string(sql)); it != cache_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
+    return tl::unexpected(sqlite_error(db_, "prepare"));
+  }
+  cache_.emplace(std::string(sql), stmt);
+  return stmt;
 }
 
 core::Result<void> Database::exec(std::string_view sql) {

@@ -9,10 +9,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/error.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace praxis::store::sqlite {
 
@@ -23,6 +25,7 @@ struct OpenOptions {
   OpenMode mode = OpenMode::read_write;
   Synchronous synchronous = Synchronous::full;
   int busy_timeout_ms = 5000;
+  std::string vfs;  // empty: SQLite's default; tests register a fault-injecting one
 };
 
 class Database {
@@ -39,14 +42,22 @@ class Database {
   // (empty when there is no row or it is NULL).
   [[nodiscard]] core::Result<std::string> query_text(std::string_view sql);
 
+  // A prepared statement kept for the connection's lifetime, keyed by its SQL text.
+  [[nodiscard]] core::Result<sqlite3_stmt*> cached_statement(std::string_view sql);
+
   sqlite3* handle() const { return db_; }
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
+  void close();
   sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
-// The error for a failed SQLite call on `db`, with the SQLite message as internal detail.
+// The error for a failed SQLite call on `db`, with the SQLite message as internal detail:
+// busy/locked → unavailable and transient; I/O, disk full, corruption, read-only →
+// unavailable (HTTP 503); constraint → conflict; anything else → internal.
 core::Error sqlite_error(sqlite3* db, std::string_view what);
+core::Error classify_sqlite_error(int extended_code, std::string internal);
 
 }  // namespace praxis::store::sqlite

@@ -1,53 +1,123 @@
 #include "store/sqlite/migrate.hpp"
 
+#include <sqlite3.h>
+
+#include <cstdio>
 #include <string>
 
 #include "store/migration.hpp"
+#include "store/sqlite/statement.hpp"
 
 namespace praxis::store::sqlite {
 
 using core::ErrorCode;
 
 namespace {
+
 constexpr std::string_view kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " number INTEGER PRIMARY KEY NOT NULL,"
     " name TEXT NOT NULL,"
+    " checksum TEXT NOT NULL,"
     " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
     ") STRICT;";
+
+struct Applied {
+  int number;
+  std::string name;
+  std::string checksum;
+};
+
+core::Result<std::vector<Applied>> applied_migrations(Database& db) {
+  if (auto r = db.exec(kCreateMigrationsTable); !r) return tl::unexpected(r.error());
+  auto stmt = Statement::prepare(
+      db, "SELECT number, name, checksum FROM schema_migrations ORDER BY number");
+  if (!stmt) return tl::unexpected(stmt.error());
+  std::vector<Applied> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return out;
+    out.push_back(
+        {static_cast<int>(stmt->column_int64(0)), stmt->column_text(1), stmt->column_text(2)});
+  }
+}
+
+core::Result<void> check_applied(const std::vector<Applied>& applied) {
+  const auto& embedded = migrations();
+  const int newest = embedded.empty() ? 0 : embedded.back().number;
+  for (const auto& a : applied) {
+    if (a.number > newest) {
+      return core::fail(ErrorCode::internal,
+                        "the database schema (migration " + std::to_string(a.number) +
+                            ") is newer than this praxis binary (up to " + std::to_string(newest) +
+                            "); install the newer praxis");
+    }
+    for (const auto& m : embedded) {
+      if (m.number == a.number && migration_checksum(m.sql) != a.checksum) {
+        return core::fail(ErrorCode::internal,
+                          "migration " + a.name +
+                              " was changed after it was applied to this "
+                              "database (checksum " +
+                              a.checksum + ", file " + migration_checksum(m.sql) +
+                              "); a schema change must be a new migration file");
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string migration_checksum(std::string_view sql) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : sql) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char buf[17];
+  (void)std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
 }
 
 core::Result<int> schema_version(Database& db) {
-  if (auto r = db.exec(kCreateMigrationsTable); !r) return tl::unexpected(r.error());
-  auto text = db.query_text("SELECT COALESCE(MAX(number), 0) FROM schema_migrations");
-  if (!text) return tl::unexpected(text.error());
-  return std::stoi(*text);
+  auto applied = applied_migrations(db);
+  if (!applied) return tl::unexpected(applied.error());
+  return applied->empty() ? 0 : applied->back().number;
+}
+
+core::Result<int> pending_migrations(Database& db) {
+  auto version = schema_version(db);
+  if (!version) return tl::unexpected(version.error());
+  int pending = 0;
+  for (const auto& m : migrations()) pending += m.number > *version ? 1 : 0;
+  return pending;
 }
 
 core::Result<void> migrate(Database& db) {
-  auto current = schema_version(db);
-  if (!current) return tl::unexpected(current.error());
-  const auto& all = migrations();
-  const int newest = all.empty() ? 0 : all.back().number;
-  if (*current > newest) {
-    return core::fail(ErrorCode::internal,
-                      "the database schema (version " + std::to_string(*current) +
-                          ") is newer than this praxis binary (version " + std::to_string(newest) +
-                          "); install the newer praxis");
-  }
-  for (const auto& m : all) {
-    if (m.number <= *current) continue;
-    std::string script = "BEGIN IMMEDIATE;\n";
-    script += m.sql;
-    script += "\nINSERT INTO schema_migrations(number, name) VALUES (" + std::to_string(m.number) +
-              ", '" + std::string(m.name) + "');\nCOMMIT;";
-    if (auto r = db.exec(script); !r) {
-      (void)db.exec("ROLLBACK");
+  if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r;
+  auto fail = [&db](core::Error e) -> core::Result<void> {
+    (void)db.exec("ROLLBACK");
+    return tl::unexpected(std::move(e));
+  };
+  auto applied = applied_migrations(db);
+  if (!applied) return fail(applied.error());
+  if (auto r = check_applied(*applied); !r) return fail(r.error());
+  const int current = applied->empty() ? 0 : applied->back().number;
+  for (const auto& m : migrations()) {
+    if (m.number <= current) continue;
+    if (auto r = db.exec(m.sql); !r) {
       auto e = r.error();
       e.internal = "migration " + std::string(m.name) + ": " + e.internal;
-      return tl::unexpected(e);
+      return fail(e);
     }
+    auto insert = Statement::prepare(
+        db, "INSERT INTO schema_migrations(number, name, checksum) VALUES (?1, ?2, ?3)");
+    if (!insert) return fail(insert.error());
+    insert->bind(1, std::int64_t{m.number}).bind(2, m.name).bind(3, migration_checksum(m.sql));
+    if (auto r = insert->run(); !r) return fail(r.error());
   }
+  if (auto r = db.exec("COMMIT"); !r) return fail(r.error());
   return {};
 }
 

@@ -1,63 +1,288 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <optional>
 
 #include "store/sqlite/migrate.hpp"
+#include "store/sqlite/ports.hpp"
 
 namespace praxis::store::sqlite {
 
 using core::ErrorCode;
 
 namespace {
+
 std::optional<std::uint64_t> inode_of(const std::filesystem::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return std::nullopt;
   return static_cast<std::uint64_t>(st.st_ino);
 }
+
+// A transaction on one connection: a snapshot (BEGIN … COMMIT/ROLLBACK) for readers, or
+// a savepoint inside the writer's group transaction for write jobs.
+class SqliteTransaction final : public Transaction {
+ public:
+  enum class Kind { snapshot, savepoint };
+
+  SqliteTransaction(Database& db, TxMode mode, Kind kind)
+      : db_(db), mode_(mode), kind_(kind), meta_(db), keys_(db) {}
+  ~SqliteTransaction() override {
+    if (active_) (void)rollback();
+    if (on_end_) on_end_();
+  }
+
+  core::Result<void> begin() {
+    auto r = db_.exec(kind_ == Kind::snapshot ? "BEGIN" : "SAVEPOINT job");
+    active_ = r.has_value();
+    return r;
+  }
+  void on_end(std::function<void()> fn) { on_end_ = std::move(fn); }
+
+  TxMode mode() const override { return mode_; }
+  MetaPort& meta() override { return meta_; }
+  MasterWrappedKeyPort& master_wrapped_keys() override { return keys_; }
+
+  core::Result<void> commit() override {
+    if (committed_) return {};
+    if (!active_) return core::fail(ErrorCode::internal, "transaction is no longer active");
+    auto r = db_.exec(kind_ == Kind::snapshot ? "COMMIT" : "RELEASE job");
+    if (!r) return r;
+    active_ = false;
+    committed_ = true;
+    return {};
+  }
+  bool committed() const { return committed_; }
+
+  core::Result<void> rollback() {
+    active_ = false;
+    if (kind_ == Kind::snapshot) return db_.exec("ROLLBACK");
+    // If SQLite already rolled the whole transaction back (I/O error), there is no
+    // savepoint left; the group notices through autocommit.
+    if (sqlite3_get_autocommit(db_.handle())) return {};
+    return db_.exec("ROLLBACK TO job; RELEASE job");
+  }
+
+ private:
+  Database& db_;
+  TxMode mode_;
+  Kind kind_;
+  bool active_ = false;
+  bool committed_ = false;
+  SqliteMetaPort meta_;
+  SqliteMasterWrappedKeyPort keys_;
+  std::function<void()> on_end_;
+};
+
+core::Error with_context(core::Error e, std::string_view what) {
+  e.internal = std::string(what) + ": " + e.internal;
+  return e;
+}
+
 }  // namespace
 
-SqliteStore::SqliteStore(std::filesystem::path file, Database db, std::uint64_t inode)
-    : file_(std::move(file)), db_(std::move(db)), inode_(inode) {}
+SqliteStore::SqliteStore(SqliteOptions options, Database writer, std::uint64_t inode)
+    : options_(std::move(options)), inode_(inode), writer_(std::move(writer)) {}
 
-core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(
-    const std::filesystem::path& file, Database db) {
-  if (auto r = migrate(db); !r) return tl::unexpected(r.error());
-  const auto inode = inode_of(file);
-  if (!inode) return core::fail(ErrorCode::internal, "database file vanished: " + file.string());
-  return std::unique_ptr<SqliteStore>(new SqliteStore(file, std::move(db), *inode));
+core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(const SqliteOptions& options,
+                                                                    Database writer) {
+  if (auto r = migrate(writer); !r) return tl::unexpected(r.error());
+  const auto inode = inode_of(options.file);
+  if (!inode)
+    return core::fail(ErrorCode::internal, "database file vanished: " + options.file.string());
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(writer), *inode));
+  if (auto r = store->open_readers(); !r) return tl::unexpected(r.error());
+  store->writer_thread_ = std::thread([s = store.get()] { s->writer_loop(); });
+  return store;
+}
+
+core::Result<void> SqliteStore::open_readers() {
+  for (int i = 0; i < std::max(1, options_.readers); ++i) {
+    auto db = Database::open(options_.file, {OpenMode::read_only, options_.synchronous,
+                                             options_.busy_timeout_ms, options_.vfs});
+    if (!db) return tl::unexpected(db.error());
+    readers_.push_back(std::make_unique<Database>(std::move(*db)));
+  }
+  return {};
+}
+
+core::Result<std::unique_ptr<SqliteStore>> SqliteStore::create(const SqliteOptions& options) {
+  auto db = Database::open(
+      options.file, {OpenMode::create, options.synchronous, options.busy_timeout_ms, options.vfs});
+  if (!db) return tl::unexpected(db.error());
+  return finish_open(options, std::move(*db));
+}
+
+core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options) {
+  if (!inode_of(options.file)) {
+    return core::fail(ErrorCode::not_found,
+                      "database " + options.file.string() +
+                          " does not exist; restore it from a backup or run praxis init");
+  }
+  auto db = Database::open(options.file, {OpenMode::read_write, options.synchronous,
+                                          options.busy_timeout_ms, options.vfs});
+  if (!db) return tl::unexpected(db.error());
+  return finish_open(options, std::move(*db));
 }
 
 core::Result<std::unique_ptr<SqliteStore>> SqliteStore::create(const std::filesystem::path& file,
                                                                Synchronous synchronous) {
-  auto db = Database::open(file, {OpenMode::create, synchronous});
-  if (!db) return tl::unexpected(db.error());
-  return finish_open(file, std::move(*db));
+  SqliteOptions o;
+  o.file = file;
+  o.synchronous = synchronous;
+  return create(o);
 }
 
 core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& file,
                                                              Synchronous synchronous) {
-  if (!inode_of(file)) {
-    return core::fail(ErrorCode::not_found,
-                      "database " + file.string() +
-                          " does not exist; restore it from a backup or run praxis init");
+  SqliteOptions o;
+  o.file = file;
+  o.synchronous = synchronous;
+  return open(o);
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
   }
-  auto db = Database::open(file, {OpenMode::read_write, synchronous});
-  if (!db) return tl::unexpected(db.error());
-  return finish_open(file, std::move(*db));
+  queue_cv_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+}
+
+core::Result<void> SqliteStore::write(const WriteJob& job) {
+  Job entry{&job, {}};
+  auto done = entry.done.get_future();
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return core::fail(ErrorCode::unavailable, "the store is shutting down");
+    queue_.push_back(&entry);
+  }
+  queue_cv_.notify_one();
+  return done.get();
+}
+
+void SqliteStore::writer_loop() {
+  std::vector<Job*> group;
+  while (true) {
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to do
+      // Everything that queued up while the previous group was committing goes together.
+      while (!queue_.empty() && group.size() < options_.max_batch) {
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    run_group(group);
+    group.clear();
+  }
+}
+
+void SqliteStore::run_group(std::vector<Job*>& group) {
+  std::vector<core::Result<void>> results(group.size());
+  std::size_t ran = 0;
+  std::optional<core::Error> group_error;
+  if (auto begun = writer_.exec("BEGIN IMMEDIATE"); !begun) {
+    group_error = with_context(begun.error(), "begin");
+  } else {
+    group_error = run_jobs(group, results, ran);
+    if (!group_error) {
+      if (auto committed = writer_.exec("COMMIT"); !committed) {
+        group_error = with_context(committed.error(), "commit");
+      }
+    }
+    if (!sqlite3_get_autocommit(writer_.handle())) (void)writer_.exec("ROLLBACK");
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    ++stats_.commits;
+    stats_.jobs += ran;
+    stats_.largest_group = std::max<std::uint64_t>(stats_.largest_group, ran);
+    // Jobs a failed group never reached run again in the next group.
+    for (std::size_t i = group.size(); i-- > ran;) queue_.push_front(group[i]);
+  }
+  for (std::size_t i = 0; i < ran; ++i) {
+    if (group_error && results[i]) results[i] = tl::unexpected(*group_error);
+    group[i]->done.set_value(std::move(results[i]));
+  }
+  if (ran < group.size()) queue_cv_.notify_one();
+}
+
+std::optional<core::Error> SqliteStore::run_jobs(std::vector<Job*>& group,
+                                                 std::vector<core::Result<void>>& results,
+                                                 std::size_t& ran) {
+  for (; ran < group.size(); ++ran) {
+    core::Result<void>& result = results[ran];
+    SqliteTransaction tx(writer_, TxMode::read_write, SqliteTransaction::Kind::savepoint);
+    if (auto begun = tx.begin(); !begun) return with_context(begun.error(), "savepoint");
+    try {
+      result = (*group[ran]->fn)(tx);
+    } catch (const std::exception& e) {
+      result = core::fail(ErrorCode::internal, "internal error",
+                          std::string("write job threw: ") + e.what());
+    }
+    if (result && !tx.committed()) {
+      result = core::fail(ErrorCode::internal, "internal error", "write job did not commit");
+    }
+    if (!result) (void)tx.rollback();
+    if (sqlite3_get_autocommit(writer_.handle())) {
+      // SQLite rolled the whole group back (I/O error, disk full): nothing of it stays.
+      ++ran;
+      return result ? core::Error::make(ErrorCode::unavailable, "storage unavailable",
+                                        "group rolled back")
+                    : result.error();
+    }
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<Database> SqliteStore::acquire_reader() {
+  std::unique_lock lock(readers_mutex_);
+  readers_cv_.wait(lock, [this] { return !readers_.empty(); });
+  auto db = std::move(readers_.back());
+  readers_.pop_back();
+  return db;
+}
+
+void SqliteStore::release_reader(std::unique_ptr<Database> db) {
+  {
+    std::lock_guard lock(readers_mutex_);
+    readers_.push_back(std::move(db));
+  }
+  readers_cv_.notify_one();
+}
+
+core::Result<std::unique_ptr<Transaction>> SqliteStore::read() {
+  auto db = acquire_reader();
+  Database& conn = *db;
+  auto tx = std::make_unique<SqliteTransaction>(conn, TxMode::read_only,
+                                                SqliteTransaction::Kind::snapshot);
+  tx->on_end([this, lease = std::make_shared<std::unique_ptr<Database>>(std::move(db))]() mutable {
+    release_reader(std::move(*lease));
+  });
+  if (auto r = tx->begin(); !r) return tl::unexpected(r.error());
+  return std::unique_ptr<Transaction>(std::move(tx));
 }
 
 core::Result<void> SqliteStore::ping() {
-  const auto inode = inode_of(file_);
+  const auto inode = inode_of(options_.file);
   if (!inode || *inode != inode_) {
     return core::fail(ErrorCode::unavailable, "database unavailable",
-                      "database file was deleted or replaced: " + file_.string());
+                      "database file was deleted or replaced: " + options_.file.string());
   }
-  std::lock_guard lock(mutex_);
-  auto r = db_.query_text("SELECT count(*) FROM schema_migrations");
+  auto tx = read();
+  if (!tx) return tl::unexpected(tx.error());
+  auto r = (*tx)->meta().get("installation_id");
   if (!r) return tl::unexpected(r.error());
   return {};
+}
+
+SqliteStore::Stats SqliteStore::stats() const {
+  std::lock_guard lock(queue_mutex_);
+  return stats_;
 }
 
 }  // namespace praxis::store::sqlite

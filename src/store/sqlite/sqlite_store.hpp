@@ -1,43 +1,103 @@
 #pragma once
-// The embedded SQLite store: the database file in the data directory.
-// (The transaction ports of DESIGN.md §4 grow here, issue #4.)
+// The embedded SQLite store (DESIGN.md §4): the database file in the data directory.
+//
+// One writer connection on its own thread runs every write job, grouping concurrent
+// jobs into one transaction (a savepoint each, one COMMIT, one fsync); a lone job is
+// not delayed: the writer takes whatever is queued when it becomes free. A pool of
+// read-only connections serves read transactions on the callers' threads (WAL lets
+// them read while the writer writes).
 // Thread-safe.
 
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 #include "store/sqlite/database.hpp"
+#include "store/store.hpp"
 
 namespace praxis::store::sqlite {
 
 inline constexpr const char* kDatabaseFileName = "praxis.db";
 
-class SqliteStore {
+struct SqliteOptions {
+  std::filesystem::path file;
+  Synchronous synchronous = Synchronous::full;
+  int readers = 4;
+  int busy_timeout_ms = 5000;
+  std::size_t max_batch = 256;  // jobs per group commit
+  std::string vfs;              // empty: SQLite's default VFS
+};
+
+class SqliteStore final : public Store {
  public:
   // Creates a new database file (0600) and applies all migrations.
   [[nodiscard]] static core::Result<std::unique_ptr<SqliteStore>> create(
-      const std::filesystem::path& file, Synchronous synchronous);
-  // Opens an existing database and applies pending migrations.
+      const SqliteOptions& options);
+  // Opens an existing database and applies pending migrations (refusing a database
+  // newer than this binary or one whose applied migrations changed).
   [[nodiscard]] static core::Result<std::unique_ptr<SqliteStore>> open(
-      const std::filesystem::path& file, Synchronous synchronous);
+      const SqliteOptions& options);
+  static core::Result<std::unique_ptr<SqliteStore>> create(const std::filesystem::path& file,
+                                                           Synchronous synchronous);
+  static core::Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& file,
+                                                         Synchronous synchronous);
 
-  // Readiness: the file is still the one we opened (not deleted or replaced) and
-  // answers a query.
-  [[nodiscard]] core::Result<void> ping();
+  // Finishes queued write jobs, then closes.
+  ~SqliteStore() override;
 
-  const std::filesystem::path& file() const { return file_; }
+  core::Result<std::unique_ptr<Transaction>> read() override;
+  core::Result<void> write(const WriteJob& job) override;
+  core::Result<void> ping() override;
+
+  const std::filesystem::path& file() const { return options_.file; }
+
+  struct Stats {
+    std::uint64_t jobs = 0;
+    std::uint64_t commits = 0;  // group commits (each one fsync)
+    std::uint64_t largest_group = 0;
+  };
+  Stats stats() const;
 
  private:
-  SqliteStore(std::filesystem::path file, Database db, std::uint64_t inode);
-  static core::Result<std::unique_ptr<SqliteStore>> finish_open(const std::filesystem::path& file,
-                                                                Database db);
+  struct Job {
+    const WriteJob* fn;
+    std::promise<core::Result<void>> done;
+  };
 
-  std::filesystem::path file_;
-  std::mutex mutex_;
-  Database db_;
+  SqliteStore(SqliteOptions options, Database writer, std::uint64_t inode);
+  static core::Result<std::unique_ptr<SqliteStore>> finish_open(const SqliteOptions& options,
+                                                                Database writer);
+  core::Result<void> open_readers();
+  void writer_loop();
+  void run_group(std::vector<Job*>& group);
+  // Runs jobs from group[ran] on, each in its savepoint; returns what ends the group early.
+  std::optional<core::Error> run_jobs(std::vector<Job*>& group,
+                                      std::vector<core::Result<void>>& results, std::size_t& ran);
+  std::unique_ptr<Database> acquire_reader();
+  void release_reader(std::unique_ptr<Database> db);
+
+  SqliteOptions options_;
   std::uint64_t inode_;
+
+  Database writer_;
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Job*> queue_;
+  bool stopping_ = false;
+  Stats stats_;
+  std::thread writer_thread_;
+
+  std::mutex readers_mutex_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<Database>> readers_;
 };
 
 }  // namespace praxis::store::sqlite

@@ -10,15 +10,28 @@ core::Result<Statement> Statement::prepare(Database& db, std::string_view sql) {
       SQLITE_OK) {
     return tl::unexpected(sqlite_error(db.handle(), "prepare"));
   }
-  return Statement(db.handle(), stmt);
+  return Statement(db.handle(), stmt, true);
 }
 
-Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+core::Result<Statement> Statement::cached(Database& db, std::string_view sql) {
+  auto stmt = db.cached_statement(sql);
+  if (!stmt) return tl::unexpected(stmt.error());
+  return Statement(db.handle(), *stmt, false);
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), stmt_(other.stmt_), owned_(other.owned_) {
   other.stmt_ = nullptr;
 }
 
 Statement::~Statement() {
-  if (stmt_) sqlite3_finalize(stmt_);
+  if (!stmt_) return;
+  if (owned_) {
+    sqlite3_finalize(stmt_);
+  } else {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {

@@ -19,6 +19,8 @@ namespace praxis::store::sqlite {
 class Statement {
  public:
   [[nodiscard]] static core::Result<Statement> prepare(Database& db, std::string_view sql);
+  // A statement from the connection's cache: reset (not finalized) on destruction.
+  [[nodiscard]] static core::Result<Statement> cached(Database& db, std::string_view sql);
   Statement(Statement&& other) noexcept;
   Statement& operator=(Statement&&) = delete;
   ~Statement();
@@ -38,9 +40,10 @@ class Statement {
   std::vector<std::uint8_t> column_blob(int column) const;
 
  private:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(sqlite3* db, sqlite3_stmt* stmt, bool owned) : db_(db), stmt_(stmt), owned_(owned) {}
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool owned_;
 };
 
 }  // namespace praxis::store::sqlite

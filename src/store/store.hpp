@@ -1,0 +1,123 @@
+#pragma once
+// The storage ports (DESIGN.md §4). Domain services talk to these interfaces only;
+// src/store/sqlite/ (and later src/store/postgres/) implement them, and
+// tests/store_conformance/ holds every adapter to the same behaviour.
+//
+// Transactions:
+// - Store::read() opens a read-only snapshot on the caller's thread.
+// - Store::write(job) runs `job` in a read-write transaction on the store's single
+//   writer. Concurrent jobs are grouped: each runs in its own savepoint, and the group
+//   commits with one fsync. A job that fails (or does not commit) rolls back only its
+//   own savepoint. write() returns once the job's changes are durable, or with the
+//   error that stopped them.
+// - Transaction::commit() is explicit; a transaction destroyed without it rolls back.
+// - with_transaction() wraps both, commits when `fn` succeeds, and retries transient
+//   failures (busy, serialization) with bounded backoff.
+//
+// Every row that belongs to a practice carries practice_id, and every port method that
+// touches such rows takes it (issues #5 ff.). Errors: ErrorCode::unavailable (HTTP 503)
+// for storage failures (I/O error, disk full, busy after retries), conflict for
+// constraint violations a caller can act on, internal for broken invariants.
+// All ports are thread-compatible: one transaction is used by one thread at a time.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace praxis::store {
+
+// Facts about the installation (never patient data): installation id, creation time...
+class MetaPort {
+ public:
+  virtual ~MetaPort() = default;
+  [[nodiscard]] virtual core::Result<std::optional<std::string>> get(std::string_view key) = 0;
+  [[nodiscard]] virtual core::Result<void> put(std::string_view key, std::string_view value) = 0;
+};
+
+// A key sealed by the master key (a ciphertext; the store never sees a plaintext key).
+struct WrappedKeyRow {
+  std::string owner;  // "practice:<id>" or "signing:<purpose>"
+  std::uint64_t key_id = 0;
+  std::uint32_t version = 1;
+  std::uint64_t wrapping_key_id = 0;
+  std::vector<std::uint8_t> sealed;
+
+  bool operator==(const WrappedKeyRow&) const = default;
+};
+
+class MasterWrappedKeyPort {
+ public:
+  virtual ~MasterWrappedKeyPort() = default;
+  // All rows, ordered by owner.
+  [[nodiscard]] virtual core::Result<std::vector<WrappedKeyRow>> list() = 0;
+  [[nodiscard]] virtual core::Result<std::optional<WrappedKeyRow>> find(std::string_view owner) = 0;
+  // conflict if the owner already has a key.
+  [[nodiscard]] virtual core::Result<void> insert(const WrappedKeyRow& row) = 0;
+  // Replaces the wrapping of an existing row; not_found if there is none.
+  [[nodiscard]] virtual core::Result<void> update(const WrappedKeyRow& row) = 0;
+};
+
+enum class TxMode { read_only, read_write };
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  virtual TxMode mode() const = 0;
+  virtual MetaPort& meta() = 0;
+  virtual MasterWrappedKeyPort& master_wrapped_keys() = 0;
+  // Ends the transaction keeping its changes (for a write job: its savepoint; the group
+  // commit makes it durable). A second commit() is a no-op; using a port afterwards
+  // is an error.
+  [[nodiscard]] virtual core::Result<void> commit() = 0;
+};
+
+using WriteJob = std::function<core::Result<void>(Transaction&)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  [[nodiscard]] virtual core::Result<std::unique_ptr<Transaction>> read() = 0;
+  [[nodiscard]] virtual core::Result<void> write(const WriteJob& job) = 0;
+  // Readiness: the database answers and is still the one that was opened.
+  [[nodiscard]] virtual core::Result<void> ping() = 0;
+};
+
+struct RetryPolicy {
+  int attempts = 5;
+  std::chrono::milliseconds first_delay{2};
+  std::chrono::milliseconds max_delay{100};
+};
+
+// Runs `fn(tx)` in a transaction and commits it when `fn` succeeds (unless `fn`
+// committed itself). Transient failures are retried with exponential backoff, at most
+// policy.attempts times; the last error is returned.
+template <typename Fn>
+[[nodiscard]] core::Result<void> with_transaction(Store& store, TxMode mode, Fn&& fn,
+                                                  const RetryPolicy& policy = {}) {
+  auto delay = policy.first_delay;
+  core::Result<void> result;
+  for (int attempt = 1;; ++attempt) {
+    if (mode == TxMode::read_write) {
+      result = store.write([&fn](Transaction& tx) -> core::Result<void> {
+        if (auto r = fn(tx); !r) return r;
+        return tx.commit();
+      });
+    } else {
+      auto tx = store.read();
+      result = tx ? fn(**tx) : core::Result<void>(tl::unexpected(tx.error()));
+    }
+    if (result || !result.error().transient || attempt >= policy.attempts) return result;
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, policy.max_delay);
+  }
+}
+
+}  // namespace praxis::store
