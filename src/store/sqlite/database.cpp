@@ -13,9 +13,37 @@ using core::ErrorCode;
 
 core::Error sqlite_error(sqlite3* db, std::string_view what) {
   const int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
-  const bool busy = (code & 0xFF) == SQLITE_BUSY || (code & 0xFF) == SQLITE_LOCKED;
-  return core::Error::make(busy ? ErrorCode::unavailable : ErrorCode::internal, "database error",
-                           std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "no connection"));
+  return classify_sqlite_error(
+      code, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "no connection"));
+}
+
+core::Error classify_sqlite_error(int code, std::string internal) {
+  switch (code & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: {
+      auto e = core::Error::make(ErrorCode::unavailable,
+                                 "Die Datenbank ist ausgelastet. / The database is busy.",
+                                 std::move(internal));
+      e.transient = true;
+      return e;
+    }
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+      return core::Error::make(ErrorCode::unavailable,
+                               "Der Datenspeicher ist vorübergehend nicht verfügbar. / Storage "
+                               "is temporarily unavailable.",
+                               std::move(internal));
+    case SQLITE_CONSTRAINT:
+      return core::Error::make(ErrorCode::conflict, "conflict", std::move(internal));
+    default:
+      return core::Error::make(ErrorCode::internal, "database error", std::move(internal));
+  }
 }
 
 core::Result<Database> Database::open(const std::filesystem::path& path,

@@ -1,0 +1,196 @@
+// The behaviour every storage adapter must have. Instantiated per backend
+// (sqlite_backend.cpp; PostgreSQL with issue #13). Every port method gets tests here.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "backend.hpp"
+
+namespace praxis::store::conformance {
+
+using core::ErrorCode;
+
+namespace {
+
+WrappedKeyRow row(std::string owner, std::uint64_t key_id, std::uint64_t wrapping) {
+  return WrappedKeyRow{std::move(owner), key_id, 1, wrapping, std::vector<std::uint8_t>(72, 0xA5)};
+}
+
+TEST_P(StoreConformance, MetaValuesRoundTripAndOverwrite) {
+  EXPECT_EQ(get("installation_id_test"), std::nullopt);
+  ASSERT_TRUE(put("installation_id_test", "abc"));
+  EXPECT_EQ(get("installation_id_test"), "abc");
+  ASSERT_TRUE(put("installation_id_test", "Müller ✓"));
+  EXPECT_EQ(get("installation_id_test"), "Müller ✓");
+}
+
+TEST_P(StoreConformance, WrappedKeysInsertFindListUpdate) {
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.master_wrapped_keys().insert(row("practice:b", 2, 9)); !r) return r;
+        return tx.master_wrapped_keys().insert(row("practice:a", 0xFFFFFFFFFFFFFFFFULL, 9));
+      }));
+  auto rows = keys();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].owner, "practice:a") << "ordered by owner";
+  EXPECT_EQ(rows[0].key_id, 0xFFFFFFFFFFFFFFFFULL) << "64-bit ids survive";
+  EXPECT_EQ(rows[1], row("practice:b", 2, 9));
+
+  auto duplicate = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.master_wrapped_keys().insert(row("practice:a", 3, 9));
+  });
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().code, ErrorCode::conflict) << duplicate.error().internal;
+
+  WrappedKeyRow rewrapped = row("practice:b", 2, 10);
+  rewrapped.sealed.assign(72, 0x5A);
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.master_wrapped_keys().update(rewrapped);
+  }));
+  EXPECT_EQ(keys()[1], rewrapped);
+  auto missing = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.master_wrapped_keys().update(row("practice:none", 1, 1));
+  });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+
+  std::optional<WrappedKeyRow> found;
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto f = tx.master_wrapped_keys().find("practice:b");
+        if (!f) return tl::unexpected(f.error());
+        found = *f;
+        return {};
+      }));
+  EXPECT_EQ(found, rewrapped);
+}
+
+TEST_P(StoreConformance, AJobThatDoesNotCommitChangesNothing) {
+  auto r = store().write([](Transaction& tx) { return tx.meta().put("uncommitted", "x"); });
+  EXPECT_FALSE(r);
+  EXPECT_EQ(get("uncommitted"), std::nullopt);
+}
+
+TEST_P(StoreConformance, AFailingJobRollsBackItsOwnWritesOnly) {
+  auto failing =
+      with_transaction(store(), TxMode::read_write, [](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.meta().put("half", "1"); !r) return r;
+        return core::fail(ErrorCode::invalid_input, "validation failed after a write");
+      });
+  ASSERT_FALSE(failing);
+  EXPECT_EQ(failing.error().code, ErrorCode::invalid_input);
+  EXPECT_EQ(get("half"), std::nullopt);
+  ASSERT_TRUE(put("whole", "1"));
+  EXPECT_EQ(get("whole"), "1");
+}
+
+TEST_P(StoreConformance, ConcurrentJobsSucceedOrFailIndependently) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 20;
+  std::atomic<int> failures_seen{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string key = "k" + std::to_string(t) + "-" + std::to_string(i);
+        const bool doomed = (t + i) % 5 == 0;
+        auto r = with_transaction(store(), TxMode::read_write,
+                                  [&](Transaction& tx) -> core::Result<void> {
+                                    if (auto w = tx.meta().put(key, "v"); !w) return w;
+                                    if (doomed) return core::fail(ErrorCode::conflict, "doomed");
+                                    return {};
+                                  });
+        if (doomed == r.has_value()) failures_seen.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures_seen.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const std::string key = "k" + std::to_string(t) + "-" + std::to_string(i);
+      EXPECT_EQ(get(key).has_value(), (t + i) % 5 != 0) << key;
+    }
+  }
+}
+
+TEST_P(StoreConformance, ReadTransactionsCannotWrite) {
+  auto tx = store().read();
+  ASSERT_TRUE(tx);
+  EXPECT_EQ((*tx)->mode(), TxMode::read_only);
+  auto r = (*tx)->meta().put("sneaky", "x");
+  EXPECT_FALSE(r);
+  tx->reset();
+  EXPECT_EQ(get("sneaky"), std::nullopt);
+}
+
+TEST_P(StoreConformance, AReadTransactionSeesOneSnapshot) {
+  ASSERT_TRUE(put("counter", "1"));
+  auto tx = store().read();
+  ASSERT_TRUE(tx);
+  EXPECT_EQ(*(*tx)->meta().get("counter"), "1");
+  ASSERT_TRUE(put("counter", "2"));  // committed while the snapshot is open
+  EXPECT_EQ(*(*tx)->meta().get("counter"), "1");
+  ASSERT_TRUE((*tx)->commit());
+  EXPECT_EQ(get("counter"), "2");
+}
+
+TEST_P(StoreConformance, TransientErrorsAreRetriedOthersAreNot) {
+  int calls = 0;
+  auto r =
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (++calls < 3) {
+          auto e = core::Error::make(ErrorCode::unavailable, "busy");
+          e.transient = true;
+          return tl::unexpected(e);
+        }
+        return tx.meta().put("retried", "yes");
+      });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(get("retried"), "yes");
+
+  calls = 0;
+  auto permanent =
+      with_transaction(store(), TxMode::read_write, [&](Transaction&) -> core::Result<void> {
+        ++calls;
+        return core::fail(ErrorCode::invalid_input, "bad");
+      });
+  EXPECT_FALSE(permanent);
+  EXPECT_EQ(calls, 1);
+
+  calls = 0;
+  auto exhausted = with_transaction(
+      store(), TxMode::read_write,
+      [&](Transaction&) -> core::Result<void> {
+        ++calls;
+        auto e = core::Error::make(ErrorCode::unavailable, "busy");
+        e.transient = true;
+        return tl::unexpected(e);
+      },
+      RetryPolicy{3, std::chrono::milliseconds(1), std::chrono::milliseconds(2)});
+  EXPECT_FALSE(exhausted);
+  EXPECT_EQ(calls, 3);
+}
+
+TEST_P(StoreConformance, AJobThatThrowsFailsAloneAndTheStoreGoesOn) {
+  auto r = store().write([](Transaction& tx) -> core::Result<void> {
+    (void)tx.meta().put("thrown", "x");
+    throw std::runtime_error("bug in a service");
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::internal);
+  EXPECT_EQ(get("thrown"), std::nullopt);
+  ASSERT_TRUE(put("after", "ok"));
+}
+
+TEST_P(StoreConformance, CommittedWritesSurviveReopening) {
+  ASSERT_TRUE(put("durable", "yes"));
+  instance_->reopen();
+  EXPECT_EQ(get("durable"), "yes");
+  EXPECT_TRUE(store().ping());
+}
+
+}  // namespace
+}  // namespace praxis::store::conformance
