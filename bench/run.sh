@@ -7,3 +7,5 @@ echo "== HTTP: /healthz against a minimal Beast server =="
 bench/http_healthz.sh "${BENCH_SECONDS:-10}"
 echo "== Crypto: field cipher, blind index, key cache, Argon2id =="
 bench/crypto.sh
+echo "== Store: group commit versus one commit per write (FULL durability) =="
+build/release/bin/store_bench build/bench-store "${BENCH_SECONDS:-5}"
