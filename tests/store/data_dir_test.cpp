@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "app/doctor.hpp"
+#include "store/sqlite/database.hpp"
 #include "support/temp_dir.hpp"
 
 namespace praxis::app {
@@ -92,6 +93,28 @@ TEST(Doctor, FlagsPublicListenerWithoutTls) {
   const auto findings = run_doctor(dir);
   ASSERT_NE(find(findings, "server.listener"), nullptr);
   EXPECT_EQ(find(findings, "server.listener")->severity, Severity::fail);
+}
+
+TEST(Doctor, ReportsPendingMigrationsAndJournalMode) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  {
+    // As if the data came from an older praxis: the newest migration not yet applied,
+    // and the journal switched away from WAL.
+    auto db = store::sqlite::Database::open(dir.database(), store::sqlite::OpenOptions{});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(
+        db->exec("DROP TABLE master_wrapped_keys; "
+                 "DELETE FROM schema_migrations WHERE number = 2; "
+                 "PRAGMA journal_mode=DELETE;"));
+  }
+  const auto findings = run_doctor(dir);
+  ASSERT_NE(find(findings, "database.schema"), nullptr);
+  EXPECT_EQ(find(findings, "database.schema")->severity, Severity::warn);
+  EXPECT_NE(find(findings, "database.schema")->message.find("1 migration(s) pending"),
+            std::string::npos);
+  EXPECT_EQ(find(findings, "database.journal")->severity, Severity::warn);
 }
 
 TEST(Doctor, FlagsDamagedDatabase) {
