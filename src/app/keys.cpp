@@ -107,8 +107,11 @@ core::Result<std::vector<crypto::MasterKey>> load_master_keys(const DataDir& dir
     }
     auto text = passphrase();
     if (!text) return tl::unexpected(text.error());
-    auto key = crypto::derive_master_key(dir.master_salt(), *text);
-    sodium_memzero(text->data(), text->size());
+    struct Wipe {
+      std::string& secret;
+      ~Wipe() { sodium_memzero(secret.data(), secret.size()); }
+    } wipe{*text};
+    auto key = crypto::derive_master_key(dir.master_salt(), wipe.secret);
     if (!key) return tl::unexpected(key.error());
     std::vector<crypto::MasterKey> keys;
     keys.push_back(std::move(*key));
