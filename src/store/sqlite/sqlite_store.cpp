@@ -128,18 +128,12 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
 
 core::Result<std::unique_ptr<SqliteStore>> SqliteStore::create(const std::filesystem::path& file,
                                                                Synchronous synchronous) {
-  SqliteOptions o;
-  o.file = file;
-  o.synchronous = synchronous;
-  return create(o);
+  return create(SqliteOptions{.file = file, .synchronous = synchronous});
 }
 
 core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& file,
                                                              Synchronous synchronous) {
-  SqliteOptions o;
-  o.file = file;
-  o.synchronous = synchronous;
-  return open(o);
+  return open(SqliteOptions{.file = file, .synchronous = synchronous});
 }
 
 SqliteStore::~SqliteStore() {

@@ -33,7 +33,7 @@ struct SqliteOptions {
   int readers = 4;
   int busy_timeout_ms = 5000;
   std::size_t max_batch = 256;  // jobs per group commit
-  std::string vfs;              // empty: SQLite's default VFS
+  std::string vfs{};            // empty: SQLite's default VFS
 };
 
 class SqliteStore final : public Store {
