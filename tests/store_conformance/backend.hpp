@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,9 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
 
   std::unique_ptr<BackendInstance> instance_;
 };
+
+// So test names and failure messages show "sqlite" rather than the struct's bytes.
+inline void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 inline std::string backend_name(const testing::TestParamInfo<Backend>& info) {
   return info.param.name;

@@ -22,18 +22,12 @@ constexpr std::string_view kCreateMigrationsTable =
     " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))"
     ") STRICT;";
 
-struct Applied {
-  int number;
-  std::string name;
-  std::string checksum;
-};
-
-core::Result<std::vector<Applied>> applied_migrations(Database& db) {
+core::Result<std::vector<AppliedMigration>> applied_migrations(Database& db) {
   if (auto r = db.exec(kCreateMigrationsTable); !r) return tl::unexpected(r.error());
   auto stmt = Statement::prepare(
       db, "SELECT number, name, checksum FROM schema_migrations ORDER BY number");
   if (!stmt) return tl::unexpected(stmt.error());
-  std::vector<Applied> out;
+  std::vector<AppliedMigration> out;
   while (true) {
     auto row = stmt->step();
     if (!row) return tl::unexpected(row.error());
@@ -43,42 +37,7 @@ core::Result<std::vector<Applied>> applied_migrations(Database& db) {
   }
 }
 
-core::Result<void> check_applied(const std::vector<Applied>& applied) {
-  const auto& embedded = migrations();
-  const int newest = embedded.empty() ? 0 : embedded.back().number;
-  for (const auto& a : applied) {
-    if (a.number > newest) {
-      return core::fail(ErrorCode::internal,
-                        "the database schema (migration " + std::to_string(a.number) +
-                            ") is newer than this praxis binary (up to " + std::to_string(newest) +
-                            "); install the newer praxis");
-    }
-    for (const auto& m : embedded) {
-      if (m.number == a.number && migration_checksum(m.sql) != a.checksum) {
-        return core::fail(ErrorCode::internal,
-                          "migration " + a.name +
-                              " was changed after it was applied to this "
-                              "database (checksum " +
-                              a.checksum + ", file " + migration_checksum(m.sql) +
-                              "); a schema change must be a new migration file");
-      }
-    }
-  }
-  return {};
-}
-
 }  // namespace
-
-std::string migration_checksum(std::string_view sql) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : sql) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  char buf[17];
-  (void)std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 core::Result<int> schema_version(Database& db) {
   auto applied = applied_migrations(db);
@@ -102,7 +61,7 @@ core::Result<void> migrate(Database& db) {
   };
   auto applied = applied_migrations(db);
   if (!applied) return fail(applied.error());
-  if (auto r = check_applied(*applied); !r) return fail(r.error());
+  if (auto r = check_applied(*applied, migrations()); !r) return fail(r.error());
   const int current = applied->empty() ? 0 : applied->back().number;
   for (const auto& m : migrations()) {
     if (m.number <= current) continue;

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "store/migration.hpp"
 #include "store/sqlite/database.hpp"
 
 namespace praxis::store::sqlite {
@@ -21,8 +22,5 @@ namespace praxis::store::sqlite {
 
 // How many embedded migrations are not applied yet (for praxis doctor).
 [[nodiscard]] core::Result<int> pending_migrations(Database& db);
-
-// FNV-1a 64 of a migration's SQL text, as 16 hex digits.
-std::string migration_checksum(std::string_view sql);
 
 }  // namespace praxis::store::sqlite

@@ -1,0 +1,162 @@
+#include "store/postgres/connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+
+namespace praxis::store::postgres {
+
+using core::ErrorCode;
+
+core::Error classify_sqlstate(std::string_view sqlstate, std::string internal) {
+  if (sqlstate == "40001" || sqlstate == "40P01") {
+    auto e = core::Error::make(ErrorCode::unavailable,
+                               "Die Datenbank ist ausgelastet. / The database is busy.",
+                               std::move(internal));
+    e.transient = true;
+    return e;
+  }
+  if (sqlstate.starts_with("23")) {
+    return core::Error::make(ErrorCode::conflict, "conflict", std::move(internal));
+  }
+  if (sqlstate.starts_with("08") || sqlstate.starts_with("53") || sqlstate.starts_with("57P") ||
+      sqlstate.starts_with("58") || sqlstate.empty()) {
+    return core::Error::make(ErrorCode::unavailable,
+                             "Der Datenspeicher ist vorübergehend nicht verfügbar. / Storage is "
+                             "temporarily unavailable.",
+                             std::move(internal));
+  }
+  return core::Error::make(ErrorCode::internal, "database error", std::move(internal));
+}
+
+PgResult::~PgResult() {
+  if (result_) PQclear(result_);
+}
+
+int PgResult::rows() const { return PQntuples(result_); }
+bool PgResult::is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+std::string PgResult::text(int row, int column) const {
+  return std::string(PQgetvalue(result_, row, column),
+                     static_cast<std::size_t>(PQgetlength(result_, row, column)));
+}
+std::int64_t PgResult::int64(int row, int column) const {
+  return std::strtoll(PQgetvalue(result_, row, column), nullptr, 10);
+}
+std::vector<std::uint8_t> PgResult::bytes(int row, int column) const {
+  std::size_t len = 0;
+  unsigned char* raw = PQunescapeBytea(
+      reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row, column)), &len);
+  std::vector<std::uint8_t> out(raw, raw + len);
+  PQfreemem(raw);
+  return out;
+}
+std::int64_t PgResult::affected() const { return std::strtoll(PQcmdTuples(result_), nullptr, 10); }
+
+core::Result<PgConnection> PgConnection::connect(const std::string& dsn) {
+  pg_conn* conn = PQconnectdb(dsn.c_str());
+  PgConnection c(conn);
+  if (!conn || PQstatus(conn) != CONNECTION_OK) {
+    return tl::unexpected(classify_sqlstate(
+        "08000", std::string("connect: ") + (conn ? PQerrorMessage(conn) : "out of memory")));
+  }
+  return c;
+}
+
+PgConnection::~PgConnection() {
+  if (conn_) PQfinish(conn_);
+}
+
+bool PgConnection::healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+
+core::Result<PgResult> PgConnection::query(std::string_view sql,
+                                           const std::vector<PgParam>& params) {
+  std::vector<std::string> text(params.size());
+  std::vector<const char*> values(params.size());
+  std::vector<int> lengths(params.size());
+  std::vector<int> formats(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    std::visit(
+        [&](const auto& p) {
+          using P = std::decay_t<decltype(p)>;
+          if constexpr (std::is_same_v<P, std::monostate>) {
+            values[i] = nullptr;
+          } else if constexpr (std::is_same_v<P, std::string_view>) {
+            text[i] = std::string(p);
+            values[i] = text[i].c_str();
+          } else if constexpr (std::is_same_v<P, std::int64_t>) {
+            text[i] = std::to_string(p);
+            values[i] = text[i].c_str();
+          } else {
+            values[i] = reinterpret_cast<const char*>(p.data());
+            lengths[i] = static_cast<int>(p.size());
+            formats[i] = 1;  // binary
+          }
+        },
+        params[i]);
+  }
+  const std::string sql_text(sql);
+  pg_result* raw = PQexecParams(conn_, sql_text.c_str(), static_cast<int>(params.size()), nullptr,
+                                values.data(), lengths.data(), formats.data(), 0);
+  PgResult result(raw);
+  const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    return tl::unexpected(
+        classify_sqlstate(state ? state : "", std::string("query: ") + PQerrorMessage(conn_)));
+  }
+  return result;
+}
+
+core::Result<void> PgConnection::exec(std::string_view sql) {
+  auto r = query(sql);
+  if (!r) return tl::unexpected(r.error());
+  return {};
+}
+
+core::Result<void> PgConnection::exec_script(std::string_view sql) {
+  const std::string text(sql);
+  pg_result* raw = PQexec(conn_, text.c_str());
+  PgResult result(raw);
+  const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    return tl::unexpected(
+        classify_sqlstate(state ? state : "", std::string("script: ") + PQerrorMessage(conn_)));
+  }
+  return {};
+}
+
+core::Result<void> check_dsn_security(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (!options) {
+    std::string message = error ? error : "unparsable";
+    if (error) PQfreemem(error);
+    return core::fail(ErrorCode::invalid_input,
+                      "[store] postgres_dsn is not a valid connection "
+                      "string: " +
+                          message);
+  }
+  std::string host, hostaddr, sslmode;
+  for (auto* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    const std::string_view key = o->keyword;
+    if (key == "host") host = o->val;
+    if (key == "hostaddr") hostaddr = o->val;
+    if (key == "sslmode") sslmode = o->val;
+  }
+  PQconninfoFree(options);
+  const std::string target = hostaddr.empty() ? host : hostaddr;
+  const bool local = target.empty() || target.front() == '/' || target == "localhost" ||
+                     target.starts_with("127.") || target == "::1";
+  if (!local && sslmode != "verify-full") {
+    return core::fail(ErrorCode::invalid_input,
+                      "[store] postgres_dsn connects to " + target +
+                          " without sslmode=verify-full; patient data must not cross a network "
+                          "unverified. Add sslmode=verify-full (and sslrootcert) or connect "
+                          "over a Unix socket");
+  }
+  return {};
+}
+
+}  // namespace praxis::store::postgres

@@ -1,0 +1,73 @@
+#pragma once
+// A thin RAII wrapper over one libpq connection. Parameters always travel separately
+// from the SQL text (PQexecParams); byte strings are sent in binary format.
+// Not thread-safe: one thread at a time.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/error.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace praxis::store::postgres {
+
+// One query parameter: text, integer, bytes, or NULL.
+using PgParam =
+    std::variant<std::monostate, std::string_view, std::int64_t, std::span<const std::uint8_t>>;
+
+class PgResult {
+ public:
+  explicit PgResult(pg_result* result) : result_(result) {}
+  PgResult(PgResult&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+  PgResult& operator=(PgResult&&) = delete;
+  ~PgResult();
+
+  int rows() const;
+  bool is_null(int row, int column) const;
+  std::string text(int row, int column) const;
+  std::int64_t int64(int row, int column) const;
+  std::vector<std::uint8_t> bytes(int row, int column) const;  // bytea in text (hex) format
+  // Number of rows an INSERT/UPDATE/DELETE touched.
+  std::int64_t affected() const;
+
+ private:
+  pg_result* result_;
+};
+
+class PgConnection {
+ public:
+  [[nodiscard]] static core::Result<PgConnection> connect(const std::string& dsn);
+  PgConnection(PgConnection&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+  PgConnection& operator=(PgConnection&&) = delete;
+  ~PgConnection();
+
+  [[nodiscard]] core::Result<PgResult> query(std::string_view sql,
+                                             const std::vector<PgParam>& params = {});
+  [[nodiscard]] core::Result<void> exec(std::string_view sql);
+  // Several statements at once (simple query protocol, no parameters): migrations.
+  [[nodiscard]] core::Result<void> exec_script(std::string_view sql);
+  bool healthy() const;
+
+ private:
+  explicit PgConnection(pg_conn* conn) : conn_(conn) {}
+  pg_conn* conn_;
+};
+
+// Maps a SQLSTATE to praxis errors: 40001/40P01 (serialization, deadlock) transient,
+// 23505 (unique) conflict, 08xxx/53xxx/57P0x (connection, resources, shutdown)
+// unavailable, everything else internal.
+core::Error classify_sqlstate(std::string_view sqlstate, std::string internal);
+
+// Refuses a DSN that would send data over a network without verified TLS: a host that
+// is not loopback or a Unix socket needs sslmode=verify-full.
+[[nodiscard]] core::Result<void> check_dsn_security(const std::string& dsn);
+
+}  // namespace praxis::store::postgres

@@ -1,0 +1,47 @@
+#pragma once
+// The PostgreSQL store (issue #13) for hosted, multi-practice installations: a pool of
+// libpq connections; each write job runs in its own transaction (PostgreSQL does its
+// own group commit), each read in a REPEATABLE READ, READ ONLY snapshot.
+// Migrations (src/store/migrations/postgres/) are applied at open under an advisory
+// lock, in one transaction, with checksums. Thread-safe.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/postgres/connection.hpp"
+#include "store/store.hpp"
+
+namespace praxis::store::postgres {
+
+struct PgOptions {
+  std::string dsn;
+  int connections = 4;
+};
+
+class PgStore final : public Store {
+ public:
+  // Refuses a DSN that would cross a network without verified TLS.
+  [[nodiscard]] static core::Result<std::unique_ptr<PgStore>> open(const PgOptions& options);
+  ~PgStore() override;
+
+  core::Result<std::unique_ptr<Transaction>> read() override;
+  core::Result<void> write(const WriteJob& job) override;
+  core::Result<void> ping() override;
+
+ private:
+  explicit PgStore(PgOptions options) : options_(std::move(options)) {}
+  core::Result<std::unique_ptr<PgConnection>> acquire();
+  void release(std::unique_ptr<PgConnection> conn);
+
+  PgOptions options_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;
+  int open_ = 0;
+};
+
+}  // namespace praxis::store::postgres
