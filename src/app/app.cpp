@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "app/keys.hpp"
+#include "app/store_factory.hpp"
 #include "core/random.hpp"
 #include "crypto/key_ring.hpp"
 #include "crypto/master_key.hpp"
@@ -12,7 +13,6 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace praxis::app {
 
@@ -20,7 +20,7 @@ struct App::Parts {
   std::optional<DataDirLock> lock;
   core::SystemRandom random;
   std::unique_ptr<crypto::KeyRing> keys;
-  std::unique_ptr<store::sqlite::SqliteStore> store;
+  std::unique_ptr<store::Store> store;
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -71,12 +71,12 @@ core::Result<void> App::start(bool handle_signals) {
   }
   parts_->keys = std::make_unique<crypto::KeyRing>(std::move(*masters));
 
-  const auto synchronous = config_.store.sqlite_synchronous == "normal"
-                               ? store::sqlite::Synchronous::normal
-                               : store::sqlite::Synchronous::full;
-  auto store = store::sqlite::SqliteStore::open(data_dir_.database(), synchronous);
+  auto store = open_store(config_, data_dir_);
   if (!store) return tl::unexpected(store.error());
   parts_->store = std::move(*store);
+  // A PostgreSQL database starts without the server signing seed that init puts into
+  // the SQLite file; creating it here is idempotent for both.
+  if (auto r = ensure_server_signing_key(*parts_->store, *parts_->keys); !r) return r;
 
   auto& p = *parts_;
   http::add_ops_routes(p.router, p.metrics, [&p] { return p.store->ping(); });

@@ -140,10 +140,11 @@ std::vector<KeySpec> build_keys() {
                   "backend",
                   K::string,
                   "\"sqlite\"",
-                  "Storage backend. sqlite: the embedded database in the data directory.",
+                  "Storage backend. sqlite: the embedded database in the data directory. "
+                  "postgres: a PostgreSQL 15 server (hosted installations; see postgres_dsn).",
                   0,
                   0,
-                  {"sqlite"},
+                  {"sqlite", "postgres"},
                   set_string(&Config::store, &StoreConfig::backend)});
   keys.push_back({"store",
                   "sqlite_synchronous",
@@ -156,6 +157,26 @@ std::vector<KeySpec> build_keys() {
                   0,
                   {"full", "normal"},
                   set_string(&Config::store, &StoreConfig::sqlite_synchronous)});
+  keys.push_back({"store",
+                  "postgres_dsn",
+                  K::string,
+                  "\"\"",
+                  "libpq connection string for backend = \"postgres\". A host other than "
+                  "loopback or a Unix socket requires sslmode=verify-full; keep the password "
+                  "in a passfile (~/.pgpass or passfile=...), not here.",
+                  0,
+                  0,
+                  {},
+                  set_string(&Config::store, &StoreConfig::postgres_dsn)});
+  keys.push_back({"store",
+                  "postgres_connections",
+                  K::integer,
+                  "8",
+                  "Connections in the PostgreSQL pool.",
+                  1,
+                  256,
+                  {},
+                  set_int(&Config::store, &StoreConfig::postgres_connections)});
   keys.push_back({"log",
                   "level",
                   K::string,
@@ -342,6 +363,10 @@ core::Result<void> apply_environment(Config& config, const std::vector<std::stri
 }
 
 core::Result<void> validate(const Config& config, std::string_view origin) {
+  if (config.store.backend == "postgres" && config.store.postgres_dsn.empty()) {
+    return core::fail(ErrorCode::invalid_input,
+                      std::string(origin) + ": [store] backend = \"postgres\" needs postgres_dsn");
+  }
   if (config.server.tls_certificate.empty() != config.server.tls_private_key.empty()) {
     return core::fail(ErrorCode::invalid_input,
                       std::string(origin) +

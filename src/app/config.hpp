@@ -38,6 +38,8 @@ struct ServerConfig {
 struct StoreConfig {
   std::string backend = "sqlite";
   std::string sqlite_synchronous = "full";
+  std::string postgres_dsn;
+  std::int64_t postgres_connections = 8;
 };
 
 struct LogConfig {

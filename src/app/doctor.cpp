@@ -6,6 +6,7 @@
 #include "app/keys.hpp"
 #include "crypto/master_key.hpp"
 #include "http/server.hpp"
+#include "store/postgres/connection.hpp"
 #include "store/sqlite/database.hpp"
 #include "store/sqlite/migrate.hpp"
 
@@ -147,7 +148,18 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
                    "the previous master key is still on disk; store the new master.key offline, "
                    "then run praxis keys rotate --finish"});
   }
-  check_database(out, dir, !config || config->store.sqlite_synchronous != "normal");
+  if (config && config->store.backend == "postgres") {
+    // The database lives on a PostgreSQL server; doctor only reads, so it does not
+    // connect (connecting would migrate). It checks what it can see from here.
+    if (auto r = store::postgres::check_dsn_security(config->store.postgres_dsn); !r) {
+      out.push_back({Severity::fail, "database.postgres", r.error().message});
+    } else {
+      out.push_back({Severity::ok, "database.postgres",
+                     "PostgreSQL backend; the connection is local or verified TLS"});
+    }
+  } else {
+    check_database(out, dir, !config || config->store.sqlite_synchronous != "normal");
+  }
   return out;
 }
 

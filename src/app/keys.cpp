@@ -9,12 +9,12 @@
 #include <cerrno>
 #include <cstring>
 
-#include "store/sqlite/sqlite_store.hpp"
+#include "app/config.hpp"
+#include "app/store_factory.hpp"
 
 namespace praxis::app {
 
 using core::ErrorCode;
-namespace sq = store::sqlite;
 
 namespace {
 
@@ -65,11 +65,10 @@ core::Result<crypto::WrappedKey> rewrap(crypto::KeyRing& ring, const store::Wrap
   return *r;
 }
 
-core::Result<std::unique_ptr<sq::SqliteStore>> open_store(const DataDir& dir) {
-  sq::SqliteOptions options;
-  options.file = dir.database();
-  options.readers = 1;
-  return sq::SqliteStore::open(options);
+core::Result<std::unique_ptr<store::Store>> open_configured_store(const DataDir& dir) {
+  auto config = load_config(dir.config());
+  if (!config) return tl::unexpected(config.error());
+  return open_store(*config, dir);
 }
 
 }  // namespace
@@ -185,7 +184,7 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
   crypto::KeyRing ring(std::move(masters));
 
   // 2. Re-wrap everything the master key wraps, all or nothing.
-  auto store = open_store(dir);
+  auto store = open_configured_store(dir);
   if (!store) return tl::unexpected(store.error());
   auto rewrapped = store::with_transaction(
       **store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
@@ -236,7 +235,7 @@ core::Result<void> finish_rotation(const DataDir& dir) {
   }
   auto current = crypto::load_master_key_file(dir.master_key());
   if (!current) return tl::unexpected(current.error());
-  auto store = open_store(dir);
+  auto store = open_configured_store(dir);
   if (!store) return tl::unexpected(store.error());
   std::optional<std::string> stale;
   auto checked = store::with_transaction(**store, store::TxMode::read_only,

@@ -256,6 +256,43 @@ class CliTest(unittest.TestCase):
         self.assertIn("12 characters", short.stderr)
         self.assertEqual(run("doctor", "--data", self.data).returncode, 0)
 
+    def test_postgres_backend_serves_and_rotates(self):
+        dsn = os.environ.get("PRAXIS_TEST_PG_DSN")
+        if not dsn:
+            with open(os.path.join(os.environ["PRAXIS_PG_STATE_DIR"], "dsn")) as f:
+                dsn = f.read().strip()
+        schema = "e2e_%d" % os.getpid()
+        subprocess.run(["psql", dsn, "-q", "-c", "CREATE SCHEMA " + schema], check=True)
+        try:
+            self.init()
+            self.write_config('[store]\nbackend = "postgres"\npostgres_dsn = "%s options=\'-csearch_path=%s\'"\n'
+                              % (dsn, schema))
+            server = Serving(self.data)
+            try:
+                self.assertEqual(http_get(server.url + "/readyz")[0], 200)
+            finally:
+                self.assertEqual(server.stop()[0], 0)
+            tables = subprocess.run(["psql", dsn, "-tA", "-c",
+                                     "SELECT owner FROM %s.master_wrapped_keys" % schema],
+                                    capture_output=True, text=True, check=True).stdout.split()
+            self.assertEqual(tables, ["signing:server"])
+            r = run("keys", "rotate", "--data", self.data)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("1 keys re-wrapped", r.stdout)
+            server = Serving(self.data)
+            try:
+                self.assertEqual(http_get(server.url + "/readyz")[0], 200)
+            finally:
+                server.stop()
+            d = run("doctor", "--data", self.data)
+            self.assertIn("OK    database.postgres", d.stdout)
+            self.write_config('[store]\nbackend = "postgres"\npostgres_dsn = "host=db.example.org dbname=x"\n')
+            refused = run("serve", "--data", self.data, "--listen", "127.0.0.1:0")
+            self.assertEqual(refused.returncode, 78, refused.stderr)
+            self.assertIn("verify-full", refused.stderr)
+        finally:
+            subprocess.run(["psql", dsn, "-q", "-c", "DROP SCHEMA %s CASCADE" % schema])
+
     def test_serve_without_data_directory_fails_clearly(self):
         r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
         self.assertEqual(r.returncode, 78)
