@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "app/keys.hpp"
+#include "app/routes.hpp"
 #include "app/store_factory.hpp"
 #include "core/random.hpp"
 #include "crypto/key_ring.hpp"
@@ -79,7 +80,7 @@ core::Result<void> App::start(bool handle_signals) {
   if (auto r = ensure_server_signing_key(*parts_->store, *parts_->keys); !r) return r;
 
   auto& p = *parts_;
-  http::add_ops_routes(p.router, p.metrics, [&p] { return p.store->ping(); });
+  add_all_routes(p.router, {p.metrics, [&p] { return p.store->ping(); }});
 
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace praxis::http {
 
 enum class Method { get, head, post, put, patch, delete_, options };
@@ -21,6 +23,14 @@ struct Header {
   std::string value;
 };
 
+// The authenticated caller, set by the server's choke point before a protected
+// handler runs.
+struct Principal {
+  std::string user_id;      // or the API token's id
+  std::string practice_id;  // every protected request acts within exactly one practice
+  std::string role;         // owner, physician, assistant, reception, auditor
+};
+
 struct Request {
   Method method = Method::get;
   std::string path;   // as received, percent-encoded, without the query
@@ -30,6 +40,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> path_params;  // decoded
   std::string request_id;
   bool tls = false;
+  std::optional<Principal> principal;  // set for routes that require a permission
 
   // Case-insensitive header lookup; the first occurrence wins.
   std::optional<std::string_view> header(std::string_view name) const;
@@ -51,5 +62,15 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+// Decides whether `request` may use a route that requires `permission`: the
+// authenticated principal, or an error (unauthenticated → 401, forbidden → 403).
+// Called on a worker thread; may read the store. Thread-safe.
+class Authorizer {
+ public:
+  virtual ~Authorizer() = default;
+  virtual core::Result<Principal> authorize(const Request& request,
+                                            std::string_view permission) = 0;
+};
 
 }  // namespace praxis::http

@@ -71,8 +71,15 @@ std::optional<std::vector<std::string>> split_path(std::string_view path) {
   return out;
 }
 
-const Route& Router::add(Method method, std::string pattern, Handler handler,
+const Route& Router::add(Method method, std::string pattern, Access access, Handler handler,
                          RouteOptions options) {
+  if (access.kind == Access::Kind::permission && access.permission.empty()) {
+    throw std::invalid_argument("route without a permission: " + pattern);
+  }
+  if (options.run_inline && access.kind != Access::Kind::public_endpoint) {
+    // Authorization may touch the store; that never happens on a network thread.
+    throw std::invalid_argument("inline routes must be public: " + pattern);
+  }
   auto segments = split_path(pattern);
   if (!segments) throw std::invalid_argument("route pattern must start with '/': " + pattern);
   for (const auto& s : *segments) {
@@ -87,7 +94,7 @@ const Route& Router::add(Method method, std::string pattern, Handler handler,
                                   pattern);
     }
   }
-  Route route{method,  std::move(pattern), std::move(handler),
+  Route route{method,  std::move(pattern), std::move(access),   std::move(handler),
               options, routes_.size(),     std::move(*segments)};
   routes_.push_back(std::move(route));
   return routes_.back();

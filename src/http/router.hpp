@@ -18,6 +18,22 @@
 
 namespace praxis::http {
 
+// Who may call a route. Every route declares it when it is added (there is no
+// default), and the server enforces it before the handler runs (the one authorization
+// choke point, ASVS 4.1.1): public routes answer anyone; every other route needs an
+// authenticated principal whose role grants `permission`. Whether a resource belongs
+// to the caller's practice is checked by the service, with foreign ids answering 404.
+struct Access {
+  enum class Kind { public_endpoint, permission };
+  Kind kind;
+  std::string permission;  // for Kind::permission, e.g. "patients.read"
+
+  static Access anyone() { return {Kind::public_endpoint, {}}; }
+  static Access requires_permission(std::string permission) {
+    return {Kind::permission, std::move(permission)};
+  }
+};
+
 struct RouteOptions {
   // Largest accepted request body; 0 means the server's default (max_body_bytes).
   std::size_t max_body_bytes = 0;
@@ -29,6 +45,7 @@ struct RouteOptions {
 struct Route {
   Method method;
   std::string pattern;
+  Access access;
   Handler handler;
   RouteOptions options;
   std::size_t index = 0;  // position in the table; used as the metrics slot
@@ -47,9 +64,11 @@ struct RouteMatch {
 
 class Router {
  public:
-  // Throws std::invalid_argument for a malformed pattern or a duplicate (method, pattern):
-  // both are programming errors found at start-up.
-  const Route& add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
+  // Throws std::invalid_argument for a malformed pattern, a duplicate (method, pattern),
+  // a permission route without a permission name, or an inline route that is not
+  // public: programming errors found at start-up.
+  const Route& add(Method method, std::string pattern, Access access, Handler handler,
+                   RouteOptions options = {});
 
   // `path` is percent-encoded, as received. A path with an invalid encoding gives bad_path.
   RouteMatch match(Method method, std::string_view path) const;

@@ -94,6 +94,7 @@ struct Server::Impl {
 
   ServerOptions options;
   const Router& router;
+  Authorizer* authorizer = nullptr;
   Metrics& metrics;
   core::Logger& log;
   core::Random& random;
@@ -132,7 +133,7 @@ struct Server::Impl {
   // The whole response as one buffer: status line, headers, body.
   std::string serialize(unsigned version, bool head_request, Response& response,
                         const std::string& request_id, bool keep_alive);
-  Response invoke(const Route& route, const Request& request);
+  Response invoke(const Route& route, Request& request);
   void access_log(const Request& request, std::string_view method, const Route* route, int status,
                   double seconds);
 
@@ -491,8 +492,20 @@ awaitable<bool> Server::Impl::write(Stream& stream, unsigned version, bool head_
   co_return !ec;
 }
 
-Response Server::Impl::invoke(const Route& route, const Request& request) {
+Response Server::Impl::invoke(const Route& route, Request& request) {
   try {
+    if (route.access.kind == Access::Kind::permission) {
+      // The choke point: no protected handler runs without a principal whose role
+      // grants the route's permission. Without an authorizer, nothing is granted.
+      if (!authorizer) {
+        return problem_response(core::Error::make(core::ErrorCode::unauthenticated,
+                                                  "Bitte anmelden. / Please sign in."),
+                                request.request_id);
+      }
+      auto principal = authorizer->authorize(request, route.access.permission);
+      if (!principal) return problem_response(principal.error(), request.request_id);
+      request.principal = std::move(*principal);
+    }
     return route.handler(request);
   } catch (const std::exception& e) {
     log.error("handler_exception",
@@ -578,6 +591,8 @@ core::Result<void> Server::start() {
 }
 
 std::uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::set_authorizer(Authorizer* authorizer) { impl_->authorizer = authorizer; }
 
 void Server::run() {
   auto& impl = *impl_;

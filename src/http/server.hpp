@@ -74,6 +74,9 @@ class Server {
   void run();
   // Thread-safe; may be called before run() or from a handler.
   void stop();
+  // The choke point for routes that require a permission; must outlive the server.
+  // Without one, every such route answers 401. Set before start().
+  void set_authorizer(Authorizer* authorizer);
 
  private:
   struct Impl;

@@ -59,6 +59,8 @@ class TestServer {
 
   ~TestServer() { stop(); }
 
+  void set_authorizer(http::Authorizer* authorizer) { server_->set_authorizer(authorizer); }
+
   core::Result<void> start() {
     auto r = server_->start();
     if (r) thread_ = std::thread([this] { server_->run(); });

@@ -11,6 +11,7 @@ namespace praxis::test {
 namespace {
 
 using namespace std::chrono_literals;
+using http::Access;
 using http::Method;
 using http::Request;
 using http::Response;
@@ -33,30 +34,32 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = std::make_unique<TestServer>(options(), [this](http::Router& r) {
-      r.add(Method::get, "/hello", [](const Request&) { return Response::text(200, "hello"); });
-      r.add(Method::post, "/echo", [](const Request& q) { return Response::text(200, q.body); });
+      r.add(Method::get, "/hello", Access::anyone(),
+            [](const Request&) { return Response::text(200, "hello"); });
+      r.add(Method::post, "/echo", Access::anyone(),
+            [](const Request& q) { return Response::text(200, q.body); });
       http::RouteOptions upload;
       upload.max_body_bytes = kUploadLimit;
       r.add(
-          Method::post, "/upload",
+          Method::post, "/upload", Access::anyone(),
           [](const Request& q) { return Response::text(200, std::to_string(q.body.size())); },
           upload);
-      r.add(Method::get, "/boom", [](const Request&) -> Response {
+      r.add(Method::get, "/boom", Access::anyone(), [](const Request&) -> Response {
         throw std::runtime_error("internal detail: table patients is locked");
       });
-      r.add(Method::get, "/slow", [this](const Request&) {
+      r.add(Method::get, "/slow", Access::anyone(), [this](const Request&) {
         gate_.wait();
         return Response::text(200, "finally");
       });
-      r.add(Method::get, "/inject", [](const Request& q) {
+      r.add(Method::get, "/inject", Access::anyone(), [](const Request& q) {
         Response resp = Response::text(200, "x");
         resp.headers.push_back({"X-Note", std::string(q.query_param("v").value_or(""))});
         return resp;
       });
-      r.add(Method::delete_, "/items/{id}", [](const Request&) {
+      r.add(Method::delete_, "/items/{id}", Access::anyone(), [](const Request&) {
         return Response{204, "", "", {}};
       });
-      r.add(Method::get, "/items/{id}", [](const Request& q) {
+      r.add(Method::get, "/items/{id}", Access::anyone(), [](const Request& q) {
         return Response::text(200,
                               std::string(q.param("id")) + "|" + q.query_param("q").value_or("-"));
       });
@@ -410,6 +413,59 @@ TEST_F(ServerTest, MetricsCountRequestsByRouteAndStatus) {
     return text.find("route=\"/items/{id}\",status=\"200\"} 2") != std::string::npos &&
            text.find("route=\"unmatched\",status=\"404\"} 1") != std::string::npos;
   })) << server_->metrics().render();
+}
+
+// A stand-in for the account service: the caller's role comes from a test header.
+class HeaderAuthorizer final : public http::Authorizer {
+ public:
+  core::Result<http::Principal> authorize(const Request& request,
+                                          std::string_view permission) override {
+    auto role = request.header("X-Test-Role");
+    if (!role) return core::fail(core::ErrorCode::unauthenticated, "Bitte anmelden.");
+    if (permission == "things.write" && *role != "owner") {
+      return core::fail(core::ErrorCode::forbidden, "Keine Berechtigung.");
+    }
+    return http::Principal{"user-1", "practice-1", std::string(*role)};
+  }
+};
+
+void add_protected_routes(http::Router& r) {
+  r.add(Method::get, "/things", Access::requires_permission("things.read"), [](const Request& q) {
+    return Response::text(
+        200, q.principal ? q.principal->role + "@" + q.principal->practice_id : "none");
+  });
+  r.add(Method::post, "/things", Access::requires_permission("things.write"),
+        [](const Request&) { return Response::text(201, "created"); });
+}
+
+TEST(ChokePoint, WithoutAnAuthorizerProtectedRoutesAnswer401) {
+  TestServer server(fast_options(), add_protected_routes);
+  ASSERT_TRUE(server.start());
+  auto r = http_request(server.port(), "GET", "/things", {}, "X-Test-Role: owner\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->header("content-type"), "application/problem+json");
+  expect_security_headers(*r);
+}
+
+TEST(ChokePoint, TheAuthorizerDecidesAndTheHandlerSeesThePrincipal) {
+  HeaderAuthorizer authorizer;
+  TestServer server(fast_options(), add_protected_routes);
+  server.set_authorizer(&authorizer);
+  ASSERT_TRUE(server.start());
+  auto anonymous = http_request(server.port(), "GET", "/things");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto reader = http_request(server.port(), "GET", "/things", {}, "X-Test-Role: reception\r\n");
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->status, 200);
+  EXPECT_EQ(reader->body, "reception@practice-1");
+  auto denied = http_request(server.port(), "POST", "/things", "{}", "X-Test-Role: reception\r\n");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403);
+  auto owner = http_request(server.port(), "POST", "/things", "{}", "X-Test-Role: owner\r\n");
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->status, 201);
 }
 
 class LimitedServerTest : public ServerTest {

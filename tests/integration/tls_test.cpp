@@ -36,7 +36,7 @@ class TlsTest : public ::testing::Test {
     o.host = "0.0.0.0";  // allowed: TLS is configured
     o.tls = http::TlsOptions{c.cert, c.key};
     server_ = std::make_unique<TestServer>(o, [](http::Router& r) {
-      r.add(http::Method::get, "/hello", [](const http::Request& q) {
+      r.add(http::Method::get, "/hello", http::Access::anyone(), [](const http::Request& q) {
         return http::Response::text(200, q.tls ? "tls" : "plain");
       });
     });

@@ -7,9 +7,10 @@ namespace {
 
 TEST(Metrics, CountsByRouteAndStatusWithCumulativeHistogram) {
   Router router;
-  const Route& healthz =
-      router.add(Method::get, "/healthz", [](const Request&) { return Response{}; });
-  router.add(Method::get, "/items/{id}", [](const Request&) { return Response{}; });
+  const Route& healthz = router.add(Method::get, "/healthz", Access::anyone(),
+                                    [](const Request&) { return Response{}; });
+  router.add(Method::get, "/items/{id}", Access::anyone(),
+             [](const Request&) { return Response{}; });
   Metrics m;
   m.set_routes(router);
   m.observe_request(&healthz, 200, 0.0004);

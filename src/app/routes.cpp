@@ -1,0 +1,32 @@
+#include "app/routes.hpp"
+
+#include <array>
+#include <stdexcept>
+#include <string>
+
+namespace praxis::app {
+
+bool public_route_allowed(std::string_view pattern) {
+  static constexpr std::array<std::string_view, 3> kExact = {"/healthz", "/readyz", "/metrics"};
+  static constexpr std::array<std::string_view, 4> kPrefixes = {"/api/v1/public/", "/book/",
+                                                                "/widget.js", "/app/"};
+  for (auto exact : kExact) {
+    if (pattern == exact) return true;
+  }
+  for (auto prefix : kPrefixes) {
+    if (pattern.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+void add_all_routes(http::Router& router, RouteDeps deps) {
+  http::add_ops_routes(router, deps.metrics, std::move(deps.ready));
+  for (const auto& route : router.routes()) {
+    if (route.access.kind == http::Access::Kind::public_endpoint &&
+        !public_route_allowed(route.pattern)) {
+      throw std::logic_error("public route outside the public prefixes: " + route.pattern);
+    }
+  }
+}
+
+}  // namespace praxis::app

@@ -1,0 +1,26 @@
+#pragma once
+// The route table of the running server: every route praxis serves is added here, with
+// its access declaration (http::Access). Public routes may only live under the public
+// prefixes of DESIGN.md §5; add_all_routes refuses (throws at start-up) anything else,
+// so a staff endpoint cannot be published by accident.
+
+#include <string_view>
+
+#include "http/handlers/ops.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+
+namespace praxis::app {
+
+struct RouteDeps {
+  const http::Metrics& metrics;
+  http::ReadinessCheck ready;
+};
+
+void add_all_routes(http::Router& router, RouteDeps deps);
+
+// True for patterns under which unauthenticated access is by design: the operations
+// probes, the public booking API, and the web assets.
+bool public_route_allowed(std::string_view pattern);
+
+}  // namespace praxis::app
