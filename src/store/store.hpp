@@ -65,6 +65,36 @@ class MasterWrappedKeyPort {
   [[nodiscard]] virtual core::Result<void> update(const WrappedKeyRow& row) = 0;
 };
 
+// A practice (tenant). Its master data is public (booking page), so it is stored in
+// clear. Ids are opaque random strings; slugs are unique across the server.
+struct PracticeRow {
+  std::string id;
+  std::string slug;
+  std::string name;
+  std::string kind;  // arztpraxis, zahnarztpraxis, psychotherapie
+  std::string street;
+  std::string postcode;
+  std::string city;
+  std::optional<std::string> bsnr;
+  std::string state;       // Bundesland code, e.g. "BY"
+  std::string created_at;  // UTC, ISO 8601
+  std::int64_t version = 1;
+
+  bool operator==(const PracticeRow&) const = default;
+};
+
+class PracticePort {
+ public:
+  virtual ~PracticePort() = default;
+  // conflict if the id or the slug is taken.
+  [[nodiscard]] virtual core::Result<void> insert(const PracticeRow& row) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<PracticeRow>> find(std::string_view id) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<PracticeRow>> find_by_slug(
+      std::string_view slug) = 0;
+  // All practices, ordered by slug (the hosting operator's view).
+  [[nodiscard]] virtual core::Result<std::vector<PracticeRow>> list() = 0;
+};
+
 enum class TxMode { read_only, read_write };
 
 class Transaction {
@@ -73,6 +103,7 @@ class Transaction {
   virtual TxMode mode() const = 0;
   virtual MetaPort& meta() = 0;
   virtual MasterWrappedKeyPort& master_wrapped_keys() = 0;
+  virtual PracticePort& practices() = 0;
   // Ends the transaction keeping its changes (for a write job: its savepoint; the group
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.

@@ -105,8 +105,8 @@ TEST(Doctor, ReportsPendingMigrationsAndJournalMode) {
     auto db = store::sqlite::Database::open(dir.database(), store::sqlite::OpenOptions{});
     ASSERT_TRUE(db);
     ASSERT_TRUE(
-        db->exec("DROP TABLE master_wrapped_keys; "
-                 "DELETE FROM schema_migrations WHERE number = 2; "
+        db->exec("DELETE FROM schema_migrations "
+                 "WHERE number = (SELECT MAX(number) FROM schema_migrations); "
                  "PRAGMA journal_mode=DELETE;"));
   }
   const auto findings = run_doctor(dir);

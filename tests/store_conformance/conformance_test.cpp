@@ -193,4 +193,67 @@ TEST_P(StoreConformance, CommittedWritesSurviveReopening) {
 }
 
 }  // namespace
+
+namespace {
+
+PracticeRow practice(std::string id, std::string slug) {
+  return PracticeRow{std::move(id),
+                     std::move(slug),
+                     "Praxis Dr. Müller",
+                     "arztpraxis",
+                     "Hauptstraße 1",
+                     "80331",
+                     "München",
+                     std::nullopt,
+                     "BY",
+                     "2026-11-27T10:00:00Z",
+                     1};
+}
+
+TEST_P(StoreConformance, PracticesInsertFindAndList) {
+  PracticeRow a = practice("p-a", "mueller");
+  a.bsnr = "190111100";
+  const PracticeRow b = practice("p-b", "zahn-berlin");
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.practices().insert(b); !r) return r;
+        return tx.practices().insert(a);
+      }));
+  std::vector<PracticeRow> all;
+  std::optional<PracticeRow> by_id, by_slug, missing;
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto l = tx.practices().list();
+        auto i = tx.practices().find("p-a");
+        auto s = tx.practices().find_by_slug("zahn-berlin");
+        auto m = tx.practices().find("p-none");
+        if (!l || !i || !s || !m) return core::fail(ErrorCode::internal, "read failed");
+        all = *l;
+        by_id = *i;
+        by_slug = *s;
+        missing = *m;
+        return {};
+      }));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0], a) << "ordered by slug, every field round-trips (incl. umlauts, BSNR)";
+  EXPECT_EQ(all[1], b);
+  EXPECT_EQ(by_id, a);
+  EXPECT_EQ(by_slug, b);
+  EXPECT_FALSE(by_slug->bsnr.has_value());
+  EXPECT_EQ(missing, std::nullopt);
+}
+
+TEST_P(StoreConformance, PracticeSlugsAndIdsAreUnique) {
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.practices().insert(practice("p-1", "same"));
+  }));
+  for (const auto& clash : {practice("p-2", "same"), practice("p-1", "other")}) {
+    auto r = with_transaction(store(), TxMode::read_write,
+                              [&](Transaction& tx) { return tx.practices().insert(clash); });
+    ASSERT_FALSE(r) << clash.id;
+    EXPECT_EQ(r.error().code, ErrorCode::conflict);
+  }
+}
+
+}  // namespace
 }  // namespace praxis::store::conformance

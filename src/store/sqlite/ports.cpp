@@ -99,4 +99,63 @@ core::Result<void> SqliteMasterWrappedKeyPort::update(const WrappedKeyRow& row) 
   return {};
 }
 
+namespace {
+constexpr std::string_view kPracticeColumns =
+    "id, slug, name, kind, street, postcode, city, bsnr, state, created_at, version";
+}  // namespace
+
+core::Result<void> SqlitePracticePort::insert(const PracticeRow& row) {
+  auto stmt = Statement::cached(db_, "INSERT INTO practices(" + std::string(kPracticeColumns) +
+                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, row.id).bind(2, row.slug).bind(3, row.name).bind(4, row.kind).bind(5, row.street);
+  stmt->bind(6, row.postcode).bind(7, row.city).bind(9, row.state).bind(10, row.created_at);
+  stmt->bind(11, row.version);
+  if (row.bsnr) stmt->bind(8, std::string_view(*row.bsnr));
+  auto r = stmt->run();
+  if (!r && r.error().code == ErrorCode::conflict) {
+    return core::fail(ErrorCode::conflict, "the address /book/" + row.slug + " is already taken",
+                      r.error().internal);
+  }
+  return r;
+}
+
+core::Result<std::vector<PracticeRow>> SqlitePracticePort::select(std::string_view where,
+                                                                  std::string_view arg) {
+  auto stmt = Statement::cached(
+      db_, "SELECT " + std::string(kPracticeColumns) + " FROM practices " + std::string(where));
+  if (!stmt) return tl::unexpected(stmt.error());
+  if (!arg.empty()) stmt->bind(1, arg);
+  std::vector<PracticeRow> rows;
+  while (true) {
+    auto more = stmt->step();
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return rows;
+    PracticeRow p{stmt->column_text(0), stmt->column_text(1),  stmt->column_text(2),
+                  stmt->column_text(3), stmt->column_text(4),  stmt->column_text(5),
+                  stmt->column_text(6), std::nullopt,          stmt->column_text(8),
+                  stmt->column_text(9), stmt->column_int64(10)};
+    if (!stmt->column_is_null(7)) p.bsnr = stmt->column_text(7);
+    rows.push_back(std::move(p));
+  }
+}
+
+core::Result<std::optional<PracticeRow>> SqlitePracticePort::find(std::string_view id) {
+  auto rows = select("WHERE id = ?1", id);
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty()) return std::optional<PracticeRow>();
+  return std::optional<PracticeRow>(std::move(rows->front()));
+}
+
+core::Result<std::optional<PracticeRow>> SqlitePracticePort::find_by_slug(std::string_view slug) {
+  auto rows = select("WHERE slug = ?1", slug);
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty()) return std::optional<PracticeRow>();
+  return std::optional<PracticeRow>(std::move(rows->front()));
+}
+
+core::Result<std::vector<PracticeRow>> SqlitePracticePort::list() {
+  return select("ORDER BY slug", {});
+}
+
 }  // namespace praxis::store::sqlite

@@ -29,4 +29,17 @@ class SqliteMasterWrappedKeyPort final : public MasterWrappedKeyPort {
   Database& db_;
 };
 
+class SqlitePracticePort final : public PracticePort {
+ public:
+  explicit SqlitePracticePort(Database& db) : db_(db) {}
+  core::Result<void> insert(const PracticeRow& row) override;
+  core::Result<std::optional<PracticeRow>> find(std::string_view id) override;
+  core::Result<std::optional<PracticeRow>> find_by_slug(std::string_view slug) override;
+  core::Result<std::vector<PracticeRow>> list() override;
+
+ private:
+  core::Result<std::vector<PracticeRow>> select(std::string_view where, std::string_view arg);
+  Database& db_;
+};
+
 }  // namespace praxis::store::sqlite

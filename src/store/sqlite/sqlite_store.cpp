@@ -27,7 +27,7 @@ class SqliteTransaction final : public Transaction {
   enum class Kind { snapshot, savepoint };
 
   SqliteTransaction(Database& db, TxMode mode, Kind kind)
-      : db_(db), mode_(mode), kind_(kind), meta_(db), keys_(db) {}
+      : db_(db), mode_(mode), kind_(kind), meta_(db), keys_(db), practices_(db) {}
   ~SqliteTransaction() override {
     if (active_) (void)rollback();
     if (on_end_) on_end_();
@@ -43,6 +43,7 @@ class SqliteTransaction final : public Transaction {
   TxMode mode() const override { return mode_; }
   MetaPort& meta() override { return meta_; }
   MasterWrappedKeyPort& master_wrapped_keys() override { return keys_; }
+  PracticePort& practices() override { return practices_; }
 
   core::Result<void> commit() override {
     if (committed_) return {};
@@ -72,6 +73,7 @@ class SqliteTransaction final : public Transaction {
   bool committed_ = false;
   SqliteMetaPort meta_;
   SqliteMasterWrappedKeyPort keys_;
+  SqlitePracticePort practices_;
   std::function<void()> on_end_;
 };
 

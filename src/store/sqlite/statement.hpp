@@ -36,6 +36,7 @@ class Statement {
   void reset();
 
   std::int64_t column_int64(int column) const;
+  bool column_is_null(int column) const;
   std::string column_text(int column) const;
   std::vector<std::uint8_t> column_blob(int column) const;
 
