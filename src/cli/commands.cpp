@@ -8,8 +8,10 @@
 #include "app/data_dir.hpp"
 #include "app/doctor.hpp"
 #include "app/keys.hpp"
+#include "app/practice_admin.hpp"
 #include "cli/passphrase.hpp"
 #include "cli/version.hpp"
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 
 namespace praxis::cli {
@@ -20,11 +22,43 @@ void print_error(const core::Error& e) {
   std::cerr << "praxis: " << e.message;
   if (!e.internal.empty()) std::cerr << " (" << e.internal << ")";
   std::cerr << "\n";
+  for (const auto& f : e.fields) std::cerr << "  " << f.field << ": " << f.message << "\n";
 }
 
 }  // namespace
 
-int run_init(const std::filesystem::path& data_dir, bool passphrase) {
+namespace {
+
+practices::NewPractice to_new_practice(const PracticeFlags& f) {
+  practices::NewPractice p;
+  p.name = f.name;
+  p.slug = f.slug;
+  p.kind = f.kind;
+  p.state = f.state;
+  if (!f.bsnr.empty()) p.bsnr = f.bsnr;
+  p.street = f.street;
+  p.postcode = f.postcode;
+  p.city = f.city;
+  return p;
+}
+
+std::string practice_json(const app::DataDir& dir, const store::PracticeRow& p) {
+  std::string out = "{\"id\":";
+  core::append_json_string(out, p.id);
+  out += ",\"slug\":";
+  core::append_json_string(out, p.slug);
+  out += ",\"name\":";
+  core::append_json_string(out, p.name);
+  out += ",\"booking_url\":";
+  core::append_json_string(out, app::booking_url(dir, p));
+  out += "}";
+  return out;
+}
+
+}  // namespace
+
+int run_init(const std::filesystem::path& data_dir, bool passphrase,
+             const std::optional<PracticeFlags>& practice, bool json) {
   const app::DataDir dir{data_dir};
   std::optional<std::string> secret;
   if (passphrase) {
@@ -35,9 +69,35 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase) {
     }
     secret = std::move(*text);
   }
+  if (practice) {
+    // Refuse bad practice data before anything is created.
+    if (auto errors = practices::validate(to_new_practice(*practice)); !errors.empty()) {
+      auto e = core::Error::make(core::ErrorCode::invalid_input, "invalid practice data");
+      e.fields = std::move(errors);
+      print_error(e);
+      return kExitUsage;
+    }
+  }
   if (auto r = app::init_data_dir(dir, secret); !r) {
     print_error(r.error());
     return kExitCannotCreate;
+  }
+  std::optional<store::PracticeRow> created;
+  if (practice) {
+    auto row = app::create_practice(dir, to_new_practice(*practice),
+                                    [&secret]() -> core::Result<std::string> { return *secret; });
+    if (!row) {
+      print_error(row.error());
+      return kExitFailure;
+    }
+    created = std::move(*row);
+  }
+  if (json) {
+    std::string out = "{\"data_dir\":";
+    core::append_json_string(out, dir.root.string());
+    out += ",\"practice\":" + (created ? practice_json(dir, *created) : std::string("null")) + "}";
+    std::cout << out << "\n";
+    return kExitOk;
   }
   std::cout << "Created data directory " << data_dir.string() << "\n"
             << "  " << dir.config().string() << "   configuration (every key documented)\n";
@@ -49,8 +109,30 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase) {
     std::cout << "  " << dir.master_key().string()
               << "   master key: keep a copy offline; without it the data cannot be read\n";
   }
-  std::cout << "  " << dir.database().string() << "   database (encrypted fields)\n"
-            << "Start the server with: praxis serve --data " << data_dir.string() << "\n";
+  std::cout << "  " << dir.database().string() << "   database (encrypted fields)\n";
+  if (created) {
+    std::cout << "Practice \"" << created->name << "\" (" << created->slug
+              << "), booking page: " << app::booking_url(dir, *created) << "\n";
+  }
+  std::cout << "Start the server with: praxis serve --data " << data_dir.string() << "\n";
+  return kExitOk;
+}
+
+int run_practice_create(const std::filesystem::path& data_dir, const PracticeFlags& practice,
+                        bool json) {
+  const app::DataDir dir{data_dir};
+  auto row = app::create_practice(dir, to_new_practice(practice),
+                                  [] { return read_passphrase(/*confirm=*/false); });
+  if (!row) {
+    print_error(row.error());
+    return row.error().code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
+  }
+  if (json) {
+    std::cout << practice_json(dir, *row) << "\n";
+  } else {
+    std::cout << "Created practice \"" << row->name << "\" (" << row->slug << ", id " << row->id
+              << ")\n  booking page: " << app::booking_url(dir, *row) << "\n";
+  }
   return kExitOk;
 }
 

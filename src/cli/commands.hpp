@@ -13,7 +13,21 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitCannotCreate = 73;  // EX_CANTCREAT
 inline constexpr int kExitConfig = 78;        // EX_CONFIG
 
-int run_init(const std::filesystem::path& data_dir, bool passphrase);
+struct PracticeFlags {
+  std::string name;
+  std::string slug;
+  std::string kind = "arztpraxis";
+  std::string state;
+  std::string bsnr;
+  std::string street;
+  std::string postcode;
+  std::string city;
+};
+
+int run_init(const std::filesystem::path& data_dir, bool passphrase,
+             const std::optional<PracticeFlags>& practice, bool json);
+int run_practice_create(const std::filesystem::path& data_dir, const PracticeFlags& practice,
+                        bool json);
 int run_serve(const std::filesystem::path& data_dir, const std::optional<std::string>& listen);
 int run_doctor(const std::filesystem::path& data_dir);
 int run_version();

@@ -24,6 +24,39 @@ int main(int argc, char** argv) {
   bool passphrase = false;
   init->add_flag("--passphrase", passphrase,
                  "Derive the master key from a passphrase instead of storing a key file");
+  bool json = false;
+  PracticeFlags practice;
+  auto practice_options = [&practice](CLI::App* cmd, bool required) {
+    auto* name = cmd->add_option("--practice-name", practice.name, "Name of the practice");
+    auto* slug = cmd->add_option("--practice-slug", practice.slug,
+                                 "Public address: /book/SLUG (a-z, 0-9, -)");
+    auto* state =
+        cmd->add_option("--practice-state", practice.state,
+                        "Bundesland code (BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH)");
+    cmd->add_option("--practice-kind", practice.kind,
+                    "arztpraxis, zahnarztpraxis or psychotherapie");
+    cmd->add_option("--practice-bsnr", practice.bsnr, "Betriebsstättennummer (9 digits)");
+    cmd->add_option("--practice-street", practice.street, "Street and number");
+    cmd->add_option("--practice-postcode", practice.postcode, "Postcode (5 digits)");
+    cmd->add_option("--practice-city", practice.city, "City");
+    if (required) {
+      name->required();
+      slug->required();
+      state->required();
+    } else {
+      name->needs(slug, state);
+      slug->needs(name, state);
+    }
+  };
+  practice_options(init, false);
+  init->add_flag("--json", json, "Print the result as JSON (for provisioning scripts)");
+
+  auto* practice_cmd = app.add_subcommand("practice", "Manage practices (hosting operators)");
+  practice_cmd->require_subcommand(1);
+  auto* practice_create = practice_cmd->add_subcommand("create", "Create a practice");
+  practice_create->add_option("--data", data_dir, "Data directory")->required();
+  practice_options(practice_create, true);
+  practice_create->add_flag("--json", json, "Print the result as JSON");
 
   auto* serve = app.add_subcommand("serve", "Run the server");
   serve->add_option("--data", data_dir, "Data directory made by praxis init")->required();
@@ -55,7 +88,12 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*init) return run_init(data_dir, passphrase);
+    if (*init) {
+      return run_init(data_dir, passphrase,
+                      practice.name.empty() ? std::nullopt : std::optional<PracticeFlags>(practice),
+                      json);
+    }
+    if (*practice_create) return run_practice_create(data_dir, practice, json);
     if (*serve) return run_serve(data_dir, listen);
     if (*doctor) return run_doctor(data_dir);
     if (*version) return run_version();

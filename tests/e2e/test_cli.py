@@ -293,6 +293,33 @@ class CliTest(unittest.TestCase):
         finally:
             subprocess.run(["psql", dsn, "-q", "-c", "DROP SCHEMA %s CASCADE" % schema])
 
+    def test_init_with_a_practice_and_practice_create(self):
+        r = run("init", "--data", self.data, "--json", "--practice-name", "Praxis Dr. Müller",
+                "--practice-slug", "mueller", "--practice-state", "BY")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual(out["practice"]["slug"], "mueller")
+        self.assertEqual(out["practice"]["booking_url"], "http://127.0.0.1:8080/book/mueller")
+        self.assertEqual(len(out["practice"]["id"]), 32)
+        c = run("practice", "create", "--data", self.data, "--json", "--practice-name", "Zahnarzt",
+                "--practice-slug", "zahn", "--practice-state", "BE", "--practice-kind", "zahnarztpraxis")
+        self.assertEqual(c.returncode, 0, c.stderr)
+        self.assertEqual(json.loads(c.stdout)["slug"], "zahn")
+        taken = run("practice", "create", "--data", self.data, "--practice-name", "Andere",
+                    "--practice-slug", "zahn", "--practice-state", "BE")
+        self.assertEqual(taken.returncode, 1)
+        self.assertIn("slug:", taken.stderr)
+        bad = run("practice", "create", "--data", self.data, "--practice-name", "X",
+                  "--practice-slug", "Zahn Arzt", "--practice-state", "Bayern")
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("slug:", bad.stderr)
+        self.assertIn("state:", bad.stderr)
+        other = os.path.join(self.tmp.name, "other")
+        refused = run("init", "--data", other, "--practice-name", "X", "--practice-slug", "ok-slug",
+                      "--practice-state", "XX")
+        self.assertEqual(refused.returncode, 2)
+        self.assertFalse(os.path.exists(other), "bad practice data creates nothing")
+
     def test_serve_without_data_directory_fails_clearly(self):
         r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
         self.assertEqual(r.returncode, 78)
