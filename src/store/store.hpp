@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -95,6 +96,57 @@ class PracticePort {
   [[nodiscard]] virtual core::Result<std::vector<PracticeRow>> list() = 0;
 };
 
+// A staff account. Secrets are stored only as hashes (password) or ciphertext (TOTP).
+struct UserRow {
+  std::string id;
+  std::string practice_id;
+  std::string email;   // lower-cased; unique across the server
+  std::string role;    // owner, physician, assistant, reception, auditor
+  std::string status;  // invited, active, disabled
+  std::optional<std::string> password_hash;
+  std::optional<std::vector<std::uint8_t>> totp_secret;  // field ciphertext
+  std::optional<std::int64_t> totp_last_step;
+  std::string created_at;
+  std::int64_t version = 1;
+
+  bool operator==(const UserRow&) const = default;
+};
+
+class UserPort {
+ public:
+  virtual ~UserPort() = default;
+  // conflict if the e-mail is taken (on any practice).
+  [[nodiscard]] virtual core::Result<void> insert(const UserRow& row) = 0;
+  // Scoped by practice: another practice's user is not found.
+  [[nodiscard]] virtual core::Result<std::optional<UserRow>> find(std::string_view practice_id,
+                                                                  std::string_view id) = 0;
+  // The login lookup (server-wide, by lower-cased e-mail).
+  [[nodiscard]] virtual core::Result<std::optional<UserRow>> find_by_email(
+      std::string_view email) = 0;
+  [[nodiscard]] virtual core::Result<std::vector<UserRow>> list(std::string_view practice_id) = 0;
+};
+
+struct EnrolmentTokenRow {
+  std::vector<std::uint8_t> token_hash;  // BLAKE2b-256 of the token
+  std::string practice_id;
+  std::string user_id;
+  std::string expires_at;  // UTC, ISO 8601
+  std::optional<std::string> used_at;
+
+  bool operator==(const EnrolmentTokenRow&) const = default;
+};
+
+class EnrolmentTokenPort {
+ public:
+  virtual ~EnrolmentTokenPort() = default;
+  [[nodiscard]] virtual core::Result<void> insert(const EnrolmentTokenRow& row) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<EnrolmentTokenRow>> find(
+      std::span<const std::uint8_t> token_hash) = 0;
+  // Marks an unused token used; conflict if it was used already (a second use).
+  [[nodiscard]] virtual core::Result<void> mark_used(std::span<const std::uint8_t> token_hash,
+                                                     std::string_view at) = 0;
+};
+
 enum class TxMode { read_only, read_write };
 
 class Transaction {
@@ -104,6 +156,8 @@ class Transaction {
   virtual MetaPort& meta() = 0;
   virtual MasterWrappedKeyPort& master_wrapped_keys() = 0;
   virtual PracticePort& practices() = 0;
+  virtual UserPort& users() = 0;
+  virtual EnrolmentTokenPort& enrolment_tokens() = 0;
   // Ends the transaction keeping its changes (for a write job: its savepoint; the group
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.

@@ -65,6 +65,34 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<BackendInstance> instance_;
 };
 
+// The conformance fixture with two practices ("p-1"/eins and "p-2"/zwei) already stored,
+// for ports whose rows belong to a practice.
+class WithTwoPractices : public StoreConformance {
+ protected:
+  void SetUp() override {
+    StoreConformance::SetUp();
+    auto r =
+        with_transaction(store(), TxMode::read_write, [](Transaction& tx) -> core::Result<void> {
+          for (const auto& [id, slug] : {std::pair{"p-1", "eins"}, std::pair{"p-2", "zwei"}}) {
+            PracticeRow p{id,
+                          slug,
+                          "Praxis " + std::string(slug),
+                          "arztpraxis",
+                          "",
+                          "",
+                          "",
+                          std::nullopt,
+                          "BE",
+                          "2026-11-27T10:00:00Z",
+                          1};
+            if (auto inserted = tx.practices().insert(p); !inserted) return inserted;
+          }
+          return {};
+        });
+    ASSERT_TRUE(r) << r.error().internal;
+  }
+};
+
 // So test names and failure messages show "sqlite" rather than the struct's bytes.
 inline void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 

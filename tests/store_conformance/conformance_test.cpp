@@ -256,4 +256,98 @@ TEST_P(StoreConformance, PracticeSlugsAndIdsAreUnique) {
 }
 
 }  // namespace
+namespace {
+
+UserRow user(std::string id, std::string practice_id, std::string email) {
+  UserRow u;
+  u.id = std::move(id);
+  u.practice_id = std::move(practice_id);
+  u.email = std::move(email);
+  u.role = "owner";
+  u.status = "invited";
+  u.created_at = "2026-11-27T10:00:00Z";
+  return u;
+}
+
+TEST_P(WithTwoPractices, UsersAreScopedByPracticeAndUniqueByEmail) {
+  UserRow active = user("u-1", "p-1", "anna@example.org");
+  active.status = "active";
+  active.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+  active.totp_secret = std::vector<std::uint8_t>{1, 0, 255, 7};
+  active.totp_last_step = 59999999;
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.users().insert(active); !r) return r;
+        return tx.users().insert(user("u-2", "p-2", "bert@example.org"));
+      }));
+  auto taken = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.users().insert(user("u-3", "p-2", "anna@example.org"));
+  });
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, ErrorCode::conflict);
+
+  std::optional<UserRow> own, foreign, by_email;
+  std::vector<UserRow> listed;
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto a = tx.users().find("p-1", "u-1");
+        auto b = tx.users().find("p-2", "u-1");  // another practice's id
+        auto c = tx.users().find_by_email("anna@example.org");
+        auto d = tx.users().list("p-2");
+        if (!a || !b || !c || !d) return core::fail(ErrorCode::internal, "read failed");
+        own = *a;
+        foreign = *b;
+        by_email = *c;
+        listed = *d;
+        return {};
+      }));
+  EXPECT_EQ(own, active) << "every field round-trips, including secrets as bytes";
+  EXPECT_EQ(foreign, std::nullopt) << "another practice's user is not found";
+  EXPECT_EQ(by_email, active);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, "u-2");
+  EXPECT_FALSE(listed[0].password_hash.has_value());
+}
+
+TEST_P(WithTwoPractices, EnrolmentTokensAreUsableOnce) {
+  const std::vector<std::uint8_t> hash(32, 0xAB);
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.users().insert(user("u-1", "p-1", "anna@example.org")); !r) return r;
+        return tx.enrolment_tokens().insert(
+            {hash, "p-1", "u-1", "2026-11-30T10:00:00Z", std::nullopt});
+      }));
+  auto use = [&] {
+    return with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+      return tx.enrolment_tokens().mark_used(hash, "2026-11-28T09:00:00Z");
+    });
+  };
+  ASSERT_TRUE(use());
+  auto second = use();
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::conflict);
+  std::optional<EnrolmentTokenRow> found, missing;
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto f = tx.enrolment_tokens().find(hash);
+        auto m = tx.enrolment_tokens().find(std::vector<std::uint8_t>(32, 0x01));
+        if (!f || !m) return core::fail(ErrorCode::internal, "read failed");
+        found = *f;
+        missing = *m;
+        return {};
+      }));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->user_id, "u-1");
+  EXPECT_EQ(found->used_at, "2026-11-28T09:00:00Z");
+  EXPECT_EQ(missing, std::nullopt);
+}
+
+TEST_P(WithTwoPractices, AUserNeedsAnExistingPractice) {
+  auto r = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.users().insert(user("u-9", "p-none", "x@example.org"));
+  });
+  EXPECT_FALSE(r);
+}
+
+}  // namespace
 }  // namespace praxis::store::conformance

@@ -70,6 +70,8 @@ Backend postgres_backend() {
 
 INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance, ::testing::Values(postgres_backend()),
                          backend_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, WithTwoPractices, ::testing::Values(postgres_backend()),
+                         backend_name);
 
 TEST(PostgresDsn, RemoteHostsNeedVerifiedTls) {
   EXPECT_TRUE(postgres::check_dsn_security("host=127.0.0.1 dbname=x"));

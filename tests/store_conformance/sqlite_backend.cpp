@@ -35,5 +35,7 @@ Backend sqlite_backend() {
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformance, ::testing::Values(sqlite_backend()),
                          backend_name);
+INSTANTIATE_TEST_SUITE_P(Sqlite, WithTwoPractices, ::testing::Values(sqlite_backend()),
+                         backend_name);
 
 }  // namespace praxis::store::conformance

@@ -16,7 +16,14 @@ constexpr std::int64_t kMigrationLock = 0x70726178;  // "prax"
 class PgTransaction final : public Transaction {
  public:
   PgTransaction(PgConnection& c, TxMode mode, std::function<void()> on_end)
-      : c_(c), mode_(mode), meta_(c), keys_(c), practices_(c), on_end_(std::move(on_end)) {}
+      : c_(c),
+        mode_(mode),
+        meta_(c),
+        keys_(c),
+        practices_(c),
+        users_(c),
+        enrolment_(c),
+        on_end_(std::move(on_end)) {}
   ~PgTransaction() override {
     if (active_) (void)c_.exec("ROLLBACK");
     on_end_();
@@ -31,6 +38,8 @@ class PgTransaction final : public Transaction {
   MetaPort& meta() override { return meta_; }
   MasterWrappedKeyPort& master_wrapped_keys() override { return keys_; }
   PracticePort& practices() override { return practices_; }
+  UserPort& users() override { return users_; }
+  EnrolmentTokenPort& enrolment_tokens() override { return enrolment_; }
   core::Result<void> commit() override {
     if (committed_) return {};
     if (!active_) return core::fail(ErrorCode::internal, "transaction is no longer active");
@@ -50,6 +59,8 @@ class PgTransaction final : public Transaction {
   PgMetaPort meta_;
   PgMasterWrappedKeyPort keys_;
   PgPracticePort practices_;
+  PgUserPort users_;
+  PgEnrolmentTokenPort enrolment_;
   std::function<void()> on_end_;
 };
 

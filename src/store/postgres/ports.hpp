@@ -100,4 +100,31 @@ class PgPracticePort final : public PracticePort {
   PgConnection& c_;
 };
 
+class PgUserPort final : public UserPort {
+ public:
+  explicit PgUserPort(PgConnection& c) : c_(c) {}
+  core::Result<void> insert(const UserRow& row) override;
+  core::Result<std::optional<UserRow>> find(std::string_view practice_id,
+                                            std::string_view id) override;
+  core::Result<std::optional<UserRow>> find_by_email(std::string_view email) override;
+  core::Result<std::vector<UserRow>> list(std::string_view practice_id) override;
+
+ private:
+  core::Result<std::vector<UserRow>> select(std::string_view where, std::vector<PgParam> params);
+  PgConnection& c_;
+};
+
+class PgEnrolmentTokenPort final : public EnrolmentTokenPort {
+ public:
+  explicit PgEnrolmentTokenPort(PgConnection& c) : c_(c) {}
+  core::Result<void> insert(const EnrolmentTokenRow& row) override;
+  core::Result<std::optional<EnrolmentTokenRow>> find(
+      std::span<const std::uint8_t> token_hash) override;
+  core::Result<void> mark_used(std::span<const std::uint8_t> token_hash,
+                               std::string_view at) override;
+
+ private:
+  PgConnection& c_;
+};
+
 }  // namespace praxis::store::postgres

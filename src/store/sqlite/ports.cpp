@@ -158,4 +158,117 @@ core::Result<std::vector<PracticeRow>> SqlitePracticePort::list() {
   return select("ORDER BY slug", {});
 }
 
+namespace {
+constexpr std::string_view kUserColumns =
+    "id, practice_id, email, role, status, password_hash, totp_secret, totp_last_step, "
+    "created_at, version";
+}  // namespace
+
+core::Result<void> SqliteUserPort::insert(const UserRow& row) {
+  auto stmt = Statement::cached(db_, "INSERT INTO users(" + std::string(kUserColumns) +
+                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, row.id).bind(2, row.practice_id).bind(3, row.email).bind(4, row.role);
+  stmt->bind(5, row.status).bind(9, row.created_at).bind(10, row.version);
+  if (row.password_hash) stmt->bind(6, std::string_view(*row.password_hash));
+  if (row.totp_secret) stmt->bind(7, std::span<const std::uint8_t>(*row.totp_secret));
+  if (row.totp_last_step) stmt->bind(8, *row.totp_last_step);
+  auto r = stmt->run();
+  if (!r && r.error().code == ErrorCode::conflict) {
+    return core::fail(ErrorCode::conflict, "this e-mail address already has an account",
+                      r.error().internal);
+  }
+  return r;
+}
+
+core::Result<std::vector<UserRow>> SqliteUserPort::select(std::string_view where,
+                                                          std::string_view a, std::string_view b) {
+  auto stmt = Statement::cached(
+      db_, "SELECT " + std::string(kUserColumns) + " FROM users " + std::string(where));
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, a);
+  if (!b.empty()) stmt->bind(2, b);
+  std::vector<UserRow> rows;
+  while (true) {
+    auto more = stmt->step();
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return rows;
+    UserRow u;
+    u.id = stmt->column_text(0);
+    u.practice_id = stmt->column_text(1);
+    u.email = stmt->column_text(2);
+    u.role = stmt->column_text(3);
+    u.status = stmt->column_text(4);
+    if (!stmt->column_is_null(5)) u.password_hash = stmt->column_text(5);
+    if (!stmt->column_is_null(6)) u.totp_secret = stmt->column_blob(6);
+    if (!stmt->column_is_null(7)) u.totp_last_step = stmt->column_int64(7);
+    u.created_at = stmt->column_text(8);
+    u.version = stmt->column_int64(9);
+    rows.push_back(std::move(u));
+  }
+}
+
+core::Result<std::optional<UserRow>> SqliteUserPort::find(std::string_view practice_id,
+                                                          std::string_view id) {
+  auto rows = select("WHERE practice_id = ?1 AND id = ?2", practice_id, id);
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty()) return std::optional<UserRow>();
+  return std::optional<UserRow>(std::move(rows->front()));
+}
+
+core::Result<std::optional<UserRow>> SqliteUserPort::find_by_email(std::string_view email) {
+  auto rows = select("WHERE email = ?1", email, {});
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty()) return std::optional<UserRow>();
+  return std::optional<UserRow>(std::move(rows->front()));
+}
+
+core::Result<std::vector<UserRow>> SqliteUserPort::list(std::string_view practice_id) {
+  return select("WHERE practice_id = ?1 ORDER BY email", practice_id, {});
+}
+
+core::Result<void> SqliteEnrolmentTokenPort::insert(const EnrolmentTokenRow& row) {
+  auto stmt = Statement::cached(
+      db_,
+      "INSERT INTO enrolment_tokens(token_hash, practice_id, user_id, expires_at, used_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, std::span<const std::uint8_t>(row.token_hash))
+      .bind(2, row.practice_id)
+      .bind(3, row.user_id)
+      .bind(4, row.expires_at);
+  if (row.used_at) stmt->bind(5, std::string_view(*row.used_at));
+  return stmt->run();
+}
+
+core::Result<std::optional<EnrolmentTokenRow>> SqliteEnrolmentTokenPort::find(
+    std::span<const std::uint8_t> token_hash) {
+  auto stmt = Statement::cached(
+      db_,
+      "SELECT token_hash, practice_id, user_id, expires_at, used_at FROM enrolment_tokens "
+      "WHERE token_hash = ?1");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, token_hash);
+  auto row = stmt->step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<EnrolmentTokenRow>();
+  EnrolmentTokenRow t{stmt->column_blob(0), stmt->column_text(1), stmt->column_text(2),
+                      stmt->column_text(3), std::nullopt};
+  if (!stmt->column_is_null(4)) t.used_at = stmt->column_text(4);
+  return std::optional<EnrolmentTokenRow>(std::move(t));
+}
+
+core::Result<void> SqliteEnrolmentTokenPort::mark_used(std::span<const std::uint8_t> token_hash,
+                                                       std::string_view at) {
+  auto stmt = Statement::cached(
+      db_, "UPDATE enrolment_tokens SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL");
+  if (!stmt) return tl::unexpected(stmt.error());
+  stmt->bind(1, token_hash).bind(2, at);
+  if (auto r = stmt->run(); !r) return r;
+  if (sqlite3_changes(db_.handle()) != 1) {
+    return core::fail(ErrorCode::conflict, "this enrolment link was used already");
+  }
+  return {};
+}
+
 }  // namespace praxis::store::sqlite

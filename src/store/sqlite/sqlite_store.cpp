@@ -27,7 +27,14 @@ class SqliteTransaction final : public Transaction {
   enum class Kind { snapshot, savepoint };
 
   SqliteTransaction(Database& db, TxMode mode, Kind kind)
-      : db_(db), mode_(mode), kind_(kind), meta_(db), keys_(db), practices_(db) {}
+      : db_(db),
+        mode_(mode),
+        kind_(kind),
+        meta_(db),
+        keys_(db),
+        practices_(db),
+        users_(db),
+        enrolment_(db) {}
   ~SqliteTransaction() override {
     if (active_) (void)rollback();
     if (on_end_) on_end_();
@@ -44,6 +51,8 @@ class SqliteTransaction final : public Transaction {
   MetaPort& meta() override { return meta_; }
   MasterWrappedKeyPort& master_wrapped_keys() override { return keys_; }
   PracticePort& practices() override { return practices_; }
+  UserPort& users() override { return users_; }
+  EnrolmentTokenPort& enrolment_tokens() override { return enrolment_; }
 
   core::Result<void> commit() override {
     if (committed_) return {};
@@ -74,6 +83,8 @@ class SqliteTransaction final : public Transaction {
   SqliteMetaPort meta_;
   SqliteMasterWrappedKeyPort keys_;
   SqlitePracticePort practices_;
+  SqliteUserPort users_;
+  SqliteEnrolmentTokenPort enrolment_;
   std::function<void()> on_end_;
 };
 
