@@ -7,8 +7,16 @@
 
 namespace praxis::app {
 
-core::Result<store::PracticeRow> create_practice(const DataDir& dir, practices::NewPractice input,
-                                                 const PassphraseSource& passphrase) {
+core::Result<CreatedPractice> create_practice(const DataDir& dir, practices::NewPractice input,
+                                              const std::optional<std::string>& owner_email,
+                                              const PassphraseSource& passphrase) {
+  if (owner_email && !accounts::normalize_staff_email(*owner_email)) {
+    auto e = core::Error::make(core::ErrorCode::invalid_input, "invalid owner e-mail");
+    e.fields.push_back(
+        {"owner_email", "invalid",
+         "Bitte eine gültige E-Mail-Adresse angeben. / Please give a valid e-mail address."});
+    return tl::unexpected(e);
+  }
   auto config = load_config(dir.config());
   if (!config) return tl::unexpected(config.error());
   auto masters = load_master_keys(dir, passphrase);
@@ -18,18 +26,35 @@ core::Result<store::PracticeRow> create_practice(const DataDir& dir, practices::
   if (!store) return tl::unexpected(store.error());
   core::SystemClock clock;
   core::SystemRandom random;
-  practices::PracticeService service(**store, keys, clock, random);
-  return service.create(std::move(input));
+  practices::PracticeService practices(**store, keys, clock, random);
+  accounts::AccountService accounts(**store, clock, random);
+  std::optional<accounts::Invitation> owner;
+  // The practice and its owner's invitation commit together, or neither does.
+  auto practice = practices.create(
+      std::move(input),
+      [&](store::Transaction& tx, const store::PracticeRow& row) -> core::Result<void> {
+        if (!owner_email) return {};
+        accounts::Invitation invitation;
+        if (auto r = accounts.invite_in(tx, row.id, *owner_email, "owner", invitation); !r)
+          return r;
+        owner = std::move(invitation);
+        return {};
+      });
+  if (!practice) return tl::unexpected(practice.error());
+  return CreatedPractice{std::move(*practice), std::move(owner)};
 }
 
-std::string booking_url(const DataDir& dir, const store::PracticeRow& practice) {
+std::string base_url(const DataDir& dir) {
   auto config = load_config(dir.config());
-  if (!config) return "/book/" + practice.slug;
+  if (!config) return {};
   const auto& s = config->server;
   const bool v6 = s.host.find(':') != std::string::npos;
   return std::string(s.tls_certificate.empty() ? "http" : "https") + "://" +
-         (v6 ? "[" + s.host + "]" : s.host) + ":" + std::to_string(s.port) + "/book/" +
-         practice.slug;
+         (v6 ? "[" + s.host + "]" : s.host) + ":" + std::to_string(s.port);
+}
+
+std::string booking_url(const DataDir& dir, const store::PracticeRow& practice) {
+  return base_url(dir) + "/book/" + practice.slug;
 }
 
 }  // namespace praxis::app

@@ -3,6 +3,7 @@
 // --practice-*`): opens the configured store and keys of a data directory and creates
 // the practice through the PracticeService.
 
+#include "accounts/account_service.hpp"
 #include "app/data_dir.hpp"
 #include "app/keys.hpp"
 #include "core/error.hpp"
@@ -10,11 +11,20 @@
 
 namespace praxis::app {
 
-[[nodiscard]] core::Result<store::PracticeRow> create_practice(const DataDir& dir,
-                                                               practices::NewPractice input,
-                                                               const PassphraseSource& passphrase);
+struct CreatedPractice {
+  store::PracticeRow practice;
+  std::optional<accounts::Invitation> owner;  // when an owner e-mail was given
+};
 
-// The public booking address of a practice, from the configured listener.
+// Creates the practice and, given `owner_email`, invites its owner (the e-mail is
+// checked before anything is created).
+[[nodiscard]] core::Result<CreatedPractice> create_practice(
+    const DataDir& dir, practices::NewPractice input, const std::optional<std::string>& owner_email,
+    const PassphraseSource& passphrase);
+
+// The server's base URL from the configured listener, e.g. http://127.0.0.1:8080.
+std::string base_url(const DataDir& dir);
+// The public booking address of a practice.
 std::string booking_url(const DataDir& dir, const store::PracticeRow& practice);
 
 }  // namespace praxis::app

@@ -42,7 +42,8 @@ practices::NewPractice to_new_practice(const PracticeFlags& f) {
   return p;
 }
 
-std::string practice_json(const app::DataDir& dir, const store::PracticeRow& p) {
+std::string practice_json(const app::DataDir& dir, const app::CreatedPractice& c) {
+  const auto& p = c.practice;
   std::string out = "{\"id\":";
   core::append_json_string(out, p.id);
   out += ",\"slug\":";
@@ -51,8 +52,29 @@ std::string practice_json(const app::DataDir& dir, const store::PracticeRow& p) 
   core::append_json_string(out, p.name);
   out += ",\"booking_url\":";
   core::append_json_string(out, app::booking_url(dir, p));
+  if (c.owner) {
+    out += ",\"owner\":{\"email\":";
+    core::append_json_string(out, c.owner->user.email);
+    out += ",\"enrolment_token\":";
+    core::append_json_string(out, c.owner->token);
+    out += ",\"enrolment_url\":";
+    core::append_json_string(out, accounts::enrolment_url(app::base_url(dir), c.owner->token));
+    out += ",\"expires_at\":";
+    core::append_json_string(out, c.owner->expires_at);
+    out += "}";
+  }
   out += "}";
   return out;
+}
+
+void print_practice(const app::DataDir& dir, const app::CreatedPractice& c) {
+  std::cout << "Practice \"" << c.practice.name << "\" (" << c.practice.slug
+            << "), booking page: " << app::booking_url(dir, c.practice) << "\n";
+  if (c.owner) {
+    std::cout << "One-time enrolment link for the owner " << c.owner->user.email << " (valid until "
+              << c.owner->expires_at << "):\n  "
+              << accounts::enrolment_url(app::base_url(dir), c.owner->token) << "\n";
+  }
 }
 
 }  // namespace
@@ -71,7 +93,13 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
   }
   if (practice) {
     // Refuse bad practice data before anything is created.
-    if (auto errors = practices::validate(to_new_practice(*practice)); !errors.empty()) {
+    auto errors = practices::validate(to_new_practice(*practice));
+    if (practice->owner_email && !accounts::normalize_staff_email(*practice->owner_email)) {
+      errors.push_back(
+          {"owner_email", "invalid",
+           "Bitte eine gültige E-Mail-Adresse angeben. / Please give a valid e-mail address."});
+    }
+    if (!errors.empty()) {
       auto e = core::Error::make(core::ErrorCode::invalid_input, "invalid practice data");
       e.fields = std::move(errors);
       print_error(e);
@@ -82,9 +110,9 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
     print_error(r.error());
     return kExitCannotCreate;
   }
-  std::optional<store::PracticeRow> created;
+  std::optional<app::CreatedPractice> created;
   if (practice) {
-    auto row = app::create_practice(dir, to_new_practice(*practice),
+    auto row = app::create_practice(dir, to_new_practice(*practice), practice->owner_email,
                                     [&secret]() -> core::Result<std::string> { return *secret; });
     if (!row) {
       print_error(row.error());
@@ -110,10 +138,7 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
               << "   master key: keep a copy offline; without it the data cannot be read\n";
   }
   std::cout << "  " << dir.database().string() << "   database (encrypted fields)\n";
-  if (created) {
-    std::cout << "Practice \"" << created->name << "\" (" << created->slug
-              << "), booking page: " << app::booking_url(dir, *created) << "\n";
-  }
+  if (created) print_practice(dir, *created);
   std::cout << "Start the server with: praxis serve --data " << data_dir.string() << "\n";
   return kExitOk;
 }
@@ -121,7 +146,7 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
 int run_practice_create(const std::filesystem::path& data_dir, const PracticeFlags& practice,
                         bool json) {
   const app::DataDir dir{data_dir};
-  auto row = app::create_practice(dir, to_new_practice(practice),
+  auto row = app::create_practice(dir, to_new_practice(practice), practice.owner_email,
                                   [] { return read_passphrase(/*confirm=*/false); });
   if (!row) {
     print_error(row.error());
@@ -130,8 +155,8 @@ int run_practice_create(const std::filesystem::path& data_dir, const PracticeFla
   if (json) {
     std::cout << practice_json(dir, *row) << "\n";
   } else {
-    std::cout << "Created practice \"" << row->name << "\" (" << row->slug << ", id " << row->id
-              << ")\n  booking page: " << app::booking_url(dir, *row) << "\n";
+    std::cout << "Created practice id " << row->practice.id << "\n";
+    print_practice(dir, *row);
   }
   return kExitOk;
 }

@@ -22,6 +22,7 @@ struct PracticeFlags {
   std::string street;
   std::string postcode;
   std::string city;
+  std::optional<std::string> owner_email;
 };
 
 int run_init(const std::filesystem::path& data_dir, bool passphrase,

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
     cmd->add_option("--practice-street", practice.street, "Street and number");
     cmd->add_option("--practice-postcode", practice.postcode, "Postcode (5 digits)");
     cmd->add_option("--practice-city", practice.city, "City");
+    cmd->add_option("--owner-email", practice.owner_email,
+                    "Invite the practice owner: prints a one-time enrolment link (72 h)");
     if (required) {
       name->required();
       slug->required();

@@ -72,7 +72,8 @@ PracticeService::PracticeService(store::Store& store, crypto::KeyRing& keys, cor
                                  core::Random& random)
     : store_(store), keys_(keys), clock_(clock), random_(random) {}
 
-core::Result<store::PracticeRow> PracticeService::create(NewPractice input) {
+core::Result<store::PracticeRow> PracticeService::create(NewPractice input,
+                                                         const AlsoInTransaction& also) {
   if (auto errors = validate(input); !errors.empty()) {
     auto e = core::Error::make(ErrorCode::invalid_input,
                                "Die Angaben zur Praxis sind unvollständig oder fehlerhaft. / The "
@@ -104,9 +105,13 @@ core::Result<store::PracticeRow> PracticeService::create(NewPractice input) {
           return tl::unexpected(e);
         }
         if (auto inserted = tx.practices().insert(row); !inserted) return inserted;
-        return tx.master_wrapped_keys().insert(
-            store::WrappedKeyRow{"practice:" + row.id, key.wrapped.key_id, key.wrapped.version,
-                                 key.wrapped.wrapping_key_id, key.wrapped.sealed});
+        if (auto keyed = tx.master_wrapped_keys().insert(
+                store::WrappedKeyRow{"practice:" + row.id, key.wrapped.key_id, key.wrapped.version,
+                                     key.wrapped.wrapping_key_id, key.wrapped.sealed});
+            !keyed) {
+          return keyed;
+        }
+        return also ? also(tx, row) : core::Result<void>();
       });
   if (!r) return tl::unexpected(r.error());
   return row;

@@ -4,6 +4,7 @@
 // never a practice without a key or a key without a practice.
 // Thread-safe (the store and key ring are).
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,8 +38,14 @@ class PracticeService {
   PracticeService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
                   core::Random& random);
 
+  // Work that must commit or fail together with the new practice (e.g. inviting its
+  // owner); runs in the same transaction after the practice row exists.
+  using AlsoInTransaction =
+      std::function<core::Result<void>(store::Transaction&, const store::PracticeRow&)>;
+
   // invalid_input with every field error; conflict (field "slug") if the slug is taken.
-  [[nodiscard]] core::Result<store::PracticeRow> create(NewPractice input);
+  [[nodiscard]] core::Result<store::PracticeRow> create(NewPractice input,
+                                                        const AlsoInTransaction& also = {});
   [[nodiscard]] core::Result<std::vector<store::PracticeRow>> list();
 
  private:

@@ -295,9 +295,15 @@ class CliTest(unittest.TestCase):
 
     def test_init_with_a_practice_and_practice_create(self):
         r = run("init", "--data", self.data, "--json", "--practice-name", "Praxis Dr. Müller",
-                "--practice-slug", "mueller", "--practice-state", "BY")
+                "--practice-slug", "mueller", "--practice-state", "BY",
+                "--owner-email", "Inhaberin@Praxis-Mueller.Example")
         self.assertEqual(r.returncode, 0, r.stderr)
         out = json.loads(r.stdout)
+        owner = out["practice"]["owner"]
+        self.assertEqual(owner["email"], "inhaberin@praxis-mueller.example")
+        self.assertEqual(len(owner["enrolment_token"]), 43)
+        self.assertEqual(owner["enrolment_url"],
+                         "http://127.0.0.1:8080/app/enrol#token=" + owner["enrolment_token"])
         self.assertEqual(out["practice"]["slug"], "mueller")
         self.assertEqual(out["practice"]["booking_url"], "http://127.0.0.1:8080/book/mueller")
         self.assertEqual(len(out["practice"]["id"]), 32)
@@ -309,6 +315,14 @@ class CliTest(unittest.TestCase):
                     "--practice-slug", "zahn", "--practice-state", "BE")
         self.assertEqual(taken.returncode, 1)
         self.assertIn("slug:", taken.stderr)
+        owner_taken = run("practice", "create", "--data", self.data, "--practice-name", "Dritte",
+                          "--practice-slug", "dritte", "--practice-state", "BE",
+                          "--owner-email", "inhaberin@praxis-mueller.example")
+        self.assertEqual(owner_taken.returncode, 1)
+        self.assertIn("email:", owner_taken.stderr)
+        again = run("practice", "create", "--data", self.data, "--practice-name", "Dritte",
+                    "--practice-slug", "dritte", "--practice-state", "BE")
+        self.assertEqual(again.returncode, 0, "the refused practice was not half-created")
         bad = run("practice", "create", "--data", self.data, "--practice-name", "X",
                   "--practice-slug", "Zahn Arzt", "--practice-state", "Bayern")
         self.assertEqual(bad.returncode, 2)
