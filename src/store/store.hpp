@@ -175,6 +175,14 @@ class Store {
   [[nodiscard]] virtual core::Result<void> ping() = 0;
 };
 
+// The first row of a query result, for lookups by a unique key.
+template <typename Row>
+core::Result<std::optional<Row>> first_row(core::Result<std::vector<Row>> rows) {
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows->front()));
+}
+
 struct RetryPolicy {
   int attempts = 5;
   std::chrono::milliseconds first_delay{2};

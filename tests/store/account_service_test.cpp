@@ -5,6 +5,7 @@
 #include "crypto/token.hpp"
 #include "practices/practice_service.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "support/key_ring.hpp"
 #include "support/temp_dir.hpp"
 
 namespace praxis::accounts {
@@ -21,11 +22,7 @@ struct Fixture {
   Fixture() {
     store = std::move(
         *store::sqlite::SqliteStore::create(dir.path() / "a.db", store::sqlite::Synchronous::full));
-    std::vector<crypto::MasterKey> masters;
-    auto key = crypto::SecretKey::random();
-    const auto id = crypto::key_id_of(key);
-    masters.push_back({std::move(key), id});
-    keys = std::make_unique<crypto::KeyRing>(std::move(masters));
+    keys = test::fresh_key_ring();
     practices::NewPractice p;
     p.name = "Praxis";
     p.slug = "praxis";

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store/sqlite/sqlite_store.hpp"
+#include "support/key_ring.hpp"
 #include "support/temp_dir.hpp"
 
 namespace praxis::practices {
@@ -18,11 +19,7 @@ struct Fixture {
   Fixture() {
     store = std::move(
         *store::sqlite::SqliteStore::create(dir.path() / "p.db", store::sqlite::Synchronous::full));
-    std::vector<crypto::MasterKey> masters;
-    auto key = crypto::SecretKey::random();
-    const auto id = crypto::key_id_of(key);
-    masters.push_back({std::move(key), id});
-    keys = std::make_unique<crypto::KeyRing>(std::move(masters));
+    keys = test::fresh_key_ring();
   }
   PracticeService service() { return PracticeService(*store, *keys, clock, random); }
 

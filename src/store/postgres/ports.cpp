@@ -45,17 +45,11 @@ core::Result<std::vector<PracticeRow>> PgPracticePort::select(std::string_view w
 }
 
 core::Result<std::optional<PracticeRow>> PgPracticePort::find(std::string_view id) {
-  auto rows = select("WHERE id = $1", id);
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty()) return std::optional<PracticeRow>();
-  return std::optional<PracticeRow>(std::move(rows->front()));
+  return first_row(select("WHERE id = $1", id));
 }
 
 core::Result<std::optional<PracticeRow>> PgPracticePort::find_by_slug(std::string_view slug) {
-  auto rows = select("WHERE slug = $1", slug);
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty()) return std::optional<PracticeRow>();
-  return std::optional<PracticeRow>(std::move(rows->front()));
+  return first_row(select("WHERE slug = $1", slug));
 }
 
 core::Result<std::vector<PracticeRow>> PgPracticePort::list() {
@@ -114,17 +108,11 @@ core::Result<std::vector<UserRow>> PgUserPort::select(std::string_view where,
 
 core::Result<std::optional<UserRow>> PgUserPort::find(std::string_view practice_id,
                                                       std::string_view id) {
-  auto rows = select("WHERE practice_id = $1 AND id = $2", {practice_id, id});
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty()) return std::optional<UserRow>();
-  return std::optional<UserRow>(std::move(rows->front()));
+  return first_row(select("WHERE practice_id = $1 AND id = $2", {practice_id, id}));
 }
 
 core::Result<std::optional<UserRow>> PgUserPort::find_by_email(std::string_view email) {
-  auto rows = select("WHERE email = $1", {email});
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty()) return std::optional<UserRow>();
-  return std::optional<UserRow>(std::move(rows->front()));
+  return first_row(select("WHERE email = $1", {email}));
 }
 
 core::Result<std::vector<UserRow>> PgUserPort::list(std::string_view practice_id) {
