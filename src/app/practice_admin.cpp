@@ -10,7 +10,7 @@ namespace praxis::app {
 core::Result<CreatedPractice> create_practice(const DataDir& dir, practices::NewPractice input,
                                               const std::optional<std::string>& owner_email,
                                               const PassphraseSource& passphrase) {
-  if (owner_email && !accounts::normalize_staff_email(*owner_email)) {
+  if (owner_email && !auth::normalize_staff_email(*owner_email)) {
     auto e = core::Error::make(core::ErrorCode::invalid_input, "invalid owner e-mail");
     e.fields.push_back(
         {"owner_email", "invalid",
@@ -27,14 +27,14 @@ core::Result<CreatedPractice> create_practice(const DataDir& dir, practices::New
   core::SystemClock clock;
   core::SystemRandom random;
   practices::PracticeService practices(**store, keys, clock, random);
-  accounts::AccountService accounts(**store, clock, random);
-  std::optional<accounts::Invitation> owner;
+  auth::AccountService accounts(**store, clock, random);
+  std::optional<auth::Invitation> owner;
   // The practice and its owner's invitation commit together, or neither does.
   auto practice = practices.create(
       std::move(input),
       [&](store::Transaction& tx, const store::PracticeRow& row) -> core::Result<void> {
         if (!owner_email) return {};
-        accounts::Invitation invitation;
+        auth::Invitation invitation;
         if (auto r = accounts.invite_in(tx, row.id, *owner_email, "owner", invitation); !r)
           return r;
         owner = std::move(invitation);

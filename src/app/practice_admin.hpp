@@ -3,7 +3,7 @@
 // --practice-*`): opens the configured store and keys of a data directory and creates
 // the practice through the PracticeService.
 
-#include "accounts/account_service.hpp"
+#include "auth/account_service.hpp"
 #include "app/data_dir.hpp"
 #include "app/keys.hpp"
 #include "core/error.hpp"
@@ -13,7 +13,7 @@ namespace praxis::app {
 
 struct CreatedPractice {
   store::PracticeRow practice;
-  std::optional<accounts::Invitation> owner;  // when an owner e-mail was given
+  std::optional<auth::Invitation> owner;  // when an owner e-mail was given
 };
 
 // Creates the practice and, given `owner_email`, invites its owner (the e-mail is

@@ -58,7 +58,7 @@ std::string practice_json(const app::DataDir& dir, const app::CreatedPractice& c
     out += ",\"enrolment_token\":";
     core::append_json_string(out, c.owner->token);
     out += ",\"enrolment_url\":";
-    core::append_json_string(out, accounts::enrolment_url(app::base_url(dir), c.owner->token));
+    core::append_json_string(out, auth::enrolment_url(app::base_url(dir), c.owner->token));
     out += ",\"expires_at\":";
     core::append_json_string(out, c.owner->expires_at);
     out += "}";
@@ -73,7 +73,7 @@ void print_practice(const app::DataDir& dir, const app::CreatedPractice& c) {
   if (c.owner) {
     std::cout << "One-time enrolment link for the owner " << c.owner->user.email << " (valid until "
               << c.owner->expires_at << "):\n  "
-              << accounts::enrolment_url(app::base_url(dir), c.owner->token) << "\n";
+              << auth::enrolment_url(app::base_url(dir), c.owner->token) << "\n";
   }
 }
 
@@ -94,7 +94,7 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
   if (practice) {
     // Refuse bad practice data before anything is created.
     auto errors = practices::validate(to_new_practice(*practice));
-    if (practice->owner_email && !accounts::normalize_staff_email(*practice->owner_email)) {
+    if (practice->owner_email && !auth::normalize_staff_email(*practice->owner_email)) {
       errors.push_back(
           {"owner_email", "invalid",
            "Bitte eine gültige E-Mail-Adresse angeben. / Please give a valid e-mail address."});

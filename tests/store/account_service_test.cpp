@@ -1,4 +1,4 @@
-#include "accounts/account_service.hpp"
+#include "auth/account_service.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include "support/key_ring.hpp"
 #include "support/temp_dir.hpp"
 
-namespace praxis::accounts {
+namespace praxis::auth {
 namespace {
 
 struct Fixture {
@@ -117,4 +117,4 @@ TEST(AccountService, PracticeAndOwnerInvitationCommitTogether) {
 }
 
 }  // namespace
-}  // namespace praxis::accounts
+}  // namespace praxis::auth

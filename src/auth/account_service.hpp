@@ -13,7 +13,7 @@
 #include "core/random.hpp"
 #include "store/store.hpp"
 
-namespace praxis::accounts {
+namespace praxis::auth {
 
 inline constexpr const char* kRoles[] = {"owner", "physician", "assistant", "reception", "auditor"};
 inline constexpr std::chrono::hours kEnrolmentValidity{72};
@@ -57,4 +57,4 @@ class AccountService {
   std::chrono::hours validity_;
 };
 
-}  // namespace praxis::accounts
+}  // namespace praxis::auth

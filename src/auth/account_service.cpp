@@ -1,10 +1,10 @@
-#include "accounts/account_service.hpp"
+#include "auth/account_service.hpp"
 
 #include <algorithm>
 
 #include "crypto/token.hpp"
 
-namespace praxis::accounts {
+namespace praxis::auth {
 
 using core::ErrorCode;
 
@@ -114,4 +114,4 @@ core::Result<Invitation> AccountService::invite(std::string_view practice_id,
   return invitation;
 }
 
-}  // namespace praxis::accounts
+}  // namespace praxis::auth
