@@ -44,6 +44,30 @@ core::Result<CreatedPractice> create_practice(const DataDir& dir, practices::New
   return CreatedPractice{std::move(*practice), std::move(owner)};
 }
 
+core::Result<auth::Invitation> invite_user(const DataDir& dir, std::string_view slug,
+                                           std::string_view email, std::string_view role) {
+  auto config = load_config(dir.config());
+  if (!config) return tl::unexpected(config.error());
+  auto store = open_store(*config, dir);
+  if (!store) return tl::unexpected(store.error());
+  core::SystemClock clock;
+  core::SystemRandom random;
+  auth::AccountService accounts(**store, clock, random);
+  auth::Invitation invitation;
+  auto r = store::with_transaction(
+      **store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+        auto practice = tx.practices().find_by_slug(slug);
+        if (!practice) return tl::unexpected(practice.error());
+        if (!*practice) {
+          return core::fail(core::ErrorCode::not_found,
+                            "no practice with the address /book/" + std::string(slug));
+        }
+        return accounts.invite_in(tx, (*practice)->id, email, role, invitation);
+      });
+  if (!r) return tl::unexpected(r.error());
+  return invitation;
+}
+
 std::string base_url(const DataDir& dir) {
   auto config = load_config(dir.config());
   if (!config) return {};

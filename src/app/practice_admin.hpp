@@ -22,6 +22,12 @@ struct CreatedPractice {
     const DataDir& dir, practices::NewPractice input, const std::optional<std::string>& owner_email,
     const PassphraseSource& passphrase);
 
+// Invites a user into the practice with `slug` (a new one-time enrolment link; for the
+// first owner when the link from init was lost, or for staff until the web app can).
+[[nodiscard]] core::Result<auth::Invitation> invite_user(const DataDir& dir, std::string_view slug,
+                                                        std::string_view email,
+                                                        std::string_view role);
+
 // The server's base URL from the configured listener, e.g. http://127.0.0.1:8080.
 std::string base_url(const DataDir& dir);
 // The public booking address of a practice.

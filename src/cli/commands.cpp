@@ -143,6 +143,35 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
   return kExitOk;
 }
 
+int run_user_invite(const std::filesystem::path& data_dir, const std::string& practice_slug,
+                    const std::string& email, const std::string& role, bool json) {
+  const app::DataDir dir{data_dir};
+  auto invitation = app::invite_user(dir, practice_slug, email, role);
+  if (!invitation) {
+    print_error(invitation.error());
+    return invitation.error().code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
+  }
+  const std::string url = auth::enrolment_url(app::base_url(dir), invitation->token);
+  if (json) {
+    std::string out = "{\"email\":";
+    core::append_json_string(out, invitation->user.email);
+    out += ",\"role\":";
+    core::append_json_string(out, invitation->user.role);
+    out += ",\"enrolment_token\":";
+    core::append_json_string(out, invitation->token);
+    out += ",\"enrolment_url\":";
+    core::append_json_string(out, url);
+    out += ",\"expires_at\":";
+    core::append_json_string(out, invitation->expires_at);
+    std::cout << out << "}\n";
+  } else {
+    std::cout << "Invited " << invitation->user.email << " as " << invitation->user.role
+              << ". One-time enrolment link (valid until " << invitation->expires_at << "):\n  "
+              << url << "\n";
+  }
+  return kExitOk;
+}
+
 int run_practice_create(const std::filesystem::path& data_dir, const PracticeFlags& practice,
                         bool json) {
   const app::DataDir dir{data_dir};

@@ -60,6 +60,20 @@ int main(int argc, char** argv) {
   practice_options(practice_create, true);
   practice_create->add_flag("--json", json, "Print the result as JSON");
 
+  std::string invite_slug, invite_email, invite_role;
+  auto* user_cmd = app.add_subcommand("user", "Manage staff accounts");
+  user_cmd->require_subcommand(1);
+  auto* user_invite =
+      user_cmd->add_subcommand("invite", "Invite a user: prints a one-time enrolment link (72 h)");
+  user_invite->add_option("--data", data_dir, "Data directory")->required();
+  user_invite->add_option("--practice", invite_slug, "The practice's slug")->required();
+  user_invite->add_option("--email", invite_email, "The user's e-mail address (login name)")
+      ->required();
+  user_invite
+      ->add_option("--role", invite_role, "owner, physician, assistant, reception or auditor")
+      ->required();
+  user_invite->add_flag("--json", json, "Print the result as JSON");
+
   auto* serve = app.add_subcommand("serve", "Run the server");
   serve->add_option("--data", data_dir, "Data directory made by praxis init")->required();
   serve->add_option("--listen", listen, "HOST:PORT to listen on (default from praxis.toml)");
@@ -96,6 +110,8 @@ int main(int argc, char** argv) {
                       json);
     }
     if (*practice_create) return run_practice_create(data_dir, practice, json);
+    if (*user_invite)
+      return run_user_invite(data_dir, invite_slug, invite_email, invite_role, json);
     if (*serve) return run_serve(data_dir, listen);
     if (*doctor) return run_doctor(data_dir);
     if (*version) return run_version();

@@ -323,6 +323,19 @@ class CliTest(unittest.TestCase):
         again = run("practice", "create", "--data", self.data, "--practice-name", "Dritte",
                     "--practice-slug", "dritte", "--practice-state", "BE")
         self.assertEqual(again.returncode, 0, "the refused practice was not half-created")
+        invited = run("user", "invite", "--data", self.data, "--practice", "dritte", "--email",
+                      "mfa@dritte.example", "--role", "reception", "--json")
+        self.assertEqual(invited.returncode, 0, invited.stderr)
+        self.assertEqual(json.loads(invited.stdout)["role"], "reception")
+        self.assertIn("/app/enrol#token=", json.loads(invited.stdout)["enrolment_url"])
+        nowhere = run("user", "invite", "--data", self.data, "--practice", "nowhere", "--email",
+                      "x@y.example", "--role", "owner")
+        self.assertEqual(nowhere.returncode, 1)
+        self.assertIn("/book/nowhere", nowhere.stderr)
+        bad_role = run("user", "invite", "--data", self.data, "--practice", "dritte", "--email",
+                       "z@dritte.example", "--role", "admin")
+        self.assertEqual(bad_role.returncode, 2)
+        self.assertIn("role:", bad_role.stderr)
         bad = run("practice", "create", "--data", self.data, "--practice-name", "X",
                   "--practice-slug", "Zahn Arzt", "--practice-state", "Bayern")
         self.assertEqual(bad.returncode, 2)
