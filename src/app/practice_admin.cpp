@@ -7,7 +7,8 @@
 
 namespace praxis::app {
 
-core::Result<CreatedPractice> create_practice(const DataDir& dir, practices::NewPractice input,
+core::Result<CreatedPractice> create_practice(const DataDir& dir,
+                                              const practices::NewPractice& input,
                                               const std::optional<std::string>& owner_email,
                                               const PassphraseSource& passphrase) {
   if (owner_email && !auth::normalize_staff_email(*owner_email)) {
@@ -31,8 +32,7 @@ core::Result<CreatedPractice> create_practice(const DataDir& dir, practices::New
   std::optional<auth::Invitation> owner;
   // The practice and its owner's invitation commit together, or neither does.
   auto practice = practices.create(
-      std::move(input),
-      [&](store::Transaction& tx, const store::PracticeRow& row) -> core::Result<void> {
+      input, [&](store::Transaction& tx, const store::PracticeRow& row) -> core::Result<void> {
         if (!owner_email) return {};
         auth::Invitation invitation;
         if (auto r = accounts.invite_in(tx, row.id, *owner_email, "owner", invitation); !r)

@@ -3,9 +3,9 @@
 // --practice-*`): opens the configured store and keys of a data directory and creates
 // the practice through the PracticeService.
 
-#include "auth/account_service.hpp"
 #include "app/data_dir.hpp"
 #include "app/keys.hpp"
+#include "auth/account_service.hpp"
 #include "core/error.hpp"
 #include "practices/practice_service.hpp"
 
@@ -19,14 +19,14 @@ struct CreatedPractice {
 // Creates the practice and, given `owner_email`, invites its owner (the e-mail is
 // checked before anything is created).
 [[nodiscard]] core::Result<CreatedPractice> create_practice(
-    const DataDir& dir, practices::NewPractice input, const std::optional<std::string>& owner_email,
-    const PassphraseSource& passphrase);
+    const DataDir& dir, const practices::NewPractice& input,
+    const std::optional<std::string>& owner_email, const PassphraseSource& passphrase);
 
 // Invites a user into the practice with `slug` (a new one-time enrolment link; for the
 // first owner when the link from init was lost, or for staff until the web app can).
 [[nodiscard]] core::Result<auth::Invitation> invite_user(const DataDir& dir, std::string_view slug,
-                                                        std::string_view email,
-                                                        std::string_view role);
+                                                         std::string_view email,
+                                                         std::string_view role);
 
 // The server's base URL from the configured listener, e.g. http://127.0.0.1:8080.
 std::string base_url(const DataDir& dir);

@@ -83,9 +83,9 @@ core::Result<void> AccountService::invite_in(store::Transaction& tx, std::string
   if (!practice) return tl::unexpected(practice.error());
   if (!*practice)
     return core::fail(ErrorCode::not_found, "Praxis nicht gefunden. / Practice not found.");
-  if (auto existing = tx.users().find_by_email(invitation->user.email); !existing) {
-    return tl::unexpected(existing.error());
-  } else if (*existing) {
+  auto existing = tx.users().find_by_email(invitation->user.email);
+  if (!existing) return tl::unexpected(existing.error());
+  if (*existing) {
     auto e = core::Error::make(ErrorCode::conflict,
                                "Für diese Adresse gibt es schon ein Konto. / "
                                "This address already has an account.");

@@ -72,7 +72,7 @@ PracticeService::PracticeService(store::Store& store, crypto::KeyRing& keys, cor
                                  core::Random& random)
     : store_(store), keys_(keys), clock_(clock), random_(random) {}
 
-core::Result<store::PracticeRow> PracticeService::create(NewPractice input,
+core::Result<store::PracticeRow> PracticeService::create(const NewPractice& input,
                                                          const AlsoInTransaction& also) {
   if (auto errors = validate(input); !errors.empty()) {
     auto e = core::Error::make(ErrorCode::invalid_input,
@@ -95,9 +95,9 @@ core::Result<store::PracticeRow> PracticeService::create(NewPractice input,
   auto key = keys_.create_practice_key(row.id);
   auto r = store::with_transaction(
       store_, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
-        if (auto existing = tx.practices().find_by_slug(row.slug); !existing) {
-          return tl::unexpected(existing.error());
-        } else if (*existing) {
+        auto existing = tx.practices().find_by_slug(row.slug);
+        if (!existing) return tl::unexpected(existing.error());
+        if (*existing) {
           auto e = core::Error::make(ErrorCode::conflict,
                                      "Diese Adresse ist vergeben. / This address is taken.");
           e.fields.push_back({"slug", "taken",

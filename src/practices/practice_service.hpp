@@ -44,7 +44,7 @@ class PracticeService {
       std::function<core::Result<void>(store::Transaction&, const store::PracticeRow&)>;
 
   // invalid_input with every field error; conflict (field "slug") if the slug is taken.
-  [[nodiscard]] core::Result<store::PracticeRow> create(NewPractice input,
+  [[nodiscard]] core::Result<store::PracticeRow> create(const NewPractice& input,
                                                         const AlsoInTransaction& also = {});
   [[nodiscard]] core::Result<std::vector<store::PracticeRow>> list();
 

@@ -81,6 +81,7 @@ core::Result<void> migrate(PgConnection& c) {
   auto rows = c.query("SELECT number, name, checksum FROM schema_migrations ORDER BY number");
   if (!rows) return fail(rows.error());
   std::vector<AppliedMigration> applied;
+  applied.reserve(static_cast<std::size_t>(rows->rows()));
   for (int i = 0; i < rows->rows(); ++i) {
     applied.push_back({static_cast<int>(rows->int64(i, 0)), rows->text(i, 1), rows->text(i, 2)});
   }

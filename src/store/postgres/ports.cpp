@@ -84,7 +84,7 @@ core::Result<void> PgUserPort::insert(const UserRow& row) {
 }
 
 core::Result<std::vector<UserRow>> PgUserPort::select(std::string_view where,
-                                                      std::vector<PgParam> params) {
+                                                      const std::vector<PgParam>& params) {
   auto r =
       c_.query("SELECT " + std::string(kUserColumns) + " FROM users " + std::string(where), params);
   if (!r) return tl::unexpected(r.error());

@@ -37,6 +37,7 @@ class PgMasterWrappedKeyPort final : public MasterWrappedKeyPort {
     auto r = c_.query(std::string(kSelect) + " ORDER BY owner");
     if (!r) return tl::unexpected(r.error());
     std::vector<WrappedKeyRow> rows;
+    rows.reserve(static_cast<std::size_t>(r->rows()));
     for (int i = 0; i < r->rows(); ++i) rows.push_back(read(*r, i));
     return rows;
   }
@@ -110,7 +111,8 @@ class PgUserPort final : public UserPort {
   core::Result<std::vector<UserRow>> list(std::string_view practice_id) override;
 
  private:
-  core::Result<std::vector<UserRow>> select(std::string_view where, std::vector<PgParam> params);
+  core::Result<std::vector<UserRow>> select(std::string_view where,
+                                            const std::vector<PgParam>& params);
   PgConnection& c_;
 };
 
