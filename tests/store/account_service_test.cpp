@@ -4,25 +4,15 @@
 
 #include "crypto/token.hpp"
 #include "practices/practice_service.hpp"
-#include "store/sqlite/sqlite_store.hpp"
-#include "support/key_ring.hpp"
-#include "support/temp_dir.hpp"
+#include "support/service_fixture.hpp"
 
 namespace praxis::auth {
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  std::unique_ptr<store::sqlite::SqliteStore> store;
-  std::unique_ptr<crypto::KeyRing> keys;
-  core::ManualClock clock{core::Instant(std::chrono::seconds(1798000000))};
-  core::SystemRandom random;
+struct Fixture : test::ServiceFixture {
   std::string practice_id;
 
   Fixture() {
-    store = std::move(
-        *store::sqlite::SqliteStore::create(dir.path() / "a.db", store::sqlite::Synchronous::full));
-    keys = test::fresh_key_ring();
     practices::NewPractice p;
     p.name = "Praxis";
     p.slug = "praxis";

@@ -2,25 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "store/sqlite/sqlite_store.hpp"
-#include "support/key_ring.hpp"
-#include "support/temp_dir.hpp"
+#include "support/service_fixture.hpp"
 
 namespace praxis::practices {
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  std::unique_ptr<store::sqlite::SqliteStore> store;
-  std::unique_ptr<crypto::KeyRing> keys;
-  core::ManualClock clock{core::Instant(std::chrono::seconds(1798000000))};
-  core::SystemRandom random;
-
-  Fixture() {
-    store = std::move(
-        *store::sqlite::SqliteStore::create(dir.path() / "p.db", store::sqlite::Synchronous::full));
-    keys = test::fresh_key_ring();
-  }
+struct Fixture : test::ServiceFixture {
   PracticeService service() { return PracticeService(*store, *keys, clock, random); }
 
   std::vector<store::WrappedKeyRow> key_rows() {

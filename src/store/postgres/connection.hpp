@@ -62,8 +62,8 @@ class PgConnection {
 };
 
 // Maps a SQLSTATE to praxis errors: 40001/40P01 (serialization, deadlock) transient,
-// 23505 (unique) conflict, 08xxx/53xxx/57P0x (connection, resources, shutdown)
-// unavailable, everything else internal.
+// class 23 (integrity, e.g. 23505 unique) conflict, classes 08/53/58 and 57P
+// (connection, resources, system, shutdown) unavailable, everything else internal.
 core::Error classify_sqlstate(std::string_view sqlstate, std::string internal);
 
 // Refuses a DSN that would send data over a network without verified TLS: a host that
