@@ -51,8 +51,7 @@ core::Result<Invitation> AccountService::prepare(std::string_view practice_id,
         {"email", "invalid",
          "Bitte eine gültige E-Mail-Adresse angeben. / Please give a valid e-mail address."});
   }
-  if (std::none_of(std::begin(kRoles), std::end(kRoles),
-                   [&](const char* r) { return role == r; })) {
+  if (!known_role(role)) {
     fields.push_back({"role", "invalid", "owner, physician, assistant, reception oder auditor."});
   }
   if (!fields.empty()) {

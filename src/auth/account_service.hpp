@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/permissions.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/random.hpp"
@@ -15,7 +16,6 @@
 
 namespace praxis::auth {
 
-inline constexpr const char* kRoles[] = {"owner", "physician", "assistant", "reception", "auditor"};
 inline constexpr std::chrono::hours kEnrolmentValidity{72};
 
 struct Invitation {
