@@ -77,6 +77,7 @@ core::Result<void> App::start(bool handle_signals) {
   parts_->store = std::move(*store);
   // A PostgreSQL database starts without the server signing seed that init puts into
   // the SQLite file; creating it here is idempotent for both.
+  if (auto r = check_keys_open_store(*parts_->store, *parts_->keys); !r) return r;
   if (auto r = ensure_server_signing_key(*parts_->store, *parts_->keys); !r) return r;
 
   auto& p = *parts_;

@@ -140,10 +140,12 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
     out.push_back({Severity::ok, "master_key", "master key file is present and private"});
   }
   std::error_code ec;
-  if (std::filesystem::exists(dir.root / "master.key.next", ec)) {
+  if (std::filesystem::exists(dir.root / "master.key.next", ec) ||
+      std::filesystem::exists(dir.root / "master.salt.next", ec)) {
     out.push_back({Severity::warn, "master_key.rotation",
                    "a key rotation was interrupted; run praxis keys rotate to complete it"});
-  } else if (std::filesystem::exists(dir.root / "master.key.old", ec)) {
+  } else if (std::filesystem::exists(dir.root / "master.key.old", ec) ||
+             std::filesystem::exists(dir.root / "master.salt.old", ec)) {
     out.push_back({Severity::warn, "master_key.rotation",
                    "the previous master key is still on disk; store the new master.key offline, "
                    "then run praxis keys rotate --finish"});

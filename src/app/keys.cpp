@@ -22,13 +22,54 @@ constexpr std::string_view kPracticePrefix = "practice:";
 constexpr std::string_view kSigningPrefix = "signing:";
 constexpr std::string_view kServerSigningPurpose = "server";
 
-std::filesystem::path next_key_path(const DataDir& dir) { return dir.root / "master.key.next"; }
-std::filesystem::path old_key_path(const DataDir& dir) { return dir.root / "master.key.old"; }
-
 bool file_exists(const std::filesystem::path& p) {
   std::error_code ec;
   return std::filesystem::exists(p, ec);
 }
+
+// Reads a passphrase and wipes it when done.
+core::Result<std::string> ask(const PassphraseSource& source, std::string_view what) {
+  if (!source) {
+    return core::fail(ErrorCode::invalid_input,
+                      "this installation's master key is derived from a "
+                      "passphrase, and no " +
+                          std::string(what) + " was given");
+  }
+  return source();
+}
+
+struct Wipe {
+  std::string& secret;
+  ~Wipe() { sodium_memzero(secret.data(), secret.size()); }
+};
+
+// The files that hold (or, with a passphrase, derive) the master key: the current one,
+// and the new and old ones a rotation keeps beside it.
+struct KeyMaterial {
+  bool passphrase = false;
+  std::filesystem::path current, next, old;
+
+  static KeyMaterial of(const DataDir& dir) {
+    const bool salted =
+        !file_exists(dir.master_key()) &&
+        (file_exists(dir.master_salt()) || file_exists(dir.root / "master.salt.next"));
+    const std::filesystem::path base = salted ? dir.master_salt() : dir.master_key();
+    return {salted, base, base.string() + ".next", base.string() + ".old"};
+  }
+
+  core::Result<crypto::MasterKey> load(const std::filesystem::path& file,
+                                       const std::string* secret) const {
+    if (!passphrase) return crypto::load_master_key_file(file);
+    return crypto::derive_master_key(file, *secret);
+  }
+
+  core::Result<void> create_next(const std::string* new_passphrase) const {
+    if (!passphrase) return crypto::create_master_key_file(next);
+    auto created = crypto::create_passphrase_salt_file(next, *new_passphrase);
+    if (!created) return tl::unexpected(created.error());
+    return {};
+  }
+};
 
 core::Result<void> sync_directory(const std::filesystem::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -92,47 +133,64 @@ DataDirLock::~DataDirLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
-bool uses_passphrase(const DataDir& dir) {
-  return !file_exists(dir.master_key()) && file_exists(dir.master_salt());
-}
+bool uses_passphrase(const DataDir& dir) { return KeyMaterial::of(dir).passphrase; }
 
 core::Result<std::vector<crypto::MasterKey>> load_master_keys(const DataDir& dir,
                                                               const PassphraseSource& passphrase) {
-  if (uses_passphrase(dir)) {
-    if (!passphrase) {
-      return core::fail(ErrorCode::invalid_input,
-                        "this installation's master key is derived from a passphrase, and none "
-                        "was given");
-    }
-    auto text = passphrase();
-    if (!text) return tl::unexpected(text.error());
-    struct Wipe {
-      std::string& secret;
-      ~Wipe() { sodium_memzero(secret.data(), secret.size()); }
-    } wipe{*text};
-    auto key = crypto::derive_master_key(dir.master_salt(), wipe.secret);
-    if (!key) return tl::unexpected(key.error());
-    std::vector<crypto::MasterKey> keys;
-    keys.push_back(std::move(*key));
-    return keys;
-  }
-  // master.key is current; if a crash left only master.key.next, that one is.
-  std::vector<std::filesystem::path> paths;
-  paths.push_back(!file_exists(dir.master_key()) && file_exists(next_key_path(dir))
-                      ? next_key_path(dir)
-                      : dir.master_key());
-  for (const auto& extra : {next_key_path(dir), old_key_path(dir)}) {
-    if (extra != paths.front() && file_exists(extra)) paths.push_back(extra);
+  const KeyMaterial m = KeyMaterial::of(dir);
+  // The current file; if a crash left only the new one, that one is current.
+  std::vector<std::filesystem::path> files;
+  files.push_back(!file_exists(m.current) && file_exists(m.next) ? m.next : m.current);
+  for (const auto& extra : {m.next, m.old}) {
+    if (extra != files.front() && file_exists(extra)) files.push_back(extra);
   }
   std::vector<crypto::MasterKey> keys;
-  for (const auto& path : paths) {
-    auto key = crypto::load_master_key_file(path);
+  if (m.passphrase) {
+    // One passphrase opens one of the files: during a rotation either the old or the new.
+    auto text = ask(passphrase, "passphrase");
+    if (!text) return tl::unexpected(text.error());
+    Wipe wipe{*text};
+    std::optional<core::Error> first_error;
+    for (const auto& file : files) {
+      auto key = m.load(file, &wipe.secret);
+      if (key) {
+        keys.push_back(std::move(*key));
+        return keys;
+      }
+      if (!first_error) first_error = key.error();
+    }
+    return tl::unexpected(*first_error);
+  }
+  for (const auto& file : files) {
+    auto key = m.load(file, nullptr);
     if (!key) return tl::unexpected(key.error());
     const bool duplicate = std::any_of(keys.begin(), keys.end(),
                                        [&](const crypto::MasterKey& k) { return k.id == key->id; });
     if (!duplicate) keys.push_back(std::move(*key));
   }
   return keys;
+}
+
+core::Result<void> check_keys_open_store(store::Store& store, const crypto::KeyRing& keys) {
+  std::optional<std::string> foreign;
+  auto r = store::with_transaction(store, store::TxMode::read_only,
+                                   [&](store::Transaction& tx) -> core::Result<void> {
+                                     auto rows = tx.master_wrapped_keys().list();
+                                     if (!rows) return tl::unexpected(rows.error());
+                                     for (const auto& row : *rows) {
+                                       if (!keys.knows_master(row.wrapping_key_id))
+                                         foreign = row.owner;
+                                     }
+                                     return {};
+                                   });
+  if (!r) return r;
+  if (foreign) {
+    return core::fail(ErrorCode::invalid_input,
+                      "the master key does not open this database (the key of " + *foreign +
+                          " is wrapped by another one). After a passphrase change use the new "
+                          "passphrase; otherwise restore the matching master key");
+  }
+  return {};
 }
 
 core::Result<void> ensure_server_signing_key(store::Store& store, crypto::KeyRing& keys) {
@@ -148,38 +206,45 @@ core::Result<void> ensure_server_signing_key(store::Store& store, crypto::KeyRin
 }
 
 core::Result<RotationReport> rotate_master_key(const DataDir& dir,
-                                               std::optional<RotationStep> stop_after) {
+                                               std::optional<RotationStep> stop_after,
+                                               const RotationSecrets& secrets) {
   auto lock = DataDirLock::acquire(dir);
   if (!lock) return tl::unexpected(lock.error());
-  if (uses_passphrase(dir)) {
-    return core::fail(ErrorCode::invalid_input,
-                      "this installation derives its master key from a passphrase; rotating it "
-                      "(a new passphrase) is not supported yet. Nothing was changed");
-  }
-  const bool have_next = file_exists(next_key_path(dir));
-  if (file_exists(old_key_path(dir)) && !have_next) {
+  const KeyMaterial m = KeyMaterial::of(dir);
+  const bool have_next = file_exists(m.next);
+  if (file_exists(m.old) && !have_next) {
     return core::fail(ErrorCode::conflict,
-                      "a previous rotation is not finished: store the new master.key offline, "
+                      "a previous rotation is not finished: store the new key material offline, "
                       "then run praxis keys rotate --finish");
   }
-  // 1. The new key, durable before anything is wrapped under it.
+  std::string current_secret, new_secret;
+  Wipe wipe_current{current_secret}, wipe_new{new_secret};
+  if (m.passphrase) {
+    auto current = ask(secrets.current, "current passphrase");
+    if (!current) return tl::unexpected(current.error());
+    current_secret = std::move(*current);
+    auto fresh = ask(secrets.next, "new passphrase");
+    if (!fresh) return tl::unexpected(fresh.error());
+    new_secret = std::move(*fresh);
+  }
+  // 1. The new key material, durable before anything is wrapped under it.
   if (!have_next) {
-    if (auto r = crypto::create_master_key_file(next_key_path(dir)); !r)
-      return tl::unexpected(r.error());
+    if (auto r = m.create_next(&new_secret); !r) return tl::unexpected(r.error());
     if (auto r = sync_directory(dir.root); !r) return tl::unexpected(r.error());
   }
   if (stop_after == RotationStep::wrote_next_key) return RotationReport{};
-  auto next = crypto::load_master_key_file(next_key_path(dir));
+  auto next = m.load(m.next, &new_secret);
   if (!next) return tl::unexpected(next.error());
-  auto loaded = load_master_keys(dir);
-  if (!loaded) return tl::unexpected(loaded.error());
   RotationReport report;
   report.new_key_id = next->id;
-  report.old_key_id = loaded->front().id;
   std::vector<crypto::MasterKey> masters;
   masters.push_back(std::move(*next));
-  for (auto& k : *loaded) {
-    if (k.id != report.new_key_id) masters.push_back(std::move(k));
+  for (const auto& file : {m.current, m.old}) {
+    if (!file_exists(file)) continue;
+    auto key = m.load(file, &current_secret);
+    if (!key) return tl::unexpected(key.error());
+    if (report.old_key_id == 0) report.old_key_id = key->id;
+    if (key->id != report.new_key_id) masters.push_back(std::move(*key));
   }
   crypto::KeyRing ring(std::move(masters));
 
@@ -204,9 +269,9 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
   if (!rewrapped) return tl::unexpected(rewrapped.error());
   if (stop_after == RotationStep::rewrapped) return report;
 
-  // 3. Keep the old key under its own name; master.key stays valid meanwhile.
-  if (file_exists(dir.master_key()) && !file_exists(old_key_path(dir))) {
-    if (::link(dir.master_key().c_str(), old_key_path(dir).c_str()) != 0) {
+  // 3. Keep the old material under its own name; the current file stays valid meanwhile.
+  if (file_exists(m.current) && !file_exists(m.old)) {
+    if (::link(m.current.c_str(), m.old.c_str()) != 0) {
       return core::fail(ErrorCode::internal, "cannot keep the old master key",
                         core::errno_text(errno));
     }
@@ -214,8 +279,8 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
   }
   if (stop_after == RotationStep::kept_old_key) return report;
 
-  // 4. The new key takes the old one's place, atomically.
-  if (::rename(next_key_path(dir).c_str(), dir.master_key().c_str()) != 0) {
+  // 4. The new material takes the old one's place, atomically.
+  if (::rename(m.next.c_str(), m.current.c_str()) != 0) {
     return core::fail(ErrorCode::internal, "cannot install the new master key",
                       core::errno_text(errno));
   }
@@ -223,17 +288,25 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
   return report;
 }
 
-core::Result<void> finish_rotation(const DataDir& dir) {
+core::Result<void> finish_rotation(const DataDir& dir, const PassphraseSource& passphrase) {
   auto lock = DataDirLock::acquire(dir);
   if (!lock) return tl::unexpected(lock.error());
-  if (file_exists(next_key_path(dir))) {
+  const KeyMaterial m = KeyMaterial::of(dir);
+  if (file_exists(m.next)) {
     return core::fail(ErrorCode::conflict,
                       "the rotation itself is not complete; run praxis keys rotate first");
   }
-  if (!file_exists(old_key_path(dir))) {
+  if (!file_exists(m.old)) {
     return core::fail(ErrorCode::not_found, "there is no old master key to remove");
   }
-  auto current = crypto::load_master_key_file(dir.master_key());
+  std::string secret;
+  Wipe wipe{secret};
+  if (m.passphrase) {
+    auto text = ask(passphrase, "passphrase");
+    if (!text) return tl::unexpected(text.error());
+    secret = std::move(*text);
+  }
+  auto current = m.load(m.current, &secret);
   if (!current) return tl::unexpected(current.error());
   auto store = open_configured_store(dir);
   if (!store) return tl::unexpected(store.error());
@@ -255,19 +328,19 @@ core::Result<void> finish_rotation(const DataDir& dir) {
                                                " is still wrapped by an older master key; run "
                                                "praxis keys rotate again");
   }
-  if (std::filesystem::equivalent(old_key_path(dir), dir.master_key())) {
+  if (std::filesystem::equivalent(m.old, m.current)) {
     return core::fail(ErrorCode::conflict,
                       "master.key.old is the current key; nothing was removed");
   }
   // Overwrite before unlinking, so the old key does not linger in free blocks as easily.
-  const int fd = ::open(old_key_path(dir).c_str(), O_WRONLY | O_CLOEXEC);
+  const int fd = ::open(m.old.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd >= 0) {
     std::uint8_t zeros[crypto::kMasterKeyBytes] = {};
     (void)!::write(fd, zeros, sizeof zeros);
     ::fsync(fd);
     ::close(fd);
   }
-  if (::unlink(old_key_path(dir).c_str()) != 0) {
+  if (::unlink(m.old.c_str()) != 0) {
     return core::fail(ErrorCode::internal, "cannot remove the old master key",
                       core::errno_text(errno));
   }

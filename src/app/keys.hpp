@@ -1,8 +1,9 @@
 #pragma once
 // Master keys of a data directory and their rotation (`praxis keys rotate`).
 //
-// Files: master.key (current), and during a rotation master.key.next (the new key,
-// written first) and master.key.old (the previous key, kept until --finish).
+// Files: master.key (current) — or master.salt for a passphrase-derived key — and during
+// a rotation master.key.next / master.salt.next (the new material, written first) and
+// master.key.old / master.salt.old (the previous one, kept until --finish).
 //
 // Rotation, each step durable before the next (fsync of file and directory):
 //   1. write master.key.next (a fresh random key)
@@ -65,12 +66,28 @@ struct RotationReport {
   std::uint64_t new_key_id = 0;
 };
 
-// Runs (or resumes) a rotation. `stop_after` ends it early, as a crash would (tests).
-// Key-file installations only; passphrase installations are refused with a message.
-[[nodiscard]] core::Result<RotationReport> rotate_master_key(
-    const DataDir& dir, std::optional<RotationStep> stop_after = std::nullopt);
+// For passphrase installations: the current passphrase and the new one.
+struct RotationSecrets {
+  PassphraseSource current;
+  PassphraseSource next;
+};
 
-// Deletes master.key.old once no key is wrapped by it any more.
-[[nodiscard]] core::Result<void> finish_rotation(const DataDir& dir);
+// Runs (or resumes) a rotation. `stop_after` ends it early, as a crash would (tests).
+// With a key file the new key is random; with a passphrase it is derived from the new
+// passphrase (master.salt.next, then master.salt), and the old salt is kept as
+// master.salt.old until --finish.
+[[nodiscard]] core::Result<RotationReport> rotate_master_key(
+    const DataDir& dir, std::optional<RotationStep> stop_after = std::nullopt,
+    const RotationSecrets& secrets = {});
+
+// Deletes the old key material once no key is wrapped by it any more (passphrase
+// installations give the current passphrase to prove which key is current).
+[[nodiscard]] core::Result<void> finish_rotation(const DataDir& dir,
+                                                 const PassphraseSource& passphrase = {});
+
+// Refuses keys that do not open the database (every master-wrapped key must be wrapped
+// by one of them): e.g. the old passphrase after a passphrase change.
+[[nodiscard]] core::Result<void> check_keys_open_store(store::Store& store,
+                                                       const crypto::KeyRing& keys);
 
 }  // namespace praxis::app

@@ -244,7 +244,7 @@ int run_doctor(const std::filesystem::path& data_dir) {
 int run_keys_rotate(const std::filesystem::path& data_dir, bool finish) {
   const app::DataDir dir{data_dir};
   if (finish) {
-    if (auto r = app::finish_rotation(dir); !r) {
+    if (auto r = app::finish_rotation(dir, [] { return read_passphrase(false); }); !r) {
       print_error(r.error());
       return kExitFailure;
     }
@@ -252,7 +252,10 @@ int run_keys_rotate(const std::filesystem::path& data_dir, bool finish) {
         << "The old master key was removed. Only the current master.key opens the data now.\n";
     return kExitOk;
   }
-  auto report = app::rotate_master_key(dir);
+  app::RotationSecrets secrets{
+      [] { return read_passphrase(false, "Current passphrase: ", false); },
+      [] { return read_passphrase(true, "New passphrase (at least 12 characters): ", false); }};
+  auto report = app::rotate_master_key(dir, std::nullopt, secrets);
   if (!report) {
     print_error(report.error());
     return kExitFailure;

@@ -36,15 +36,18 @@ std::string prompt_hidden(const char* prompt) {
 
 }  // namespace
 
-core::Result<std::string> read_passphrase(bool confirm) {
-  if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY")) {  // NOLINT(concurrency-mt-unsafe)
+core::Result<std::string> read_passphrase(bool confirm, const char* prompt, bool use_credential) {
+  // Read once at start-up, before any thread that could change the environment exists.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe)
+  const char* dir = use_credential ? std::getenv("CREDENTIALS_DIRECTORY") : nullptr;
+  if (dir) {
     const std::filesystem::path file = std::filesystem::path(dir) / "praxis-passphrase";
     std::ifstream in(file);
     std::string line;
     if (in && std::getline(in, line)) return strip_newline(line);
   }
   if (::isatty(STDIN_FILENO)) {
-    std::string first = prompt_hidden("Passphrase for the master key: ");
+    std::string first = prompt_hidden(prompt);
     if (confirm && prompt_hidden("Repeat the passphrase: ") != first) {
       return core::fail(core::ErrorCode::invalid_input, "the two passphrases differ");
     }

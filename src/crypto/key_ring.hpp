@@ -86,6 +86,8 @@ class KeyRing {
                    std::size_t cache_capacity = kDefaultCacheCapacity);
 
   std::uint64_t master_id() const { return masters_.front().id; }
+  // True if `id` is one of the master keys this ring holds.
+  bool knows_master(std::uint64_t id) const { return master_by_id(id) != nullptr; }
   // True if `wrapped` is sealed by an older master key and should be rewrapped.
   bool is_stale(const WrappedKey& wrapped) const { return wrapped.wrapping_key_id != master_id(); }
 

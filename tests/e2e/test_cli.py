@@ -255,6 +255,19 @@ class CliTest(unittest.TestCase):
         self.assertEqual(short.returncode, 73)
         self.assertIn("12 characters", short.stderr)
         self.assertEqual(run("doctor", "--data", self.data).returncode, 0)
+        new_secret = "Neue Kaffeetasse im Keller 7\n"
+        rotated = run("keys", "rotate", "--data", self.data, stdin_text=secret + new_secret)
+        self.assertEqual(rotated.returncode, 0, rotated.stderr)
+        old_refused = run("serve", "--data", self.data, "--listen", "127.0.0.1:0", stdin_text=secret)
+        self.assertEqual(old_refused.returncode, 78)
+        self.assertIn("does not open", old_refused.stderr)
+        server = Serving(self.data, stdin_text=new_secret)
+        try:
+            self.assertEqual(http_get(server.url + "/readyz")[0], 200)
+        finally:
+            server.stop()
+        done = run("keys", "rotate", "--finish", "--data", self.data, stdin_text=new_secret)
+        self.assertEqual(done.returncode, 0, done.stderr)
 
     def test_postgres_backend_serves_and_rotates(self):
         dsn = os.environ.get("PRAXIS_TEST_PG_DSN")

@@ -163,5 +163,77 @@ TEST(KeyRotation, AForeignKeyInTheTableAbortsWithoutChangingAnything) {
   EXPECT_EQ(inst.read_field(), "Müller");
 }
 
+// Passphrase installations: a rotation is a passphrase change.
+struct PassphraseInstallation {
+  test::TempDir tmp;
+  DataDir dir{tmp.path() / "var"};
+  static constexpr const char* kOld = "alte Passphrase der Praxis";
+  static constexpr const char* kNew = "neue Passphrase der Praxis";
+
+  PassphraseInstallation() { EXPECT_TRUE(init_data_dir(dir, std::string(kOld))); }
+
+  static PassphraseSource say(const char* text) {
+    return [text]() -> core::Result<std::string> { return std::string(text); };
+  }
+  // Opens the data as the server does with `passphrase`; "" if it works, else the reason.
+  std::string open_with(const char* passphrase) const {
+    auto masters = load_master_keys(dir, say(passphrase));
+    if (!masters) return masters.error().message;
+    crypto::KeyRing ring(std::move(*masters));
+    auto s = store::sqlite::SqliteStore::open(dir.database(), store::sqlite::Synchronous::full);
+    if (!s) return s.error().message;
+    auto r = check_keys_open_store(**s, ring);
+    return r ? "" : r.error().message;
+  }
+};
+
+TEST(PassphraseRotation, TheNewPassphraseOpensTheDataAndTheOldOneNoLonger) {
+  PassphraseInstallation inst;
+  ASSERT_EQ(inst.open_with(PassphraseInstallation::kOld), "");
+  auto report = rotate_master_key(inst.dir, std::nullopt,
+                                  {PassphraseInstallation::say(PassphraseInstallation::kOld),
+                                   PassphraseInstallation::say(PassphraseInstallation::kNew)});
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->rewrapped, 1u);
+  EXPECT_EQ(inst.open_with(PassphraseInstallation::kNew), "");
+  EXPECT_NE(inst.open_with(PassphraseInstallation::kOld).find("does not open"), std::string::npos)
+      << "the kept old salt still derives the old key, which no longer opens the data";
+  EXPECT_FALSE(
+      finish_rotation(inst.dir, PassphraseInstallation::say(PassphraseInstallation::kOld)));
+  ASSERT_TRUE(finish_rotation(inst.dir, PassphraseInstallation::say(PassphraseInstallation::kNew)));
+  EXPECT_FALSE(std::filesystem::exists(inst.dir.root / "master.salt.old"));
+  EXPECT_NE(inst.open_with(PassphraseInstallation::kOld).find("wrong passphrase"),
+            std::string::npos);
+  EXPECT_EQ(inst.open_with(PassphraseInstallation::kNew), "");
+}
+
+TEST(PassphraseRotation, AWrongCurrentPassphraseChangesNothing) {
+  PassphraseInstallation inst;
+  auto r = rotate_master_key(inst.dir, std::nullopt,
+                             {PassphraseInstallation::say("ganz falsche Passphrase"),
+                              PassphraseInstallation::say(PassphraseInstallation::kNew)});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(inst.open_with(PassphraseInstallation::kOld), "");
+}
+
+TEST(PassphraseRotation, AnInterruptedChangeOpensWithOneOfTheTwoAndResumes) {
+  for (auto step :
+       {RotationStep::wrote_next_key, RotationStep::rewrapped, RotationStep::kept_old_key}) {
+    SCOPED_TRACE(static_cast<int>(step));
+    PassphraseInstallation inst;
+    const RotationSecrets secrets{PassphraseInstallation::say(PassphraseInstallation::kOld),
+                                  PassphraseInstallation::say(PassphraseInstallation::kNew)};
+    ASSERT_TRUE(rotate_master_key(inst.dir, step, secrets));
+    const bool old_opens = inst.open_with(PassphraseInstallation::kOld).empty();
+    const bool new_opens = inst.open_with(PassphraseInstallation::kNew).empty();
+    EXPECT_TRUE(old_opens != new_opens) << "exactly one passphrase opens the data";
+    EXPECT_EQ(new_opens, step != RotationStep::wrote_next_key);
+    ASSERT_TRUE(rotate_master_key(inst.dir, std::nullopt, secrets));
+    EXPECT_EQ(inst.open_with(PassphraseInstallation::kNew), "");
+    ASSERT_TRUE(
+        finish_rotation(inst.dir, PassphraseInstallation::say(PassphraseInstallation::kNew)));
+  }
+}
+
 }  // namespace
 }  // namespace praxis::app
