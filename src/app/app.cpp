@@ -96,11 +96,6 @@ void App::run() { parts_->server->run(); }
 void App::stop() { parts_->server->stop(); }
 std::uint16_t App::port() const { return parts_->server ? parts_->server->port() : 0; }
 
-std::string App::base_url() const {
-  const auto& host = config_.server.host;
-  const bool v6 = host.find(':') != std::string::npos;
-  return std::string(config_.server.tls_certificate.empty() ? "http" : "https") + "://" +
-         (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port());
-}
+std::string App::base_url() const { return app::base_url(config_.server, port()); }
 
 }  // namespace praxis::app

@@ -442,6 +442,12 @@ core::Result<Config> load_config(const std::filesystem::path& path) {
   return parse_config(text.str(), path.string(), environment);
 }
 
+std::string base_url(const ServerConfig& server, std::uint16_t port) {
+  const bool v6 = server.host.find(':') != std::string::npos;
+  return std::string(server.tls_certificate.empty() ? "http" : "https") + "://" +
+         (v6 ? "[" + server.host + "]" : server.host) + ":" + std::to_string(port);
+}
+
 std::string default_config_text() {
   std::string out =
       "# praxis configuration. Every key is shown with its default.\n"

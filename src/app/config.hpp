@@ -87,6 +87,9 @@ std::string env_name(const KeySpec& spec);
 // Parses "HOST:PORT" or "[IPv6]:PORT" into config.server.host/port.
 std::optional<std::string> set_listen(Config& config, std::string_view listen);
 
+// The URL the server answers under, e.g. "http://127.0.0.1:8080" or "https://[::1]:443".
+std::string base_url(const ServerConfig& server, std::uint16_t port);
+
 // The commented praxis.toml written by `praxis init`: every key at its default.
 std::string default_config_text();
 

@@ -70,15 +70,11 @@ core::Result<auth::Invitation> invite_user(const DataDir& dir, std::string_view 
 
 std::string base_url(const DataDir& dir) {
   auto config = load_config(dir.config());
-  if (!config) return {};
-  const auto& s = config->server;
-  const bool v6 = s.host.find(':') != std::string::npos;
-  return std::string(s.tls_certificate.empty() ? "http" : "https") + "://" +
-         (v6 ? "[" + s.host + "]" : s.host) + ":" + std::to_string(s.port);
+  return config ? base_url(config->server, config->server.port) : std::string();
 }
 
-std::string booking_url(const DataDir& dir, const store::PracticeRow& practice) {
-  return base_url(dir) + "/book/" + practice.slug;
+std::string booking_url(std::string_view base, const store::PracticeRow& practice) {
+  return std::string(base) + "/book/" + practice.slug;
 }
 
 }  // namespace praxis::app

@@ -30,7 +30,7 @@ struct CreatedPractice {
 
 // The server's base URL from the configured listener, e.g. http://127.0.0.1:8080.
 std::string base_url(const DataDir& dir);
-// The public booking address of a practice.
-std::string booking_url(const DataDir& dir, const store::PracticeRow& practice);
+// The public booking address of a practice under `base`.
+std::string booking_url(std::string_view base, const store::PracticeRow& practice);
 
 }  // namespace praxis::app

@@ -42,7 +42,7 @@ practices::NewPractice to_new_practice(const PracticeFlags& f) {
   return p;
 }
 
-std::string practice_json(const app::DataDir& dir, const app::CreatedPractice& c) {
+std::string practice_json(const std::string& base, const app::CreatedPractice& c) {
   const auto& p = c.practice;
   std::string out = "{\"id\":";
   core::append_json_string(out, p.id);
@@ -51,14 +51,14 @@ std::string practice_json(const app::DataDir& dir, const app::CreatedPractice& c
   out += ",\"name\":";
   core::append_json_string(out, p.name);
   out += ",\"booking_url\":";
-  core::append_json_string(out, app::booking_url(dir, p));
+  core::append_json_string(out, app::booking_url(base, p));
   if (c.owner) {
     out += ",\"owner\":{\"email\":";
     core::append_json_string(out, c.owner->user.email);
     out += ",\"enrolment_token\":";
     core::append_json_string(out, c.owner->token);
     out += ",\"enrolment_url\":";
-    core::append_json_string(out, auth::enrolment_url(app::base_url(dir), c.owner->token));
+    core::append_json_string(out, auth::enrolment_url(base, c.owner->token));
     out += ",\"expires_at\":";
     core::append_json_string(out, c.owner->expires_at);
     out += "}";
@@ -67,13 +67,13 @@ std::string practice_json(const app::DataDir& dir, const app::CreatedPractice& c
   return out;
 }
 
-void print_practice(const app::DataDir& dir, const app::CreatedPractice& c) {
+void print_practice(const std::string& base, const app::CreatedPractice& c) {
   std::cout << "Practice \"" << c.practice.name << "\" (" << c.practice.slug
-            << "), booking page: " << app::booking_url(dir, c.practice) << "\n";
+            << "), booking page: " << app::booking_url(base, c.practice) << "\n";
   if (c.owner) {
     std::cout << "One-time enrolment link for the owner " << c.owner->user.email << " (valid until "
-              << c.owner->expires_at << "):\n  "
-              << auth::enrolment_url(app::base_url(dir), c.owner->token) << "\n";
+              << c.owner->expires_at << "):\n  " << auth::enrolment_url(base, c.owner->token)
+              << "\n";
   }
 }
 
@@ -123,7 +123,8 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
   if (json) {
     std::string out = "{\"data_dir\":";
     core::append_json_string(out, dir.root.string());
-    out += ",\"practice\":" + (created ? practice_json(dir, *created) : std::string("null")) + "}";
+    out += ",\"practice\":" +
+           (created ? practice_json(app::base_url(dir), *created) : std::string("null")) + "}";
     std::cout << out << "\n";
     return kExitOk;
   }
@@ -138,7 +139,7 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
               << "   master key: keep a copy offline; without it the data cannot be read\n";
   }
   std::cout << "  " << dir.database().string() << "   database (encrypted fields)\n";
-  if (created) print_practice(dir, *created);
+  if (created) print_practice(app::base_url(dir), *created);
   std::cout << "Start the server with: praxis serve --data " << data_dir.string() << "\n";
   return kExitOk;
 }
@@ -182,10 +183,10 @@ int run_practice_create(const std::filesystem::path& data_dir, const PracticeFla
     return row.error().code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
   }
   if (json) {
-    std::cout << practice_json(dir, *row) << "\n";
+    std::cout << practice_json(app::base_url(dir), *row) << "\n";
   } else {
     std::cout << "Created practice id " << row->practice.id << "\n";
-    print_practice(dir, *row);
+    print_practice(app::base_url(dir), *row);
   }
   return kExitOk;
 }
