@@ -93,10 +93,12 @@ core::Result<void> AccountService::invite_in(store::Transaction& tx, std::string
   }
   if (auto inserted = tx.users().insert(invitation->user); !inserted) return inserted;
   const auto hash = crypto::hash_token(invitation->token);
-  if (auto inserted = tx.enrolment_tokens().insert(
-          {std::vector<std::uint8_t>(hash.begin(), hash.end()), invitation->user.practice_id,
-           invitation->user.id, invitation->expires_at, std::nullopt});
-      !inserted) {
+  store::EnrolmentTokenRow token;
+  token.token_hash.assign(hash.begin(), hash.end());
+  token.practice_id = invitation->user.practice_id;
+  token.user_id = invitation->user.id;
+  token.expires_at = invitation->expires_at;
+  if (auto inserted = tx.enrolment_tokens().insert(token); !inserted) {
     return inserted;
   }
   out = std::move(*invitation);

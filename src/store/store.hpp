@@ -80,6 +80,9 @@ struct PracticeRow {
   std::string state;       // Bundesland code, e.g. "BY"
   std::string created_at;  // UTC, ISO 8601
   std::int64_t version = 1;
+  // The owner may let the reception role sign in without a second factor
+  // (issue #5); praxis doctor reports practices that do.
+  bool reception_second_factor_optional = false;
 
   bool operator==(const PracticeRow&) const = default;
 };
@@ -94,6 +97,10 @@ class PracticePort {
       std::string_view slug) = 0;
   // All practices, ordered by slug (the hosting operator's view).
   [[nodiscard]] virtual core::Result<std::vector<PracticeRow>> list() = 0;
+  // Writes every field but id, slug and created_at when row.version is still the stored
+  // version, and raises the version: not_found for an unknown id, precondition_failed
+  // when someone else changed the practice meanwhile.
+  [[nodiscard]] virtual core::Result<void> update(const PracticeRow& row) = 0;
 };
 
 // A staff account. Secrets are stored only as hashes (password) or ciphertext (TOTP).
@@ -108,6 +115,7 @@ struct UserRow {
   std::optional<std::int64_t> totp_last_step;
   std::string created_at;
   std::int64_t version = 1;
+  std::string display_name;  // how colleagues see the user, e.g. "Dr. Anna Berg"
 
   bool operator==(const UserRow&) const = default;
 };
@@ -124,6 +132,15 @@ class UserPort {
   [[nodiscard]] virtual core::Result<std::optional<UserRow>> find_by_email(
       std::string_view email) = 0;
   [[nodiscard]] virtual core::Result<std::vector<UserRow>> list(std::string_view practice_id) = 0;
+  // Writes role, status, password hash, TOTP secret and display name when row.version
+  // is still the stored version, and raises the version (not_found / precondition_failed
+  // as for practices). totp_last_step is only ever changed by advance_totp_step.
+  [[nodiscard]] virtual core::Result<void> update(const UserRow& row) = 0;
+  // Records that the TOTP code of time step `step` was used, if no code of this or a
+  // later step was used before: true if recorded, false for a replay.
+  [[nodiscard]] virtual core::Result<bool> advance_totp_step(std::string_view practice_id,
+                                                             std::string_view id,
+                                                             std::int64_t step) = 0;
 };
 
 struct EnrolmentTokenRow {
@@ -131,7 +148,9 @@ struct EnrolmentTokenRow {
   std::string practice_id;
   std::string user_id;
   std::string expires_at;  // UTC, ISO 8601
-  std::optional<std::string> used_at;
+  std::optional<std::string> used_at;      // enrolment confirmed (or link withdrawn)
+  std::optional<std::string> enrolled_at;  // password and TOTP secret set, not yet confirmed
+  std::int64_t failed_attempts = 0;        // wrong TOTP codes at confirmation
 
   bool operator==(const EnrolmentTokenRow&) const = default;
 };
@@ -145,6 +164,105 @@ class EnrolmentTokenPort {
   // Marks an unused token used; conflict if it was used already (a second use).
   [[nodiscard]] virtual core::Result<void> mark_used(std::span<const std::uint8_t> token_hash,
                                                      std::string_view at) = 0;
+  // Marks the first step of enrolment done; conflict if it was done already or the
+  // token is used.
+  [[nodiscard]] virtual core::Result<void> mark_enrolled(std::span<const std::uint8_t> token_hash,
+                                                         std::string_view at) = 0;
+  // Counts a wrong confirmation code; returns the new count.
+  [[nodiscard]] virtual core::Result<std::int64_t> record_failure(
+      std::span<const std::uint8_t> token_hash) = 0;
+  // Withdraws every unused link of a user (when a new one is issued).
+  [[nodiscard]] virtual core::Result<void> withdraw_for_user(std::string_view practice_id,
+                                                             std::string_view user_id,
+                                                             std::string_view at) = 0;
+};
+
+// Single-use recovery codes for a lost second factor; only hashes are stored.
+class RecoveryCodePort {
+ public:
+  virtual ~RecoveryCodePort() = default;
+  // Replaces all codes of a user.
+  [[nodiscard]] virtual core::Result<void> replace(
+      std::string_view practice_id, std::string_view user_id,
+      const std::vector<std::vector<std::uint8_t>>& code_hashes) = 0;
+  // Uses an unused code: true if one matched (it is now used), false otherwise.
+  [[nodiscard]] virtual core::Result<bool> use(std::string_view practice_id,
+                                               std::string_view user_id,
+                                               std::span<const std::uint8_t> code_hash,
+                                               std::string_view at) = 0;
+  [[nodiscard]] virtual core::Result<std::int64_t> count_unused(std::string_view practice_id,
+                                                                std::string_view user_id) = 0;
+};
+
+// A staff session. The cookie carries the token; only its hash is stored, and so is
+// the CSRF token's.
+struct SessionRow {
+  std::string id;  // opaque, for listing and revoking; not a credential
+  std::string practice_id;
+  std::string user_id;
+  std::vector<std::uint8_t> token_hash;
+  std::vector<std::uint8_t> csrf_hash;
+  std::string created_at;
+  std::string last_seen_at;
+  std::string expires_at;  // absolute end, UTC
+  std::string client;      // short user-agent label, for the session list
+  std::optional<std::string> revoked_at;
+
+  bool operator==(const SessionRow&) const = default;
+};
+
+class SessionPort {
+ public:
+  virtual ~SessionPort() = default;
+  [[nodiscard]] virtual core::Result<void> insert(const SessionRow& row) = 0;
+  // Server-wide lookup by token hash (the request names no practice before it).
+  [[nodiscard]] virtual core::Result<std::optional<SessionRow>> find_by_token(
+      std::span<const std::uint8_t> token_hash) = 0;
+  // Sessions of a user that are not revoked, newest first.
+  [[nodiscard]] virtual core::Result<std::vector<SessionRow>> list_for_user(
+      std::string_view practice_id, std::string_view user_id) = 0;
+  [[nodiscard]] virtual core::Result<void> touch(std::string_view practice_id, std::string_view id,
+                                                 std::string_view at) = 0;
+  // true if a session that was not revoked is now revoked.
+  [[nodiscard]] virtual core::Result<bool> revoke(std::string_view practice_id,
+                                                  std::string_view id, std::string_view at) = 0;
+  // Revokes every open session of a user; returns how many.
+  [[nodiscard]] virtual core::Result<std::int64_t> revoke_for_user(std::string_view practice_id,
+                                                                   std::string_view user_id,
+                                                                   std::string_view at) = 0;
+  // Deletes sessions that ended (expired or revoked) before `before`; returns how many.
+  [[nodiscard]] virtual core::Result<std::int64_t> purge(std::string_view before) = 0;
+};
+
+// An API token for integrations: scoped to permissions, expiring, revocable.
+struct ApiTokenRow {
+  std::string id;
+  std::string practice_id;
+  std::string name;
+  std::string created_by;  // user id
+  std::vector<std::uint8_t> token_hash;
+  std::string permissions;  // space-separated permission names
+  std::string created_at;
+  std::string expires_at;
+  std::optional<std::string> last_used_at;
+  std::optional<std::string> revoked_at;
+
+  bool operator==(const ApiTokenRow&) const = default;
+};
+
+class ApiTokenPort {
+ public:
+  virtual ~ApiTokenPort() = default;
+  [[nodiscard]] virtual core::Result<void> insert(const ApiTokenRow& row) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<ApiTokenRow>> find_by_token(
+      std::span<const std::uint8_t> token_hash) = 0;
+  // All tokens of a practice (revoked ones too), newest first.
+  [[nodiscard]] virtual core::Result<std::vector<ApiTokenRow>> list(
+      std::string_view practice_id) = 0;
+  [[nodiscard]] virtual core::Result<bool> revoke(std::string_view practice_id,
+                                                  std::string_view id, std::string_view at) = 0;
+  [[nodiscard]] virtual core::Result<void> touch(std::string_view practice_id, std::string_view id,
+                                                 std::string_view at) = 0;
 };
 
 enum class TxMode { read_only, read_write };
@@ -158,6 +276,9 @@ class Transaction {
   virtual PracticePort& practices() = 0;
   virtual UserPort& users() = 0;
   virtual EnrolmentTokenPort& enrolment_tokens() = 0;
+  virtual RecoveryCodePort& recovery_codes() = 0;
+  virtual SessionPort& sessions() = 0;
+  virtual ApiTokenPort& api_tokens() = 0;
   // Ends the transaction keeping its changes (for a write job: its savepoint; the group
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.

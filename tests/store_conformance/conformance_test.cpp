@@ -314,8 +314,12 @@ TEST_P(WithTwoPractices, EnrolmentTokensAreUsableOnce) {
   ASSERT_TRUE(
       with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         if (auto r = tx.users().insert(user("u-1", "p-1", "anna@example.org")); !r) return r;
-        return tx.enrolment_tokens().insert(
-            {hash, "p-1", "u-1", "2026-11-30T10:00:00Z", std::nullopt});
+        EnrolmentTokenRow t;
+        t.token_hash = hash;
+        t.practice_id = "p-1";
+        t.user_id = "u-1";
+        t.expires_at = "2026-11-30T10:00:00Z";
+        return tx.enrolment_tokens().insert(t);
       }));
   auto use = [&] {
     return with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
@@ -340,6 +344,281 @@ TEST_P(WithTwoPractices, EnrolmentTokensAreUsableOnce) {
   EXPECT_EQ(found->user_id, "u-1");
   EXPECT_EQ(found->used_at, "2026-11-28T09:00:00Z");
   EXPECT_EQ(missing, std::nullopt);
+}
+
+// Runs `fn` in a write transaction and returns its result (for one-line checks).
+template <typename Fn>
+auto write_value(Store& store, Fn fn) -> decltype(fn(std::declval<Transaction&>())) {
+  decltype(fn(std::declval<Transaction&>())) out = tl::unexpected(core::Error{});
+  auto r = with_transaction(store, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+    out = fn(tx);
+    if (!out) return tl::unexpected(out.error());
+    return {};
+  });
+  if (!r && out) out = tl::unexpected(r.error());
+  return out;
+}
+
+TEST_P(WithTwoPractices, PracticeUpdatesAreVersioned) {
+  auto before = write_value(store(), [](Transaction& tx) { return tx.practices().find("p-1"); });
+  ASSERT_TRUE(before && *before);
+  PracticeRow changed = **before;
+  changed.name = "Praxis Neu";
+  changed.reception_second_factor_optional = true;
+  ASSERT_TRUE(write_value(store(), [&](Transaction& tx) -> core::Result<bool> {
+    if (auto r = tx.practices().update(changed); !r) return tl::unexpected(r.error());
+    return true;
+  }));
+  auto after = write_value(store(), [](Transaction& tx) { return tx.practices().find("p-1"); });
+  ASSERT_TRUE(after && *after);
+  EXPECT_EQ((*after)->name, "Praxis Neu");
+  EXPECT_TRUE((*after)->reception_second_factor_optional);
+  EXPECT_EQ((*after)->version, changed.version + 1);
+  // Writing again with the old version is refused: someone changed it meanwhile.
+  auto stale = with_transaction(store(), TxMode::read_write,
+                                [&](Transaction& tx) { return tx.practices().update(changed); });
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::precondition_failed);
+  changed.id = "p-none";
+  auto missing = with_transaction(store(), TxMode::read_write,
+                                  [&](Transaction& tx) { return tx.practices().update(changed); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::not_found);
+}
+
+TEST_P(WithTwoPractices, UserUpdatesAndTotpStepsRefuseReplays) {
+  UserRow u = user("u-1", "p-1", "anna@example.org");
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write,
+                               [&](Transaction& tx) { return tx.users().insert(u); }));
+  u.status = "active";
+  u.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$new";
+  u.totp_secret = std::vector<std::uint8_t>{9, 8, 7};
+  u.display_name = "Dr. Anna Berg";
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write,
+                               [&](Transaction& tx) { return tx.users().update(u); }));
+  auto stale = with_transaction(store(), TxMode::read_write,
+                                [&](Transaction& tx) { return tx.users().update(u); });
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::precondition_failed);
+  UserRow foreign = u;
+  foreign.practice_id = "p-2";
+  foreign.version = 2;
+  auto other = with_transaction(store(), TxMode::read_write,
+                                [&](Transaction& tx) { return tx.users().update(foreign); });
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::not_found) << "another practice cannot change it";
+
+  auto step = [&](std::string_view practice, std::int64_t s) {
+    return write_value(
+        store(), [&](Transaction& tx) { return tx.users().advance_totp_step(practice, "u-1", s); });
+  };
+  EXPECT_EQ(step("p-1", 100), true);
+  EXPECT_EQ(step("p-1", 100), false) << "the same code twice";
+  EXPECT_EQ(step("p-1", 99), false) << "an older code";
+  EXPECT_EQ(step("p-2", 101), false) << "through another practice";
+  EXPECT_EQ(step("p-1", 101), true);
+  auto stored = write_value(store(), [](Transaction& tx) { return tx.users().find("p-1", "u-1"); });
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->totp_last_step, 101);
+  EXPECT_EQ((*stored)->display_name, "Dr. Anna Berg");
+  EXPECT_EQ((*stored)->version, 2);
+}
+
+TEST_P(WithTwoPractices, EnrolmentHasTwoStepsAndCountsFailures) {
+  const std::vector<std::uint8_t> first(32, 0x11), second(32, 0x22);
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.users().insert(user("u-1", "p-1", "anna@example.org")); !r) return r;
+        for (const auto* h : {&first, &second}) {
+          EnrolmentTokenRow t;
+          t.token_hash = *h;
+          t.practice_id = "p-1";
+          t.user_id = "u-1";
+          t.expires_at = "2026-11-30T10:00:00Z";
+          if (auto r = tx.enrolment_tokens().insert(t); !r) return r;
+        }
+        return {};
+      }));
+  auto enrol = [&](const std::vector<std::uint8_t>& h) {
+    return with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+      return tx.enrolment_tokens().mark_enrolled(h, "2026-11-28T09:00:00Z");
+    });
+  };
+  ASSERT_TRUE(enrol(first));
+  auto again = enrol(first);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict);
+  EXPECT_EQ(
+      write_value(store(),
+                  [&](Transaction& tx) { return tx.enrolment_tokens().record_failure(first); }),
+      1);
+  EXPECT_EQ(
+      write_value(store(),
+                  [&](Transaction& tx) { return tx.enrolment_tokens().record_failure(first); }),
+      2);
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.enrolment_tokens().withdraw_for_user("p-1", "u-1", "2026-11-28T09:30:00Z");
+  }));
+  auto rows =
+      write_value(store(), [&](Transaction& tx) -> core::Result<std::vector<EnrolmentTokenRow>> {
+        auto a = tx.enrolment_tokens().find(first);
+        auto b = tx.enrolment_tokens().find(second);
+        if (!a || !b || !*a || !*b) return core::fail(ErrorCode::internal, "missing");
+        return std::vector<EnrolmentTokenRow>{**a, **b};
+      });
+  ASSERT_TRUE(rows);
+  EXPECT_EQ((*rows)[0].enrolled_at, "2026-11-28T09:00:00Z");
+  EXPECT_EQ((*rows)[0].failed_attempts, 2);
+  EXPECT_EQ((*rows)[0].used_at, "2026-11-28T09:30:00Z");
+  EXPECT_EQ((*rows)[1].used_at, "2026-11-28T09:30:00Z") << "withdrawn";
+  EXPECT_FALSE(enrol(second)) << "a withdrawn link cannot start enrolment";
+}
+
+TEST_P(WithTwoPractices, RecoveryCodesAreSingleUse) {
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.users().insert(user("u-1", "p-1", "anna@example.org"));
+  }));
+  const std::vector<std::vector<std::uint8_t>> codes = {std::vector<std::uint8_t>(32, 1),
+                                                        std::vector<std::uint8_t>(32, 2)};
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.recovery_codes().replace("p-1", "u-1", codes);
+  }));
+  auto use = [&](std::string_view practice, const std::vector<std::uint8_t>& code) {
+    return write_value(store(), [&](Transaction& tx) {
+      return tx.recovery_codes().use(practice, "u-1", code, "2026-11-28T09:00:00Z");
+    });
+  };
+  EXPECT_EQ(use("p-2", codes[0]), false) << "not through another practice";
+  EXPECT_EQ(use("p-1", codes[0]), true);
+  EXPECT_EQ(use("p-1", codes[0]), false) << "second use";
+  EXPECT_EQ(use("p-1", std::vector<std::uint8_t>(32, 3)), false);
+  EXPECT_EQ(
+      write_value(store(),
+                  [](Transaction& tx) { return tx.recovery_codes().count_unused("p-1", "u-1"); }),
+      1);
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.recovery_codes().replace("p-1", "u-1", {std::vector<std::uint8_t>(32, 7)});
+  }));
+  EXPECT_EQ(use("p-1", codes[1]), false) << "replaced codes are gone";
+}
+
+SessionRow session(std::string id, std::string practice, std::string user, std::uint8_t tag,
+                   std::string created) {
+  SessionRow s;
+  s.id = std::move(id);
+  s.practice_id = std::move(practice);
+  s.user_id = std::move(user);
+  s.token_hash = std::vector<std::uint8_t>(32, tag);
+  s.csrf_hash = std::vector<std::uint8_t>(32, static_cast<std::uint8_t>(tag + 1));
+  s.created_at = created;
+  s.last_seen_at = created;
+  s.expires_at = "2026-11-28T22:00:00Z";
+  s.client = "Firefox on Linux";
+  return s;
+}
+
+TEST_P(WithTwoPractices, SessionsAreFoundByTokenListedAndRevoked) {
+  const SessionRow a = session("s-a", "p-1", "u-1", 10, "2026-11-28T09:00:00Z");
+  const SessionRow b = session("s-b", "p-1", "u-1", 20, "2026-11-28T10:00:00Z");
+  const SessionRow c = session("s-c", "p-2", "u-2", 30, "2026-11-28T10:00:00Z");
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.users().insert(user("u-1", "p-1", "anna@example.org")); !r) return r;
+        if (auto r = tx.users().insert(user("u-2", "p-2", "bert@example.org")); !r) return r;
+        for (const auto* s : {&a, &b, &c}) {
+          if (auto r = tx.sessions().insert(*s); !r) return r;
+        }
+        return {};
+      }));
+  auto found = write_value(
+      store(), [&](Transaction& tx) { return tx.sessions().find_by_token(a.token_hash); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ(**found, a);
+  auto listed = write_value(
+      store(), [](Transaction& tx) { return tx.sessions().list_for_user("p-1", "u-1"); });
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, "s-b") << "newest first";
+
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.sessions().touch("p-1", "s-a", "2026-11-28T09:05:00Z");
+  }));
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.sessions().touch("p-1", "s-a", "2026-11-28T09:01:00Z");  // never backwards
+  }));
+  found = write_value(store(),
+                      [&](Transaction& tx) { return tx.sessions().find_by_token(a.token_hash); });
+  EXPECT_EQ((*found)->last_seen_at, "2026-11-28T09:05:00Z");
+
+  auto revoke = [&](std::string_view practice, std::string_view id) {
+    return write_value(store(), [&](Transaction& tx) {
+      return tx.sessions().revoke(practice, id, "2026-11-28T11:00:00Z");
+    });
+  };
+  EXPECT_EQ(revoke("p-2", "s-a"), false) << "another practice's session";
+  EXPECT_EQ(revoke("p-1", "s-a"), true);
+  EXPECT_EQ(revoke("p-1", "s-a"), false);
+  EXPECT_EQ(write_value(store(),
+                        [](Transaction& tx) {
+                          return tx.sessions().revoke_for_user("p-1", "u-1",
+                                                               "2026-11-28T11:00:00Z");
+                        }),
+            1);
+  listed = write_value(store(),
+                       [](Transaction& tx) { return tx.sessions().list_for_user("p-1", "u-1"); });
+  EXPECT_TRUE(listed && listed->empty());
+  EXPECT_EQ(
+      write_value(store(),
+                  [](Transaction& tx) { return tx.sessions().purge("2026-11-28T12:00:00Z"); }),
+      2)
+      << "the two revoked sessions go; the open one stays";
+  EXPECT_EQ(
+      write_value(store(),
+                  [](Transaction& tx) { return tx.sessions().purge("2026-11-29T00:00:00Z"); }),
+      1)
+      << "then the expired one";
+}
+
+TEST_P(WithTwoPractices, ApiTokensAreScopedToTheirPractice) {
+  ApiTokenRow t;
+  t.id = "t-1";
+  t.practice_id = "p-1";
+  t.name = "Praxis-Website";
+  t.created_by = "u-1";
+  t.token_hash = std::vector<std::uint8_t>(32, 0x42);
+  t.permissions = "appointments.read patients.read";
+  t.created_at = "2026-11-28T09:00:00Z";
+  t.expires_at = "2027-11-28T09:00:00Z";
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.users().insert(user("u-1", "p-1", "anna@example.org")); !r) return r;
+        return tx.api_tokens().insert(t);
+      }));
+  auto found = write_value(
+      store(), [&](Transaction& tx) { return tx.api_tokens().find_by_token(t.token_hash); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ(**found, t);
+  EXPECT_EQ(
+      write_value(store(), [](Transaction& tx) { return tx.api_tokens().list("p-2"); })->size(),
+      0u);
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.api_tokens().touch("p-1", "t-1", "2026-11-28T10:00:00Z");
+  }));
+  EXPECT_EQ(write_value(store(),
+                        [](Transaction& tx) {
+                          return tx.api_tokens().revoke("p-2", "t-1", "2026-11-28T11:00:00Z");
+                        }),
+            false);
+  EXPECT_EQ(write_value(store(),
+                        [](Transaction& tx) {
+                          return tx.api_tokens().revoke("p-1", "t-1", "2026-11-28T11:00:00Z");
+                        }),
+            true);
+  auto listed = write_value(store(), [](Transaction& tx) { return tx.api_tokens().list("p-1"); });
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].last_used_at, "2026-11-28T10:00:00Z");
+  EXPECT_EQ((*listed)[0].revoked_at, "2026-11-28T11:00:00Z");
 }
 
 TEST_P(WithTwoPractices, AUserNeedsAnExistingPractice) {

@@ -34,6 +34,11 @@ PgResult::~PgResult() {
 }
 
 int PgResult::rows() const { return PQntuples(result_); }
+int PgResult::columns() const { return PQnfields(result_); }
+bool PgResult::is_bytea(int column) const {
+  constexpr Oid kByteaOid = 17;
+  return PQftype(result_, column) == kByteaOid;
+}
 bool PgResult::is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
 std::string PgResult::text(int row, int column) const {
   return std::string(PQgetvalue(result_, row, column),

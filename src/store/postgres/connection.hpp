@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/sql/executor.hpp"
 
 struct pg_conn;
 struct pg_result;
@@ -20,8 +21,7 @@ struct pg_result;
 namespace praxis::store::postgres {
 
 // One query parameter: text, integer, bytes, or NULL.
-using PgParam =
-    std::variant<std::monostate, std::string_view, std::int64_t, std::span<const std::uint8_t>>;
+using PgParam = sql::Param;
 
 class PgResult {
  public:
@@ -31,6 +31,8 @@ class PgResult {
   ~PgResult();
 
   int rows() const;
+  int columns() const;
+  bool is_bytea(int column) const;
   bool is_null(int row, int column) const;
   std::string text(int row, int column) const;
   std::int64_t int64(int row, int column) const;

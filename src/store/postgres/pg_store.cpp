@@ -4,6 +4,8 @@
 
 #include "store/migration.hpp"
 #include "store/postgres/ports.hpp"
+#include "store/postgres/executor.hpp"
+#include "store/sql/ports.hpp"
 
 namespace praxis::store::postgres {
 
@@ -20,9 +22,13 @@ class PgTransaction final : public Transaction {
         mode_(mode),
         meta_(c),
         keys_(c),
-        practices_(c),
-        users_(c),
-        enrolment_(c),
+        x_(c),
+        practices_(x_),
+        users_(x_),
+        enrolment_(x_),
+        recovery_(x_),
+        sessions_(x_),
+        api_tokens_(x_),
         on_end_(std::move(on_end)) {}
   ~PgTransaction() override {
     if (active_) (void)c_.exec("ROLLBACK");
@@ -40,6 +46,9 @@ class PgTransaction final : public Transaction {
   PracticePort& practices() override { return practices_; }
   UserPort& users() override { return users_; }
   EnrolmentTokenPort& enrolment_tokens() override { return enrolment_; }
+  RecoveryCodePort& recovery_codes() override { return recovery_; }
+  SessionPort& sessions() override { return sessions_; }
+  ApiTokenPort& api_tokens() override { return api_tokens_; }
   core::Result<void> commit() override {
     if (committed_) return {};
     if (!active_) return core::fail(ErrorCode::internal, "transaction is no longer active");
@@ -58,9 +67,13 @@ class PgTransaction final : public Transaction {
   bool committed_ = false;
   PgMetaPort meta_;
   PgMasterWrappedKeyPort keys_;
-  PgPracticePort practices_;
-  PgUserPort users_;
-  PgEnrolmentTokenPort enrolment_;
+  PgExecutor x_;
+  sql::SqlPracticePort practices_;
+  sql::SqlUserPort users_;
+  sql::SqlEnrolmentTokenPort enrolment_;
+  sql::SqlRecoveryCodePort recovery_;
+  sql::SqlSessionPort sessions_;
+  sql::SqlApiTokenPort api_tokens_;
   std::function<void()> on_end_;
 };
 

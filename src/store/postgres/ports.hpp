@@ -88,45 +88,4 @@ class PgMasterWrappedKeyPort final : public MasterWrappedKeyPort {
   PgConnection& c_;
 };
 
-class PgPracticePort final : public PracticePort {
- public:
-  explicit PgPracticePort(PgConnection& c) : c_(c) {}
-  core::Result<void> insert(const PracticeRow& row) override;
-  core::Result<std::optional<PracticeRow>> find(std::string_view id) override;
-  core::Result<std::optional<PracticeRow>> find_by_slug(std::string_view slug) override;
-  core::Result<std::vector<PracticeRow>> list() override;
-
- private:
-  core::Result<std::vector<PracticeRow>> select(std::string_view where, std::string_view arg);
-  PgConnection& c_;
-};
-
-class PgUserPort final : public UserPort {
- public:
-  explicit PgUserPort(PgConnection& c) : c_(c) {}
-  core::Result<void> insert(const UserRow& row) override;
-  core::Result<std::optional<UserRow>> find(std::string_view practice_id,
-                                            std::string_view id) override;
-  core::Result<std::optional<UserRow>> find_by_email(std::string_view email) override;
-  core::Result<std::vector<UserRow>> list(std::string_view practice_id) override;
-
- private:
-  core::Result<std::vector<UserRow>> select(std::string_view where,
-                                            const std::vector<PgParam>& params);
-  PgConnection& c_;
-};
-
-class PgEnrolmentTokenPort final : public EnrolmentTokenPort {
- public:
-  explicit PgEnrolmentTokenPort(PgConnection& c) : c_(c) {}
-  core::Result<void> insert(const EnrolmentTokenRow& row) override;
-  core::Result<std::optional<EnrolmentTokenRow>> find(
-      std::span<const std::uint8_t> token_hash) override;
-  core::Result<void> mark_used(std::span<const std::uint8_t> token_hash,
-                               std::string_view at) override;
-
- private:
-  PgConnection& c_;
-};
-
 }  // namespace praxis::store::postgres

@@ -29,45 +29,4 @@ class SqliteMasterWrappedKeyPort final : public MasterWrappedKeyPort {
   Database& db_;
 };
 
-class SqlitePracticePort final : public PracticePort {
- public:
-  explicit SqlitePracticePort(Database& db) : db_(db) {}
-  core::Result<void> insert(const PracticeRow& row) override;
-  core::Result<std::optional<PracticeRow>> find(std::string_view id) override;
-  core::Result<std::optional<PracticeRow>> find_by_slug(std::string_view slug) override;
-  core::Result<std::vector<PracticeRow>> list() override;
-
- private:
-  core::Result<std::vector<PracticeRow>> select(std::string_view where, std::string_view arg);
-  Database& db_;
-};
-
-class SqliteUserPort final : public UserPort {
- public:
-  explicit SqliteUserPort(Database& db) : db_(db) {}
-  core::Result<void> insert(const UserRow& row) override;
-  core::Result<std::optional<UserRow>> find(std::string_view practice_id,
-                                            std::string_view id) override;
-  core::Result<std::optional<UserRow>> find_by_email(std::string_view email) override;
-  core::Result<std::vector<UserRow>> list(std::string_view practice_id) override;
-
- private:
-  core::Result<std::vector<UserRow>> select(std::string_view where, std::string_view a,
-                                            std::string_view b);
-  Database& db_;
-};
-
-class SqliteEnrolmentTokenPort final : public EnrolmentTokenPort {
- public:
-  explicit SqliteEnrolmentTokenPort(Database& db) : db_(db) {}
-  core::Result<void> insert(const EnrolmentTokenRow& row) override;
-  core::Result<std::optional<EnrolmentTokenRow>> find(
-      std::span<const std::uint8_t> token_hash) override;
-  core::Result<void> mark_used(std::span<const std::uint8_t> token_hash,
-                               std::string_view at) override;
-
- private:
-  Database& db_;
-};
-
 }  // namespace praxis::store::sqlite

@@ -7,6 +7,8 @@
 
 #include "store/sqlite/migrate.hpp"
 #include "store/sqlite/ports.hpp"
+#include "store/sqlite/executor.hpp"
+#include "store/sql/ports.hpp"
 
 namespace praxis::store::sqlite {
 
@@ -32,9 +34,13 @@ class SqliteTransaction final : public Transaction {
         kind_(kind),
         meta_(db),
         keys_(db),
-        practices_(db),
-        users_(db),
-        enrolment_(db) {}
+        x_(db),
+        practices_(x_),
+        users_(x_),
+        enrolment_(x_),
+        recovery_(x_),
+        sessions_(x_),
+        api_tokens_(x_) {}
   ~SqliteTransaction() override {
     if (active_) (void)rollback();
     if (on_end_) on_end_();
@@ -53,6 +59,9 @@ class SqliteTransaction final : public Transaction {
   PracticePort& practices() override { return practices_; }
   UserPort& users() override { return users_; }
   EnrolmentTokenPort& enrolment_tokens() override { return enrolment_; }
+  RecoveryCodePort& recovery_codes() override { return recovery_; }
+  SessionPort& sessions() override { return sessions_; }
+  ApiTokenPort& api_tokens() override { return api_tokens_; }
 
   core::Result<void> commit() override {
     if (committed_) return {};
@@ -82,9 +91,13 @@ class SqliteTransaction final : public Transaction {
   bool committed_ = false;
   SqliteMetaPort meta_;
   SqliteMasterWrappedKeyPort keys_;
-  SqlitePracticePort practices_;
-  SqliteUserPort users_;
-  SqliteEnrolmentTokenPort enrolment_;
+  SqliteExecutor x_;
+  sql::SqlPracticePort practices_;
+  sql::SqlUserPort users_;
+  sql::SqlEnrolmentTokenPort enrolment_;
+  sql::SqlRecoveryCodePort recovery_;
+  sql::SqlSessionPort sessions_;
+  sql::SqlApiTokenPort api_tokens_;
   std::function<void()> on_end_;
 };
 

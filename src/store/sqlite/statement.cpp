@@ -69,6 +69,8 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
+int Statement::column_count() const { return sqlite3_column_count(stmt_); }
+
 std::int64_t Statement::column_int64(int column) const {
   return sqlite3_column_int64(stmt_, column);
 }
@@ -87,6 +89,12 @@ std::vector<std::uint8_t> Statement::column_blob(int column) const {
   const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
   const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column));
   return data ? std::vector<std::uint8_t>(data, data + size) : std::vector<std::uint8_t>();
+}
+
+std::string Statement::column_raw(int column) const {
+  const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column));
+  return data ? std::string(data, size) : std::string();
 }
 
 }  // namespace praxis::store::sqlite

@@ -35,10 +35,13 @@ class Statement {
   [[nodiscard]] core::Result<void> run();
   void reset();
 
+  int column_count() const;
   std::int64_t column_int64(int column) const;
   bool column_is_null(int column) const;
   std::string column_text(int column) const;
   std::vector<std::uint8_t> column_blob(int column) const;
+  // The value's bytes: text as is, blobs raw, integers as decimal text.
+  std::string column_raw(int column) const;
 
  private:
   Statement(sqlite3* db, sqlite3_stmt* stmt, bool owned) : db_(db), stmt_(stmt), owned_(owned) {}

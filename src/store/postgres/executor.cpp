@@ -1,0 +1,30 @@
+#include "store/postgres/executor.hpp"
+
+namespace praxis::store::postgres {
+
+core::Result<sql::Rows> PgExecutor::run(std::string_view sql,
+                                        std::initializer_list<sql::Param> params) {
+  auto r = c_.query(sql, std::vector<PgParam>(params));
+  if (!r) return tl::unexpected(r.error());
+  sql::Rows rows;
+  const int columns = r->columns();
+  for (int i = 0; i < r->rows(); ++i) {
+    std::vector<sql::Rows::Cell> row(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      if (r->is_null(i, c)) continue;
+      auto& cell = row[static_cast<std::size_t>(c)];
+      cell.null = false;
+      if (r->is_bytea(c)) {
+        const auto bytes = r->bytes(i, c);
+        cell.data.assign(bytes.begin(), bytes.end());
+      } else {
+        cell.data = r->text(i, c);
+      }
+    }
+    rows.add_row(std::move(row));
+  }
+  rows.set_affected(r->affected());
+  return rows;
+}
+
+}  // namespace praxis::store::postgres

@@ -1,0 +1,19 @@
+#pragma once
+// sql::Executor over one PostgreSQL connection.
+
+#include "store/postgres/connection.hpp"
+#include "store/sql/executor.hpp"
+
+namespace praxis::store::postgres {
+
+class PgExecutor final : public sql::Executor {
+ public:
+  explicit PgExecutor(PgConnection& c) : c_(c) {}
+  core::Result<sql::Rows> run(std::string_view sql,
+                              std::initializer_list<sql::Param> params = {}) override;
+
+ private:
+  PgConnection& c_;
+};
+
+}  // namespace praxis::store::postgres

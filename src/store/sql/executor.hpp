@@ -1,0 +1,78 @@
+#pragma once
+// The dialect-neutral way ports talk SQL. Most port methods need nothing dialect-
+// specific, so they are written once (src/store/sql/ports.cpp) against this
+// interface, which SQLite and PostgreSQL each implement over one connection.
+//
+// SQL text uses $1, $2, … placeholders in both dialects (SQLite's adapter rewrites them
+// to ?1, ?2, …). Parameters always travel separately from the SQL text (ASVS 5.3.4).
+// Results are materialised: fine for the small row sets of lookups and lists.
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace praxis::store::sql {
+
+// One parameter: NULL, text, integer or bytes.
+using Param =
+    std::variant<std::monostate, std::string_view, std::int64_t, std::span<const std::uint8_t>>;
+
+inline Param nullable(const std::optional<std::string>& v) {
+  return v ? Param(std::string_view(*v)) : Param(std::monostate{});
+}
+inline Param nullable(const std::optional<std::int64_t>& v) {
+  return v ? Param(*v) : Param(std::monostate{});
+}
+inline Param nullable(const std::optional<std::vector<std::uint8_t>>& v) {
+  return v ? Param(std::span<const std::uint8_t>(*v)) : Param(std::monostate{});
+}
+
+class Rows {
+ public:
+  struct Cell {
+    bool null = true;
+    std::string data;  // text, the decimal integer, or the raw bytes
+  };
+
+  std::size_t size() const { return cells_.size(); }
+  bool empty() const { return cells_.empty(); }
+  // Rows an INSERT/UPDATE/DELETE touched (0 for a SELECT).
+  std::int64_t affected() const { return affected_; }
+
+  bool is_null(std::size_t row, int column) const { return cell(row, column).null; }
+  std::string text(std::size_t row, int column) const { return cell(row, column).data; }
+  std::int64_t int64(std::size_t row, int column) const;
+  std::vector<std::uint8_t> bytes(std::size_t row, int column) const;
+  std::optional<std::string> opt_text(std::size_t row, int column) const;
+  std::optional<std::int64_t> opt_int64(std::size_t row, int column) const;
+  std::optional<std::vector<std::uint8_t>> opt_bytes(std::size_t row, int column) const;
+
+  // For adapters building a result.
+  void add_row(std::vector<Cell> row) { cells_.push_back(std::move(row)); }
+  void set_affected(std::int64_t n) { affected_ = n; }
+
+ private:
+  const Cell& cell(std::size_t row, int column) const {
+    return cells_.at(row).at(static_cast<std::size_t>(column));
+  }
+  std::vector<std::vector<Cell>> cells_;
+  std::int64_t affected_ = 0;
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Runs one statement. Errors as in store.hpp: conflict for constraint violations,
+  // unavailable (maybe transient) for storage failures.
+  [[nodiscard]] virtual core::Result<Rows> run(std::string_view sql,
+                                               std::initializer_list<Param> params = {}) = 0;
+};
+
+}  // namespace praxis::store::sql

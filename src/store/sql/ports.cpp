@@ -1,0 +1,451 @@
+#include "store/sql/ports.hpp"
+
+namespace praxis::store::sql {
+
+using core::ErrorCode;
+
+namespace {
+
+using Bytes = std::span<const std::uint8_t>;
+
+// Turns a failed UPDATE … WHERE version = $n into not_found or precondition_failed.
+core::Result<void> versioned_update_outcome(Executor& x, const Rows& updated,
+                                            std::string_view table, std::string_view id_sql,
+                                            std::initializer_list<Param> id_params) {
+  if (updated.affected() == 1) return {};
+  auto exists =
+      x.run("SELECT 1 FROM " + std::string(table) + " WHERE " + std::string(id_sql), id_params);
+  if (!exists) return tl::unexpected(exists.error());
+  if (exists->empty()) return core::fail(ErrorCode::not_found, "Nicht gefunden. / Not found.");
+  return core::fail(ErrorCode::precondition_failed,
+                    "Der Datensatz wurde inzwischen geändert; bitte neu laden. / "
+                    "The record was changed meanwhile; please reload.");
+}
+
+template <typename Row, typename Read>
+core::Result<std::vector<Row>> read_all(core::Result<Rows> rows, Read read) {
+  if (!rows) return tl::unexpected(rows.error());
+  std::vector<Row> out;
+  out.reserve(rows->size());
+  for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(read(*rows, i));
+  return out;
+}
+
+core::Result<bool> touched_one(core::Result<Rows> rows) {
+  if (!rows) return tl::unexpected(rows.error());
+  return rows->affected() > 0;
+}
+
+core::Result<void> done(core::Result<Rows> rows) {
+  if (!rows) return tl::unexpected(rows.error());
+  return {};
+}
+
+// ---- practices ----
+
+constexpr std::string_view kPracticeColumns =
+    "id, slug, name, kind, street, postcode, city, bsnr, state, created_at, version, "
+    "reception_second_factor_optional";
+
+PracticeRow read_practice(const Rows& r, std::size_t i) {
+  PracticeRow p;
+  p.id = r.text(i, 0);
+  p.slug = r.text(i, 1);
+  p.name = r.text(i, 2);
+  p.kind = r.text(i, 3);
+  p.street = r.text(i, 4);
+  p.postcode = r.text(i, 5);
+  p.city = r.text(i, 6);
+  p.bsnr = r.opt_text(i, 7);
+  p.state = r.text(i, 8);
+  p.created_at = r.text(i, 9);
+  p.version = r.int64(i, 10);
+  p.reception_second_factor_optional = r.int64(i, 11) != 0;
+  return p;
+}
+
+}  // namespace
+
+core::Result<void> SqlPracticePort::insert(const PracticeRow& row) {
+  auto r = x_.run("INSERT INTO practices(" + std::string(kPracticeColumns) +
+                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                  {row.id, row.slug, row.name, row.kind, row.street, row.postcode, row.city,
+                   nullable(row.bsnr), row.state, row.created_at, row.version,
+                   std::int64_t{row.reception_second_factor_optional ? 1 : 0}});
+  if (!r && r.error().code == ErrorCode::conflict) {
+    return core::fail(ErrorCode::conflict, "the address /book/" + row.slug + " is already taken",
+                      r.error().internal);
+  }
+  return done(std::move(r));
+}
+
+core::Result<std::optional<PracticeRow>> SqlPracticePort::find(std::string_view id) {
+  return first_row(read_all<PracticeRow>(
+      x_.run("SELECT " + std::string(kPracticeColumns) + " FROM practices WHERE id = $1", {id}),
+      read_practice));
+}
+
+core::Result<std::optional<PracticeRow>> SqlPracticePort::find_by_slug(std::string_view slug) {
+  return first_row(read_all<PracticeRow>(
+      x_.run("SELECT " + std::string(kPracticeColumns) + " FROM practices WHERE slug = $1", {slug}),
+      read_practice));
+}
+
+core::Result<std::vector<PracticeRow>> SqlPracticePort::list() {
+  return read_all<PracticeRow>(
+      x_.run("SELECT " + std::string(kPracticeColumns) + " FROM practices ORDER BY slug"),
+      read_practice);
+}
+
+core::Result<void> SqlPracticePort::update(const PracticeRow& row) {
+  auto r = x_.run(
+      "UPDATE practices SET name = $3, kind = $4, street = $5, postcode = $6, city = $7, "
+      "bsnr = $8, state = $9, reception_second_factor_optional = $10, version = version + 1 "
+      "WHERE id = $1 AND version = $2",
+      {row.id, row.version, row.name, row.kind, row.street, row.postcode, row.city,
+       nullable(row.bsnr), row.state, std::int64_t{row.reception_second_factor_optional ? 1 : 0}});
+  if (!r) return tl::unexpected(r.error());
+  return versioned_update_outcome(x_, *r, "practices", "id = $1", {row.id});
+}
+
+// ---- users ----
+
+namespace {
+
+constexpr std::string_view kUserColumns =
+    "id, practice_id, email, role, status, password_hash, totp_secret, totp_last_step, "
+    "created_at, version, display_name";
+
+UserRow read_user(const Rows& r, std::size_t i) {
+  UserRow u;
+  u.id = r.text(i, 0);
+  u.practice_id = r.text(i, 1);
+  u.email = r.text(i, 2);
+  u.role = r.text(i, 3);
+  u.status = r.text(i, 4);
+  u.password_hash = r.opt_text(i, 5);
+  u.totp_secret = r.opt_bytes(i, 6);
+  u.totp_last_step = r.opt_int64(i, 7);
+  u.created_at = r.text(i, 8);
+  u.version = r.int64(i, 9);
+  u.display_name = r.text(i, 10);
+  return u;
+}
+
+}  // namespace
+
+core::Result<void> SqlUserPort::insert(const UserRow& row) {
+  auto r = x_.run("INSERT INTO users(" + std::string(kUserColumns) +
+                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                  {row.id, row.practice_id, row.email, row.role, row.status,
+                   nullable(row.password_hash), nullable(row.totp_secret),
+                   nullable(row.totp_last_step), row.created_at, row.version, row.display_name});
+  if (!r && r.error().code == ErrorCode::conflict) {
+    return core::fail(ErrorCode::conflict, "this e-mail address already has an account",
+                      r.error().internal);
+  }
+  return done(std::move(r));
+}
+
+core::Result<std::optional<UserRow>> SqlUserPort::find(std::string_view practice_id,
+                                                       std::string_view id) {
+  return first_row(read_all<UserRow>(x_.run("SELECT " + std::string(kUserColumns) +
+                                                " FROM users WHERE practice_id = $1 AND id = $2",
+                                            {practice_id, id}),
+                                     read_user));
+}
+
+core::Result<std::optional<UserRow>> SqlUserPort::find_by_email(std::string_view email) {
+  return first_row(read_all<UserRow>(
+      x_.run("SELECT " + std::string(kUserColumns) + " FROM users WHERE email = $1", {email}),
+      read_user));
+}
+
+core::Result<std::vector<UserRow>> SqlUserPort::list(std::string_view practice_id) {
+  return read_all<UserRow>(x_.run("SELECT " + std::string(kUserColumns) +
+                                      " FROM users WHERE practice_id = $1 ORDER BY email",
+                                  {practice_id}),
+                           read_user);
+}
+
+core::Result<void> SqlUserPort::update(const UserRow& row) {
+  auto r = x_.run(
+      "UPDATE users SET role = $4, status = $5, password_hash = $6, totp_secret = $7, "
+      "display_name = $8, version = version + 1 "
+      "WHERE practice_id = $1 AND id = $2 AND version = $3",
+      {row.practice_id, row.id, row.version, row.role, row.status, nullable(row.password_hash),
+       nullable(row.totp_secret), row.display_name});
+  if (!r) return tl::unexpected(r.error());
+  return versioned_update_outcome(x_, *r, "users", "practice_id = $1 AND id = $2",
+                                  {row.practice_id, row.id});
+}
+
+core::Result<bool> SqlUserPort::advance_totp_step(std::string_view practice_id, std::string_view id,
+                                                  std::int64_t step) {
+  return touched_one(
+      x_.run("UPDATE users SET totp_last_step = $3 WHERE practice_id = $1 AND id = $2 AND "
+             "(totp_last_step IS NULL OR totp_last_step < $3)",
+             {practice_id, id, step}));
+}
+
+// ---- enrolment tokens ----
+
+namespace {
+
+constexpr std::string_view kEnrolmentColumns =
+    "token_hash, practice_id, user_id, expires_at, used_at, enrolled_at, failed_attempts";
+
+EnrolmentTokenRow read_enrolment(const Rows& r, std::size_t i) {
+  EnrolmentTokenRow t;
+  t.token_hash = r.bytes(i, 0);
+  t.practice_id = r.text(i, 1);
+  t.user_id = r.text(i, 2);
+  t.expires_at = r.text(i, 3);
+  t.used_at = r.opt_text(i, 4);
+  t.enrolled_at = r.opt_text(i, 5);
+  t.failed_attempts = r.int64(i, 6);
+  return t;
+}
+
+}  // namespace
+
+core::Result<void> SqlEnrolmentTokenPort::insert(const EnrolmentTokenRow& row) {
+  return done(x_.run("INSERT INTO enrolment_tokens(" + std::string(kEnrolmentColumns) +
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     {Bytes(row.token_hash), row.practice_id, row.user_id, row.expires_at,
+                      nullable(row.used_at), nullable(row.enrolled_at), row.failed_attempts}));
+}
+
+core::Result<std::optional<EnrolmentTokenRow>> SqlEnrolmentTokenPort::find(Bytes token_hash) {
+  return first_row(
+      read_all<EnrolmentTokenRow>(x_.run("SELECT " + std::string(kEnrolmentColumns) +
+                                             " FROM enrolment_tokens WHERE token_hash = $1",
+                                         {token_hash}),
+                                  read_enrolment));
+}
+
+core::Result<void> SqlEnrolmentTokenPort::mark_used(Bytes token_hash, std::string_view at) {
+  auto r = touched_one(
+      x_.run("UPDATE enrolment_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
+             {token_hash, at}));
+  if (!r) return tl::unexpected(r.error());
+  if (!*r) return core::fail(ErrorCode::conflict, "this enrolment link was used already");
+  return {};
+}
+
+core::Result<void> SqlEnrolmentTokenPort::mark_enrolled(Bytes token_hash, std::string_view at) {
+  auto r =
+      touched_one(x_.run("UPDATE enrolment_tokens SET enrolled_at = $2 "
+                         "WHERE token_hash = $1 AND used_at IS NULL AND enrolled_at IS NULL",
+                         {token_hash, at}));
+  if (!r) return tl::unexpected(r.error());
+  if (!*r) return core::fail(ErrorCode::conflict, "this enrolment link was used already");
+  return {};
+}
+
+core::Result<std::int64_t> SqlEnrolmentTokenPort::record_failure(Bytes token_hash) {
+  auto r = x_.run(
+      "UPDATE enrolment_tokens SET failed_attempts = failed_attempts + 1 WHERE token_hash = $1",
+      {token_hash});
+  if (!r) return tl::unexpected(r.error());
+  auto row = find(token_hash);
+  if (!row) return tl::unexpected(row.error());
+  return *row ? (*row)->failed_attempts : 0;
+}
+
+core::Result<void> SqlEnrolmentTokenPort::withdraw_for_user(std::string_view practice_id,
+                                                            std::string_view user_id,
+                                                            std::string_view at) {
+  return done(
+      x_.run("UPDATE enrolment_tokens SET used_at = $3 "
+             "WHERE practice_id = $1 AND user_id = $2 AND used_at IS NULL",
+             {practice_id, user_id, at}));
+}
+
+// ---- recovery codes ----
+
+core::Result<void> SqlRecoveryCodePort::replace(
+    std::string_view practice_id, std::string_view user_id,
+    const std::vector<std::vector<std::uint8_t>>& code_hashes) {
+  if (auto r = x_.run("DELETE FROM recovery_codes WHERE practice_id = $1 AND user_id = $2",
+                      {practice_id, user_id});
+      !r) {
+    return tl::unexpected(r.error());
+  }
+  for (const auto& hash : code_hashes) {
+    if (auto r = x_.run(
+            "INSERT INTO recovery_codes(practice_id, user_id, code_hash) VALUES ($1, $2, $3)",
+            {practice_id, user_id, Bytes(hash)});
+        !r) {
+      return tl::unexpected(r.error());
+    }
+  }
+  return {};
+}
+
+core::Result<bool> SqlRecoveryCodePort::use(std::string_view practice_id, std::string_view user_id,
+                                            Bytes code_hash, std::string_view at) {
+  return touched_one(
+      x_.run("UPDATE recovery_codes SET used_at = $4 WHERE practice_id = $1 AND user_id = $2 "
+             "AND code_hash = $3 AND used_at IS NULL",
+             {practice_id, user_id, code_hash, at}));
+}
+
+core::Result<std::int64_t> SqlRecoveryCodePort::count_unused(std::string_view practice_id,
+                                                             std::string_view user_id) {
+  auto r = x_.run(
+      "SELECT COUNT(*) FROM recovery_codes WHERE practice_id = $1 AND user_id = $2 AND "
+      "used_at IS NULL",
+      {practice_id, user_id});
+  if (!r) return tl::unexpected(r.error());
+  return r->int64(0, 0);
+}
+
+// ---- sessions ----
+
+namespace {
+
+constexpr std::string_view kSessionColumns =
+    "id, practice_id, user_id, token_hash, csrf_hash, created_at, last_seen_at, expires_at, "
+    "client, revoked_at";
+
+SessionRow read_session(const Rows& r, std::size_t i) {
+  SessionRow s;
+  s.id = r.text(i, 0);
+  s.practice_id = r.text(i, 1);
+  s.user_id = r.text(i, 2);
+  s.token_hash = r.bytes(i, 3);
+  s.csrf_hash = r.bytes(i, 4);
+  s.created_at = r.text(i, 5);
+  s.last_seen_at = r.text(i, 6);
+  s.expires_at = r.text(i, 7);
+  s.client = r.text(i, 8);
+  s.revoked_at = r.opt_text(i, 9);
+  return s;
+}
+
+}  // namespace
+
+core::Result<void> SqlSessionPort::insert(const SessionRow& row) {
+  return done(x_.run(
+      "INSERT INTO sessions(" + std::string(kSessionColumns) +
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      {row.id, row.practice_id, row.user_id, Bytes(row.token_hash), Bytes(row.csrf_hash),
+       row.created_at, row.last_seen_at, row.expires_at, row.client, nullable(row.revoked_at)}));
+}
+
+core::Result<std::optional<SessionRow>> SqlSessionPort::find_by_token(Bytes token_hash) {
+  return first_row(read_all<SessionRow>(
+      x_.run("SELECT " + std::string(kSessionColumns) + " FROM sessions WHERE token_hash = $1",
+             {token_hash}),
+      read_session));
+}
+
+core::Result<std::vector<SessionRow>> SqlSessionPort::list_for_user(std::string_view practice_id,
+                                                                    std::string_view user_id) {
+  return read_all<SessionRow>(
+      x_.run("SELECT " + std::string(kSessionColumns) +
+                 " FROM sessions WHERE practice_id = $1 AND user_id = $2 AND revoked_at IS NULL "
+                 "ORDER BY created_at DESC, id",
+             {practice_id, user_id}),
+      read_session);
+}
+
+core::Result<void> SqlSessionPort::touch(std::string_view practice_id, std::string_view id,
+                                         std::string_view at) {
+  return done(
+      x_.run("UPDATE sessions SET last_seen_at = $3 WHERE practice_id = $1 AND id = $2 AND "
+             "last_seen_at < $3",
+             {practice_id, id, at}));
+}
+
+core::Result<bool> SqlSessionPort::revoke(std::string_view practice_id, std::string_view id,
+                                          std::string_view at) {
+  return touched_one(
+      x_.run("UPDATE sessions SET revoked_at = $3 WHERE practice_id = $1 AND id = $2 AND "
+             "revoked_at IS NULL",
+             {practice_id, id, at}));
+}
+
+core::Result<std::int64_t> SqlSessionPort::revoke_for_user(std::string_view practice_id,
+                                                           std::string_view user_id,
+                                                           std::string_view at) {
+  auto r = x_.run(
+      "UPDATE sessions SET revoked_at = $3 WHERE practice_id = $1 AND user_id = $2 AND "
+      "revoked_at IS NULL",
+      {practice_id, user_id, at});
+  if (!r) return tl::unexpected(r.error());
+  return r->affected();
+}
+
+core::Result<std::int64_t> SqlSessionPort::purge(std::string_view before) {
+  auto r = x_.run("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1", {before});
+  if (!r) return tl::unexpected(r.error());
+  return r->affected();
+}
+
+// ---- API tokens ----
+
+namespace {
+
+constexpr std::string_view kApiTokenColumns =
+    "id, practice_id, name, created_by, token_hash, permissions, created_at, expires_at, "
+    "last_used_at, revoked_at";
+
+ApiTokenRow read_api_token(const Rows& r, std::size_t i) {
+  ApiTokenRow t;
+  t.id = r.text(i, 0);
+  t.practice_id = r.text(i, 1);
+  t.name = r.text(i, 2);
+  t.created_by = r.text(i, 3);
+  t.token_hash = r.bytes(i, 4);
+  t.permissions = r.text(i, 5);
+  t.created_at = r.text(i, 6);
+  t.expires_at = r.text(i, 7);
+  t.last_used_at = r.opt_text(i, 8);
+  t.revoked_at = r.opt_text(i, 9);
+  return t;
+}
+
+}  // namespace
+
+core::Result<void> SqlApiTokenPort::insert(const ApiTokenRow& row) {
+  return done(x_.run(
+      "INSERT INTO api_tokens(" + std::string(kApiTokenColumns) +
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      {row.id, row.practice_id, row.name, row.created_by, Bytes(row.token_hash), row.permissions,
+       row.created_at, row.expires_at, nullable(row.last_used_at), nullable(row.revoked_at)}));
+}
+
+core::Result<std::optional<ApiTokenRow>> SqlApiTokenPort::find_by_token(Bytes token_hash) {
+  return first_row(read_all<ApiTokenRow>(
+      x_.run("SELECT " + std::string(kApiTokenColumns) + " FROM api_tokens WHERE token_hash = $1",
+             {token_hash}),
+      read_api_token));
+}
+
+core::Result<std::vector<ApiTokenRow>> SqlApiTokenPort::list(std::string_view practice_id) {
+  return read_all<ApiTokenRow>(
+      x_.run("SELECT " + std::string(kApiTokenColumns) +
+                 " FROM api_tokens WHERE practice_id = $1 ORDER BY created_at DESC, id",
+             {practice_id}),
+      read_api_token);
+}
+
+core::Result<bool> SqlApiTokenPort::revoke(std::string_view practice_id, std::string_view id,
+                                           std::string_view at) {
+  return touched_one(
+      x_.run("UPDATE api_tokens SET revoked_at = $3 WHERE practice_id = $1 AND id = $2 AND "
+             "revoked_at IS NULL",
+             {practice_id, id, at}));
+}
+
+core::Result<void> SqlApiTokenPort::touch(std::string_view practice_id, std::string_view id,
+                                          std::string_view at) {
+  return done(
+      x_.run("UPDATE api_tokens SET last_used_at = $3 WHERE practice_id = $1 AND id = $2 AND "
+             "(last_used_at IS NULL OR last_used_at < $3)",
+             {practice_id, id, at}));
+}
+
+}  // namespace praxis::store::sql

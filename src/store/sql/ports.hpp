@@ -1,0 +1,107 @@
+#pragma once
+// Port implementations written once for both dialects, over sql::Executor. The
+// SQLite and PostgreSQL transactions hand out these with their own executor.
+
+#include "store/sql/executor.hpp"
+#include "store/store.hpp"
+
+namespace praxis::store::sql {
+
+class SqlPracticePort final : public PracticePort {
+ public:
+  explicit SqlPracticePort(Executor& x) : x_(x) {}
+  core::Result<void> insert(const PracticeRow& row) override;
+  core::Result<std::optional<PracticeRow>> find(std::string_view id) override;
+  core::Result<std::optional<PracticeRow>> find_by_slug(std::string_view slug) override;
+  core::Result<std::vector<PracticeRow>> list() override;
+  core::Result<void> update(const PracticeRow& row) override;
+
+ private:
+  Executor& x_;
+};
+
+class SqlUserPort final : public UserPort {
+ public:
+  explicit SqlUserPort(Executor& x) : x_(x) {}
+  core::Result<void> insert(const UserRow& row) override;
+  core::Result<std::optional<UserRow>> find(std::string_view practice_id,
+                                            std::string_view id) override;
+  core::Result<std::optional<UserRow>> find_by_email(std::string_view email) override;
+  core::Result<std::vector<UserRow>> list(std::string_view practice_id) override;
+  core::Result<void> update(const UserRow& row) override;
+  core::Result<bool> advance_totp_step(std::string_view practice_id, std::string_view id,
+                                       std::int64_t step) override;
+
+ private:
+  Executor& x_;
+};
+
+class SqlEnrolmentTokenPort final : public EnrolmentTokenPort {
+ public:
+  explicit SqlEnrolmentTokenPort(Executor& x) : x_(x) {}
+  core::Result<void> insert(const EnrolmentTokenRow& row) override;
+  core::Result<std::optional<EnrolmentTokenRow>> find(
+      std::span<const std::uint8_t> token_hash) override;
+  core::Result<void> mark_used(std::span<const std::uint8_t> token_hash,
+                               std::string_view at) override;
+  core::Result<void> mark_enrolled(std::span<const std::uint8_t> token_hash,
+                                   std::string_view at) override;
+  core::Result<std::int64_t> record_failure(std::span<const std::uint8_t> token_hash) override;
+  core::Result<void> withdraw_for_user(std::string_view practice_id, std::string_view user_id,
+                                       std::string_view at) override;
+
+ private:
+  Executor& x_;
+};
+
+class SqlRecoveryCodePort final : public RecoveryCodePort {
+ public:
+  explicit SqlRecoveryCodePort(Executor& x) : x_(x) {}
+  core::Result<void> replace(std::string_view practice_id, std::string_view user_id,
+                             const std::vector<std::vector<std::uint8_t>>& code_hashes) override;
+  core::Result<bool> use(std::string_view practice_id, std::string_view user_id,
+                         std::span<const std::uint8_t> code_hash, std::string_view at) override;
+  core::Result<std::int64_t> count_unused(std::string_view practice_id,
+                                          std::string_view user_id) override;
+
+ private:
+  Executor& x_;
+};
+
+class SqlSessionPort final : public SessionPort {
+ public:
+  explicit SqlSessionPort(Executor& x) : x_(x) {}
+  core::Result<void> insert(const SessionRow& row) override;
+  core::Result<std::optional<SessionRow>> find_by_token(
+      std::span<const std::uint8_t> token_hash) override;
+  core::Result<std::vector<SessionRow>> list_for_user(std::string_view practice_id,
+                                                      std::string_view user_id) override;
+  core::Result<void> touch(std::string_view practice_id, std::string_view id,
+                           std::string_view at) override;
+  core::Result<bool> revoke(std::string_view practice_id, std::string_view id,
+                            std::string_view at) override;
+  core::Result<std::int64_t> revoke_for_user(std::string_view practice_id, std::string_view user_id,
+                                             std::string_view at) override;
+  core::Result<std::int64_t> purge(std::string_view before) override;
+
+ private:
+  Executor& x_;
+};
+
+class SqlApiTokenPort final : public ApiTokenPort {
+ public:
+  explicit SqlApiTokenPort(Executor& x) : x_(x) {}
+  core::Result<void> insert(const ApiTokenRow& row) override;
+  core::Result<std::optional<ApiTokenRow>> find_by_token(
+      std::span<const std::uint8_t> token_hash) override;
+  core::Result<std::vector<ApiTokenRow>> list(std::string_view practice_id) override;
+  core::Result<bool> revoke(std::string_view practice_id, std::string_view id,
+                            std::string_view at) override;
+  core::Result<void> touch(std::string_view practice_id, std::string_view id,
+                           std::string_view at) override;
+
+ private:
+  Executor& x_;
+};
+
+}  // namespace praxis::store::sql

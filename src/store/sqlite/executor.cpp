@@ -1,0 +1,46 @@
+#include "store/sqlite/executor.hpp"
+
+#include <sqlite3.h>
+
+#include "store/sqlite/statement.hpp"
+
+namespace praxis::store::sqlite {
+
+core::Result<sql::Rows> SqliteExecutor::run(std::string_view sql,
+                                            std::initializer_list<sql::Param> params) {
+  std::string text(sql);
+  for (char& c : text) {
+    if (c == '$') c = '?';
+  }
+  auto stmt = Statement::cached(db_, text);
+  if (!stmt) return tl::unexpected(stmt.error());
+  int index = 1;
+  for (const auto& param : params) {
+    std::visit(
+        [&](const auto& p) {
+          using P = std::decay_t<decltype(p)>;
+          if constexpr (!std::is_same_v<P, std::monostate>) stmt->bind(index, p);
+        },
+        param);
+    ++index;
+  }
+  sql::Rows rows;
+  while (true) {
+    auto more = stmt->step();
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) break;
+    const int columns = stmt->column_count();
+    std::vector<sql::Rows::Cell> row(static_cast<std::size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      if (stmt->column_is_null(c)) continue;
+      auto& cell = row[static_cast<std::size_t>(c)];
+      cell.null = false;
+      cell.data = stmt->column_raw(c);
+    }
+    rows.add_row(std::move(row));
+  }
+  if (stmt->column_count() == 0) rows.set_affected(sqlite3_changes(db_.handle()));
+  return rows;
+}
+
+}  // namespace praxis::store::sqlite
