@@ -1,12 +1,19 @@
 #include "app/app.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 
+#include "api/authorizer.hpp"
+#include "api/staff_routes.hpp"
 #include "app/keys.hpp"
 #include "app/routes.hpp"
 #include "app/store_factory.hpp"
+#include "auth/account_service.hpp"
+#include "auth/auth_service.hpp"
+#include "auth/password_policy.hpp"
 #include "core/random.hpp"
 #include "crypto/key_ring.hpp"
 #include "crypto/master_key.hpp"
@@ -14,17 +21,30 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "practices/practice_service.hpp"
 
 namespace praxis::app {
+
+using core::ErrorCode;
 
 struct App::Parts {
   std::optional<DataDirLock> lock;
   core::SystemRandom random;
+  core::SystemClock clock;
   std::unique_ptr<crypto::KeyRing> keys;
   std::unique_ptr<store::Store> store;
+  std::unique_ptr<auth::AuthService> auth;
+  std::unique_ptr<auth::AccountService> accounts;
+  std::unique_ptr<practices::PracticeService> practices;
+  std::unique_ptr<api::SessionAuthorizer> authorizer;
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  // Housekeeping (expired sessions) once an hour until stop.
+  std::mutex housekeeping_mutex;
+  std::condition_variable housekeeping_cv;
+  bool stopping = false;
+  std::thread housekeeping;
 };
 
 namespace {
@@ -46,6 +66,22 @@ http::ServerOptions server_options(const Config& config, bool handle_signals) {
   o.shutdown_grace = std::chrono::seconds(s.shutdown_grace_seconds);
   o.handle_signals = handle_signals;
   o.access_log = config.log.access_log;
+  o.trust_forwarded_for = s.trust_forwarded_for;
+  return o;
+}
+
+auth::AuthOptions auth_options(const AuthConfig& a) {
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  auth::AuthOptions o;
+  o.session_idle = std::chrono::minutes(a.session_idle_minutes);
+  o.session_absolute = std::chrono::hours(a.session_absolute_hours);
+  o.max_password_checks = a.max_concurrent_password_checks > 0
+                              ? static_cast<std::size_t>(a.max_concurrent_password_checks)
+                              : std::max(1U, cores / 2);
+  o.account_throttle.free_failures = static_cast<int>(a.login_free_failures);
+  o.account_throttle.max_delay = std::chrono::seconds(a.login_max_backoff_seconds);
+  o.address_throttle.free_failures = static_cast<int>(a.login_free_failures_per_address);
+  o.address_throttle.max_delay = std::chrono::seconds(a.login_max_backoff_seconds);
   return o;
 }
 
@@ -57,8 +93,6 @@ App::App(Config config, DataDir data_dir, core::Logger& log, PassphraseSource pa
       log_(log),
       passphrase_(std::move(passphrase)),
       parts_(std::make_unique<Parts>()) {}
-
-App::~App() = default;
 
 core::Result<void> App::start(bool handle_signals) {
   auto lock = DataDirLock::acquire(data_dir_);
@@ -81,11 +115,39 @@ core::Result<void> App::start(bool handle_signals) {
   if (auto r = ensure_server_signing_key(*parts_->store, *parts_->keys); !r) return r;
 
   auto& p = *parts_;
-  add_all_routes(p.router, {p.metrics, [&p] { return p.store->ping(); }});
+  if (!auth::password_dictionary_available()) {
+    return core::fail(ErrorCode::invalid_input, "",
+                      "the cracklib dictionary is missing; install cracklib-runtime "
+                      "(scripts/setup does)");
+  }
+  p.auth = std::make_unique<auth::AuthService>(*p.store, *p.keys, p.clock, p.random,
+                                               auth_options(config_.auth));
+  p.accounts = std::make_unique<auth::AccountService>(
+      *p.store, p.clock, p.random, std::chrono::hours(config_.auth.enrolment_validity_hours));
+  p.practices = std::make_unique<practices::PracticeService>(*p.store, *p.keys, p.clock, p.random);
+  p.authorizer = std::make_unique<api::SessionAuthorizer>(*p.auth);
 
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
+  add_all_routes(p.router, {p.metrics, [&p] { return p.store->ping(); },
+                            api::StaffServices{*p.auth, *p.accounts, *p.practices,
+                                               [this] { return base_url(); }}});
+  p.server->set_authorizer(p.authorizer.get());
   if (auto r = p.server->start(); !r) return r;
+  p.housekeeping = std::thread([&p, this] {
+    std::unique_lock guard(p.housekeeping_mutex);
+    while (!p.stopping) {
+      guard.unlock();
+      auto purged = p.auth->purge_sessions();
+      if (!purged) {
+        log_.warn("session_purge_failed", {{"error", purged.error().internal}});
+      } else if (*purged > 0) {
+        log_.info("sessions_purged", {{"count", *purged}});
+      }
+      guard.lock();
+      p.housekeeping_cv.wait_for(guard, std::chrono::hours(1), [&p] { return p.stopping; });
+    }
+  });
   log_.info("server_started", {{"host", config_.server.host},
                                {"port", p.server->port()},
                                {"tls", !config_.server.tls_certificate.empty()}});
@@ -94,6 +156,17 @@ core::Result<void> App::start(bool handle_signals) {
 
 void App::run() { parts_->server->run(); }
 void App::stop() { parts_->server->stop(); }
+
+App::~App() {
+  if (parts_ && parts_->housekeeping.joinable()) {
+    {
+      std::lock_guard lock(parts_->housekeeping_mutex);
+      parts_->stopping = true;
+    }
+    parts_->housekeeping_cv.notify_all();
+    parts_->housekeeping.join();
+  }
+}
 std::uint16_t App::port() const { return parts_->server ? parts_->server->port() : 0; }
 
 std::string App::base_url() const { return app::base_url(config_.server, port()); }

@@ -136,6 +136,19 @@ std::vector<KeySpec> build_keys() {
                   600,
                   {},
                   set_int(&Config::server, &ServerConfig::shutdown_grace_seconds)});
+  keys.push_back({"server",
+                  "trust_forwarded_for",
+                  K::boolean,
+                  "false",
+                  "Take the client address from the last X-Forwarded-For entry. Only behind a "
+                  "reverse proxy on this machine that sets it.",
+                  0,
+                  0,
+                  {},
+                  [](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                    c.server.trust_forwarded_for = std::get<bool>(v);
+                    return std::nullopt;
+                  }});
   keys.push_back({"store",
                   "backend",
                   K::string,
@@ -207,6 +220,47 @@ std::vector<KeySpec> build_keys() {
                     c.log.access_log = std::get<bool>(v);
                     return std::nullopt;
                   }});
+  const struct {
+    std::string_view key;
+    std::string_view default_text;
+    std::string_view doc;
+    std::int64_t min;
+    std::int64_t max;
+    std::int64_t AuthConfig::*member;
+  } auth_keys[] = {
+      {"session_idle_minutes", "15", "A staff session ends after this long without a request.", 1,
+       1440, &AuthConfig::session_idle_minutes},
+      {"session_absolute_hours", "12", "A staff session ends this long after sign-in.", 1, 168,
+       &AuthConfig::session_absolute_hours},
+      {"max_concurrent_password_checks", "0",
+       "Argon2id password checks at once; more get 429. 0: half the CPU cores, at least 1.", 0, 64,
+       &AuthConfig::max_concurrent_password_checks},
+      {"login_free_failures", "5",
+       "Failed sign-ins per account before exponential back-off starts.", 1, 100,
+       &AuthConfig::login_free_failures},
+      {"login_free_failures_per_address", "20",
+       "Failed sign-ins per client address before exponential back-off starts.", 1, 100000,
+       &AuthConfig::login_free_failures_per_address},
+      {"login_max_backoff_seconds", "900", "Longest back-off after repeated failed sign-ins.", 1,
+       86400, &AuthConfig::login_max_backoff_seconds},
+      {"enrolment_validity_hours", "72", "How long an enrolment (invitation) link is valid.", 1,
+       720, &AuthConfig::enrolment_validity_hours},
+  };
+  for (const auto& k : auth_keys) {
+    keys.push_back(
+        {"auth",
+         k.key,
+         K::integer,
+         k.default_text,
+         k.doc,
+         k.min,
+         k.max,
+         {},
+         [member = k.member](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+           c.auth.*member = std::get<std::int64_t>(v);
+           return std::nullopt;
+         }});
+  }
   return keys;
 }
 

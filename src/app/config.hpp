@@ -33,6 +33,17 @@ struct ServerConfig {
   std::int64_t read_timeout_seconds = 15;
   std::int64_t idle_timeout_seconds = 30;
   std::int64_t shutdown_grace_seconds = 10;
+  bool trust_forwarded_for = false;
+};
+
+struct AuthConfig {
+  std::int64_t session_idle_minutes = 15;
+  std::int64_t session_absolute_hours = 12;
+  std::int64_t max_concurrent_password_checks = 0;  // 0: half the CPU cores, at least 1
+  std::int64_t login_free_failures = 5;
+  std::int64_t login_free_failures_per_address = 20;
+  std::int64_t login_max_backoff_seconds = 900;
+  std::int64_t enrolment_validity_hours = 72;
 };
 
 struct StoreConfig {
@@ -52,6 +63,7 @@ struct Config {
   ServerConfig server;
   StoreConfig store;
   LogConfig log;
+  AuthConfig auth;
 };
 
 using ConfigValue = std::variant<std::string, std::int64_t, bool>;

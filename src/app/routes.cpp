@@ -7,7 +7,10 @@
 namespace praxis::app {
 
 bool public_route_allowed(std::string_view pattern) {
-  static constexpr std::array<std::string_view, 3> kExact = {"/healthz", "/readyz", "/metrics"};
+  static constexpr std::array<std::string_view, 6> kExact = {
+      "/healthz",           "/readyz",
+      "/metrics",           "/api/v1/auth/login",
+      "/api/v1/auth/enrol", "/api/v1/auth/enrol/confirm"};
   static constexpr std::array<std::string_view, 4> kPrefixes = {"/api/v1/public/", "/book/",
                                                                 "/widget.js", "/app/"};
   for (auto exact : kExact) {
@@ -21,6 +24,7 @@ bool public_route_allowed(std::string_view pattern) {
 
 void add_all_routes(http::Router& router, RouteDeps deps) {
   http::add_ops_routes(router, deps.metrics, std::move(deps.ready));
+  if (deps.staff) api::add_staff_routes(router, *deps.staff);
   for (const auto& route : router.routes()) {
     if (route.access.kind == http::Access::Kind::public_endpoint &&
         !public_route_allowed(route.pattern)) {

@@ -4,8 +4,10 @@
 // prefixes of DESIGN.md §5; add_all_routes refuses (throws at start-up) anything else,
 // so a staff endpoint cannot be published by accident.
 
+#include <optional>
 #include <string_view>
 
+#include "api/staff_routes.hpp"
 #include "http/handlers/ops.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -15,12 +17,14 @@ namespace praxis::app {
 struct RouteDeps {
   const http::Metrics& metrics;
   http::ReadinessCheck ready;
+  std::optional<api::StaffServices> staff;  // absent: only the operations routes
 };
 
 void add_all_routes(http::Router& router, RouteDeps deps);
 
 // True for patterns under which unauthenticated access is by design: the operations
-// probes, the public booking API, and the web assets.
+// probes, sign-in and enrolment (which carry their own credentials), the public booking
+// API, and the web assets.
 bool public_route_allowed(std::string_view pattern);
 
 }  // namespace praxis::app

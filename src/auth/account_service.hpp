@@ -5,8 +5,10 @@
 // Thread-safe (the store is).
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/permissions.hpp"
 #include "core/clock.hpp"
@@ -31,6 +33,14 @@ std::optional<std::string> normalize_staff_email(std::string_view text);
 // send to a server, so it cannot end up in access logs, proxies or Referer headers.
 std::string enrolment_url(std::string_view base_url, std::string_view token);
 
+// A change of a staff account by an owner (PATCH /api/v1/users/{id}); absent fields stay.
+struct UserChange {
+  std::optional<std::string> role;
+  std::optional<std::string> status;  // "active" or "disabled"
+  std::optional<std::string> display_name;
+  std::optional<std::int64_t> expected_version;
+};
+
 class AccountService {
  public:
   AccountService(store::Store& store, core::Clock& clock, core::Random& random,
@@ -39,17 +49,33 @@ class AccountService {
   // invalid_input (fields "email", "role"); not_found for an unknown practice; conflict
   // (field "email") if the address already has an account.
   [[nodiscard]] core::Result<Invitation> invite(std::string_view practice_id,
-                                                std::string_view email, std::string_view role);
+                                                std::string_view email, std::string_view role,
+                                                std::string_view display_name = {});
 
   // The same inside a caller's write transaction (e.g. together with creating the
   // practice); `out` is filled on success.
   [[nodiscard]] core::Result<void> invite_in(store::Transaction& tx, std::string_view practice_id,
                                              std::string_view email, std::string_view role,
-                                             Invitation& out);
+                                             Invitation& out, std::string_view display_name = {});
+
+  [[nodiscard]] core::Result<std::vector<store::UserRow>> list(std::string_view practice_id);
+  // not_found for an unknown id or another practice's user.
+  [[nodiscard]] core::Result<store::UserRow> get(std::string_view practice_id, std::string_view id);
+  // Role, status (active/disabled) and display name. An owner cannot change their own
+  // role or status, and the last active owner cannot be demoted or disabled, so a
+  // practice never locks itself out. Disabling ends the user's sessions.
+  [[nodiscard]] core::Result<store::UserRow> update(std::string_view practice_id,
+                                                    std::string_view actor_id, std::string_view id,
+                                                    const UserChange& change);
+  // A new enrolment link for another user of the practice (lost phone, expired link):
+  // password and second factor are cleared, old links withdrawn, sessions ended.
+  [[nodiscard]] core::Result<Invitation> reissue_enrolment(std::string_view practice_id,
+                                                           std::string_view actor_id,
+                                                           std::string_view id);
 
  private:
   core::Result<Invitation> prepare(std::string_view practice_id, std::string_view email,
-                                   std::string_view role);
+                                   std::string_view role, std::string_view display_name);
 
   store::Store& store_;
   core::Clock& clock_;

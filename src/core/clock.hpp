@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace praxis::core {
 
@@ -11,6 +13,8 @@ using Instant = std::chrono::sys_time<std::chrono::microseconds>;
 
 // "2026-11-27T10:00:00Z" (UTC, whole seconds).
 std::string to_iso8601(Instant t);
+// Parses exactly that format; nullopt for anything else.
+std::optional<Instant> parse_iso8601(std::string_view text);
 
 class Clock {
  public:

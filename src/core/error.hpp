@@ -44,6 +44,8 @@ struct Error {
   // A failure that may pass if the operation is simply tried again (a busy database,
   // a serialization conflict). with_transaction retries these.
   bool transient = false;
+  // For rate_limited: when the client may try again (HTTP Retry-After); 0 = unspecified.
+  long retry_after_seconds = 0;
 
   static Error make(ErrorCode code, std::string message, std::string internal = {});
 };

@@ -63,11 +63,11 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
 }
 
 Response Response::json(int status, std::string body) {
-  return Response{status, "application/json", std::move(body), {}};
+  return Response{status, "application/json", std::move(body), {}, {}};
 }
 
 Response Response::text(int status, std::string body, std::string content_type) {
-  return Response{status, std::move(content_type), std::move(body), {}};
+  return Response{status, std::move(content_type), std::move(body), {}, {}};
 }
 
 }  // namespace praxis::http

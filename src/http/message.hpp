@@ -29,6 +29,9 @@ struct Principal {
   std::string user_id;      // or the API token's id
   std::string practice_id;  // every protected request acts within exactly one practice
   std::string role;         // owner, physician, assistant, reception, auditor
+  std::string session_id;   // set for a sign-in session
+  std::string api_token_id;         // set for an API token
+  std::vector<std::string> scopes;  // an API token's permissions
 };
 
 struct Request {
@@ -40,6 +43,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> path_params;  // decoded
   std::string request_id;
   bool tls = false;
+  std::string remote_address;  // the client's IP address (or the proxy's, see ServerOptions)
   std::optional<Principal> principal;  // set for routes that require a permission
 
   // Case-insensitive header lookup; the first occurrence wins.
@@ -55,6 +59,9 @@ struct Response {
   std::string content_type;
   std::string body;
   std::vector<Header> headers;  // extra headers; security headers are added by the server
+  // Why a request failed, for the server's log only (never sent): problem_response sets
+  // it from core::Error::internal, and the server logs it with the request id.
+  std::string internal_error;
 
   static Response json(int status, std::string body);
   static Response text(int status, std::string body,
@@ -63,8 +70,9 @@ struct Response {
 
 using Handler = std::function<Response(const Request&)>;
 
-// Decides whether `request` may use a route that requires `permission`: the
-// authenticated principal, or an error (unauthenticated → 401, forbidden → 403).
+// Decides whether `request` may use a route that requires `permission` (empty: any
+// authenticated caller): the principal, or an error (unauthenticated → 401,
+// forbidden → 403).
 // Called on a worker thread; may read the store. Thread-safe.
 class Authorizer {
  public:

@@ -59,7 +59,7 @@ Response make(int status, std::string_view type, std::string_view detail,
     }
     body["errors"] = std::move(errors);
   }
-  return Response{status, "application/problem+json", boost::json::serialize(body), {}};
+  return Response{status, "application/problem+json", boost::json::serialize(body), {}, {}};
 }
 
 }  // namespace
@@ -95,7 +95,15 @@ Response problem_response(const core::Error& error, std::string_view request_id)
   const int status = status_for(error.code);
   // A 500 never explains itself to the client: the detail is in the log under the request id.
   const std::string_view detail = status == 500 ? std::string_view() : error.message;
-  return make(status, core::error_code_name(error.code), detail, request_id, &error.fields);
+  Response response =
+      make(status, core::error_code_name(error.code), detail, request_id, &error.fields);
+  response.internal_error = error.internal;
+  if (error.code == core::ErrorCode::rate_limited) {
+    response.headers.push_back(
+        {"Retry-After",
+         std::to_string(error.retry_after_seconds > 0 ? error.retry_after_seconds : 1)});
+  }
+  return response;
 }
 
 Response problem_response(HttpProblem problem, std::string_view request_id) {

@@ -23,12 +23,15 @@ namespace praxis::http {
 // choke point, ASVS 4.1.1): public routes answer anyone; every other route needs an
 // authenticated principal whose role grants `permission`. Whether a resource belongs
 // to the caller's practice is checked by the service, with foreign ids answering 404.
+// Routes that concern only the caller themselves (their sessions, sign-out) need an
+// authenticated principal and no particular permission.
 struct Access {
-  enum class Kind { public_endpoint, permission };
+  enum class Kind { public_endpoint, authenticated, permission };
   Kind kind;
   std::string permission;  // for Kind::permission, e.g. "patients.read"
 
   static Access anyone() { return {Kind::public_endpoint, {}}; }
+  static Access signed_in() { return {Kind::authenticated, {}}; }
   static Access requires_permission(std::string permission) {
     return {Kind::permission, std::move(permission)};
   }

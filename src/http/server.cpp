@@ -408,6 +408,21 @@ awaitable<bool> Server::Impl::handle(Stream& stream, beast::flat_buffer& buffer,
       request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     }
     request.body = std::move(head.body());
+    {
+      beast::error_code endpoint_error;
+      const auto peer = beast::get_lowest_layer(stream).socket().remote_endpoint(endpoint_error);
+      if (!endpoint_error) request.remote_address = peer.address().to_string();
+      // Behind a reverse proxy on this machine, the client is the last address the
+      // proxy appended; anything before it is the client's own claim.
+      if (options.trust_forwarded_for) {
+        if (auto forwarded = request.header("X-Forwarded-For")) {
+          auto last = forwarded->substr(forwarded->rfind(',') + 1);
+          while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+          while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+          if (!last.empty() && last.size() <= 45) request.remote_address = std::string(last);
+        }
+      }
+    }
     if (route->options.run_inline) {
       response = invoke(*route, request);
     } else {
@@ -494,7 +509,7 @@ awaitable<bool> Server::Impl::write(Stream& stream, unsigned version, bool head_
 
 Response Server::Impl::invoke(const Route& route, Request& request) {
   try {
-    if (route.access.kind == Access::Kind::permission) {
+    if (route.access.kind != Access::Kind::public_endpoint) {
       // The choke point: no protected handler runs without a principal whose role
       // grants the route's permission. Without an authorizer, nothing is granted.
       if (!authorizer) {
@@ -503,10 +518,30 @@ Response Server::Impl::invoke(const Route& route, Request& request) {
                                 request.request_id);
       }
       auto principal = authorizer->authorize(request, route.access.permission);
-      if (!principal) return problem_response(principal.error(), request.request_id);
+      if (!principal) {
+        if (principal.error().code == core::ErrorCode::internal ||
+            principal.error().code == core::ErrorCode::unavailable) {
+          log.error("authorization_failed", {{"request_id", request.request_id},
+                                             {"route", route.pattern},
+                                             {"error", principal.error().internal}});
+        }
+        return problem_response(principal.error(), request.request_id);
+      }
       request.principal = std::move(*principal);
     }
-    return route.handler(request);
+    Response response = route.handler(request);
+    if (!response.internal_error.empty() && response.status >= 500) {
+      log.error("request_failed", {{"request_id", request.request_id},
+                                   {"route", route.pattern},
+                                   {"status", response.status},
+                                   {"error", response.internal_error}});
+    } else if (!response.internal_error.empty()) {
+      log.debug("request_refused", {{"request_id", request.request_id},
+                                    {"route", route.pattern},
+                                    {"status", response.status},
+                                    {"error", response.internal_error}});
+    }
+    return response;
   } catch (const std::exception& e) {
     log.error("handler_exception",
               {{"request_id", request.request_id}, {"route", route.pattern}, {"error", e.what()}});

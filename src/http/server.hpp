@@ -50,6 +50,9 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_grace{10'000};
   bool handle_signals = false;  // SIGTERM/SIGINT trigger stop()
   bool access_log = true;
+  // Take the client address from the last X-Forwarded-For entry (only behind a reverse
+  // proxy that sets it; otherwise clients could pick their own address).
+  bool trust_forwarded_for = false;
   // Value of CSP frame-ancestors; "'none'" everywhere unless configured for the widget.
   std::string frame_ancestors = "'none'";
 };

@@ -130,4 +130,65 @@ core::Result<std::vector<store::PracticeRow>> PracticeService::list() {
   return out;
 }
 
+core::Result<store::PracticeRow> PracticeService::find(std::string_view id) {
+  std::optional<store::PracticeRow> found;
+  auto r = store::with_transaction(store_, store::TxMode::read_only,
+                                   [&](store::Transaction& tx) -> core::Result<void> {
+                                     auto p = tx.practices().find(id);
+                                     if (!p) return tl::unexpected(p.error());
+                                     found = *p;
+                                     return {};
+                                   });
+  if (!r) return tl::unexpected(r.error());
+  if (!found)
+    return core::fail(ErrorCode::not_found, "Praxis nicht gefunden. / Practice not found.");
+  return *found;
+}
+
+core::Result<store::PracticeRow> PracticeService::update(std::string_view id,
+                                                         const PracticeChange& change) {
+  store::PracticeRow updated;
+  auto r = store::with_transaction(
+      store_, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+        auto found = tx.practices().find(id);
+        if (!found) return tl::unexpected(found.error());
+        if (!*found)
+          return core::fail(ErrorCode::not_found, "Praxis nicht gefunden. / Practice not found.");
+        store::PracticeRow row = **found;
+        if (change.expected_version && *change.expected_version != row.version) {
+          return core::fail(ErrorCode::precondition_failed,
+                            "Die Praxisdaten wurden inzwischen geändert; bitte neu laden. / The "
+                            "practice was changed meanwhile; please reload.");
+        }
+        NewPractice merged{
+            change.name.value_or(row.name),         row.slug,
+            change.kind.value_or(row.kind),         change.state.value_or(row.state),
+            change.bsnr.value_or(row.bsnr),         change.street.value_or(row.street),
+            change.postcode.value_or(row.postcode), change.city.value_or(row.city)};
+        if (auto errors = validate(merged); !errors.empty()) {
+          auto e = core::Error::make(ErrorCode::invalid_input,
+                                     "Die Praxisdaten sind fehlerhaft. / The practice data is "
+                                     "invalid.");
+          e.fields = std::move(errors);
+          return tl::unexpected(e);
+        }
+        row.name = trimmed(merged.name);
+        row.kind = merged.kind;
+        row.state = merged.state;
+        row.bsnr = merged.bsnr;
+        row.street = trimmed(merged.street);
+        row.postcode = merged.postcode;
+        row.city = trimmed(merged.city);
+        if (change.reception_second_factor_optional) {
+          row.reception_second_factor_optional = *change.reception_second_factor_optional;
+        }
+        if (auto u = tx.practices().update(row); !u) return u;
+        ++row.version;
+        updated = row;
+        return {};
+      });
+  if (!r) return tl::unexpected(r.error());
+  return updated;
+}
+
 }  // namespace praxis::practices

@@ -33,6 +33,19 @@ struct NewPractice {
 // Every problem with `input` as a field error (empty: valid). Names are trimmed first.
 std::vector<core::FieldError> validate(const NewPractice& input);
 
+// A partial change of a practice's data (PATCH /api/v1/practice); absent fields stay.
+struct PracticeChange {
+  std::optional<std::string> name;
+  std::optional<std::string> kind;
+  std::optional<std::string> state;
+  std::optional<std::string> street;
+  std::optional<std::string> postcode;
+  std::optional<std::string> city;
+  std::optional<std::optional<std::string>> bsnr;  // set, or clear with an inner nullopt
+  std::optional<bool> reception_second_factor_optional;
+  std::optional<std::int64_t> expected_version;  // refuse (412) if the practice changed since
+};
+
 class PracticeService {
  public:
   PracticeService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
@@ -47,6 +60,11 @@ class PracticeService {
   [[nodiscard]] core::Result<store::PracticeRow> create(const NewPractice& input,
                                                         const AlsoInTransaction& also = {});
   [[nodiscard]] core::Result<std::vector<store::PracticeRow>> list();
+  // not_found for an unknown id.
+  [[nodiscard]] core::Result<store::PracticeRow> find(std::string_view id);
+  // invalid_input with every field error; precondition_failed for a stale version.
+  [[nodiscard]] core::Result<store::PracticeRow> update(std::string_view id,
+                                                        const PracticeChange& change);
 
  private:
   store::Store& store_;

@@ -57,7 +57,7 @@ class ServerTest : public ::testing::Test {
         return resp;
       });
       r.add(Method::delete_, "/items/{id}", Access::anyone(), [](const Request&) {
-        return Response{204, "", "", {}};
+        return Response{204, "", "", {}, {}};
       });
       r.add(Method::get, "/items/{id}", Access::anyone(), [](const Request& q) {
         return Response::text(200,
@@ -425,7 +425,11 @@ class HeaderAuthorizer final : public http::Authorizer {
     if (permission == "things.write" && *role != "owner") {
       return core::fail(core::ErrorCode::forbidden, "Keine Berechtigung.");
     }
-    return http::Principal{"user-1", "practice-1", std::string(*role)};
+    http::Principal p;
+    p.user_id = "user-1";
+    p.practice_id = "practice-1";
+    p.role = std::string(*role);
+    return p;
   }
 };
 
