@@ -20,7 +20,8 @@ void LoginThrottle::record_failure(std::string_view key, core::Instant now) {
   if (e.failures > 0 && now - e.last_failure > policy_.forget_after) e = Entry{};
   ++e.failures;
   e.last_failure = now;
-  const int over = e.failures - policy_.free_failures;
+  // After the last free failure, the next attempt already waits.
+  const int over = e.failures - policy_.free_failures + 1;
   if (over > 0) {
     auto delay = policy_.first_delay;
     for (int i = 1; i < over && delay < policy_.max_delay; ++i) delay *= 2;

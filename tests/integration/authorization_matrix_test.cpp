@@ -1,0 +1,166 @@
+// The authorization matrix of issue #5, generated from the route table the server
+// serves: every route × every role × own vs. foreign practice × no session. No route is
+// listed here; a new route is covered the moment it is added, and one whose {id}
+// parameter names a collection this test cannot create fails until it learns how.
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "auth/permissions.hpp"
+#include "integration/staff_fixture.hpp"
+
+namespace praxis::test {
+namespace {
+
+class Matrix {
+ public:
+  Matrix() {
+    own_ = api_.add_practice("alpha");
+    foreign_ = api_.add_practice("beta");
+  }
+
+  StaffApi& api() { return api_; }
+  const std::string& own() const { return own_; }
+  const std::string& foreign() const { return foreign_; }
+  const std::set<std::string>& foreign_ids() const { return foreign_ids_; }
+
+  // A fresh resource of `collection` in `practice`; nullopt for an unknown collection.
+  std::optional<std::string> make(std::string_view collection, const std::string& practice) {
+    std::optional<std::string> id;
+    if (collection == "users") {
+      id = api_.add_active_user(practice, next_email(), "assistant");
+    } else if (collection == "sessions") {
+      id =
+          api_.mint_session(practice, api_.add_active_user(practice, next_email(), "assistant")).id;
+    } else if (collection == "api-tokens") {
+      store::ApiTokenRow t;
+      t.id = crypto::generate_token().substr(0, 32);
+      t.practice_id = practice;
+      t.name = "Matrix";
+      t.created_by = api_.add_active_user(practice, next_email(), "owner");
+      const auto h = crypto::hash_token(crypto::generate_token());
+      t.token_hash.assign(h.begin(), h.end());
+      t.permissions = "practice.read";
+      t.created_at = core::to_iso8601(api_.clock.now());
+      t.expires_at = core::to_iso8601(api_.clock.now() + std::chrono::hours(24));
+      auto r = store::with_transaction(
+          api_.store(), store::TxMode::read_write,
+          [&](store::Transaction& tx) { return tx.api_tokens().insert(t); });
+      if (!r) throw std::runtime_error(r.error().internal);
+      id = t.id;
+    }
+    if (id && practice == foreign_) foreign_ids_.insert(*id);
+    return id;
+  }
+
+  // The route's path with every {param} filled by a resource of `practice`.
+  std::optional<std::string> path(const http::Route& route, const std::string& practice) {
+    std::string out;
+    for (std::size_t i = 0; i < route.segments.size(); ++i) {
+      const auto& segment = route.segments[i];
+      if (segment.starts_with("{")) {
+        const std::string collection = i > 0 ? route.segments[i - 1] : "";
+        auto id = make(collection, practice);
+        if (!id) {
+          ADD_FAILURE() << route.pattern << ": the matrix cannot create a '" << collection
+                        << "' for " << segment << "; teach Matrix::make";
+          return std::nullopt;
+        }
+        out += "/" + *id;
+      } else {
+        out += "/" + segment;
+      }
+    }
+    return out;
+  }
+
+  Session caller(const std::string& role) {
+    return api_.mint_session(own_, api_.add_active_user(own_, next_email(), role));
+  }
+
+ private:
+  std::string next_email() { return "user" + std::to_string(++n_) + "@matrix.example"; }
+
+  StaffApi api_;
+  std::string own_;
+  std::string foreign_;
+  std::set<std::string> foreign_ids_;
+  int n_ = 0;
+};
+
+bool has_params(const http::Route& route) {
+  return std::any_of(route.segments.begin(), route.segments.end(),
+                     [](const std::string& s) { return s.starts_with("{"); });
+}
+
+std::string body_for(http::Method m) {
+  return m == http::Method::post || m == http::Method::patch || m == http::Method::put ? "{}" : "";
+}
+
+TEST(AuthorizationMatrix, EveryRouteRoleAndPracticeIsDecidedByTheChokePoint) {
+  Matrix m;
+  // Some foreign data to look for in list answers.
+  for (auto c : {"users", "sessions", "api-tokens"}) (void)m.make(c, m.foreign());
+
+  int protected_routes = 0;
+  int cases = 0;
+  for (const auto& route : m.api().router().routes()) {
+    const std::string method(http::method_name(route.method));
+    SCOPED_TRACE(method + " " + route.pattern);
+    if (route.access.kind == http::Access::Kind::public_endpoint) {
+      auto path = m.path(route, m.own());
+      ASSERT_TRUE(path);
+      auto r = m.api().call(method, *path, body_for(route.method));
+      EXPECT_NE(r.status, 401);
+      EXPECT_NE(r.status, 403);
+      continue;
+    }
+    ++protected_routes;
+    {
+      auto path = m.path(route, m.own());
+      ASSERT_TRUE(path);
+      auto r = m.api().call(method, *path, body_for(route.method));
+      EXPECT_EQ(r.status, 401) << "no session";
+      ++cases;
+    }
+    for (auto role : auth::kRoleNames) {
+      SCOPED_TRACE(std::string(role));
+      const bool allowed = route.access.kind == http::Access::Kind::authenticated ||
+                           auth::role_grants(role, route.access.permission);
+      {
+        const Session s = m.caller(std::string(role));
+        auto path = m.path(route, m.own());
+        ASSERT_TRUE(path);
+        auto r = m.api().call(method, *path, body_for(route.method), &s);
+        if (allowed) {
+          EXPECT_NE(r.status, 401) << r.body;
+          EXPECT_NE(r.status, 403) << r.body;
+          EXPECT_LT(r.status, 500) << r.body;
+          if (route.method == http::Method::get) {
+            for (const auto& id : m.foreign_ids()) {
+              EXPECT_EQ(r.body.find(id), std::string::npos) << "another practice's id leaked";
+            }
+          }
+        } else {
+          EXPECT_EQ(r.status, 403) << r.body;
+        }
+        ++cases;
+      }
+      if (has_params(route)) {
+        const Session s = m.caller(std::string(role));
+        auto path = m.path(route, m.foreign());
+        ASSERT_TRUE(path);
+        auto r = m.api().call(method, *path, body_for(route.method), &s);
+        EXPECT_EQ(r.status, allowed ? 404 : 403)
+            << "another practice's id answers exactly like an unknown one: " << r.body;
+        ++cases;
+      }
+    }
+  }
+  EXPECT_GE(protected_routes, 15) << "the staff routes are in the table";
+  RecordProperty("cases", cases);
+}
+
+}  // namespace
+}  // namespace praxis::test

@@ -1,0 +1,241 @@
+#pragma once
+// The staff API as the server runs it (route table, choke point, services, SQLite store)
+// on 127.0.0.1:0, with a clock the test moves. Helpers enrol accounts over HTTP and
+// mint sessions directly in the store where a test needs many of them.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <memory>
+#include <string>
+
+#include "api/authorizer.hpp"
+#include "app/routes.hpp"
+#include "auth/account_service.hpp"
+#include "auth/auth_service.hpp"
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "crypto/encoding.hpp"
+#include "crypto/token.hpp"
+#include "crypto/totp.hpp"
+#include "integration/server_fixture.hpp"
+#include "practices/practice_service.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "support/key_ring.hpp"
+
+namespace praxis::test {
+
+inline auth::AuthOptions fast_auth_options() {
+  auth::AuthOptions o;
+  o.password_cost = {crypto::kMinPasswordOps, crypto::kMinPasswordMemory};
+  o.max_password_checks = 4;
+  return o;
+}
+
+struct Session {
+  std::string cookie;  // "__Host-praxis=…"
+  std::string csrf;
+  std::string id;
+};
+
+struct Account {
+  std::string practice_id;
+  std::string user_id;
+  std::string email;
+  std::string password;
+  std::string role;
+  std::vector<std::uint8_t> totp_secret;
+  std::vector<std::string> recovery_codes;
+};
+
+inline boost::json::object json_of(const HttpResponse& r) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r.body, ec);
+  if (ec || !v.is_object()) return {};
+  return v.as_object();
+}
+
+class StaffApi {
+ public:
+  explicit StaffApi(auth::AuthOptions options = fast_auth_options(),
+                    bool trust_forwarded_for = false) {
+    auto created = store::sqlite::SqliteStore::create(dir_.path() / "staff.db",
+                                                      store::sqlite::Synchronous::normal);
+    if (!created) throw std::runtime_error(created.error().internal);
+    store_ = std::move(*created);
+    practices_ = std::make_unique<practices::PracticeService>(*store_, *keys_, clock, random_);
+    accounts_ = std::make_unique<auth::AccountService>(*store_, clock, random_);
+    auth_ = std::make_unique<auth::AuthService>(*store_, *keys_, clock, random_, options);
+    authorizer_ = std::make_unique<api::SessionAuthorizer>(*auth_);
+    http::ServerOptions server_options;
+    server_options.host = "127.0.0.1";
+    server_options.io_threads = 1;
+    server_options.worker_threads = 4;
+    server_options.trust_forwarded_for = trust_forwarded_for;
+    server_ = std::make_unique<TestServer>(server_options, [this](http::Router& router) {
+      app::add_all_routes(router, {metrics_, []() -> core::Result<void> { return {}; },
+                                   api::StaffServices{*auth_, *accounts_, *practices_, [] {
+                                                        return std::string("https://praxis.test");
+                                                      }}});
+      router_ = &router;
+    });
+    server_->set_authorizer(authorizer_.get());
+    if (auto r = server_->start(); !r) throw std::runtime_error(r.error().internal);
+  }
+
+  std::uint16_t port() const { return server_->port(); }
+  const http::Router& router() const { return *router_; }
+  store::Store& store() { return *store_; }
+  auth::AccountService& accounts() { return *accounts_; }
+  practices::PracticeService& practices() { return *practices_; }
+
+  std::string add_practice(const std::string& slug) {
+    practices::NewPractice p;
+    p.name = "Praxis " + slug;
+    p.slug = slug;
+    p.state = "BE";
+    auto row = practices_->create(p);
+    if (!row) throw std::runtime_error(row.error().internal);
+    return row->id;
+  }
+
+  // The enrolment token of a new invitation.
+  std::string invite(const std::string& practice_id, const std::string& email,
+                     const std::string& role, const std::string& name = "") {
+    auto inv = accounts_->invite(practice_id, email, role, name);
+    if (!inv) throw std::runtime_error(inv.error().message);
+    return inv->token;
+  }
+
+  HttpResponse call(std::string_view method, std::string_view path, std::string_view body = {},
+                    const Session* session = nullptr, std::string extra = {}) {
+    if (session) {
+      extra += "Cookie: " + session->cookie + "\r\n";
+      if (method != "GET" && method != "HEAD") extra += "X-CSRF-Token: " + session->csrf + "\r\n";
+    }
+    if (!body.empty()) extra += "Content-Type: application/json\r\n";
+    auto r = http_request(port(), method, path, body, extra);
+    if (!r) throw std::runtime_error("no response");
+    return *r;
+  }
+
+  std::string code(const Account& a, int steps_from_now = 0) {
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+    return crypto::totp_code(a.totp_secret, crypto::totp_step(now) + steps_from_now);
+  }
+
+  // Invites, enrols and confirms over HTTP; the account is active afterwards.
+  Account enrol(const std::string& practice_id, const std::string& email, const std::string& role) {
+    Account a{practice_id, "", email, "Kaffee ist gut am Morgen", role, {}, {}};
+    const std::string token = invite(practice_id, email, role);
+    auto r = call("POST", "/api/v1/auth/enrol",
+                  R"({"token":")" + token + R"(","password":")" + a.password + R"("})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto body = json_of(r);
+    a.totp_secret = crypto::base32_decode(std::string(body["totp_secret"].as_string()))
+                        .value_or(std::vector<std::uint8_t>{});
+    for (const auto& c : body["recovery_codes"].as_array()) {
+      a.recovery_codes.emplace_back(c.as_string());
+    }
+    r = call("POST", "/api/v1/auth/enrol/confirm",
+             R"({"token":")" + token + R"(","totp":")" + code(a) + R"("})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    clock.advance(std::chrono::seconds(30));  // the next login needs a fresh code
+    auto user = store::first_row([&]() -> core::Result<std::vector<store::UserRow>> {
+      std::vector<store::UserRow> rows;
+      auto rr = store::with_transaction(*store_, store::TxMode::read_only,
+                                        [&](store::Transaction& tx) -> core::Result<void> {
+                                          auto u = tx.users().find_by_email(email);
+                                          if (!u) return tl::unexpected(u.error());
+                                          if (*u) rows.push_back(**u);
+                                          return {};
+                                        });
+      if (!rr) return tl::unexpected(rr.error());
+      return rows;
+    }());
+    if (user && *user) a.user_id = (*user)->id;
+    return a;
+  }
+
+  // Signs in over HTTP with password and the current TOTP code; moves the clock on by
+  // one TOTP step afterwards so the next login has a fresh code.
+  std::optional<Session> login(const Account& a, const std::string& extra = {}) {
+    auto r = call("POST", "/api/v1/auth/login",
+                  R"({"email":")" + a.email + R"(","password":")" + a.password + R"(","totp":")" +
+                      code(a) + R"("})",
+                  nullptr, extra);
+    clock.advance(std::chrono::seconds(30));
+    if (r.status != 200) return std::nullopt;
+    return session_of(r);
+  }
+
+  static Session session_of(const HttpResponse& r) {
+    Session s;
+    const std::string set_cookie = r.header("set-cookie");
+    s.cookie = set_cookie.substr(0, set_cookie.find(';'));
+    auto body = json_of(r);
+    s.csrf = std::string(body["csrf_token"].as_string());
+    s.id = std::string(body["session"].as_object().at("id").as_string());
+    return s;
+  }
+
+  // A session written straight into the store (no password check): for tests that need
+  // many principals, like the authorization matrix.
+  Session mint_session(const std::string& practice_id, const std::string& user_id) {
+    Session s;
+    const std::string token = crypto::generate_token();
+    s.csrf = crypto::generate_token();
+    s.cookie = "__Host-praxis=" + token;
+    s.id = core::random_hex(random_, 16);
+    store::SessionRow row;
+    row.id = s.id;
+    row.practice_id = practice_id;
+    row.user_id = user_id;
+    const auto th = crypto::hash_token(token);
+    const auto ch = crypto::hash_token(s.csrf);
+    row.token_hash.assign(th.begin(), th.end());
+    row.csrf_hash.assign(ch.begin(), ch.end());
+    row.created_at = core::to_iso8601(clock.now());
+    row.last_seen_at = row.created_at;
+    row.expires_at = core::to_iso8601(clock.now() + std::chrono::hours(12));
+    auto r =
+        store::with_transaction(*store_, store::TxMode::read_write,
+                                [&](store::Transaction& tx) { return tx.sessions().insert(row); });
+    if (!r) throw std::runtime_error(r.error().internal);
+    return s;
+  }
+
+  // An active user created straight in the store (password and TOTP unset).
+  std::string add_active_user(const std::string& practice_id, const std::string& email,
+                              const std::string& role) {
+    store::UserRow u;
+    u.id = core::random_hex(random_, 16);
+    u.practice_id = practice_id;
+    u.email = email;
+    u.role = role;
+    u.status = "active";
+    u.created_at = core::to_iso8601(clock.now());
+    auto r = store::with_transaction(*store_, store::TxMode::read_write,
+                                     [&](store::Transaction& tx) { return tx.users().insert(u); });
+    if (!r) throw std::runtime_error(r.error().internal);
+    return u.id;
+  }
+
+  core::ManualClock clock{core::Instant(std::chrono::seconds(1798000000))};
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<crypto::KeyRing> keys_ = fresh_key_ring();
+  core::SystemRandom random_;
+  std::unique_ptr<store::sqlite::SqliteStore> store_;
+  std::unique_ptr<practices::PracticeService> practices_;
+  std::unique_ptr<auth::AccountService> accounts_;
+  std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<api::SessionAuthorizer> authorizer_;
+  http::Metrics metrics_;
+  const http::Router* router_ = nullptr;
+  std::unique_ptr<TestServer> server_;
+};
+
+}  // namespace praxis::test
