@@ -9,3 +9,5 @@ echo "== Crypto: field cipher, blind index, key cache, Argon2id =="
 bench/crypto.sh
 echo "== Store: group commit versus one commit per write (FULL durability) =="
 build/release/bin/store_bench build/bench-store "${BENCH_SECONDS:-5}"
+echo "== Sign-in flood: /healthz and /api/v1/auth/me under 200 wrong logins/s =="
+bench/login_flood.sh "${BENCH_SECONDS:-10}"

@@ -19,7 +19,7 @@ using http::Response;
 
 namespace {
 
-constexpr std::size_t kSmallBody = 8 * 1024;
+constexpr std::size_t kSmallBody = std::size_t{8} * 1024;
 
 Response problem(const core::Error& e, const Request& request) {
   return http::problem_response(e, request.request_id);

@@ -4,6 +4,7 @@
 
 #include "app/config.hpp"
 #include "app/keys.hpp"
+#include "auth/password_policy.hpp"
 #include "crypto/master_key.hpp"
 #include "http/server.hpp"
 #include "store/postgres/connection.hpp"
@@ -31,6 +32,29 @@ void check_private_file(std::vector<Finding>& out, const std::string& check,
   } else {
     out.push_back(
         {Severity::ok, check, file.string() + " is private (" + octal_mode(st.st_mode) + ")"});
+  }
+}
+
+// The owner of a practice may let the reception role sign in without a second factor
+// (issue #5). That is a weaker set-up, so doctor names the practices that do.
+void check_second_factor(std::vector<Finding>& out, store::sqlite::Database& db, int version) {
+  constexpr int kSecondFactorSetting = 5;  // migration 0005 added the column
+  if (version < kSecondFactorSetting) return;
+  auto relaxed = db.query_text(
+      "SELECT COALESCE(group_concat(slug, ', '), '') FROM "
+      "(SELECT slug FROM practices WHERE reception_second_factor_optional = 1 ORDER BY slug)");
+  if (!relaxed) {
+    out.push_back({Severity::warn, "auth.second_factor",
+                   "cannot read the second-factor settings: " + relaxed.error().internal});
+  } else if (!relaxed->empty()) {
+    out.push_back({Severity::warn, "auth.second_factor",
+                   "reception may sign in without a second factor in: " + *relaxed +
+                       ". Every role sees patient data; the owner can require it again under "
+                       "Praxis → Sicherheit (PATCH /api/v1/practice "
+                       "reception_second_factor_optional=false)"});
+  } else {
+    out.push_back(
+        {Severity::ok, "auth.second_factor", "every staff account signs in with a second factor"});
   }
 }
 
@@ -80,6 +104,7 @@ void check_database(std::vector<Finding>& out, const DataDir& dir, bool synchron
     out.push_back({Severity::ok, "database.schema",
                    "schema version " + std::to_string(*version) + ", up to date"});
   }
+  check_second_factor(out, *db, version ? *version : 0);
 }
 
 }  // namespace
@@ -149,6 +174,14 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
     out.push_back({Severity::warn, "master_key.rotation",
                    "the previous master key is still on disk; store the new master.key offline, "
                    "then run praxis keys rotate --finish"});
+  }
+  if (auth::password_dictionary_available()) {
+    out.push_back({Severity::ok, "auth.password_dictionary",
+                   "cracklib dictionary present: weak passwords are refused"});
+  } else {
+    out.push_back({Severity::fail, "auth.password_dictionary",
+                   "the cracklib dictionary is missing, so nobody can set a password and "
+                   "praxis serve refuses to start; install cracklib-runtime"});
   }
   if (config && config->store.backend == "postgres") {
     // The database lives on a PostgreSQL server; doctor only reads, so it does not

@@ -2,11 +2,15 @@
 
 PRAXIS_BIN names the binary under test (ctest sets it).
 """
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
 import signal
 import stat
+import struct
 import subprocess
 import tempfile
 import time
@@ -27,6 +31,30 @@ def run(*args, env=None, timeout=60, stdin_text=""):
 def read_bytes(path):
     with open(path, "rb") as f:
         return f.read()
+
+
+def totp(secret_b32, at=None):
+    """RFC 6238 code (SHA-1, 30 s, 6 digits), as an authenticator app computes it."""
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    counter = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 15
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return "%06d" % (value % 1000000)
+
+
+def http_json(method, url, body=None, headers=None, timeout=10):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            text = r.read().decode()
+            return r.status, dict(r.headers), json.loads(text) if text else None
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+        return e.code, dict(e.headers), json.loads(text) if text else None
 
 
 def http_get(url, timeout=10):
@@ -359,6 +387,43 @@ class CliTest(unittest.TestCase):
                       "--practice-state", "XX")
         self.assertEqual(refused.returncode, 2)
         self.assertFalse(os.path.exists(other), "bad practice data creates nothing")
+
+    def test_owner_enrols_from_the_init_link_and_doctor_reports_relaxed_second_factor(self):
+        r = run("init", "--data", self.data, "--json", "--practice-name", "Praxis Berg",
+                "--practice-slug", "berg", "--practice-state", "HH",
+                "--owner-email", "inhaberin@berg.example")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        token = json.loads(r.stdout)["practice"]["owner"]["enrolment_token"]
+        password = "Morgens erst einmal Kaffee"
+        server = Serving(self.data)
+        try:
+            status, _, secrets = http_json("POST", server.url + "/api/v1/auth/enrol",
+                                           {"token": token, "password": password})
+            self.assertEqual(status, 200, secrets)
+            self.assertEqual(len(secrets["recovery_codes"]), 10)
+            code = totp(secrets["totp_secret"])
+            status, _, body = http_json("POST", server.url + "/api/v1/auth/enrol/confirm",
+                                        {"token": token, "totp": code})
+            self.assertEqual(status, 200, body)
+            # The code just used is spent; the next login uses a recovery code.
+            status, headers, login = http_json(
+                "POST", server.url + "/api/v1/auth/login",
+                {"email": "inhaberin@berg.example", "password": password,
+                 "recovery_code": secrets["recovery_codes"][0]})
+            self.assertEqual(status, 200, login)
+            cookie = headers["Set-Cookie"].split(";")[0]
+            self.assertTrue(cookie.startswith("__Host-praxis="))
+            auth = {"Cookie": cookie, "X-CSRF-Token": login["csrf_token"]}
+            status, _, me = http_json("GET", server.url + "/api/v1/auth/me", headers=auth)
+            self.assertEqual((status, me["user"]["role"]), (200, "owner"))
+            status, _, body = http_json("PATCH", server.url + "/api/v1/practice",
+                                        {"reception_second_factor_optional": True}, headers=auth)
+            self.assertEqual(status, 200, body)
+        finally:
+            server.stop()
+        doctor = run("doctor", "--data", self.data)
+        self.assertIn("auth.second_factor", doctor.stdout)
+        self.assertIn("reception may sign in without a second factor in: berg", doctor.stdout)
 
     def test_serve_without_data_directory_fails_clearly(self):
         r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
