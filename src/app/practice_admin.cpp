@@ -68,6 +68,32 @@ core::Result<auth::Invitation> invite_user(const DataDir& dir, std::string_view 
   return invitation;
 }
 
+core::Result<auth::Invitation> reset_user(const DataDir& dir, std::string_view email) {
+  auto config = load_config(dir.config());
+  if (!config) return tl::unexpected(config.error());
+  auto store = open_store(*config, dir);
+  if (!store) return tl::unexpected(store.error());
+  core::SystemClock clock;
+  core::SystemRandom random;
+  auth::AccountService accounts(**store, clock, random,
+                                std::chrono::hours(config->auth.enrolment_validity_hours));
+  const std::string normalized = auth::normalize_staff_email(email).value_or(std::string(email));
+  std::optional<store::UserRow> user;
+  auto r = store::with_transaction(**store, store::TxMode::read_only,
+                                   [&](store::Transaction& tx) -> core::Result<void> {
+                                     auto u = tx.users().find_by_email(normalized);
+                                     if (!u) return tl::unexpected(u.error());
+                                     user = *u;
+                                     return {};
+                                   });
+  if (!r) return tl::unexpected(r.error());
+  if (!user) {
+    return core::fail(core::ErrorCode::not_found, "no account with the address " + normalized);
+  }
+  // The operator acts from outside any practice: no actor id.
+  return accounts.reissue_enrolment(user->practice_id, "", user->id);
+}
+
 std::string base_url(const DataDir& dir) {
   auto config = load_config(dir.config());
   return config ? base_url(config->server, config->server.port) : std::string();

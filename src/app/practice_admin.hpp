@@ -28,6 +28,12 @@ struct CreatedPractice {
                                                          std::string_view email,
                                                          std::string_view role);
 
+// A new one-time enrolment link for the account with `email` (the operator's way back
+// in when the owner lost both phone and recovery codes, or the link expired): password
+// and second factor are cleared, the user's sessions end. not_found for an unknown
+// address.
+[[nodiscard]] core::Result<auth::Invitation> reset_user(const DataDir& dir, std::string_view email);
+
 // The server's base URL from the configured listener, e.g. http://127.0.0.1:8080.
 std::string base_url(const DataDir& dir);
 // The public booking address of a practice under `base`.

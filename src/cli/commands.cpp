@@ -144,6 +144,43 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
   return kExitOk;
 }
 
+namespace {
+
+int print_invitation(const app::DataDir& dir, const auth::Invitation& invitation, bool json,
+                     std::string_view verb) {
+  const std::string url = auth::enrolment_url(app::base_url(dir), invitation.token);
+  if (json) {
+    std::string out = "{\"email\":";
+    core::append_json_string(out, invitation.user.email);
+    out += ",\"role\":";
+    core::append_json_string(out, invitation.user.role);
+    out += ",\"enrolment_token\":";
+    core::append_json_string(out, invitation.token);
+    out += ",\"enrolment_url\":";
+    core::append_json_string(out, url);
+    out += ",\"expires_at\":";
+    core::append_json_string(out, invitation.expires_at);
+    std::cout << out << "}\n";
+  } else {
+    std::cout << verb << " " << invitation.user.email << " (" << invitation.user.role
+              << "). One-time enrolment link (valid until " << invitation.expires_at << "):\n  "
+              << url << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_user_reset(const std::filesystem::path& data_dir, const std::string& email, bool json) {
+  const app::DataDir dir{data_dir};
+  auto invitation = app::reset_user(dir, email);
+  if (!invitation) {
+    print_error(invitation.error());
+    return kExitFailure;
+  }
+  return print_invitation(dir, *invitation, json, "Reset");
+}
+
 int run_user_invite(const std::filesystem::path& data_dir, const std::string& practice_slug,
                     const std::string& email, const std::string& role, bool json) {
   const app::DataDir dir{data_dir};
@@ -152,25 +189,7 @@ int run_user_invite(const std::filesystem::path& data_dir, const std::string& pr
     print_error(invitation.error());
     return invitation.error().code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
   }
-  const std::string url = auth::enrolment_url(app::base_url(dir), invitation->token);
-  if (json) {
-    std::string out = "{\"email\":";
-    core::append_json_string(out, invitation->user.email);
-    out += ",\"role\":";
-    core::append_json_string(out, invitation->user.role);
-    out += ",\"enrolment_token\":";
-    core::append_json_string(out, invitation->token);
-    out += ",\"enrolment_url\":";
-    core::append_json_string(out, url);
-    out += ",\"expires_at\":";
-    core::append_json_string(out, invitation->expires_at);
-    std::cout << out << "}\n";
-  } else {
-    std::cout << "Invited " << invitation->user.email << " as " << invitation->user.role
-              << ". One-time enrolment link (valid until " << invitation->expires_at << "):\n  "
-              << url << "\n";
-  }
-  return kExitOk;
+  return print_invitation(dir, *invitation, json, "Invited");
 }
 
 int run_practice_create(const std::filesystem::path& data_dir, const PracticeFlags& practice,

@@ -27,6 +27,7 @@ struct PracticeFlags {
 
 int run_init(const std::filesystem::path& data_dir, bool passphrase,
              const std::optional<PracticeFlags>& practice, bool json);
+int run_user_reset(const std::filesystem::path& data_dir, const std::string& email, bool json);
 int run_user_invite(const std::filesystem::path& data_dir, const std::string& practice_slug,
                     const std::string& email, const std::string& role, bool json);
 int run_practice_create(const std::filesystem::path& data_dir, const PracticeFlags& practice,

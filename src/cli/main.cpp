@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/prompt.hpp"
 
 int main(int argc, char** argv) {
   // Whatever praxis creates (keys, database, backups, logs) is private to its user.
@@ -73,6 +74,14 @@ int main(int argc, char** argv) {
       ->add_option("--role", invite_role, "owner, physician, assistant, reception or auditor")
       ->required();
   user_invite->add_flag("--json", json, "Print the result as JSON");
+  std::string reset_email;
+  auto* user_reset = user_cmd->add_subcommand(
+      "reset",
+      "New enrolment link for an account (lost phone and recovery codes): clears password "
+      "and second factor, ends its sessions");
+  user_reset->add_option("--data", data_dir, "Data directory")->required();
+  user_reset->add_option("--email", reset_email, "The account's e-mail address")->required();
+  user_reset->add_flag("--json", json, "Print the result as JSON");
 
   auto* serve = app.add_subcommand("serve", "Run the server");
   serve->add_option("--data", data_dir, "Data directory made by praxis init")->required();
@@ -105,13 +114,18 @@ int main(int argc, char** argv) {
 
   try {
     if (*init) {
+      // On a terminal, ask for what the flags left out; scripts get no questions.
+      bool with_practice = !practice.name.empty();
+      if (!json && on_terminal() && (!with_practice || !practice.owner_email)) {
+        with_practice = ask_practice(practice);
+      }
       return run_init(data_dir, passphrase,
-                      practice.name.empty() ? std::nullopt : std::optional<PracticeFlags>(practice),
-                      json);
+                      with_practice ? std::optional<PracticeFlags>(practice) : std::nullopt, json);
     }
     if (*practice_create) return run_practice_create(data_dir, practice, json);
     if (*user_invite)
       return run_user_invite(data_dir, invite_slug, invite_email, invite_role, json);
+    if (*user_reset) return run_user_reset(data_dir, reset_email, json);
     if (*serve) return run_serve(data_dir, listen);
     if (*doctor) return run_doctor(data_dir);
     if (*version) return run_version();

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import pty
 import re
 import signal
 import stat
@@ -368,6 +369,13 @@ class CliTest(unittest.TestCase):
                       "mfa@dritte.example", "--role", "reception", "--json")
         self.assertEqual(invited.returncode, 0, invited.stderr)
         self.assertEqual(json.loads(invited.stdout)["role"], "reception")
+        reset = run("user", "reset", "--data", self.data, "--email", "MFA@dritte.example", "--json")
+        self.assertEqual(reset.returncode, 0, reset.stderr)
+        self.assertNotEqual(json.loads(reset.stdout)["enrolment_token"],
+                            json.loads(invited.stdout)["enrolment_token"])
+        unknown = run("user", "reset", "--data", self.data, "--email", "nobody@dritte.example")
+        self.assertEqual(unknown.returncode, 1)
+        self.assertIn("no account", unknown.stderr)
         self.assertIn("/app/enrol#token=", json.loads(invited.stdout)["enrolment_url"])
         nowhere = run("user", "invite", "--data", self.data, "--practice", "nowhere", "--email",
                       "x@y.example", "--role", "owner")
@@ -424,6 +432,20 @@ class CliTest(unittest.TestCase):
         doctor = run("doctor", "--data", self.data)
         self.assertIn("auth.second_factor", doctor.stdout)
         self.assertIn("reception may sign in without a second factor in: berg", doctor.stdout)
+
+    def test_init_asks_for_the_practice_on_a_terminal(self):
+        primary, secondary = pty.openpty()
+        proc = subprocess.Popen([BIN, "init", "--data", self.data], stdin=secondary,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        os.close(secondary)
+        os.write(primary, "Praxis Dr. Müller\n\nBY\ninhaberin@mueller.example\n".encode())
+        out, err = proc.communicate(timeout=60)
+        os.close(primary)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("public address [praxis-dr-mueller]", err)
+        self.assertIn("/book/praxis-dr-mueller", out)
+        self.assertIn("inhaberin@mueller.example", out)
+        self.assertIn("/app/enrol#token=", out)
 
     def test_serve_without_data_directory_fails_clearly(self):
         r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
