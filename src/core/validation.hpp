@@ -19,4 +19,23 @@ bool valid_bundesland(std::string_view code);
 // and without "--". It appears in URLs (/book/{slug}).
 bool valid_slug(std::string_view slug);
 
+// KVNR (Versicherten-ID): one upper-case letter and nine digits. kvnr_format_ok checks
+// the shape; kvnr_check_digit_ok the check digit (letter → 01–26, weights 1,2,1,2…,
+// digit sums, sum mod 10 = last digit). Example data (HL7) often fails the check
+// digit, so callers treat that as a warning.
+bool kvnr_format_ok(std::string_view text);
+bool kvnr_check_digit_ok(std::string_view text);
+
+// Institutionskennzeichen: 9 digits; digits 3–8 weighted 2,1,2,1,2,1, digit sums added,
+// sum mod 10 = digit 9.
+bool valid_ik(std::string_view text);
+
+// German postcode: exactly 5 digits (01001–99998 in practice; "00…" never exists).
+bool valid_german_postcode(std::string_view text);
+
+// An e-mail address as people type it into a form: one '@', a non-empty local part of
+// printable ASCII without spaces or <>(),;:"[], a domain of at least two labels of
+// letters, digits and hyphens (or internationalised, non-ASCII), at most 254 bytes.
+bool valid_email(std::string_view text);
+
 }  // namespace praxis::core
