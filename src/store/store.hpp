@@ -147,7 +147,7 @@ struct EnrolmentTokenRow {
   std::vector<std::uint8_t> token_hash;  // BLAKE2b-256 of the token
   std::string practice_id;
   std::string user_id;
-  std::string expires_at;  // UTC, ISO 8601
+  std::string expires_at;                  // UTC, ISO 8601
   std::optional<std::string> used_at;      // enrolment confirmed (or link withdrawn)
   std::optional<std::string> enrolled_at;  // password and TOTP secret set, not yet confirmed
   std::int64_t failed_attempts = 0;        // wrong TOTP codes at confirmation
@@ -224,8 +224,8 @@ class SessionPort {
   [[nodiscard]] virtual core::Result<void> touch(std::string_view practice_id, std::string_view id,
                                                  std::string_view at) = 0;
   // true if a session that was not revoked is now revoked.
-  [[nodiscard]] virtual core::Result<bool> revoke(std::string_view practice_id,
-                                                  std::string_view id, std::string_view at) = 0;
+  [[nodiscard]] virtual core::Result<bool> revoke(std::string_view practice_id, std::string_view id,
+                                                  std::string_view at) = 0;
   // Revokes every open session of a user; returns how many.
   [[nodiscard]] virtual core::Result<std::int64_t> revoke_for_user(std::string_view practice_id,
                                                                    std::string_view user_id,
@@ -259,10 +259,73 @@ class ApiTokenPort {
   // All tokens of a practice (revoked ones too), newest first.
   [[nodiscard]] virtual core::Result<std::vector<ApiTokenRow>> list(
       std::string_view practice_id) = 0;
-  [[nodiscard]] virtual core::Result<bool> revoke(std::string_view practice_id,
-                                                  std::string_view id, std::string_view at) = 0;
+  [[nodiscard]] virtual core::Result<bool> revoke(std::string_view practice_id, std::string_view id,
+                                                  std::string_view at) = 0;
   [[nodiscard]] virtual core::Result<void> touch(std::string_view practice_id, std::string_view id,
                                                  std::string_view at) = 0;
+};
+
+// A patient (issue #6). Only ids, status, timestamps and version are in clear; the
+// record is a field ciphertext under the patient key, which is stored sealed by the
+// practice key (crypto::KeyRing).
+struct PatientRow {
+  std::string id;
+  std::string practice_id;
+  std::string status;  // active, new (from online booking), merged, deleted
+  std::uint64_t key_id = 0;
+  std::uint32_t key_version = 1;
+  std::uint64_t wrapping_key_id = 0;
+  std::vector<std::uint8_t> sealed_key;
+  std::vector<std::uint8_t> record;
+  std::optional<std::string> merged_into;
+  std::optional<std::string> deleted_at;
+  std::string created_at;
+  std::string updated_at;
+  std::int64_t version = 1;
+
+  bool operator==(const PatientRow&) const = default;
+};
+
+// One blind-index entry: which column (kind) and the truncated keyed hash.
+struct IndexTerm {
+  std::int64_t kind = 0;
+  std::int64_t hash = 0;
+
+  bool operator==(const IndexTerm&) const = default;
+  auto operator<=>(const IndexTerm&) const = default;
+};
+
+struct IndexHit {
+  std::string patient_id;
+  std::int64_t hash = 0;
+};
+
+class PatientPort {
+ public:
+  virtual ~PatientPort() = default;
+  // The row and its index terms; conflict if the id exists.
+  [[nodiscard]] virtual core::Result<void> insert(const PatientRow& row,
+                                                  std::span<const IndexTerm> terms) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<PatientRow>> find(std::string_view practice_id,
+                                                                     std::string_view id) = 0;
+  // The rows among `ids` that exist in the practice (any order).
+  [[nodiscard]] virtual core::Result<std::vector<PatientRow>> find_many(
+      std::string_view practice_id, std::span<const std::string> ids) = 0;
+  // Writes status, record, merged_into and deleted_at when row.version is still the
+  // stored version, raises the version and sets updated_at; with `terms`, replaces the
+  // index entries (an empty span removes them: deleted and merged records are not
+  // found by search). not_found / precondition_failed as for practices.
+  [[nodiscard]] virtual core::Result<void> update(
+      const PatientRow& row, std::optional<std::span<const IndexTerm>> terms) = 0;
+  // Patients with an index entry of `kind` whose hash is one of `hashes`.
+  [[nodiscard]] virtual core::Result<std::vector<IndexHit>> match(
+      std::string_view practice_id, std::int64_t kind, std::span<const std::int64_t> hashes) = 0;
+  // Patients of the practice in id order after `after_id`, at most `limit`, without
+  // merged and deleted ones.
+  [[nodiscard]] virtual core::Result<std::vector<PatientRow>> list(std::string_view practice_id,
+                                                                   std::string_view after_id,
+                                                                   std::int64_t limit) = 0;
+  [[nodiscard]] virtual core::Result<std::int64_t> count(std::string_view practice_id) = 0;
 };
 
 enum class TxMode { read_only, read_write };
@@ -279,6 +342,7 @@ class Transaction {
   virtual RecoveryCodePort& recovery_codes() = 0;
   virtual SessionPort& sessions() = 0;
   virtual ApiTokenPort& api_tokens() = 0;
+  virtual PatientPort& patients() = 0;
   // Ends the transaction keeping its changes (for a write job: its savepoint; the group
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "backend.hpp"
@@ -619,6 +620,106 @@ TEST_P(WithTwoPractices, ApiTokensAreScopedToTheirPractice) {
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].last_used_at, "2026-11-28T10:00:00Z");
   EXPECT_EQ((*listed)[0].revoked_at, "2026-11-28T11:00:00Z");
+}
+
+PatientRow patient(std::string id, std::string practice, std::uint8_t tag) {
+  PatientRow p;
+  p.id = std::move(id);
+  p.practice_id = std::move(practice);
+  p.status = "active";
+  p.key_id = 0x1122334455667788ULL;
+  p.key_version = 1;
+  p.wrapping_key_id = 0x8877665544332211ULL;
+  p.sealed_key = std::vector<std::uint8_t>(72, tag);
+  p.record = std::vector<std::uint8_t>(100, static_cast<std::uint8_t>(tag + 1));
+  p.created_at = "2026-11-28T09:00:00Z";
+  p.updated_at = p.created_at;
+  return p;
+}
+
+TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
+  const PatientRow a = patient("pa-1", "p-1", 1);
+  const PatientRow b = patient("pa-2", "p-1", 2);
+  const PatientRow c = patient("pa-3", "p-2", 3);
+  const std::vector<IndexTerm> ta = {{1, 100}, {2, -5}, {3, 0x7FFFFFFFFFFFFFFF}};
+  const std::vector<IndexTerm> tb = {{1, 100}, {2, 7}};
+  const std::vector<IndexTerm> tc = {{1, 100}};
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.patients().insert(a, ta); !r) return r;
+        if (auto r = tx.patients().insert(b, tb); !r) return r;
+        return tx.patients().insert(c, tc);
+      }));
+  auto dup = with_transaction(store(), TxMode::read_write,
+                              [&](Transaction& tx) { return tx.patients().insert(a, ta); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::conflict);
+
+  auto found =
+      write_value(store(), [](Transaction& tx) { return tx.patients().find("p-1", "pa-1"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ(**found, a) << "every field round-trips, 64-bit key ids included";
+  auto foreign_find =
+      write_value(store(), [](Transaction& tx) { return tx.patients().find("p-2", "pa-1"); });
+  ASSERT_TRUE(foreign_find);
+  EXPECT_FALSE(foreign_find->has_value()) << "another practice's patient is not found";
+
+  const std::vector<std::string> ids = {"pa-1", "pa-2", "pa-3", "nope"};
+  auto many =
+      write_value(store(), [&](Transaction& tx) { return tx.patients().find_many("p-1", ids); });
+  ASSERT_TRUE(many);
+  EXPECT_EQ(many->size(), 2u);
+
+  auto hits = [&](std::string_view practice, std::int64_t kind, std::vector<std::int64_t> hashes) {
+    auto r = write_value(
+        store(), [&](Transaction& tx) { return tx.patients().match(practice, kind, hashes); });
+    std::set<std::string> out;
+    if (r) {
+      for (const auto& h : *r) out.insert(h.patient_id);
+    }
+    return out;
+  };
+  EXPECT_EQ(hits("p-1", 1, {100}), (std::set<std::string>{"pa-1", "pa-2"}));
+  EXPECT_EQ(hits("p-1", 2, {-5, 7, 9}), (std::set<std::string>{"pa-1", "pa-2"}));
+  EXPECT_EQ(hits("p-1", 3, {0x7FFFFFFFFFFFFFFF}), (std::set<std::string>{"pa-1"}));
+  EXPECT_EQ(hits("p-2", 1, {100}), (std::set<std::string>{"pa-3"})) << "scoped by practice";
+  EXPECT_TRUE(hits("p-1", 1, {}).empty());
+
+  // Update: versioned, and the index terms are replaced (or removed).
+  PatientRow changed = a;
+  changed.status = "deleted";
+  changed.deleted_at = "2026-11-29T10:00:00Z";
+  changed.updated_at = "2026-11-29T10:00:00Z";
+  changed.record = std::vector<std::uint8_t>(50, 9);
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.patients().update(changed, std::span<const IndexTerm>());
+  }));
+  EXPECT_EQ(hits("p-1", 1, {100}), (std::set<std::string>{"pa-2"})) << "terms removed";
+  auto stale = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.patients().update(changed, std::nullopt);
+  });
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::precondition_failed);
+  PatientRow foreign = changed;
+  foreign.practice_id = "p-2";
+  foreign.version = 2;
+  auto other = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.patients().update(foreign, std::nullopt);
+  });
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::not_found);
+  found = write_value(store(), [](Transaction& tx) { return tx.patients().find("p-1", "pa-1"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->version, 2);
+  EXPECT_EQ((*found)->status, "deleted");
+  EXPECT_EQ((*found)->record, changed.record);
+
+  auto listed =
+      write_value(store(), [](Transaction& tx) { return tx.patients().list("p-1", "", 10); });
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u) << "deleted patients are not listed";
+  EXPECT_EQ((*listed)[0].id, "pa-2");
+  EXPECT_EQ(write_value(store(), [](Transaction& tx) { return tx.patients().count("p-1"); }), 2);
 }
 
 TEST_P(WithTwoPractices, AUserNeedsAnExistingPractice) {

@@ -2,9 +2,9 @@
 
 namespace praxis::store::postgres {
 
-core::Result<sql::Rows> PgExecutor::run(std::string_view sql,
-                                        std::initializer_list<sql::Param> params) {
-  auto r = c_.query(sql, std::vector<PgParam>(params));
+core::Result<sql::Rows> PgExecutor::run_params(std::string_view sql,
+                                               std::span<const sql::Param> params) {
+  auto r = c_.query(sql, std::vector<PgParam>(params.begin(), params.end()));
   if (!r) return tl::unexpected(r.error());
   sql::Rows rows;
   const int columns = r->columns();

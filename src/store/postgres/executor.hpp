@@ -9,8 +9,8 @@ namespace praxis::store::postgres {
 class PgExecutor final : public sql::Executor {
  public:
   explicit PgExecutor(PgConnection& c) : c_(c) {}
-  core::Result<sql::Rows> run(std::string_view sql,
-                              std::initializer_list<sql::Param> params = {}) override;
+  core::Result<sql::Rows> run_params(std::string_view sql,
+                                     std::span<const sql::Param> params) override;
 
  private:
   PgConnection& c_;

@@ -29,6 +29,7 @@ class PgTransaction final : public Transaction {
         recovery_(x_),
         sessions_(x_),
         api_tokens_(x_),
+        patients_(x_),
         on_end_(std::move(on_end)) {}
   ~PgTransaction() override {
     if (active_) (void)c_.exec("ROLLBACK");
@@ -49,6 +50,7 @@ class PgTransaction final : public Transaction {
   RecoveryCodePort& recovery_codes() override { return recovery_; }
   SessionPort& sessions() override { return sessions_; }
   ApiTokenPort& api_tokens() override { return api_tokens_; }
+  PatientPort& patients() override { return patients_; }
   core::Result<void> commit() override {
     if (committed_) return {};
     if (!active_) return core::fail(ErrorCode::internal, "transaction is no longer active");
@@ -74,6 +76,7 @@ class PgTransaction final : public Transaction {
   sql::SqlRecoveryCodePort recovery_;
   sql::SqlSessionPort sessions_;
   sql::SqlApiTokenPort api_tokens_;
+  sql::SqlPatientPort patients_;
   std::function<void()> on_end_;
 };
 

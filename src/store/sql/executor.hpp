@@ -71,8 +71,12 @@ class Executor {
   virtual ~Executor() = default;
   // Runs one statement. Errors as in store.hpp: conflict for constraint violations,
   // unavailable (maybe transient) for storage failures.
-  [[nodiscard]] virtual core::Result<Rows> run(std::string_view sql,
-                                               std::initializer_list<Param> params = {}) = 0;
+  [[nodiscard]] virtual core::Result<Rows> run_params(std::string_view sql,
+                                                      std::span<const Param> params) = 0;
+  [[nodiscard]] core::Result<Rows> run(std::string_view sql,
+                                       std::initializer_list<Param> params = {}) {
+    return run_params(sql, std::span<const Param>(params.begin(), params.size()));
+  }
 };
 
 }  // namespace praxis::store::sql

@@ -448,4 +448,159 @@ core::Result<void> SqlApiTokenPort::touch(std::string_view practice_id, std::str
              {practice_id, id, at}));
 }
 
+// ---- patients ----
+
+namespace {
+
+constexpr std::string_view kPatientColumns =
+    "id, practice_id, status, key_id, key_version, wrapping_key_id, sealed_key, record, "
+    "merged_into, deleted_at, created_at, updated_at, version";
+
+PatientRow read_patient(const Rows& r, std::size_t i) {
+  PatientRow p;
+  p.id = r.text(i, 0);
+  p.practice_id = r.text(i, 1);
+  p.status = r.text(i, 2);
+  p.key_id = static_cast<std::uint64_t>(r.int64(i, 3));
+  p.key_version = static_cast<std::uint32_t>(r.int64(i, 4));
+  p.wrapping_key_id = static_cast<std::uint64_t>(r.int64(i, 5));
+  p.sealed_key = r.bytes(i, 6);
+  p.record = r.bytes(i, 7);
+  p.merged_into = r.opt_text(i, 8);
+  p.deleted_at = r.opt_text(i, 9);
+  p.created_at = r.text(i, 10);
+  p.updated_at = r.text(i, 11);
+  p.version = r.int64(i, 12);
+  return p;
+}
+
+// "$3, $4, …" for `n` parameters starting at `first`.
+std::string placeholders(std::size_t first, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i) out += ", ";
+    out += "$" + std::to_string(first + i);
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Result<void> SqlPatientPort::write_terms(const PatientRow& row,
+                                               std::span<const IndexTerm> terms) {
+  for (const auto& t : terms) {
+    auto r = x_.run(
+        "INSERT INTO patient_index(practice_id, kind, hash, patient_id) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT DO NOTHING",
+        {row.practice_id, t.kind, t.hash, row.id});
+    if (!r) return tl::unexpected(r.error());
+  }
+  return {};
+}
+
+core::Result<void> SqlPatientPort::insert(const PatientRow& row, std::span<const IndexTerm> terms) {
+  auto r = x_.run(
+      "INSERT INTO patients(" + std::string(kPatientColumns) +
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+      {row.id, row.practice_id, row.status, static_cast<std::int64_t>(row.key_id),
+       static_cast<std::int64_t>(row.key_version), static_cast<std::int64_t>(row.wrapping_key_id),
+       Bytes(row.sealed_key), Bytes(row.record), nullable(row.merged_into),
+       nullable(row.deleted_at), row.created_at, row.updated_at, row.version});
+  if (!r) return tl::unexpected(r.error());
+  return write_terms(row, terms);
+}
+
+core::Result<std::optional<PatientRow>> SqlPatientPort::find(std::string_view practice_id,
+                                                             std::string_view id) {
+  return first_row(
+      read_all<PatientRow>(x_.run("SELECT " + std::string(kPatientColumns) +
+                                      " FROM patients WHERE practice_id = $1 AND id = $2",
+                                  {practice_id, id}),
+                           read_patient));
+}
+
+core::Result<std::vector<PatientRow>> SqlPatientPort::find_many(std::string_view practice_id,
+                                                                std::span<const std::string> ids) {
+  std::vector<PatientRow> out;
+  constexpr std::size_t kChunk = 200;
+  for (std::size_t start = 0; start < ids.size(); start += kChunk) {
+    const std::size_t n = std::min(kChunk, ids.size() - start);
+    std::vector<Param> params;
+    params.reserve(n + 1);
+    params.emplace_back(practice_id);
+    for (std::size_t i = 0; i < n; ++i) params.emplace_back(std::string_view(ids[start + i]));
+    auto rows =
+        read_all<PatientRow>(x_.run_params("SELECT " + std::string(kPatientColumns) +
+                                               " FROM patients WHERE practice_id = $1 AND id IN (" +
+                                               placeholders(2, n) + ")",
+                                           params),
+                             read_patient);
+    if (!rows) return tl::unexpected(rows.error());
+    for (auto& p : *rows) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+core::Result<void> SqlPatientPort::update(const PatientRow& row,
+                                          std::optional<std::span<const IndexTerm>> terms) {
+  auto r = x_.run(
+      "UPDATE patients SET status = $4, record = $5, merged_into = $6, deleted_at = $7, "
+      "updated_at = $8, version = version + 1 "
+      "WHERE practice_id = $1 AND id = $2 AND version = $3",
+      {row.practice_id, row.id, row.version, row.status, Bytes(row.record),
+       nullable(row.merged_into), nullable(row.deleted_at), row.updated_at});
+  if (!r) return tl::unexpected(r.error());
+  if (auto outcome = versioned_update_outcome(x_, *r, "patients", "practice_id = $1 AND id = $2",
+                                              {row.practice_id, row.id});
+      !outcome) {
+    return outcome;
+  }
+  if (!terms) return {};
+  if (auto d = x_.run("DELETE FROM patient_index WHERE practice_id = $1 AND patient_id = $2",
+                      {row.practice_id, row.id});
+      !d) {
+    return tl::unexpected(d.error());
+  }
+  return write_terms(row, *terms);
+}
+
+core::Result<std::vector<IndexHit>> SqlPatientPort::match(std::string_view practice_id,
+                                                          std::int64_t kind,
+                                                          std::span<const std::int64_t> hashes) {
+  std::vector<IndexHit> out;
+  if (hashes.empty()) return out;
+  std::vector<Param> params;
+  params.reserve(hashes.size() + 2);
+  params.emplace_back(practice_id);
+  params.emplace_back(kind);
+  for (auto h : hashes) params.emplace_back(h);
+  auto rows = x_.run_params(
+      "SELECT patient_id, hash FROM patient_index WHERE practice_id = $1 AND kind = $2 AND hash "
+      "IN (" +
+          placeholders(3, hashes.size()) + ")",
+      params);
+  if (!rows) return tl::unexpected(rows.error());
+  out.reserve(rows->size());
+  for (std::size_t i = 0; i < rows->size(); ++i)
+    out.push_back({rows->text(i, 0), rows->int64(i, 1)});
+  return out;
+}
+
+core::Result<std::vector<PatientRow>> SqlPatientPort::list(std::string_view practice_id,
+                                                           std::string_view after_id,
+                                                           std::int64_t limit) {
+  return read_all<PatientRow>(
+      x_.run("SELECT " + std::string(kPatientColumns) +
+                 " FROM patients WHERE practice_id = $1 AND id > $2 AND status IN ('active', "
+                 "'new') ORDER BY id LIMIT $3",
+             {practice_id, after_id, limit}),
+      read_patient);
+}
+
+core::Result<std::int64_t> SqlPatientPort::count(std::string_view practice_id) {
+  auto r = x_.run("SELECT COUNT(*) FROM patients WHERE practice_id = $1", {practice_id});
+  if (!r) return tl::unexpected(r.error());
+  return r->int64(0, 0);
+}
+
 }  // namespace praxis::store::sql

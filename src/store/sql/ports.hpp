@@ -104,4 +104,26 @@ class SqlApiTokenPort final : public ApiTokenPort {
   Executor& x_;
 };
 
+class SqlPatientPort final : public PatientPort {
+ public:
+  explicit SqlPatientPort(Executor& x) : x_(x) {}
+  core::Result<void> insert(const PatientRow& row, std::span<const IndexTerm> terms) override;
+  core::Result<std::optional<PatientRow>> find(std::string_view practice_id,
+                                               std::string_view id) override;
+  core::Result<std::vector<PatientRow>> find_many(std::string_view practice_id,
+                                                  std::span<const std::string> ids) override;
+  core::Result<void> update(const PatientRow& row,
+                            std::optional<std::span<const IndexTerm>> terms) override;
+  core::Result<std::vector<IndexHit>> match(std::string_view practice_id, std::int64_t kind,
+                                            std::span<const std::int64_t> hashes) override;
+  core::Result<std::vector<PatientRow>> list(std::string_view practice_id,
+                                             std::string_view after_id,
+                                             std::int64_t limit) override;
+  core::Result<std::int64_t> count(std::string_view practice_id) override;
+
+ private:
+  core::Result<void> write_terms(const PatientRow& row, std::span<const IndexTerm> terms);
+  Executor& x_;
+};
+
 }  // namespace praxis::store::sql

@@ -6,8 +6,8 @@
 
 namespace praxis::store::sqlite {
 
-core::Result<sql::Rows> SqliteExecutor::run(std::string_view sql,
-                                            std::initializer_list<sql::Param> params) {
+core::Result<sql::Rows> SqliteExecutor::run_params(std::string_view sql,
+                                                   std::span<const sql::Param> params) {
   std::string text(sql);
   for (char& c : text) {
     if (c == '$') c = '?';

@@ -10,8 +10,8 @@ namespace praxis::store::sqlite {
 class SqliteExecutor final : public sql::Executor {
  public:
   explicit SqliteExecutor(Database& db) : db_(db) {}
-  core::Result<sql::Rows> run(std::string_view sql,
-                              std::initializer_list<sql::Param> params = {}) override;
+  core::Result<sql::Rows> run_params(std::string_view sql,
+                                     std::span<const sql::Param> params) override;
 
  private:
   Database& db_;

@@ -40,7 +40,8 @@ class SqliteTransaction final : public Transaction {
         enrolment_(x_),
         recovery_(x_),
         sessions_(x_),
-        api_tokens_(x_) {}
+        api_tokens_(x_),
+        patients_(x_) {}
   ~SqliteTransaction() override {
     if (active_) (void)rollback();
     if (on_end_) on_end_();
@@ -62,6 +63,7 @@ class SqliteTransaction final : public Transaction {
   RecoveryCodePort& recovery_codes() override { return recovery_; }
   SessionPort& sessions() override { return sessions_; }
   ApiTokenPort& api_tokens() override { return api_tokens_; }
+  PatientPort& patients() override { return patients_; }
 
   core::Result<void> commit() override {
     if (committed_) return {};
@@ -98,6 +100,7 @@ class SqliteTransaction final : public Transaction {
   sql::SqlRecoveryCodePort recovery_;
   sql::SqlSessionPort sessions_;
   sql::SqlApiTokenPort api_tokens_;
+  sql::SqlPatientPort patients_;
   std::function<void()> on_end_;
 };
 
