@@ -6,6 +6,7 @@
 
 #include "api/authorizer.hpp"
 #include "api/json_body.hpp"
+#include "api/patient_routes.hpp"
 #include "auth/permissions.hpp"
 #include "http/problem.hpp"
 
@@ -340,6 +341,7 @@ Response reissue_enrolment(auth::AccountService& accounts,
 }  // namespace
 
 void add_staff_routes(http::Router& router, const StaffServices& s) {
+  add_patient_routes(router, s.patients);
   auto& auth = s.auth;
   auto& accounts = s.accounts;
   auto& practices = s.practices;

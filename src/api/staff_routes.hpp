@@ -8,6 +8,7 @@
 #include "auth/account_service.hpp"
 #include "auth/auth_service.hpp"
 #include "http/router.hpp"
+#include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
 
 namespace praxis::api {
@@ -16,6 +17,7 @@ struct StaffServices {
   auth::AuthService& auth;
   auth::AccountService& accounts;
   practices::PracticeService& practices;
+  patients::PatientService& patients;
   std::function<std::string()> base_url;  // for enrolment links, e.g. "https://praxis.example"
 };
 

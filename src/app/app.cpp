@@ -21,6 +21,7 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
 
 namespace praxis::app {
@@ -36,6 +37,7 @@ struct App::Parts {
   std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<auth::AccountService> accounts;
   std::unique_ptr<practices::PracticeService> practices;
+  std::unique_ptr<patients::PatientService> patients;
   std::unique_ptr<api::SessionAuthorizer> authorizer;
   http::Metrics metrics;
   http::Router router;
@@ -125,12 +127,13 @@ core::Result<void> App::start(bool handle_signals) {
   p.accounts = std::make_unique<auth::AccountService>(
       *p.store, p.clock, p.random, std::chrono::hours(config_.auth.enrolment_validity_hours));
   p.practices = std::make_unique<practices::PracticeService>(*p.store, *p.keys, p.clock, p.random);
+  p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, p.clock, p.random);
   p.authorizer = std::make_unique<api::SessionAuthorizer>(*p.auth);
 
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
   add_all_routes(p.router, {p.metrics, [&p] { return p.store->ping(); },
-                            api::StaffServices{*p.auth, *p.accounts, *p.practices,
+                            api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients,
                                                [this] { return base_url(); }}});
   p.server->set_authorizer(p.authorizer.get());
   if (auto r = p.server->start(); !r) return r;

@@ -18,6 +18,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "conflict";
     case ErrorCode::precondition_failed:
       return "precondition-failed";
+    case ErrorCode::precondition_required:
+      return "precondition-required";
     case ErrorCode::too_large:
       return "too-large";
     case ErrorCode::rate_limited:

@@ -18,6 +18,7 @@ enum class ErrorCode {
   not_found,            // 404
   conflict,             // 409
   precondition_failed,  // 412
+  precondition_required,  // 428: a change without If-Match
   too_large,            // 413
   rate_limited,         // 429
   internal,             // 500

@@ -205,4 +205,22 @@ std::string normalize_email(std::string_view text) {
   return out;
 }
 
+bool valid_utf8(std::string_view text) {
+  UErrorCode status = U_ZERO_ERROR;
+  int32_t needed = 0;
+  u_strFromUTF8(nullptr, 0, &needed, text.data(), static_cast<int32_t>(text.size()), &status);
+  return status == U_BUFFER_OVERFLOW_ERROR || status == U_ZERO_ERROR ||
+         status == U_STRING_NOT_TERMINATED_WARNING;
+}
+
+std::string to_nfc(std::string_view text) { return compose(text); }
+
+std::size_t utf8_length(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
 }  // namespace praxis::core

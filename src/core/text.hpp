@@ -20,4 +20,11 @@ void normalize_name_into(std::string_view text, std::string& out);  // reuses ou
 
 std::string normalize_email(std::string_view text);
 
+// Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
+bool valid_utf8(std::string_view text);
+// Canonical composition (Unicode NFC) of well-formed UTF-8: what is stored for names.
+std::string to_nfc(std::string_view text);
+// Code points in well-formed UTF-8.
+std::size_t utf8_length(std::string_view text);
+
 }  // namespace praxis::core

@@ -28,6 +28,8 @@ Titles titles_for(int status) {
       return {"Konflikt", "Conflict"};
     case 412:
       return {"Version veraltet", "Precondition failed"};
+    case 428:
+      return {"Versionsangabe fehlt", "Precondition required"};
     case 413:
       return {"Anfrage zu groß", "Payload too large"};
     case 429:
@@ -79,6 +81,8 @@ int status_for(core::ErrorCode code) {
       return 409;
     case ErrorCode::precondition_failed:
       return 412;
+    case ErrorCode::precondition_required:
+      return 428;
     case ErrorCode::too_large:
       return 413;
     case ErrorCode::rate_limited:

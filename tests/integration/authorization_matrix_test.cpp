@@ -28,7 +28,14 @@ class Matrix {
   // A fresh resource of `collection` in `practice`; nullopt for an unknown collection.
   std::optional<std::string> make(std::string_view collection, const std::string& practice) {
     std::optional<std::string> id;
-    if (collection == "users") {
+    if (collection == "patients") {
+      auto created = api_.patients().create(
+          practice, boost::json::parse(R"({"family_name":"Matrix","given_names":"Test",)"
+                                       R"("birth_date":"1970-01-01","confirm_new":true})")
+                        .as_object());
+      if (!created || !created->created) throw std::runtime_error("patient");
+      id = created->created->row.id;
+    } else if (collection == "users") {
       id = api_.add_active_user(practice, next_email(), "assistant");
     } else if (collection == "sessions") {
       id =
@@ -101,7 +108,7 @@ std::string body_for(http::Method m) {
 TEST(AuthorizationMatrix, EveryRouteRoleAndPracticeIsDecidedByTheChokePoint) {
   Matrix m;
   // Some foreign data to look for in list answers.
-  for (auto c : {"users", "sessions", "api-tokens"}) (void)m.make(c, m.foreign());
+  for (auto c : {"users", "sessions", "api-tokens", "patients"}) (void)m.make(c, m.foreign());
 
   int protected_routes = 0;
   int cases = 0;

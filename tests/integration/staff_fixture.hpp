@@ -66,6 +66,7 @@ class StaffApi {
     practices_ = std::make_unique<practices::PracticeService>(*store_, *keys_, clock, random_);
     accounts_ = std::make_unique<auth::AccountService>(*store_, clock, random_);
     auth_ = std::make_unique<auth::AuthService>(*store_, *keys_, clock, random_, options);
+    patients_ = std::make_unique<patients::PatientService>(*store_, *keys_, clock, random_);
     authorizer_ = std::make_unique<api::SessionAuthorizer>(*auth_);
     http::ServerOptions server_options;
     server_options.host = "127.0.0.1";
@@ -73,10 +74,10 @@ class StaffApi {
     server_options.worker_threads = 4;
     server_options.trust_forwarded_for = trust_forwarded_for;
     server_ = std::make_unique<TestServer>(server_options, [this](http::Router& router) {
-      app::add_all_routes(router, {metrics_, []() -> core::Result<void> { return {}; },
-                                   api::StaffServices{*auth_, *accounts_, *practices_, [] {
-                                                        return std::string("https://praxis.test");
-                                                      }}});
+      app::add_all_routes(router,
+                          {metrics_, []() -> core::Result<void> { return {}; },
+                           api::StaffServices{*auth_, *accounts_, *practices_, *patients_,
+                                              [] { return std::string("https://praxis.test"); }}});
       router_ = &router;
     });
     server_->set_authorizer(authorizer_.get());
@@ -84,10 +85,13 @@ class StaffApi {
   }
 
   std::uint16_t port() const { return server_->port(); }
+  std::filesystem::path db_path() const { return dir_.path() / "staff.db"; }
+  std::string log_text() { return server_->log_text(); }
   const http::Router& router() const { return *router_; }
   store::Store& store() { return *store_; }
   auth::AccountService& accounts() { return *accounts_; }
   practices::PracticeService& practices() { return *practices_; }
+  patients::PatientService& patients() { return *patients_; }
 
   std::string add_practice(const std::string& slug) {
     practices::NewPractice p;
@@ -232,6 +236,7 @@ class StaffApi {
   std::unique_ptr<practices::PracticeService> practices_;
   std::unique_ptr<auth::AccountService> accounts_;
   std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<patients::PatientService> patients_;
   std::unique_ptr<api::SessionAuthorizer> authorizer_;
   http::Metrics metrics_;
   const http::Router* router_ = nullptr;

@@ -11,11 +11,17 @@ using core::ErrorCode;
 
 TEST(Problem, EveryErrorCodeMapsToItsStatus) {
   const std::pair<ErrorCode, int> table[] = {
-      {ErrorCode::invalid_input, 400}, {ErrorCode::unauthenticated, 401},
-      {ErrorCode::forbidden, 403},     {ErrorCode::not_found, 404},
-      {ErrorCode::conflict, 409},      {ErrorCode::precondition_failed, 412},
-      {ErrorCode::too_large, 413},     {ErrorCode::rate_limited, 429},
-      {ErrorCode::internal, 500},      {ErrorCode::unavailable, 503},
+      {ErrorCode::invalid_input, 400},
+      {ErrorCode::unauthenticated, 401},
+      {ErrorCode::forbidden, 403},
+      {ErrorCode::not_found, 404},
+      {ErrorCode::conflict, 409},
+      {ErrorCode::precondition_failed, 412},
+      {ErrorCode::precondition_required, 428},
+      {ErrorCode::too_large, 413},
+      {ErrorCode::rate_limited, 429},
+      {ErrorCode::internal, 500},
+      {ErrorCode::unavailable, 503},
   };
   for (auto [code, status] : table) {
     EXPECT_EQ(status_for(code), status) << core::error_code_name(code);

@@ -1,0 +1,230 @@
+#include "api/patient_routes.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "api/json_body.hpp"
+#include "http/problem.hpp"
+
+namespace praxis::api {
+
+namespace json = boost::json;
+using http::Access;
+using http::Method;
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr std::size_t kPatientBody = 32 * std::size_t{1024};
+
+Response problem(const core::Error& e, const Request& request) {
+  return http::problem_response(e, request.request_id);
+}
+
+json::value nullable(const std::optional<std::string>& s) {
+  return s ? json::value(*s) : json::value(nullptr);
+}
+
+json::object patient_json(const patients::Patient& p) {
+  json::object o = patients::to_json(p.record);
+  o["id"] = p.row.id;
+  o["status"] = p.row.status;
+  o["version"] = p.row.version;
+  o["created_at"] = p.row.created_at;
+  o["updated_at"] = p.row.updated_at;
+  o["merged_into"] = nullable(p.row.merged_into);
+  o["deleted_at"] = nullable(p.row.deleted_at);
+  json::array warnings;
+  for (const auto& w : p.warnings) {
+    warnings.push_back(json::object{{"field", w.field}, {"code", w.code}, {"message", w.message}});
+  }
+  o["warnings"] = std::move(warnings);
+  return o;
+}
+
+std::string etag(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+Response patient_response(int status, const patients::Patient& p) {
+  Response r = Response::json(status, json::serialize(patient_json(p)));
+  r.headers.push_back({"ETag", etag(p.row.version)});
+  return r;
+}
+
+// If-Match: "3" or W/"3". nullopt when absent; an error when malformed.
+core::Result<std::optional<std::int64_t>> if_match(const Request& request) {
+  auto header = request.header("If-Match");
+  if (!header) return std::optional<std::int64_t>();
+  std::string_view v = *header;
+  if (v.starts_with("W/")) v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  std::int64_t version = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
+  if (ec != std::errc() || p != v.data() + v.size() || version < 1) {
+    auto e = core::Error::make(core::ErrorCode::invalid_input,
+                               "If-Match erwartet die Version, z. B. \"3\". / If-Match expects "
+                               "the version, e.g. \"3\".");
+    e.fields.push_back({"If-Match", "invalid", "z. B. \"3\" / e.g. \"3\""});
+    return tl::unexpected(e);
+  }
+  return std::optional<std::int64_t>(version);
+}
+
+// A request about /patients/{id} whose own content is wrong answers 404 when the id is
+// unknown (or another practice's), so the answer never depends on which came first.
+Response refuse(patients::PatientService& patients, const Request& request,
+                const core::Error& error) {
+  auto exists = patients.exists(request.principal->practice_id, request.param("id"));
+  if (!exists) return problem(exists.error(), request);
+  if (!*exists) {
+    return problem(core::Error::make(core::ErrorCode::not_found,
+                                     "Patient nicht gefunden. / Patient not found."),
+                   request);
+  }
+  return problem(error, request);
+}
+
+core::Result<json::object> parse_object(std::string_view body) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) {
+    auto e = core::Error::make(core::ErrorCode::invalid_input,
+                               "Ein JSON-Objekt erwartet. / Expected a JSON object.");
+    e.fields.push_back({"body", ec ? "malformed" : "not_object", "JSON-Objekt / JSON object"});
+    return tl::unexpected(e);
+  }
+  return std::move(v.as_object());
+}
+
+Response search(patients::PatientService& patients, const Request& request) {
+  const auto q = request.query_param("q").value_or("");
+  const auto cursor = request.query_param("cursor").value_or("");
+  std::size_t limit = 20;
+  if (auto l = request.query_param("limit")) {
+    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+    if (ec != std::errc() || p != l->data() + l->size() || limit < 1 || limit > 100) {
+      auto e = core::Error::make(core::ErrorCode::invalid_input, "limit: 1–100");
+      e.fields.push_back({"limit", "range", "1–100"});
+      return problem(e, request);
+    }
+  }
+  if (q.size() > 200) {
+    auto e = core::Error::make(core::ErrorCode::invalid_input, "q: höchstens 200 Zeichen.");
+    e.fields.push_back({"q", "too_long", "höchstens 200 / at most 200"});
+    return problem(e, request);
+  }
+  auto page = patients.search(request.principal->practice_id, q, cursor, limit);
+  if (!page) return problem(page.error(), request);
+  json::array list;
+  for (const auto& p : page->patients) list.push_back(patient_json(p));
+  json::object out{{"patients", std::move(list)},
+                   {"next_cursor", nullable(page->next_cursor)},
+                   {"truncated", page->truncated}};
+  return Response::json(200, json::serialize(out));
+}
+
+Response create(patients::PatientService& patients, const Request& request) {
+  auto body = parse_object(request.body);
+  if (!body) return problem(body.error(), request);
+  auto outcome = patients.create(request.principal->practice_id, *body);
+  if (!outcome) return problem(outcome.error(), request);
+  if (!outcome->duplicates.empty()) {
+    Response r = problem(core::Error::make(core::ErrorCode::conflict,
+                                           "Möglicherweise gibt es diesen Patienten schon. "
+                                           "Zum Anlegen trotzdem \"confirm_new\": true senden. / "
+                                           "This patient may exist already; send "
+                                           "\"confirm_new\": true to create anyway."),
+                         request);
+    json::object problem_body = json::parse(r.body).as_object();
+    json::array candidates;
+    for (const auto& d : outcome->duplicates) {
+      candidates.push_back(json::object{{"id", d.id},
+                                        {"family_name", d.family_name},
+                                        {"given_names", d.given_names},
+                                        {"birth_date", d.birth_date},
+                                        {"reason", d.reason}});
+    }
+    problem_body["candidates"] = std::move(candidates);
+    r.body = json::serialize(problem_body);
+    return r;
+  }
+  Response r = patient_response(201, *outcome->created);
+  r.headers.push_back({"Location", "/api/v1/patients/" + outcome->created->row.id});
+  return r;
+}
+
+Response get(patients::PatientService& patients, const Request& request) {
+  auto p = patients.get(request.principal->practice_id, request.param("id"));
+  if (!p) return problem(p.error(), request);
+  return patient_response(200, *p);
+}
+
+Response patch(patients::PatientService& patients, const Request& request) {
+  auto version = if_match(request);
+  if (!version) return refuse(patients, request, version.error());
+  if (!*version) {
+    return refuse(patients, request,
+                  core::Error::make(core::ErrorCode::precondition_required,
+                                    "Änderungen brauchen If-Match mit der Version (ETag). / "
+                                    "Changes need If-Match with the version (ETag)."));
+  }
+  auto body = parse_object(request.body);
+  if (!body) return refuse(patients, request, body.error());
+  auto p = patients.update(request.principal->practice_id, request.param("id"), **version, *body);
+  if (!p) return problem(p.error(), request);
+  return patient_response(200, *p);
+}
+
+Response remove(patients::PatientService& patients, const Request& request) {
+  auto version = if_match(request);
+  if (!version) return refuse(patients, request, version.error());
+  auto p = patients.remove(request.principal->practice_id, request.param("id"), *version);
+  if (!p) return problem(p.error(), request);
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+Response restore(patients::PatientService& patients, const Request& request) {
+  auto p = patients.restore(request.principal->practice_id, request.param("id"));
+  if (!p) return problem(p.error(), request);
+  return patient_response(200, *p);
+}
+
+Response merge(patients::PatientService& patients, const Request& request) {
+  auto body = JsonBody::parse(request.body);
+  if (!body) return refuse(patients, request, body.error());
+  auto other = body->string("other", Need::required, 64);
+  if (auto ok = body->finish(); !ok) return refuse(patients, request, ok.error());
+  auto p = patients.merge(request.principal->practice_id, request.param("id"), *other);
+  if (!p) return problem(p.error(), request);
+  return patient_response(200, *p);
+}
+
+}  // namespace
+
+void add_patient_routes(http::Router& router, patients::PatientService& p) {
+  const http::RouteOptions body{kPatientBody, false};
+  router.add(Method::get, "/api/v1/patients", Access::requires_permission("patients.read"),
+             [&p](const Request& r) { return search(p, r); });
+  router.add(
+      Method::post, "/api/v1/patients", Access::requires_permission("patients.write"),
+      [&p](const Request& r) { return create(p, r); }, body);
+  router.add(Method::get, "/api/v1/patients/{id}", Access::requires_permission("patients.read"),
+             [&p](const Request& r) { return get(p, r); });
+  router.add(
+      Method::patch, "/api/v1/patients/{id}", Access::requires_permission("patients.write"),
+      [&p](const Request& r) { return patch(p, r); }, body);
+  router.add(Method::delete_, "/api/v1/patients/{id}",
+             Access::requires_permission("patients.delete"),
+             [&p](const Request& r) { return remove(p, r); });
+  router.add(Method::post, "/api/v1/patients/{id}/restore",
+             Access::requires_permission("patients.delete"),
+             [&p](const Request& r) { return restore(p, r); });
+  router.add(
+      Method::post, "/api/v1/patients/{id}/merge", Access::requires_permission("patients.delete"),
+      [&p](const Request& r) { return merge(p, r); }, body);
+}
+
+}  // namespace praxis::api

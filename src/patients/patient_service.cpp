@@ -1,0 +1,604 @@
+#include "patients/patient_service.hpp"
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "core/text.hpp"
+#include "core/validation.hpp"
+#include "crypto/field_cipher.hpp"
+
+namespace praxis::patients {
+
+namespace json = boost::json;
+using core::ErrorCode;
+using store::Transaction;
+using store::TxMode;
+
+namespace {
+
+constexpr std::size_t kIdBytes = 16;
+constexpr std::size_t kMaxNote = 4000;
+constexpr std::size_t kMaxPhones = 5;
+
+core::Error not_found() {
+  return core::Error::make(ErrorCode::not_found, "Patient nicht gefunden. / Patient not found.");
+}
+
+crypto::FieldContext record_context(const store::PatientRow& row) {
+  return {row.practice_id, "patients", "record", row.id};
+}
+
+crypto::WrappedKey wrapped_of(const store::PatientRow& row) {
+  return {row.key_id, row.key_version, row.wrapping_key_id, row.sealed_key};
+}
+
+// RFC 7386: objects merge recursively, null removes, anything else replaces.
+void merge_patch(json::object& target, const json::object& patch) {
+  for (const auto& [key, value] : patch) {
+    if (value.is_null()) {
+      target.erase(key);
+    } else if (value.is_object() && target.contains(key) && target.at(key).is_object()) {
+      merge_patch(target.at(key).as_object(), value.get_object());
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+template <typename Fn>
+core::Result<void> in_tx(store::Store& store, TxMode mode, Fn&& fn) {
+  return store::with_transaction(store, mode, std::forward<Fn>(fn));
+}
+
+}  // namespace
+
+PatientService::PatientService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
+                               core::Random& random, PatientOptions options)
+    : store_(store), keys_(keys), clock_(clock), random_(random), options_(options) {}
+
+std::string PatientService::today() const { return core::to_iso8601(clock_.now()).substr(0, 10); }
+
+core::Result<PatientService::PracticeKeys> PatientService::practice_keys(
+    Transaction& tx, std::string_view practice_id) {
+  auto row = tx.master_wrapped_keys().find("practice:" + std::string(practice_id));
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return tl::unexpected(not_found());  // no such practice
+  auto key = keys_.practice_key(
+      practice_id, {(*row)->key_id, (*row)->version, (*row)->wrapping_key_id, (*row)->sealed});
+  if (!key) {
+    return core::fail(ErrorCode::internal, "",
+                      "practice key: " + std::string(crypto::crypto_error_name(key.error())));
+  }
+  PracticeKeys out{*key, nullptr};
+  std::lock_guard lock(mutex_);
+  auto& index = indexes_[(*key)->id];
+  if (!index) index = std::make_shared<const PracticeIndex>(**key);
+  out.index = index;
+  return out;
+}
+
+core::Result<Patient> PatientService::decrypt(const PracticeKeys& keys, store::PatientRow row) {
+  auto patient_key = keys_.patient_key(*keys.key, row.practice_id, row.id, wrapped_of(row));
+  if (!patient_key) {
+    return core::fail(
+        ErrorCode::internal, "",
+        "patient key: " + std::string(crypto::crypto_error_name(patient_key.error())));
+  }
+  auto text = crypto::decrypt_field_text(**patient_key, record_context(row), row.record);
+  if (!text) {
+    return core::fail(ErrorCode::internal, "",
+                      "patient record: " + std::string(crypto::crypto_error_name(text.error())));
+  }
+  boost::system::error_code ec;
+  auto value = json::parse(*text, ec);
+  if (ec || !value.is_object())
+    return core::fail(ErrorCode::internal, "", "patient record: not JSON");
+  Patient p;
+  p.record = record_from_json(value.as_object());
+  p.row = std::move(row);
+  return p;
+}
+
+core::Result<std::vector<std::uint8_t>> PatientService::encrypt(const PracticeKeys& keys,
+                                                                const store::PatientRow& row,
+                                                                const Record& r) {
+  auto patient_key = keys_.patient_key(*keys.key, row.practice_id, row.id, wrapped_of(row));
+  if (!patient_key) {
+    return core::fail(
+        ErrorCode::internal, "",
+        "patient key: " + std::string(crypto::crypto_error_name(patient_key.error())));
+  }
+  return crypto::encrypt_field(**patient_key, record_context(row), json::serialize(to_json(r)));
+}
+
+void PatientService::stamp_consents(Record& r, const Record* before) const {
+  const std::string now = core::to_iso8601(clock_.now());
+  auto stamp = [&](Consent& c, const Consent* old) {
+    if (!c.given) {
+      c.at.clear();
+    } else if (!old || !old->given) {
+      c.at = now;  // given now
+    } else {
+      c.at = old->at;  // unchanged
+    }
+  };
+  stamp(r.email_reminders, before ? &before->email_reminders : nullptr);
+  stamp(r.sms_reminders, before ? &before->sms_reminders : nullptr);
+}
+
+core::Result<std::vector<Duplicate>> PatientService::duplicates(Transaction& tx,
+                                                                const PracticeKeys& keys,
+                                                                std::string_view practice_id,
+                                                                const Record& r) {
+  std::set<std::string> ids;
+  auto hits = [&](TermKind kind, std::string_view value) -> core::Result<std::set<std::string>> {
+    std::set<std::string> out;
+    if (value.empty()) return out;
+    const std::int64_t h = keys.index->hash(kind, value);
+    auto found = tx.patients().match(practice_id, static_cast<std::int64_t>(kind),
+                                     std::span<const std::int64_t>(&h, 1));
+    if (!found) return tl::unexpected(found.error());
+    for (auto& hit : *found) out.insert(std::move(hit.patient_id));
+    return out;
+  };
+  const auto family = family_words(r);
+  if (!family.empty() && !r.birth_date.empty()) {
+    auto by_name = hits(TermKind::family, family.front());
+    auto by_date = hits(TermKind::birth_date, r.birth_date);
+    if (!by_name || !by_date) return tl::unexpected((!by_name ? by_name : by_date).error());
+    for (const auto& id : *by_name) {
+      if (by_date->contains(id)) ids.insert(id);
+    }
+  }
+  for (auto [kind, value] : {std::pair{TermKind::kvnr, std::string_view(r.insurance.kvnr)},
+                             std::pair{TermKind::email, std::string_view(r.email)}}) {
+    auto found = hits(kind, value);
+    if (!found) return tl::unexpected(found.error());
+    ids.insert(found->begin(), found->end());
+  }
+  for (const auto& phone : r.phones) {
+    auto found = hits(TermKind::phone, phone.number);
+    if (!found) return tl::unexpected(found.error());
+    ids.insert(found->begin(), found->end());
+  }
+  std::vector<Duplicate> out;
+  if (ids.empty()) return out;
+  const std::vector<std::string> list(ids.begin(), ids.end());
+  auto rows = tx.patients().find_many(practice_id, list);
+  if (!rows) return tl::unexpected(rows.error());
+  const std::string name = core::normalize_name(r.family_name + " " + r.given_names);
+  for (auto& row : *rows) {
+    if (row.status == "merged" || row.status == "deleted") continue;
+    auto other = decrypt(keys, std::move(row));
+    if (!other) return tl::unexpected(other.error());
+    const Record& o = other->record;
+    std::string reason;
+    if (o.birth_date == r.birth_date &&
+        core::normalize_name(o.family_name + " " + o.given_names) == name) {
+      reason = "name_birth_date";
+    } else if (!r.insurance.kvnr.empty() && o.insurance.kvnr == r.insurance.kvnr) {
+      reason = "kvnr";
+    } else if (!r.email.empty() && o.email == r.email) {
+      reason = "email";
+    } else if (std::any_of(r.phones.begin(), r.phones.end(), [&](const Phone& p) {
+                 return std::any_of(o.phones.begin(), o.phones.end(),
+                                    [&](const Phone& q) { return q.number == p.number; });
+               })) {
+      reason = "phone";
+    }
+    if (reason.empty()) continue;  // a blind-index false positive
+    out.push_back({other->row.id, o.family_name, o.given_names, o.birth_date, reason});
+  }
+  return out;
+}
+
+core::Result<CreateOutcome> PatientService::create(std::string_view practice_id,
+                                                   const json::object& body,
+                                                   std::string_view status) {
+  auto parsed = parse_record(body, today());
+  bool confirm_new = false;
+  if (const auto* c = body.if_contains("confirm_new")) {
+    if (!c->is_bool()) {
+      auto e = core::Error::make(ErrorCode::invalid_input, "confirm_new: true oder false.");
+      e.fields.push_back(
+          {"confirm_new", "type", "true oder false erwartet. / Expected a boolean."});
+      if (!parsed) {
+        for (auto& f : parsed.error().fields) e.fields.push_back(f);
+      }
+      return tl::unexpected(e);
+    }
+    confirm_new = c->get_bool();
+  }
+  if (!parsed) return tl::unexpected(parsed.error());
+  Record record = std::move(parsed->record);
+  stamp_consents(record, nullptr);
+
+  CreateOutcome outcome;
+  PracticeKeys keys;
+  auto checked = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+    auto k = practice_keys(tx, practice_id);
+    if (!k) return tl::unexpected(k.error());
+    keys = *k;
+    if (confirm_new) return {};
+    auto d = duplicates(tx, keys, practice_id, record);
+    if (!d) return tl::unexpected(d.error());
+    outcome.duplicates = std::move(*d);
+    return {};
+  });
+  if (!checked) return tl::unexpected(checked.error());
+  if (!outcome.duplicates.empty()) return outcome;
+
+  const std::string now = core::to_iso8601(clock_.now());
+  store::PatientRow row;
+  row.id = core::random_hex(random_, kIdBytes);
+  row.practice_id = std::string(practice_id);
+  row.status = std::string(status);
+  auto patient_key = keys_.create_patient_key(*keys.key, practice_id, row.id);
+  row.key_id = patient_key.wrapped.key_id;
+  row.key_version = patient_key.wrapped.version;
+  row.wrapping_key_id = patient_key.wrapped.wrapping_key_id;
+  row.sealed_key = patient_key.wrapped.sealed;
+  row.record = crypto::encrypt_field(*patient_key.key, record_context(row),
+                                     json::serialize(to_json(record)));
+  row.created_at = now;
+  row.updated_at = now;
+  const auto terms = keys.index->terms(record);
+  auto written = in_tx(store_, TxMode::read_write,
+                       [&](Transaction& tx) { return tx.patients().insert(row, terms); });
+  if (!written) return tl::unexpected(written.error());
+  outcome.created = Patient{std::move(row), std::move(record), std::move(parsed->warnings)};
+  return outcome;
+}
+
+core::Result<Patient> PatientService::get(std::string_view practice_id, std::string_view id) {
+  std::optional<Patient> out;
+  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+    auto row = tx.patients().find(practice_id, id);
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return tl::unexpected(not_found());
+    auto keys = practice_keys(tx, practice_id);
+    if (!keys) return tl::unexpected(keys.error());
+    auto p = decrypt(*keys, std::move(**row));
+    if (!p) return tl::unexpected(p.error());
+    out = std::move(*p);
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  // Stored records were valid when written; a KVNR warning is recomputed for display.
+  if (!out->record.insurance.kvnr.empty() &&
+      !core::kvnr_check_digit_ok(out->record.insurance.kvnr)) {
+    out->warnings.push_back({"insurance.kvnr", "check_digit",
+                             "Die Prüfziffer stimmt nicht; bitte prüfen. / The check digit does "
+                             "not match; please check."});
+  }
+  return std::move(*out);
+}
+
+core::Result<bool> PatientService::exists(std::string_view practice_id, std::string_view id) {
+  bool found = false;
+  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+    auto row = tx.patients().find(practice_id, id);
+    if (!row) return tl::unexpected(row.error());
+    found = row->has_value();
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return found;
+}
+
+core::Result<Patient> PatientService::update(std::string_view practice_id, std::string_view id,
+                                             std::int64_t expected_version,
+                                             const json::object& patch) {
+  std::optional<Patient> out;
+  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+    auto row = tx.patients().find(practice_id, id);
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return tl::unexpected(not_found());
+    if ((*row)->version != expected_version) {
+      return core::fail(ErrorCode::precondition_failed,
+                        "Der Datensatz wurde inzwischen geändert; bitte neu laden. / The record "
+                        "was changed meanwhile; please reload.");
+    }
+    if ((*row)->status == "merged" || (*row)->status == "deleted") {
+      return core::fail(ErrorCode::conflict,
+                        "Gelöschte oder zusammengeführte Patienten werden nicht bearbeitet. / "
+                        "Deleted or merged patients cannot be edited.");
+    }
+    auto keys = practice_keys(tx, practice_id);
+    if (!keys) return tl::unexpected(keys.error());
+    auto current = decrypt(*keys, std::move(**row));
+    if (!current) return tl::unexpected(current.error());
+    json::object document = to_json(current->record);
+    merge_patch(document, patch);
+    auto parsed = parse_record(document, today());
+    if (!parsed) return tl::unexpected(parsed.error());
+    Record record = std::move(parsed->record);
+    stamp_consents(record, &current->record);
+    store::PatientRow updated = current->row;
+    updated.updated_at = core::to_iso8601(clock_.now());
+    auto cipher = encrypt(*keys, updated, record);
+    if (!cipher) return tl::unexpected(cipher.error());
+    updated.record = std::move(*cipher);
+    if (updated.status == "new") updated.status = "active";  // staff have looked at it
+    const auto terms = keys->index->terms(record);
+    if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
+      return u;
+    }
+    ++updated.version;
+    out = Patient{std::move(updated), std::move(record), std::move(parsed->warnings)};
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return std::move(*out);
+}
+
+core::Result<Patient> PatientService::remove(std::string_view practice_id, std::string_view id,
+                                             std::optional<std::int64_t> expected_version) {
+  std::optional<Patient> out;
+  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+    auto row = tx.patients().find(practice_id, id);
+    if (!row) return tl::unexpected(row.error());
+    if (!*row || (*row)->status == "merged") return tl::unexpected(not_found());
+    if (expected_version && *expected_version != (*row)->version) {
+      return core::fail(ErrorCode::precondition_failed,
+                        "Der Datensatz wurde inzwischen geändert. / The record was changed.");
+    }
+    store::PatientRow updated = **row;
+    if (updated.status != "deleted") {
+      updated.status = "deleted";
+      updated.deleted_at = core::to_iso8601(clock_.now());
+      updated.updated_at = *updated.deleted_at;
+      if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>()); !u) return u;
+      ++updated.version;
+    }
+    out = Patient{std::move(updated), {}, {}};
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return std::move(*out);
+}
+
+core::Result<Patient> PatientService::restore(std::string_view practice_id, std::string_view id) {
+  std::optional<Patient> out;
+  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+    auto row = tx.patients().find(practice_id, id);
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return tl::unexpected(not_found());
+    if ((*row)->status != "deleted") {
+      return core::fail(ErrorCode::conflict,
+                        "Der Patient ist nicht gelöscht. / The patient is not deleted.");
+    }
+    const auto deleted = core::parse_iso8601((*row)->deleted_at.value_or(""));
+    if (!deleted || clock_.now() - *deleted > options_.restore_period) {
+      return core::fail(ErrorCode::conflict,
+                        "Die Frist zur Wiederherstellung ist abgelaufen. / The restore period "
+                        "has passed.");
+    }
+    auto keys = practice_keys(tx, practice_id);
+    if (!keys) return tl::unexpected(keys.error());
+    auto current = decrypt(*keys, std::move(**row));
+    if (!current) return tl::unexpected(current.error());
+    store::PatientRow updated = current->row;
+    updated.status = "active";
+    updated.deleted_at.reset();
+    updated.updated_at = core::to_iso8601(clock_.now());
+    const auto terms = keys->index->terms(current->record);
+    if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
+      return u;
+    }
+    ++updated.version;
+    out = Patient{std::move(updated), std::move(current->record), {}};
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return std::move(*out);
+}
+
+core::Result<Patient> PatientService::merge(std::string_view practice_id, std::string_view id,
+                                            std::string_view other_id) {
+  if (id == other_id) {
+    auto e = core::Error::make(ErrorCode::invalid_input,
+                               "Ein Patient kann nicht mit sich selbst zusammengeführt werden. / "
+                               "A patient cannot be merged into itself.");
+    e.fields.push_back({"other", "same", "derselbe Patient / the same patient"});
+    return tl::unexpected(e);
+  }
+  std::optional<Patient> out;
+  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+    auto keys = practice_keys(tx, practice_id);
+    if (!keys) return tl::unexpected(keys.error());
+    auto load = [&](std::string_view pid) -> core::Result<Patient> {
+      auto row = tx.patients().find(practice_id, pid);
+      if (!row) return tl::unexpected(row.error());
+      if (!*row || (*row)->status == "merged" || (*row)->status == "deleted") {
+        return tl::unexpected(not_found());
+      }
+      return decrypt(*keys, std::move(**row));
+    };
+    auto keep = load(id);
+    if (!keep) return tl::unexpected(keep.error());
+    auto gone = load(other_id);
+    if (!gone) return tl::unexpected(gone.error());
+    Record& k = keep->record;
+    const Record& g = gone->record;
+    for (auto [mine, theirs] :
+         {std::pair{&k.title, &g.title}, std::pair{&k.name_prefix, &g.name_prefix},
+          std::pair{&k.name_suffix, &g.name_suffix}, std::pair{&k.sex, &g.sex},
+          std::pair{&k.email, &g.email},
+          std::pair{&k.insurance.insurer_name, &g.insurance.insurer_name},
+          std::pair{&k.insurance.ik, &g.insurance.ik},
+          std::pair{&k.insurance.kvnr, &g.insurance.kvnr},
+          std::pair{&k.insurance.kind, &g.insurance.kind}}) {
+      if (mine->empty()) *mine = *theirs;
+    }
+    if (k.address.street.empty() && k.address.city.empty()) k.address = g.address;
+    for (const auto& p : g.phones) {
+      const bool known = std::any_of(k.phones.begin(), k.phones.end(),
+                                     [&](const Phone& q) { return q.number == p.number; });
+      if (!known && k.phones.size() < kMaxPhones) k.phones.push_back(p);
+    }
+    if (!g.note.empty() && k.note.find(g.note) == std::string::npos) {
+      std::string joined = k.note.empty() ? g.note : k.note + "\n" + g.note;
+      if (core::utf8_length(joined) <= kMaxNote) k.note = std::move(joined);
+    }
+    if (!k.email_reminders.given && g.email_reminders.given) k.email_reminders = g.email_reminders;
+    if (!k.sms_reminders.given && g.sms_reminders.given) k.sms_reminders = g.sms_reminders;
+
+    const std::string now = core::to_iso8601(clock_.now());
+    store::PatientRow merged = gone->row;
+    merged.status = "merged";
+    merged.merged_into = std::string(id);
+    merged.updated_at = now;
+    if (auto u = tx.patients().update(merged, std::span<const store::IndexTerm>()); !u) return u;
+
+    store::PatientRow updated = keep->row;
+    updated.updated_at = now;
+    auto cipher = encrypt(*keys, updated, k);
+    if (!cipher) return tl::unexpected(cipher.error());
+    updated.record = std::move(*cipher);
+    const auto terms = keys->index->terms(k);
+    if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
+      return u;
+    }
+    ++updated.version;
+    out = Patient{std::move(updated), std::move(k), {}};
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return std::move(*out);
+}
+
+core::Result<SearchPage> PatientService::search(std::string_view practice_id, std::string_view q,
+                                                std::string_view cursor, std::size_t limit) {
+  limit = std::clamp<std::size_t>(limit, 1, 100);
+  const int year = std::stoi(today().substr(0, 4));
+  const auto terms = parse_query(q, year);
+  std::size_t offset = 0;
+  if (!cursor.empty() && !terms.empty()) {
+    auto [p, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), offset);
+    if (ec != std::errc() || p != cursor.data() + cursor.size()) {
+      auto e = core::Error::make(ErrorCode::invalid_input, "Ungültiger Cursor. / Invalid cursor.");
+      e.fields.push_back({"cursor", "invalid", "Ungültiger Cursor. / Invalid cursor."});
+      return tl::unexpected(e);
+    }
+  }
+  SearchPage page;
+  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+    auto keys = practice_keys(tx, practice_id);
+    if (!keys) return tl::unexpected(keys.error());
+    if (terms.empty()) {
+      // No query: the practice's patients in id order (the cursor is the last id).
+      auto rows = tx.patients().list(practice_id, cursor, static_cast<std::int64_t>(limit + 1));
+      if (!rows) return tl::unexpected(rows.error());
+      for (auto& row : *rows) {
+        if (page.patients.size() == limit) {
+          page.next_cursor = page.patients.back().row.id;
+          break;
+        }
+        auto p = decrypt(*keys, std::move(row));
+        if (!p) return tl::unexpected(p.error());
+        page.patients.push_back(std::move(*p));
+      }
+      return {};
+    }
+    std::optional<std::set<std::string>> candidates;
+    for (const auto& term : terms) {
+      std::set<std::string> ids;
+      auto collect = [&](TermKind kind, std::string_view value) -> core::Result<void> {
+        if (value.empty()) return {};
+        const std::int64_t h = keys->index->hash(kind, value);
+        auto hits = tx.patients().match(practice_id, static_cast<std::int64_t>(kind),
+                                        std::span<const std::int64_t>(&h, 1));
+        if (!hits) return tl::unexpected(hits.error());
+        for (auto& hit : *hits) ids.insert(std::move(hit.patient_id));
+        return {};
+      };
+      core::Result<void> ok;
+      switch (term.type) {
+        case QueryTerm::Type::name:
+          ok = collect(TermKind::family, term.value);
+          if (ok) ok = collect(TermKind::given, term.value);
+          if (ok && term.value.size() >= kMinPrefix && term.value.size() <= kMaxPrefix) {
+            ok = collect(TermKind::prefix, term.value);
+          }
+          if (ok) ok = collect(TermKind::phonetic, term.phonetic);
+          break;
+        case QueryTerm::Type::birth_date:
+          ok = collect(TermKind::birth_date, term.value);
+          break;
+        case QueryTerm::Type::birth_year:
+          ok = collect(TermKind::birth_year, term.value);
+          break;
+        case QueryTerm::Type::phone:
+          ok = collect(TermKind::phone, term.value);
+          break;
+        case QueryTerm::Type::email:
+          ok = collect(TermKind::email, term.value);
+          break;
+        case QueryTerm::Type::kvnr:
+          ok = collect(TermKind::kvnr, term.value);
+          break;
+      }
+      if (!ok) return ok;
+      if (!candidates) {
+        candidates = std::move(ids);
+      } else {
+        std::set<std::string> both;
+        std::set_intersection(candidates->begin(), candidates->end(), ids.begin(), ids.end(),
+                              std::inserter(both, both.end()));
+        candidates = std::move(both);
+      }
+      if (candidates->empty()) break;
+    }
+    std::vector<std::string> list(candidates->begin(), candidates->end());
+    if (list.size() > options_.max_search_candidates) {
+      list.resize(options_.max_search_candidates);
+      page.truncated = true;
+    }
+    auto rows = tx.patients().find_many(practice_id, list);
+    if (!rows) return tl::unexpected(rows.error());
+    struct Ranked {
+      int rank;
+      std::string sort_key;
+      Patient patient;
+    };
+    std::vector<Ranked> ranked;
+    ranked.reserve(rows->size());
+    for (auto& row : *rows) {
+      if (row.status == "merged" || row.status == "deleted") continue;
+      auto p = decrypt(*keys, std::move(row));
+      if (!p) return tl::unexpected(p.error());
+      int total = 0;
+      bool all = true;
+      for (const auto& term : terms) {
+        auto rank = match_rank(p->record, term);
+        if (!rank) {
+          all = false;  // a blind-index false positive
+          break;
+        }
+        total += *rank;
+      }
+      if (!all) continue;
+      std::string key = core::normalize_name(p->record.family_name) + '\x01' +
+                        core::normalize_name(p->record.given_names) + '\x01' +
+                        p->record.birth_date + '\x01' + p->row.id;
+      ranked.push_back({total, std::move(key), std::move(*p)});
+    }
+    std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+      return a.rank != b.rank ? a.rank < b.rank : a.sort_key < b.sort_key;
+    });
+    for (std::size_t i = offset; i < ranked.size() && page.patients.size() < limit; ++i) {
+      page.patients.push_back(std::move(ranked[i].patient));
+    }
+    if (offset + limit < ranked.size()) page.next_cursor = std::to_string(offset + limit);
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return page;
+}
+
+}  // namespace praxis::patients

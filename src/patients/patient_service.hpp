@@ -1,0 +1,110 @@
+#pragma once
+// Patients (issue #6): create with duplicate detection, read, versioned update with a
+// JSON merge patch, soft delete and restore, merge, and one-box search. Every record is
+// encrypted under its own patient key; search goes through blind indexes and removes
+// false positives after decryption. Every call is scoped by practice: another
+// practice's id is not found. Thread-safe.
+
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/random.hpp"
+#include "crypto/key_ring.hpp"
+#include "patients/record.hpp"
+#include "patients/search.hpp"
+#include "store/store.hpp"
+
+namespace praxis::patients {
+
+struct PatientOptions {
+  std::chrono::days restore_period{30};  // a deleted patient can be restored this long
+  std::size_t max_search_candidates = 20000;
+};
+
+struct Patient {
+  store::PatientRow row;  // id, status, timestamps, version (record ciphertext inside)
+  Record record;
+  std::vector<core::FieldError> warnings;
+};
+
+struct Duplicate {
+  std::string id;
+  std::string family_name;
+  std::string given_names;
+  std::string birth_date;
+  std::string reason;  // name_birth_date, kvnr, email, phone
+};
+
+struct CreateOutcome {
+  std::optional<Patient> created;
+  std::vector<Duplicate> duplicates;  // set instead when the request did not confirm
+};
+
+struct SearchPage {
+  std::vector<Patient> patients;
+  std::optional<std::string> next_cursor;
+  bool truncated = false;  // more candidates than max_search_candidates; refine the query
+};
+
+class PatientService {
+ public:
+  PatientService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
+                 core::Random& random, PatientOptions options = {});
+
+  // `body` is the patient JSON (DESIGN.md §5) plus optional "confirm_new". invalid_input
+  // with every field error.
+  [[nodiscard]] core::Result<CreateOutcome> create(std::string_view practice_id,
+                                                   const boost::json::object& body,
+                                                   std::string_view status = "active");
+  [[nodiscard]] core::Result<Patient> get(std::string_view practice_id, std::string_view id);
+  // Whether the id names a patient of the practice (any status); no decryption. Handlers
+  // use it to answer 404 before complaining about a request body or a missing If-Match.
+  [[nodiscard]] core::Result<bool> exists(std::string_view practice_id, std::string_view id);
+  // RFC 7386 merge patch over the stored record; precondition_failed when
+  // expected_version is not the stored version.
+  [[nodiscard]] core::Result<Patient> update(std::string_view practice_id, std::string_view id,
+                                             std::int64_t expected_version,
+                                             const boost::json::object& patch);
+  [[nodiscard]] core::Result<Patient> remove(std::string_view practice_id, std::string_view id,
+                                             std::optional<std::int64_t> expected_version);
+  [[nodiscard]] core::Result<Patient> restore(std::string_view practice_id, std::string_view id);
+  // Merges `other_id` into `id`: empty fields of `id` are filled from the other record,
+  // phone numbers joined; the other record becomes "merged" with a pointer to `id`.
+  [[nodiscard]] core::Result<Patient> merge(std::string_view practice_id, std::string_view id,
+                                            std::string_view other_id);
+  // `cursor` is what the previous page returned; limit 1–100.
+  [[nodiscard]] core::Result<SearchPage> search(std::string_view practice_id, std::string_view q,
+                                                std::string_view cursor, std::size_t limit);
+
+ private:
+  struct PracticeKeys {
+    crypto::KeyPtr key;
+    std::shared_ptr<const PracticeIndex> index;
+  };
+  core::Result<PracticeKeys> practice_keys(store::Transaction& tx, std::string_view practice_id);
+  core::Result<Patient> decrypt(const PracticeKeys& keys, store::PatientRow row);
+  core::Result<std::vector<std::uint8_t>> encrypt(const PracticeKeys& keys,
+                                                  const store::PatientRow& row, const Record& r);
+  core::Result<std::vector<Duplicate>> duplicates(store::Transaction& tx, const PracticeKeys& keys,
+                                                  std::string_view practice_id, const Record& r);
+  void stamp_consents(Record& r, const Record* before) const;
+  std::string today() const;
+
+  store::Store& store_;
+  crypto::KeyRing& keys_;
+  core::Clock& clock_;
+  core::Random& random_;
+  PatientOptions options_;
+  std::mutex mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<const PracticeIndex>> indexes_;  // by key id
+};
+
+}  // namespace praxis::patients
