@@ -1,5 +1,8 @@
 #include "cli/commands.hpp"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -8,6 +11,7 @@
 #include "app/data_dir.hpp"
 #include "app/doctor.hpp"
 #include "app/keys.hpp"
+#include "app/patient_admin.hpp"
 #include "app/practice_admin.hpp"
 #include "cli/passphrase.hpp"
 #include "cli/version.hpp"
@@ -170,6 +174,47 @@ int print_invitation(const app::DataDir& dir, const auth::Invitation& invitation
 }
 
 }  // namespace
+
+int run_patients_import(const std::filesystem::path& data_dir, const std::string& practice_slug,
+                        const std::filesystem::path& file, const std::string& encoding,
+                        const std::filesystem::path& report) {
+  const app::DataDir dir{data_dir};
+  patients::ImportOptions options;
+  options.encoding = encoding == "utf-8"        ? patients::CsvEncoding::utf8
+                     : encoding == "iso-8859-1" ? patients::CsvEncoding::latin1
+                                                : patients::CsvEncoding::automatic;
+  options.report = report;
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto progress = [&](std::size_t done, std::size_t total) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+    const std::size_t width = 30;
+    const std::size_t filled = total ? done * width / total : width;
+    std::string bar(filled, '=');
+    bar.resize(width, ' ');
+    std::fprintf(stderr, "%s[%s] %3zu%% %zu/%zu  %.0f/s  ETA %.0f s%s", tty ? "\r" : "",
+                 bar.c_str(), total ? done * 100 / total : 100, done, total, rate, eta,
+                 tty ? "" : "\n");
+    std::fflush(stderr);
+  };
+  auto summary = app::import_patients(
+      dir, practice_slug, file, options, [] { return read_passphrase(/*confirm=*/false); },
+      progress);
+  if (tty) std::fprintf(stderr, "\n");
+  if (!summary) {
+    print_error(summary.error());
+    return summary.error().code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
+  }
+  std::cout << "Imported " << summary->created << " of " << summary->rows << " rows ("
+            << summary->encoding << "): " << summary->already_present << " already present, "
+            << summary->rejected << " rejected";
+  if (summary->rejected > 0) std::cout << " (reasons in " << summary->report.string() << ")";
+  std::cout << "\n";
+  return kExitOk;
+}
 
 int run_user_reset(const std::filesystem::path& data_dir, const std::string& email, bool json) {
   const app::DataDir dir{data_dir};

@@ -27,6 +27,9 @@ struct PracticeFlags {
 
 int run_init(const std::filesystem::path& data_dir, bool passphrase,
              const std::optional<PracticeFlags>& practice, bool json);
+int run_patients_import(const std::filesystem::path& data_dir, const std::string& practice_slug,
+                        const std::filesystem::path& file, const std::string& encoding,
+                        const std::filesystem::path& report);
 int run_user_reset(const std::filesystem::path& data_dir, const std::string& email, bool json);
 int run_user_invite(const std::filesystem::path& data_dir, const std::string& practice_slug,
                     const std::string& email, const std::string& role, bool json);

@@ -74,6 +74,19 @@ int main(int argc, char** argv) {
       ->add_option("--role", invite_role, "owner, physician, assistant, reception or auditor")
       ->required();
   user_invite->add_flag("--json", json, "Print the result as JSON");
+  std::string import_slug, import_encoding = "auto";
+  std::filesystem::path import_file, import_report;
+  auto* patients_cmd = app.add_subcommand("patients", "Manage patients");
+  patients_cmd->require_subcommand(1);
+  auto* patients_import = patients_cmd->add_subcommand(
+      "import", "Import patients from a CSV file (columns: see docs/operations.md)");
+  patients_import->add_option("--data", data_dir, "Data directory")->required();
+  patients_import->add_option("--practice", import_slug, "The practice's slug")->required();
+  patients_import->add_option("FILE", import_file, "CSV file (UTF-8 or ISO-8859-1)")->required();
+  patients_import->add_option("--encoding", import_encoding, "auto, utf-8 or iso-8859-1")
+      ->check(CLI::IsMember({"auto", "utf-8", "iso-8859-1"}));
+  patients_import->add_option("--report", import_report,
+                              "Where to write the rejected rows (default FILE.report.csv)");
   std::string reset_email;
   auto* user_reset = user_cmd->add_subcommand(
       "reset",
@@ -126,6 +139,10 @@ int main(int argc, char** argv) {
     if (*user_invite)
       return run_user_invite(data_dir, invite_slug, invite_email, invite_role, json);
     if (*user_reset) return run_user_reset(data_dir, reset_email, json);
+    if (*patients_import) {
+      return run_patients_import(data_dir, import_slug, import_file, import_encoding,
+                                 import_report);
+    }
     if (*serve) return run_serve(data_dir, listen);
     if (*doctor) return run_doctor(data_dir);
     if (*version) return run_version();

@@ -254,6 +254,59 @@ core::Result<CreateOutcome> PatientService::create(std::string_view practice_id,
   return outcome;
 }
 
+core::Result<std::vector<ImportResult>> PatientService::import_batch(
+    std::string_view practice_id, const std::vector<ImportRow>& rows) {
+  std::vector<ImportResult> results(rows.size());
+  std::vector<std::optional<Record>> records(rows.size());
+  const std::string day = today();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    results[i].line = rows[i].line;
+    auto parsed = parse_record(rows[i].data, day);
+    if (!parsed) {
+      results[i].kind = ImportResult::Kind::rejected;
+      results[i].errors = parsed.error().fields;
+      continue;
+    }
+    stamp_consents(parsed->record, nullptr);
+    records[i] = std::move(parsed->record);
+  }
+  const std::string now = core::to_iso8601(clock_.now());
+  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+    auto keys = practice_keys(tx, practice_id);
+    if (!keys) return tl::unexpected(keys.error());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (!records[i]) continue;
+      // Earlier rows of this batch are visible here, so duplicates within a file are
+      // caught too.
+      auto dup = duplicates(tx, *keys, practice_id, *records[i]);
+      if (!dup) return tl::unexpected(dup.error());
+      if (!dup->empty()) {
+        results[i].kind = ImportResult::Kind::already_present;
+        continue;
+      }
+      store::PatientRow row;
+      row.id = core::random_hex(random_, kIdBytes);
+      row.practice_id = std::string(practice_id);
+      row.status = "active";
+      auto patient_key = keys_.create_patient_key(*keys->key, practice_id, row.id);
+      row.key_id = patient_key.wrapped.key_id;
+      row.key_version = patient_key.wrapped.version;
+      row.wrapping_key_id = patient_key.wrapped.wrapping_key_id;
+      row.sealed_key = std::move(patient_key.wrapped.sealed);
+      row.record = crypto::encrypt_field(*patient_key.key, record_context(row),
+                                         json::serialize(to_json(*records[i])));
+      row.created_at = now;
+      row.updated_at = now;
+      const auto terms = keys->index->terms(*records[i]);
+      if (auto ins = tx.patients().insert(row, terms); !ins) return ins;
+      results[i].kind = ImportResult::Kind::created;
+    }
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return results;
+}
+
 core::Result<Patient> PatientService::get(std::string_view practice_id, std::string_view id) {
   std::optional<Patient> out;
   auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {

@@ -54,6 +54,18 @@ struct SearchPage {
   bool truncated = false;  // more candidates than max_search_candidates; refine the query
 };
 
+// One row of a bulk import and what became of it.
+struct ImportRow {
+  std::size_t line = 0;  // in the source file, for the report
+  boost::json::object data;
+};
+struct ImportResult {
+  enum class Kind { created, already_present, rejected };
+  Kind kind = Kind::created;
+  std::size_t line = 0;
+  std::vector<core::FieldError> errors;  // rejected: why
+};
+
 class PatientService {
  public:
   PatientService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
@@ -80,6 +92,11 @@ class PatientService {
   // phone numbers joined; the other record becomes "merged" with a pointer to `id`.
   [[nodiscard]] core::Result<Patient> merge(std::string_view practice_id, std::string_view id,
                                             std::string_view other_id);
+  // Imports rows in one write transaction: each is validated; a row matching an existing
+  // patient (as for duplicates) is skipped as already present, so importing the same file
+  // twice creates nothing the second time.
+  [[nodiscard]] core::Result<std::vector<ImportResult>> import_batch(
+      std::string_view practice_id, const std::vector<ImportRow>& rows);
   // `cursor` is what the previous page returned; limit 1–100.
   [[nodiscard]] core::Result<SearchPage> search(std::string_view practice_id, std::string_view q,
                                                 std::string_view cursor, std::size_t limit);

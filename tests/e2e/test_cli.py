@@ -447,6 +447,40 @@ class CliTest(unittest.TestCase):
         self.assertIn("inhaberin@mueller.example", out)
         self.assertIn("/app/enrol#token=", out)
 
+    def test_patients_import_validates_reports_and_is_safe_to_rerun(self):
+        r = run("init", "--data", self.data, "--practice-name", "Praxis Import",
+                "--practice-slug", "import", "--practice-state", "NW")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        csv_path = os.path.join(self.tmp.name, "altsystem.csv")
+        text = ("family_name;given_names;birth_date;phone_mobile;email;kvnr;email_reminders\n"
+                "Müller;Anna;12.03.1980;0151 12345678;anna@example.org;A123456780;ja\n"
+                "Weiß;Jörg;1955-11-30;;;;nein\n"
+                "\"Schmidt, geb. Meier\";Clara;1990-07-07;;;;\n"
+                "Ohne;Datum;;;;;\n"
+                "Kaputt;Telefon;2001-01-01;12;;;vielleicht\n"
+                "Müller;Anna;12.03.1980;;;;\n")  # the same person again
+        with open(csv_path, "wb") as f:
+            f.write(text.encode("iso-8859-1"))
+        first = run("patients", "import", "--data", self.data, "--practice", "import", csv_path)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertIn("Imported 3 of 6 rows (ISO-8859-1): 1 already present, 2 rejected",
+                      first.stdout)
+        with open(csv_path + ".report.csv", encoding="utf-8") as f:
+            report = f.read()
+        self.assertIn("5;birth_date;required", report)
+        self.assertIn("6;email_reminders;invalid", report)
+        self.assertNotIn("Kaputt", report, "the report carries no patient values")
+        again = run("patients", "import", "--data", self.data, "--practice", "import", csv_path)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertIn("Imported 0 of 6 rows (ISO-8859-1): 4 already present, 2 rejected",
+                      again.stdout)
+        bad = os.path.join(self.tmp.name, "bad.csv")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write("family_name,given_names,birth_date,blutgruppe\nA,B,2000-01-01,0\n")
+        refused = run("patients", "import", "--data", self.data, "--practice", "import", bad)
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn("unknown column(s): blutgruppe", refused.stderr)
+
     def test_serve_without_data_directory_fails_clearly(self):
         r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
         self.assertEqual(r.returncode, 78)
