@@ -6,6 +6,7 @@
 #include <charconv>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "core/text.hpp"
 #include "core/validation.hpp"
@@ -138,21 +139,24 @@ core::Result<std::vector<Duplicate>> PatientService::duplicates(Transaction& tx,
   auto hits = [&](TermKind kind, std::string_view value) -> core::Result<std::set<std::string>> {
     std::set<std::string> out;
     if (value.empty()) return out;
-    const std::int64_t h = keys.index->hash(kind, value);
-    auto found = tx.patients().match(practice_id, static_cast<std::int64_t>(kind),
-                                     std::span<const std::int64_t>(&h, 1));
+    const store::IndexTerm term{static_cast<std::int64_t>(kind), keys.index->hash(kind, value)};
+    auto found = tx.patients().match(practice_id, std::span<const store::IndexTerm>(&term, 1));
     if (!found) return tl::unexpected(found.error());
     for (auto& hit : *found) out.insert(std::move(hit.patient_id));
     return out;
   };
   const auto family = family_words(r);
   if (!family.empty() && !r.birth_date.empty()) {
-    auto by_name = hits(TermKind::family, family.front());
-    auto by_date = hits(TermKind::birth_date, r.birth_date);
-    if (!by_name || !by_date) return tl::unexpected((!by_name ? by_name : by_date).error());
-    for (const auto& id : *by_name) {
-      if (by_date->contains(id)) ids.insert(id);
-    }
+    // Same birth date and first family-name word: the database intersects, starting from
+    // the (selective) birth date, so a common name in a large practice costs no more than
+    // a rare one.
+    const store::IndexTerm both[] = {{static_cast<std::int64_t>(TermKind::birth_date),
+                                      keys.index->hash(TermKind::birth_date, r.birth_date)},
+                                     {static_cast<std::int64_t>(TermKind::family),
+                                      keys.index->hash(TermKind::family, family.front())}};
+    auto found = tx.patients().match_all(practice_id, both);
+    if (!found) return tl::unexpected(found.error());
+    ids.insert(found->begin(), found->end());
   }
   for (auto [kind, value] : {std::pair{TermKind::kvnr, std::string_view(r.insurance.kvnr)},
                              std::pair{TermKind::email, std::string_view(r.email)}}) {
@@ -558,96 +562,128 @@ core::Result<SearchPage> PatientService::search(std::string_view practice_id, st
       }
       return {};
     }
-    std::optional<std::set<std::string>> candidates;
+    // 1. Candidates per term with the best rank the index says (exact 0, prefix 1,
+    //    phonetic 2); a patient must match every term, ranks add up.
+    std::optional<std::unordered_map<std::string, int>> ranks;
     for (const auto& term : terms) {
-      std::set<std::string> ids;
-      auto collect = [&](TermKind kind, std::string_view value) -> core::Result<void> {
-        if (value.empty()) return {};
-        const std::int64_t h = keys->index->hash(kind, value);
-        auto hits = tx.patients().match(practice_id, static_cast<std::int64_t>(kind),
-                                        std::span<const std::int64_t>(&h, 1));
-        if (!hits) return tl::unexpected(hits.error());
-        for (auto& hit : *hits) ids.insert(std::move(hit.patient_id));
-        return {};
+      std::unordered_map<std::string, int> term_ranks;
+      // The index terms this query term looks up, with the rank a hit on each gives.
+      std::vector<store::IndexTerm> lookups;
+      std::vector<std::pair<std::int64_t, int>> rank_of_kind;
+      auto want = [&](TermKind kind, std::string_view value, int rank) {
+        if (value.empty()) return;
+        lookups.push_back({static_cast<std::int64_t>(kind), keys->index->hash(kind, value)});
+        rank_of_kind.emplace_back(static_cast<std::int64_t>(kind), rank);
       };
-      core::Result<void> ok;
       switch (term.type) {
         case QueryTerm::Type::name:
-          ok = collect(TermKind::family, term.value);
-          if (ok) ok = collect(TermKind::given, term.value);
-          if (ok && term.value.size() >= kMinPrefix && term.value.size() <= kMaxPrefix) {
-            ok = collect(TermKind::prefix, term.value);
+          want(TermKind::family, term.value, 0);
+          want(TermKind::given, term.value, 0);
+          if (term.value.size() >= kMinPrefix && term.value.size() <= kMaxPrefix) {
+            want(TermKind::prefix, term.value, 1);
           }
-          if (ok) ok = collect(TermKind::phonetic, term.phonetic);
+          want(TermKind::phonetic, term.phonetic, 2);
           break;
         case QueryTerm::Type::birth_date:
-          ok = collect(TermKind::birth_date, term.value);
+          want(TermKind::birth_date, term.value, 0);
           break;
         case QueryTerm::Type::birth_year:
-          ok = collect(TermKind::birth_year, term.value);
+          want(TermKind::birth_year, term.value, 0);
           break;
         case QueryTerm::Type::phone:
-          ok = collect(TermKind::phone, term.value);
+          want(TermKind::phone, term.value, 0);
           break;
         case QueryTerm::Type::email:
-          ok = collect(TermKind::email, term.value);
+          want(TermKind::email, term.value, 0);
           break;
         case QueryTerm::Type::kvnr:
-          ok = collect(TermKind::kvnr, term.value);
+          want(TermKind::kvnr, term.value, 0);
           break;
       }
-      if (!ok) return ok;
-      if (!candidates) {
-        candidates = std::move(ids);
-      } else {
-        std::set<std::string> both;
-        std::set_intersection(candidates->begin(), candidates->end(), ids.begin(), ids.end(),
-                              std::inserter(both, both.end()));
-        candidates = std::move(both);
+      auto hits = tx.patients().match(practice_id, lookups);
+      if (!hits) return tl::unexpected(hits.error());
+      for (auto& hit : *hits) {
+        int rank = 2;
+        for (auto [kind, kind_rank] : rank_of_kind) {
+          if (kind == hit.kind) rank = kind_rank;
+        }
+        auto [it, inserted] = term_ranks.emplace(std::move(hit.patient_id), rank);
+        if (!inserted) it->second = std::min(it->second, rank);
       }
-      if (candidates->empty()) break;
+      core::Result<void> ok;
+      if (!ok) return ok;
+      if (!ranks) {
+        ranks = std::move(term_ranks);
+      } else {
+        std::unordered_map<std::string, int> both;
+        for (auto& [id, rank] : *ranks) {
+          if (auto it = term_ranks.find(id); it != term_ranks.end())
+            both.emplace(id, rank + it->second);
+        }
+        ranks = std::move(both);
+      }
+      if (ranks->empty()) break;
     }
-    std::vector<std::string> list(candidates->begin(), candidates->end());
-    if (list.size() > options_.max_search_candidates) {
-      list.resize(options_.max_search_candidates);
-      page.truncated = true;
-    }
-    auto rows = tx.patients().find_many(practice_id, list);
-    if (!rows) return tl::unexpected(rows.error());
+    // 2. Order by rank, then id (random, so no order leaks); only the page is decrypted.
+    std::vector<std::pair<int, std::string>> ordered;
+    ordered.reserve(ranks->size());
+    for (auto& [id, rank] : *ranks) ordered.emplace_back(rank, id);
+    if (ordered.size() > options_.max_search_candidates) page.truncated = true;
+    std::sort(ordered.begin(), ordered.end());
+    // 3. Walk from the cursor, decrypting in small chunks and dropping blind-index false
+    //    positives, until the page is full.
     struct Ranked {
       int rank;
       std::string sort_key;
       Patient patient;
     };
-    std::vector<Ranked> ranked;
-    ranked.reserve(rows->size());
-    for (auto& row : *rows) {
-      if (row.status == "merged" || row.status == "deleted") continue;
-      auto p = decrypt(*keys, std::move(row));
-      if (!p) return tl::unexpected(p.error());
-      int total = 0;
-      bool all = true;
-      for (const auto& term : terms) {
-        auto rank = match_rank(p->record, term);
-        if (!rank) {
-          all = false;  // a blind-index false positive
+    std::vector<Ranked> found;
+    std::size_t position = offset;
+    while (position < ordered.size() && found.size() < limit) {
+      const std::size_t want = std::min(ordered.size() - position, limit - found.size() + 4);
+      std::vector<std::string> chunk;
+      for (std::size_t i = position; i < position + want; ++i) chunk.push_back(ordered[i].second);
+      auto rows = tx.patients().find_many(practice_id, chunk);
+      if (!rows) return tl::unexpected(rows.error());
+      std::unordered_map<std::string, store::PatientRow> by_id;
+      for (auto& row : *rows) by_id.emplace(row.id, std::move(row));
+      const std::size_t begin = position;
+      const std::size_t end = position + want;
+      for (std::size_t i = begin; i < end; ++i) {
+        if (found.size() == limit) {
+          position = i;
           break;
         }
-        total += *rank;
+        position = i + 1;
+        auto it = by_id.find(ordered[i].second);
+        if (it == by_id.end() || it->second.status == "merged" || it->second.status == "deleted") {
+          continue;
+        }
+        auto p = decrypt(*keys, std::move(it->second));
+        if (!p) return tl::unexpected(p.error());
+        int total = 0;
+        bool all = true;
+        for (const auto& term : terms) {
+          auto rank = match_rank(p->record, term);
+          if (!rank) {
+            all = false;  // a blind-index false positive
+            break;
+          }
+          total += *rank;
+        }
+        if (!all) continue;
+        std::string key = core::normalize_name(p->record.family_name) + '\x01' +
+                          core::normalize_name(p->record.given_names) + '\x01' +
+                          p->record.birth_date;
+        found.push_back({total, std::move(key), std::move(*p)});
       }
-      if (!all) continue;
-      std::string key = core::normalize_name(p->record.family_name) + '\x01' +
-                        core::normalize_name(p->record.given_names) + '\x01' +
-                        p->record.birth_date + '\x01' + p->row.id;
-      ranked.push_back({total, std::move(key), std::move(*p)});
     }
-    std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+    // Within the page, by rank and then name.
+    std::stable_sort(found.begin(), found.end(), [](const Ranked& a, const Ranked& b) {
       return a.rank != b.rank ? a.rank < b.rank : a.sort_key < b.sort_key;
     });
-    for (std::size_t i = offset; i < ranked.size() && page.patients.size() < limit; ++i) {
-      page.patients.push_back(std::move(ranked[i].patient));
-    }
-    if (offset + limit < ranked.size()) page.next_cursor = std::to_string(offset + limit);
+    for (auto& f : found) page.patients.push_back(std::move(f.patient));
+    if (position < ordered.size()) page.next_cursor = std::to_string(position);
     return {};
   });
   if (!r) return tl::unexpected(r.error());

@@ -297,7 +297,7 @@ struct IndexTerm {
 
 struct IndexHit {
   std::string patient_id;
-  std::int64_t hash = 0;
+  std::int64_t kind = 0;  // which of the asked terms matched
 };
 
 class PatientPort {
@@ -317,9 +317,12 @@ class PatientPort {
   // found by search). not_found / precondition_failed as for practices.
   [[nodiscard]] virtual core::Result<void> update(
       const PatientRow& row, std::optional<std::span<const IndexTerm>> terms) = 0;
-  // Patients with an index entry of `kind` whose hash is one of `hashes`.
+  // Patients with an index entry equal to any of `terms` (one hit per matching entry).
   [[nodiscard]] virtual core::Result<std::vector<IndexHit>> match(
-      std::string_view practice_id, std::int64_t kind, std::span<const std::int64_t> hashes) = 0;
+      std::string_view practice_id, std::span<const IndexTerm> terms) = 0;
+  // Patients that have every one of `terms` (an intersection done by the database).
+  [[nodiscard]] virtual core::Result<std::vector<std::string>> match_all(
+      std::string_view practice_id, std::span<const IndexTerm> terms) = 0;
   // Patients of the practice in id order after `after_id`, at most `limit`, without
   // merged and deleted ones.
   [[nodiscard]] virtual core::Result<std::vector<PatientRow>> list(std::string_view practice_id,

@@ -671,8 +671,10 @@ TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
   EXPECT_EQ(many->size(), 2u);
 
   auto hits = [&](std::string_view practice, std::int64_t kind, std::vector<std::int64_t> hashes) {
-    auto r = write_value(
-        store(), [&](Transaction& tx) { return tx.patients().match(practice, kind, hashes); });
+    std::vector<IndexTerm> terms;
+    for (auto h : hashes) terms.push_back({kind, h});
+    auto r =
+        write_value(store(), [&](Transaction& tx) { return tx.patients().match(practice, terms); });
     std::set<std::string> out;
     if (r) {
       for (const auto& h : *r) out.insert(h.patient_id);
@@ -684,6 +686,15 @@ TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
   EXPECT_EQ(hits("p-1", 3, {0x7FFFFFFFFFFFFFFF}), (std::set<std::string>{"pa-1"}));
   EXPECT_EQ(hits("p-2", 1, {100}), (std::set<std::string>{"pa-3"})) << "scoped by practice";
   EXPECT_TRUE(hits("p-1", 1, {}).empty());
+  // Several kinds at once, each hit naming the kind it matched.
+  const std::vector<IndexTerm> mixed = {{1, 100}, {3, 0x7FFFFFFFFFFFFFFF}};
+  auto both =
+      write_value(store(), [&](Transaction& tx) { return tx.patients().match("p-1", mixed); });
+  ASSERT_TRUE(both);
+  std::set<std::pair<std::string, std::int64_t>> kinds;
+  for (const auto& h : *both) kinds.emplace(h.patient_id, h.kind);
+  EXPECT_EQ(kinds, (std::set<std::pair<std::string, std::int64_t>>{
+                       {"pa-1", 1}, {"pa-2", 1}, {"pa-1", 3}}));
 
   // Update: versioned, and the index terms are replaced (or removed).
   PatientRow changed = a;

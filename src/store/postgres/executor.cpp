@@ -8,11 +8,11 @@ core::Result<sql::Rows> PgExecutor::run_params(std::string_view sql,
   if (!r) return tl::unexpected(r.error());
   sql::Rows rows;
   const int columns = r->columns();
+  rows.set_columns(static_cast<std::size_t>(columns));
   for (int i = 0; i < r->rows(); ++i) {
-    std::vector<sql::Rows::Cell> row(static_cast<std::size_t>(columns));
     for (int c = 0; c < columns; ++c) {
+      auto& cell = rows.append_cell();
       if (r->is_null(i, c)) continue;
-      auto& cell = row[static_cast<std::size_t>(c)];
       cell.null = false;
       if (r->is_bytea(c)) {
         const auto bytes = r->bytes(i, c);
@@ -21,7 +21,7 @@ core::Result<sql::Rows> PgExecutor::run_params(std::string_view sql,
         cell.data = r->text(i, c);
       }
     }
-    rows.add_row(std::move(row));
+    rows.end_row();
   }
   rows.set_affected(r->affected());
   return rows;

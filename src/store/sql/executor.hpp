@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -41,8 +42,8 @@ class Rows {
     std::string data;  // text, the decimal integer, or the raw bytes
   };
 
-  std::size_t size() const { return cells_.size(); }
-  bool empty() const { return cells_.empty(); }
+  std::size_t size() const { return rows_; }
+  bool empty() const { return rows_ == 0; }
   // Rows an INSERT/UPDATE/DELETE touched (0 for a SELECT).
   std::int64_t affected() const { return affected_; }
 
@@ -54,15 +55,21 @@ class Rows {
   std::optional<std::int64_t> opt_int64(std::size_t row, int column) const;
   std::optional<std::vector<std::uint8_t>> opt_bytes(std::size_t row, int column) const;
 
-  // For adapters building a result.
-  void add_row(std::vector<Cell> row) { cells_.push_back(std::move(row)); }
+  // For adapters building a result: set the column count, then append each row's cells.
+  void set_columns(std::size_t n) { columns_ = n; }
+  Cell& append_cell() { return cells_.emplace_back(); }
+  void end_row() { ++rows_; }
   void set_affected(std::int64_t n) { affected_ = n; }
 
  private:
   const Cell& cell(std::size_t row, int column) const {
-    return cells_.at(row).at(static_cast<std::size_t>(column));
+    const auto c = static_cast<std::size_t>(column);
+    if (row >= rows_ || c >= columns_) throw std::out_of_range("sql::Rows: no such cell");
+    return cells_[row * columns_ + c];
   }
-  std::vector<std::vector<Cell>> cells_;
+  std::vector<Cell> cells_;  // row-major
+  std::size_t columns_ = 0;
+  std::size_t rows_ = 0;
   std::int64_t affected_ = 0;
 };
 

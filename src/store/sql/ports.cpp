@@ -565,24 +565,55 @@ core::Result<void> SqlPatientPort::update(const PatientRow& row,
 }
 
 core::Result<std::vector<IndexHit>> SqlPatientPort::match(std::string_view practice_id,
-                                                          std::int64_t kind,
-                                                          std::span<const std::int64_t> hashes) {
+                                                          std::span<const IndexTerm> terms) {
   std::vector<IndexHit> out;
-  if (hashes.empty()) return out;
+  if (terms.empty()) return out;
+  // One statement for all terms: a UNION ALL of primary-key lookups (an OR of the same
+  // conditions lets SQLite's planner fall back to scanning the practice's entries).
+  std::string sql;
   std::vector<Param> params;
-  params.reserve(hashes.size() + 2);
+  params.reserve(terms.size() * 2 + 1);
   params.emplace_back(practice_id);
-  params.emplace_back(kind);
-  for (auto h : hashes) params.emplace_back(h);
-  auto rows = x_.run_params(
-      "SELECT patient_id, hash FROM patient_index WHERE practice_id = $1 AND kind = $2 AND hash "
-      "IN (" +
-          placeholders(3, hashes.size()) + ")",
-      params);
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    if (i) sql += " UNION ALL ";
+    const std::string k = "$" + std::to_string(params.size() + 1);
+    const std::string h = "$" + std::to_string(params.size() + 2);
+    sql += "SELECT patient_id, kind FROM patient_index WHERE practice_id = $1 AND kind = " + k +
+           " AND hash = " + h;
+    params.emplace_back(terms[i].kind);
+    params.emplace_back(terms[i].hash);
+  }
+  auto rows = x_.run_params(sql, params);
   if (!rows) return tl::unexpected(rows.error());
   out.reserve(rows->size());
   for (std::size_t i = 0; i < rows->size(); ++i)
     out.push_back({rows->text(i, 0), rows->int64(i, 1)});
+  return out;
+}
+
+core::Result<std::vector<std::string>> SqlPatientPort::match_all(std::string_view practice_id,
+                                                                 std::span<const IndexTerm> terms) {
+  std::vector<std::string> out;
+  if (terms.empty()) return out;
+  // The first term drives (callers put the most selective first); every further term is
+  // one primary-key probe per candidate.
+  std::string sql = "SELECT t0.patient_id FROM patient_index t0";
+  std::string where = " WHERE t0.practice_id = $1 AND t0.kind = $2 AND t0.hash = $3";
+  std::vector<Param> params;
+  params.emplace_back(practice_id);
+  params.emplace_back(terms[0].kind);
+  params.emplace_back(terms[0].hash);
+  for (std::size_t i = 1; i < terms.size(); ++i) {
+    const std::string t = "t" + std::to_string(i);
+    sql += " JOIN patient_index " + t + " ON " + t + ".practice_id = t0.practice_id AND " + t +
+           ".kind = $" + std::to_string(params.size() + 1) + " AND " + t + ".hash = $" +
+           std::to_string(params.size() + 2) + " AND " + t + ".patient_id = t0.patient_id";
+    params.emplace_back(terms[i].kind);
+    params.emplace_back(terms[i].hash);
+  }
+  auto rows = x_.run_params(sql + where, params);
+  if (!rows) return tl::unexpected(rows.error());
+  for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(rows->text(i, 0));
   return out;
 }
 

@@ -114,8 +114,10 @@ class SqlPatientPort final : public PatientPort {
                                                   std::span<const std::string> ids) override;
   core::Result<void> update(const PatientRow& row,
                             std::optional<std::span<const IndexTerm>> terms) override;
-  core::Result<std::vector<IndexHit>> match(std::string_view practice_id, std::int64_t kind,
-                                            std::span<const std::int64_t> hashes) override;
+  core::Result<std::vector<IndexHit>> match(std::string_view practice_id,
+                                            std::span<const IndexTerm> terms) override;
+  core::Result<std::vector<std::string>> match_all(std::string_view practice_id,
+                                                   std::span<const IndexTerm> terms) override;
   core::Result<std::vector<PatientRow>> list(std::string_view practice_id,
                                              std::string_view after_id,
                                              std::int64_t limit) override;

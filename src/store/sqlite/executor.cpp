@@ -30,14 +30,14 @@ core::Result<sql::Rows> SqliteExecutor::run_params(std::string_view sql,
     if (!more) return tl::unexpected(more.error());
     if (!*more) break;
     const int columns = stmt->column_count();
-    std::vector<sql::Rows::Cell> row(static_cast<std::size_t>(columns));
+    rows.set_columns(static_cast<std::size_t>(columns));
     for (int c = 0; c < columns; ++c) {
+      auto& cell = rows.append_cell();
       if (stmt->column_is_null(c)) continue;
-      auto& cell = row[static_cast<std::size_t>(c)];
       cell.null = false;
       cell.data = stmt->column_raw(c);
     }
-    rows.add_row(std::move(row));
+    rows.end_row();
   }
   if (stmt->column_count() == 0) rows.set_affected(sqlite3_changes(db_.handle()));
   return rows;

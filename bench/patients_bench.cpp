@@ -1,0 +1,462 @@
+// Patients at scale (issue #6): import throughput through the service (encryption and
+// blind indexes included), then one-box search latency in the largest practice with 16
+// concurrent clients, side by side with a plaintext variant of the same schema and
+// algorithm (same index lookups and ranking, but tokens and records in clear, no keys).
+//
+// Usage: patients_bench DIR [TOTAL] [BIG] [PRACTICES] [SECONDS]
+//   defaults: 200000 patients, 100000 of them in the big practice, 20 practices, 10 s.
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "core/phonetic.hpp"
+#include "core/random.hpp"
+#include "crypto/key_ring.hpp"
+#include "patients/patient_service.hpp"
+#include "patients/search.hpp"
+#include "practices/practice_service.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace json = boost::json;
+using namespace praxis;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char* kSurnames[] = {"Müller",
+                           "Schmidt",
+                           "Schneider",
+                           "Fischer",
+                           "Weber",
+                           "Meyer",
+                           "Wagner",
+                           "Becker",
+                           "Schulz",
+                           "Hoffmann",
+                           "Schäfer",
+                           "Koch",
+                           "Bauer",
+                           "Richter",
+                           "Klein",
+                           "Wolf",
+                           "Schröder",
+                           "Neumann",
+                           "Schwarz",
+                           "Zimmermann",
+                           "Braun",
+                           "Krüger",
+                           "Hofmann",
+                           "Hartmann",
+                           "Lange",
+                           "Schmitt",
+                           "Werner",
+                           "Schmitz",
+                           "Krause",
+                           "Meier",
+                           "Lehmann",
+                           "Schmid",
+                           "Schulze",
+                           "Maier",
+                           "Köhler",
+                           "Herrmann",
+                           "König",
+                           "Walter",
+                           "Mayer",
+                           "Huber",
+                           "Kaiser",
+                           "Fuchs",
+                           "Peters",
+                           "Lang",
+                           "Scholz",
+                           "Möller",
+                           "Weiß",
+                           "Jung",
+                           "Hahn",
+                           "Schubert",
+                           "Vogel",
+                           "Friedrich",
+                           "Keller",
+                           "Günther",
+                           "Frank",
+                           "Berger",
+                           "Winkler",
+                           "Roth",
+                           "Beck",
+                           "Lorenz",
+                           "Baumann",
+                           "Franke",
+                           "Albrecht",
+                           "Schuster",
+                           "Simon",
+                           "Ludwig",
+                           "Böhm",
+                           "Winter",
+                           "Kraus",
+                           "Martin",
+                           "Schumacher",
+                           "Krämer",
+                           "Vogt",
+                           "Stein",
+                           "Jäger",
+                           "Otto",
+                           "Sommer",
+                           "Groß",
+                           "Seidel",
+                           "Heinrich",
+                           "Brandt",
+                           "Haas",
+                           "Schreiber",
+                           "Graf",
+                           "Schulte",
+                           "Dietrich",
+                           "Ziegler",
+                           "Kuhn",
+                           "Kühn",
+                           "Pohl",
+                           "Engel",
+                           "Horn",
+                           "Busch",
+                           "Bergmann",
+                           "Thomas",
+                           "Voigt",
+                           "Sauer",
+                           "Arnold",
+                           "Wolff",
+                           "Pfeiffer",
+                           "Müller-Lüdenscheidt",
+                           "Yılmaz",
+                           "Kowalski",
+                           "Nowak",
+                           "Popović",
+                           "Nguyen"};
+const char* kGiven[] = {"Anna",      "Lena",       "Marie",   "Sophie", "Lea",     "Mia",
+                        "Emma",      "Hannah",     "Leonie",  "Lara",   "Jörg",    "Jürgen",
+                        "Uwe",       "Peter",      "Michael", "Thomas", "Andreas", "Stefan",
+                        "Frank",     "Markus",     "Ben",     "Paul",   "Jonas",   "Elias",
+                        "Leon",      "Finn",       "Noah",    "Luis",   "Felix",   "Lukas",
+                        "Anna-Lena", "Karl Heinz", "Renée",   "Zoë",    "Ömer",    "Ayşe"};
+const char* kCities[] = {"Berlin",     "Hamburg", "München",  "Köln",  "Frankfurt", "Stuttgart",
+                         "Düsseldorf", "Leipzig", "Dortmund", "Essen", "Bremen",    "Dresden"};
+
+std::string kvnr(std::mt19937_64& rng) {
+  const char letter = static_cast<char>('A' + rng() % 26);
+  std::string digits;
+  for (int i = 0; i < 8; ++i) digits += static_cast<char>('0' + rng() % 10);
+  const int l = letter - 'A' + 1;
+  int d[10] = {l / 10, l % 10};
+  for (int i = 0; i < 8; ++i) d[i + 2] = digits[static_cast<std::size_t>(i)] - '0';
+  int sum = 0;
+  for (int i = 0; i < 10; ++i) {
+    const int p = d[i] * (i % 2 == 0 ? 1 : 2);
+    sum += p / 10 + p % 10;
+  }
+  return std::string(1, letter) + digits + static_cast<char>('0' + sum % 10);
+}
+
+json::object person(std::mt19937_64& rng, std::size_t n) {
+  const std::string family = kSurnames[rng() % std::size(kSurnames)];
+  const std::string given = kGiven[rng() % std::size(kGiven)];
+  char born[11];
+  std::snprintf(born, sizeof born, "%04d-%02d-%02d", 1930 + static_cast<int>(rng() % 90),
+                1 + static_cast<int>(rng() % 12), 1 + static_cast<int>(rng() % 28));
+  json::object o{
+      {"family_name", family},
+      {"given_names", given},
+      {"birth_date", born},
+      {"sex", (rng() % 2) ? "w" : "m"},
+      {"address",
+       {{"street", "Hauptstraße " + std::to_string(1 + rng() % 200)},
+        {"postcode", std::to_string(10000 + rng() % 89999)},
+        {"city", kCities[rng() % std::size(kCities)]}}},
+      {"phones", json::array{json::object{{"kind", "mobile"},
+                                          {"number", "0151 " + std::to_string(10000000 + n)}}}},
+      {"email", "p" + std::to_string(n) + "@example.org"},
+      {"insurance", {{"kind", (rng() % 10) ? "GKV" : "PKV"}, {"kvnr", kvnr(rng)}}}};
+  return o;
+}
+
+struct Latency {
+  std::vector<double> ms;
+  double pct(double p) {
+    if (ms.empty()) return 0;
+    std::sort(ms.begin(), ms.end());
+    return ms[std::min(ms.size() - 1,
+                       static_cast<std::size_t>(p * static_cast<double>(ms.size())))];
+  }
+};
+
+// The plaintext variant: the same index structure and algorithm, tokens and records in
+// clear (what praxis would be without encryption), in its own SQLite file.
+class Plain {
+ public:
+  explicit Plain(const std::filesystem::path& file) {
+    sqlite3_open(file.c_str(), &db_);
+    exec(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "CREATE TABLE IF NOT EXISTS patients(practice_id TEXT, id TEXT, record TEXT,"
+        " PRIMARY KEY(practice_id, id)) WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS idx(practice_id TEXT, kind INTEGER, token TEXT, patient_id "
+        "TEXT,"
+        " PRIMARY KEY(practice_id, kind, token, patient_id)) WITHOUT ROWID;");
+  }
+  ~Plain() { sqlite3_close(db_); }
+  void exec(const char* sql) { sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+
+  void insert(const std::string& practice, const std::string& id, const patients::Record& r) {
+    bind_run("INSERT INTO patients VALUES (?1, ?2, ?3)",
+             {practice, id, json::serialize(patients::to_json(r))});
+    auto add = [&](patients::TermKind k, const std::string& token) {
+      if (token.empty()) return;
+      sqlite3_stmt* s = prepare("INSERT OR IGNORE INTO idx VALUES (?1, ?2, ?3, ?4)");
+      sqlite3_bind_text(s, 1, practice.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(k));
+      sqlite3_bind_text(s, 3, token.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(s, 4, id.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_step(s);
+      sqlite3_reset(s);
+    };
+    for (const auto& w : patients::family_words(r)) {
+      add(patients::TermKind::family, w);
+      for (std::size_t n = 3; n <= std::min<std::size_t>(w.size(), 12); ++n) {
+        add(patients::TermKind::prefix, w.substr(0, n));
+      }
+    }
+    for (const auto& w : patients::family_words(r)) {
+      add(patients::TermKind::phonetic, praxis::core::koelner_phonetik(w));
+    }
+    for (const auto& w : patients::given_words(r)) {
+      add(patients::TermKind::phonetic, praxis::core::koelner_phonetik(w));
+      add(patients::TermKind::given, w);
+      for (std::size_t n = 3; n <= std::min<std::size_t>(w.size(), 12); ++n) {
+        add(patients::TermKind::prefix, w.substr(0, n));
+      }
+    }
+  }
+
+  // Same steps as PatientService::search for a name term, minus the cryptography:
+  // candidates with index ranks, ordered by (rank, id), records read and checked until
+  // 20 results.
+  std::size_t search(const std::string& practice, const std::string& q, sqlite3* db) {
+    const auto terms = patients::parse_query(q, 2026);
+    std::map<std::string, int> ranks;
+    for (auto [kind, rank] :
+         {std::pair{patients::TermKind::family, 0}, std::pair{patients::TermKind::given, 0},
+          std::pair{patients::TermKind::prefix, 1}, std::pair{patients::TermKind::phonetic, 2}}) {
+      sqlite3_stmt* s = nullptr;
+      sqlite3_prepare_v2(db,
+                         "SELECT patient_id FROM idx WHERE practice_id = ?1 AND kind = ?2 AND "
+                         "token = ?3",
+                         -1, &s, nullptr);
+      sqlite3_bind_text(s, 1, practice.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(kind));
+      const std::string& token =
+          kind == patients::TermKind::phonetic ? terms.at(0).phonetic : terms.at(0).value;
+      sqlite3_bind_text(s, 3, token.c_str(), -1, SQLITE_TRANSIENT);
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        auto [it, inserted] =
+            ranks.emplace(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), rank);
+        if (!inserted) it->second = std::min(it->second, rank);
+      }
+      sqlite3_finalize(s);
+    }
+    std::vector<std::pair<int, std::string>> ordered;
+    for (auto& [id, rank] : ranks) ordered.emplace_back(rank, id);
+    std::sort(ordered.begin(), ordered.end());
+    std::size_t found = 0;
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "SELECT record FROM patients WHERE practice_id = ?1 AND id = ?2", -1, &s,
+                       nullptr);
+    for (const auto& [rank, id] : ordered) {
+      if (found == 20) break;
+      sqlite3_bind_text(s, 1, practice.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(s, 2, id.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(s) == SQLITE_ROW) {
+        auto rec = patients::record_from_json(
+            json::parse(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))).as_object());
+        if (patients::match_rank(rec, terms[0])) ++found;
+      }
+      sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return found;
+  }
+
+  sqlite3* db() { return db_; }
+
+ private:
+  sqlite3_stmt* prepare(const char* sql) {
+    auto& s = cache_[sql];
+    if (!s) sqlite3_prepare_v2(db_, sql, -1, &s, nullptr);
+    return s;
+  }
+  void bind_run(const char* sql, std::initializer_list<std::string> values) {
+    sqlite3_stmt* s = prepare(sql);
+    int i = 1;
+    for (const auto& v : values) sqlite3_bind_text(s, i++, v.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+  sqlite3* db_ = nullptr;
+  std::map<const char*, sqlite3_stmt*> cache_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: patients_bench DIR [TOTAL] [BIG] [PRACTICES] [SECONDS]\n");
+    return 2;
+  }
+  const std::filesystem::path dir = argv[1];
+  const std::size_t total = argc > 2 ? std::stoul(argv[2]) : 200000;
+  const std::size_t big = argc > 3 ? std::stoul(argv[3]) : 100000;
+  const std::size_t practices_count = argc > 4 ? std::stoul(argv[4]) : 20;
+  const int seconds = argc > 5 ? std::stoi(argv[5]) : 10;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+
+  auto store =
+      store::sqlite::SqliteStore::create(dir / "praxis.db", store::sqlite::Synchronous::full);
+  if (!store) {
+    std::fprintf(stderr, "store: %s\n", store.error().internal.c_str());
+    return 1;
+  }
+  std::vector<crypto::MasterKey> masters;
+  auto mk = crypto::SecretKey::random();
+  const auto mk_id = crypto::key_id_of(mk);
+  masters.push_back({std::move(mk), mk_id});
+  crypto::KeyRing keys(std::move(masters));
+  core::SystemClock clock;
+  core::SystemRandom random;
+  practices::PracticeService practices(**store, keys, clock, random);
+  patients::PatientService service(**store, keys, clock, random);
+  Plain plain(dir / "plain.db");
+
+  std::vector<std::string> ids;
+  for (std::size_t p = 0; p < practices_count; ++p) {
+    practices::NewPractice np;
+    np.name = "Praxis " + std::to_string(p);
+    np.slug = "praxis-" + std::to_string(p);
+    np.state = "BE";
+    auto row = practices.create(np);
+    if (!row) return 1;
+    ids.push_back(row->id);
+  }
+  std::mt19937_64 rng(20261127);
+  const auto import_started = Clock::now();
+  std::size_t n = 0;
+  double big_seconds = 0;
+  double plain_seconds = 0;  // building the plaintext comparison, not counted as import
+  for (std::size_t p = 0; p < practices_count; ++p) {
+    const std::size_t count = p == 0 ? big
+                                     : (total - big) / (practices_count - 1) +
+                                           (p == 1 ? (total - big) % (practices_count - 1) : 0);
+    const auto started = Clock::now();
+    std::vector<patients::ImportRow> batch;
+    for (std::size_t i = 0; i < count; ++i, ++n) {
+      batch.push_back({i + 2, person(rng, n)});
+      if (batch.size() == 500 || i + 1 == count) {
+        auto r = service.import_batch(ids[p], batch);
+        if (!r) {
+          std::fprintf(stderr, "import: %s\n", r.error().internal.c_str());
+          return 1;
+        }
+        if (p == 0) {
+          const auto plain_started = Clock::now();
+          plain.exec("BEGIN");
+          for (std::size_t k = 0; k < batch.size(); ++k) {
+            plain.insert(ids[0], "p" + std::to_string(n - batch.size() + 1 + k),
+                         patients::record_from_json(batch[k].data));
+          }
+          plain.exec("COMMIT");
+          plain_seconds += std::chrono::duration<double>(Clock::now() - plain_started).count();
+        }
+        batch.clear();
+      }
+    }
+    if (p == 0) {
+      big_seconds = std::chrono::duration<double>(Clock::now() - started).count() - plain_seconds;
+      std::fprintf(stderr, "big practice: %zu patients in %.1f s\n", count, big_seconds);
+    }
+  }
+  const double import_seconds =
+      std::chrono::duration<double>(Clock::now() - import_started).count() - plain_seconds;
+
+  // Search: surname prefixes and full surnames as the front desk types them, from as many
+  // threads as the server runs handlers (2 per core: the server's worker pool, which
+  // also matches the store's 4 readers). The figures are service times; the HTTP run
+  // (bench/patients_search.sh) adds the 16 concurrent clients of the target.
+  constexpr int kThreads = 4;
+  std::vector<std::string> queries;
+  for (const char* s : kSurnames) {
+    const std::string name = s;
+    queries.push_back(
+        name.substr(0, name.size() >= 4 && static_cast<unsigned char>(name[3]) < 0x80 ? 4 : 3));
+    queries.push_back(name);
+  }
+  auto run = [&](auto search_one) {
+    std::atomic<bool> stop{false};
+    std::vector<Latency> per(kThreads);
+    std::vector<std::thread> threads;
+    std::atomic<std::size_t> results{0};
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        std::mt19937_64 local(static_cast<std::uint64_t>(t));
+        while (!stop) {
+          const auto& q = queries[local() % queries.size()];
+          const auto s = Clock::now();
+          results += search_one(q, t);
+          per[static_cast<std::size_t>(t)].ms.push_back(
+              std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    stop = true;
+    for (auto& th : threads) th.join();
+    Latency all;
+    for (auto& l : per) all.ms.insert(all.ms.end(), l.ms.begin(), l.ms.end());
+    return std::tuple{all.ms.size(), all.pct(0.5), all.pct(0.99), results.load()};
+  };
+  auto [enc_n, enc_p50, enc_p99, enc_results] = run([&](const std::string& q, int) {
+    auto page = service.search(ids[0], q, "", 20);
+    return page ? page->patients.size() : 0;
+  });
+  std::vector<sqlite3*> plain_dbs(kThreads);
+  for (auto& db : plain_dbs) {
+    sqlite3_open_v2((dir / "plain.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  }
+  auto [plain_n, plain_p50, plain_p99, plain_results] = run([&](const std::string& q, int t) {
+    return plain.search(ids[0], q, plain_dbs[static_cast<std::size_t>(t)]);
+  });
+  for (auto* db : plain_dbs) sqlite3_close(db);
+
+  std::printf("machine:     %u cores\n", std::thread::hardware_concurrency());
+  std::printf(
+      "data:        %zu patients in %zu practices, %zu in the largest (SQLite, synchronous=FULL)\n",
+      total, practices_count, big);
+  std::printf(
+      "import:      %.0f patients/s overall (%.1f s), %.0f/s into the largest practice "
+      "(target >= 5000/s)\n",
+      static_cast<double>(total) / import_seconds, import_seconds,
+      static_cast<double>(big) / big_seconds);
+  std::printf("search:      encrypted %zu queries in %d s (4 threads), p50 %.2f ms, p99 %.2f ms\n",
+              enc_n, seconds, enc_p50, enc_p99);
+  std::printf("             plaintext %zu queries, p50 %.2f ms, p99 %.2f ms\n", plain_n, plain_p50,
+              plain_p99);
+  std::printf("ratio:       p99 encrypted/plaintext %.2f, p50 %.2f (target <= 1.5)\n",
+              enc_p99 / plain_p99, enc_p50 / plain_p50);
+  (void)enc_results;
+  (void)plain_results;
+  return 0;
+}
