@@ -243,51 +243,71 @@ class Plain {
     }
   }
 
-  // Same steps as PatientService::search for a name term, minus the cryptography:
-  // candidates with index ranks, ordered by (rank, id), records read and checked until
-  // 20 results.
+  // Same steps as PatientService::search for one name term, minus the cryptography:
+  // rank by rank (exact, prefix, phonetic), each paged in the database in id order and
+  // excluding better ranks, records read and checked until 20 results.
   std::size_t search(const std::string& practice, const std::string& q, sqlite3* db) {
     const auto terms = patients::parse_query(q, 2026);
-    std::map<std::string, int> ranks;
-    for (auto [kind, rank] :
-         {std::pair{patients::TermKind::family, 0}, std::pair{patients::TermKind::given, 0},
-          std::pair{patients::TermKind::prefix, 1}, std::pair{patients::TermKind::phonetic, 2}}) {
-      sqlite3_stmt* s = nullptr;
-      sqlite3_prepare_v2(db,
-                         "SELECT patient_id FROM idx WHERE practice_id = ?1 AND kind = ?2 AND "
-                         "token = ?3",
-                         -1, &s, nullptr);
-      sqlite3_bind_text(s, 1, practice.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(kind));
-      const std::string& token =
-          kind == patients::TermKind::phonetic ? terms.at(0).phonetic : terms.at(0).value;
-      sqlite3_bind_text(s, 3, token.c_str(), -1, SQLITE_TRANSIENT);
-      while (sqlite3_step(s) == SQLITE_ROW) {
-        auto [it, inserted] =
-            ranks.emplace(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), rank);
-        if (!inserted) it->second = std::min(it->second, rank);
-      }
-      sqlite3_finalize(s);
-    }
-    std::vector<std::pair<int, std::string>> ordered;
-    for (auto& [id, rank] : ranks) ordered.emplace_back(rank, id);
-    std::sort(ordered.begin(), ordered.end());
+    const auto& t = terms.at(0);
+    using K = patients::TermKind;
+    std::vector<std::vector<std::pair<K, std::string>>> stages = {
+        {{K::family, t.value}, {K::given, t.value}}};
+    if (t.value.size() >= 3 && t.value.size() <= 12) stages.push_back({{K::prefix, t.value}});
+    stages.push_back({{K::phonetic, t.phonetic}});
     std::size_t found = 0;
-    sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db, "SELECT record FROM patients WHERE practice_id = ?1 AND id = ?2", -1, &s,
-                       nullptr);
-    for (const auto& [rank, id] : ordered) {
-      if (found == 20) break;
+    thread_local std::map<sqlite3*, sqlite3_stmt*> records;
+    sqlite3_stmt*& rec = records[db];
+    if (!rec) {
+      sqlite3_prepare_v2(db, "SELECT record FROM patients WHERE practice_id = ?1 AND id = ?2", -1,
+                         &rec, nullptr);
+    }
+    for (std::size_t st = 0; st < stages.size() && found < 20; ++st) {
+      std::string sql = "SELECT patient_id FROM (";
+      std::vector<std::pair<K, std::string>> binds;
+      for (std::size_t i = 0; i < stages[st].size(); ++i) {
+        if (i) sql += " UNION ";
+        sql += "SELECT patient_id FROM idx WHERE practice_id = ?1 AND kind = ? AND token = ?";
+        binds.push_back(stages[st][i]);
+      }
+      sql += ") u";
+      bool first = true;
+      for (std::size_t e = 0; e < st; ++e) {
+        for (const auto& x : stages[e]) {
+          sql += std::string(first ? " WHERE" : " AND") +
+                 " NOT EXISTS (SELECT 1 FROM idx x WHERE x.practice_id = ?1 AND x.kind = ? AND "
+                 "x.token = ? AND x.patient_id = u.patient_id)";
+          first = false;
+          binds.push_back(x);
+        }
+      }
+      sql += " ORDER BY patient_id LIMIT 24";
+      // Prepared once per connection and statement text, as the store's cache does.
+      thread_local std::map<std::pair<sqlite3*, std::string>, sqlite3_stmt*> cache;
+      sqlite3_stmt*& s = cache[{db, sql}];
+      if (!s) sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
       sqlite3_bind_text(s, 1, practice.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(s, 2, id.c_str(), -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(s) == SQLITE_ROW) {
-        auto rec = patients::record_from_json(
-            json::parse(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))).as_object());
-        if (patients::match_rank(rec, terms[0])) ++found;
+      int index = 2;
+      for (const auto& [kind, token] : binds) {
+        sqlite3_bind_int64(s, index++, static_cast<sqlite3_int64>(kind));
+        sqlite3_bind_text(s, index++, token.c_str(), -1, SQLITE_TRANSIENT);
+      }
+      std::vector<std::string> ids;
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        ids.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
       }
       sqlite3_reset(s);
+      for (const auto& id : ids) {
+        if (found == 20) break;
+        sqlite3_bind_text(rec, 1, practice.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(rec, 2, id.c_str(), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(rec) == SQLITE_ROW) {
+          auto r = patients::record_from_json(
+              json::parse(reinterpret_cast<const char*>(sqlite3_column_text(rec, 0))).as_object());
+          if (patients::match_rank(r, t)) ++found;
+        }
+        sqlite3_reset(rec);
+      }
     }
-    sqlite3_finalize(s);
     return found;
   }
 
@@ -439,7 +459,7 @@ int main(int argc, char** argv) {
   auto [plain_n, plain_p50, plain_p99, plain_results] = run([&](const std::string& q, int t) {
     return plain.search(ids[0], q, plain_dbs[static_cast<std::size_t>(t)]);
   });
-  for (auto* db : plain_dbs) sqlite3_close(db);
+  for (auto* db : plain_dbs) sqlite3_close_v2(db);  // statements stay cached until exit
 
   std::printf("machine:     %u cores\n", std::thread::hardware_concurrency());
   std::printf(

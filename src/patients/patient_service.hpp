@@ -108,6 +108,9 @@ class PatientService {
   };
   core::Result<PracticeKeys> practice_keys(store::Transaction& tx, std::string_view practice_id);
   core::Result<Patient> decrypt(const PracticeKeys& keys, store::PatientRow row);
+  core::Result<void> search_one_term(store::Transaction& tx, const PracticeKeys& keys,
+                                     std::string_view practice_id, const QueryTerm& term,
+                                     std::string_view cursor, std::size_t limit, SearchPage& page);
   core::Result<std::vector<std::uint8_t>> encrypt(const PracticeKeys& keys,
                                                   const store::PatientRow& row, const Record& r);
   core::Result<std::vector<Duplicate>> duplicates(store::Transaction& tx, const PracticeKeys& keys,

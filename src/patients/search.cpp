@@ -204,7 +204,20 @@ std::vector<QueryTerm> parse_query(std::string_view q, int current_year) {
   return out;
 }
 
+Names names_of(const Record& r) {
+  Names n{words(r.family_name), words(r.given_names), {}};
+  for (const auto* list : {&n.family, &n.given}) {
+    for (const auto& w : *list) n.sort_key += w + ' ';
+    n.sort_key += '\x01';
+  }
+  return n;
+}
+
 std::optional<int> match_rank(const Record& r, const QueryTerm& term) {
+  return match_rank(r, names_of(r), term);
+}
+
+std::optional<int> match_rank(const Record& r, const Names& names, const QueryTerm& term) {
   switch (term.type) {
     case QueryTerm::Type::birth_date:
       return r.birth_date == term.value ? std::optional<int>(0) : std::nullopt;
@@ -226,8 +239,8 @@ std::optional<int> match_rank(const Record& r, const QueryTerm& term) {
   auto consider = [&](int rank) {
     if (!best || rank < *best) best = rank;
   };
-  for (const auto& list : {family_words(r), given_words(r)}) {
-    for (const auto& w : list) {
+  for (const auto* list : {&names.family, &names.given}) {
+    for (const auto& w : *list) {
       if (w == term.value) {
         consider(0);
       } else if (term.value.size() >= kMinPrefix && w.starts_with(term.value)) {
@@ -236,8 +249,10 @@ std::optional<int> match_rank(const Record& r, const QueryTerm& term) {
     }
   }
   if (!best && !term.phonetic.empty()) {
-    for (const auto& code : phonetic_codes(r)) {
-      if (code == term.phonetic) consider(2);
+    for (const auto* list : {&names.family, &names.given}) {
+      for (const auto& w : *list) {
+        if (core::koelner_phonetik(w) == term.phonetic) consider(2);
+      }
     }
   }
   return best;

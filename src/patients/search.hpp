@@ -69,8 +69,18 @@ struct QueryTerm {
 // when the whole input is one number); everything else is a name word.
 std::vector<QueryTerm> parse_query(std::string_view q, int current_year);
 
+// A record's normalised name words, computed once per record and reused for matching
+// and ordering (normalisation is the costly part of both).
+struct Names {
+  std::vector<std::string> family;
+  std::vector<std::string> given;
+  std::string sort_key;  // family words, then given words
+};
+Names names_of(const Record& r);
+
 // How well `r` matches `term`: 0 exact, 1 prefix, 2 phonetic; nullopt for no match (a
 // blind-index false positive).
 std::optional<int> match_rank(const Record& r, const QueryTerm& term);
+std::optional<int> match_rank(const Record& r, const Names& names, const QueryTerm& term);
 
 }  // namespace praxis::patients

@@ -320,6 +320,12 @@ class PatientPort {
   // Patients with an index entry equal to any of `terms` (one hit per matching entry).
   [[nodiscard]] virtual core::Result<std::vector<IndexHit>> match(
       std::string_view practice_id, std::span<const IndexTerm> terms) = 0;
+  // Ids of patients that have any of `include` but none of `exclude`, greater than
+  // `after_id`, in id order, at most `limit`: one rank of a search, paged in the
+  // database so a common name costs no more than the page it shows.
+  [[nodiscard]] virtual core::Result<std::vector<std::string>> next_matches(
+      std::string_view practice_id, std::span<const IndexTerm> include,
+      std::span<const IndexTerm> exclude, std::string_view after_id, std::int64_t limit) = 0;
   // Patients that have every one of `terms` (an intersection done by the database).
   [[nodiscard]] virtual core::Result<std::vector<std::string>> match_all(
       std::string_view practice_id, std::span<const IndexTerm> terms) = 0;

@@ -126,6 +126,47 @@ TEST_F(PatientFixture, SearchPagesWithACursor) {
   }
 }
 
+TEST_F(PatientFixture, PagesRunAcrossRanksWithoutGapsOrRepeats) {
+  for (int i = 0; i < 3; ++i) {
+    person("Meier", "Exakt" + std::to_string(i), "1970-01-01");
+    person("Meierhofer", "Prefix" + std::to_string(i), "1970-01-01");
+    person("Mayer", "Phonetisch" + std::to_string(i), "1970-01-01");
+  }
+  person("Schulz", "Andere", "1970-01-01");
+  std::vector<std::string> families;
+  std::set<std::string> ids;
+  std::optional<std::string> cursor = "";
+  int pages = 0;
+  while (cursor) {
+    auto page = service.search(practice, "Meier", *cursor, 2);
+    ASSERT_TRUE(page) << page.error().message;
+    for (const auto& p : page->patients) {
+      families.push_back(p.record.family_name);
+      EXPECT_TRUE(ids.insert(p.row.id).second) << "shown twice";
+    }
+    cursor = page->next_cursor;
+    ASSERT_LT(++pages, 10);
+  }
+  EXPECT_EQ(families,
+            (std::vector<std::string>{"Meier", "Meier", "Meier", "Meierhofer", "Meierhofer",
+                                      "Meierhofer", "Mayer", "Mayer", "Mayer"}));
+  EXPECT_EQ(pages, 5) << "2+2+2+2+1, and no empty page at the end";
+  auto bad = service.search(practice, "Meier", "s9.x", 2);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, core::ErrorCode::invalid_input);
+
+  // Several terms page by position in the ranked intersection.
+  std::set<std::string> combined;
+  cursor = "";
+  while (cursor) {
+    auto page = service.search(practice, "Meier 1970", *cursor, 4);
+    ASSERT_TRUE(page);
+    for (const auto& p : page->patients) combined.insert(p.row.id);
+    cursor = page->next_cursor;
+  }
+  EXPECT_EQ(combined, ids);
+}
+
 TEST_F(PatientFixture, EveryFieldErrorAtOnceAndKvnrCheckDigitIsAWarning) {
   auto bad = service.create(practice, json::parse(R"({
     "family_name": "", "given_names": "x", "birth_date": "2999-01-01", "sex": "q",

@@ -696,6 +696,23 @@ TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
   EXPECT_EQ(kinds, (std::set<std::pair<std::string, std::int64_t>>{
                        {"pa-1", 1}, {"pa-2", 1}, {"pa-1", 3}}));
 
+  // One search rank, paged in id order: include any, exclude those already shown.
+  auto next = [&](std::vector<IndexTerm> include, std::vector<IndexTerm> exclude, std::string after,
+                  std::int64_t limit) {
+    auto r = write_value(store(), [&](Transaction& tx) {
+      return tx.patients().next_matches("p-1", include, exclude, after, limit);
+    });
+    return r ? *r : std::vector<std::string>{"error"};
+  };
+  EXPECT_EQ(next({{1, 100}}, {}, "", 10), (std::vector<std::string>{"pa-1", "pa-2"}));
+  EXPECT_EQ(next({{1, 100}}, {}, "", 1), (std::vector<std::string>{"pa-1"}));
+  EXPECT_EQ(next({{1, 100}}, {}, "pa-1", 10), (std::vector<std::string>{"pa-2"}));
+  EXPECT_EQ(next({{1, 100}, {2, 7}}, {}, "", 10), (std::vector<std::string>{"pa-1", "pa-2"}))
+      << "a patient matching two included terms appears once";
+  EXPECT_EQ(next({{1, 100}}, {{2, -5}}, "", 10), (std::vector<std::string>{"pa-2"}))
+      << "pa-1 also has an excluded term";
+  EXPECT_TRUE(next({{1, 999}}, {}, "", 10).empty());
+
   // Update: versioned, and the index terms are replaced (or removed).
   PatientRow changed = a;
   changed.status = "deleted";

@@ -617,6 +617,43 @@ core::Result<std::vector<std::string>> SqlPatientPort::match_all(std::string_vie
   return out;
 }
 
+core::Result<std::vector<std::string>> SqlPatientPort::next_matches(
+    std::string_view practice_id, std::span<const IndexTerm> include,
+    std::span<const IndexTerm> exclude, std::string_view after_id, std::int64_t limit) {
+  std::vector<std::string> out;
+  if (include.empty() || limit <= 0) return out;
+  std::vector<Param> params;
+  params.emplace_back(practice_id);
+  params.emplace_back(after_id);
+  auto next = [&](std::int64_t v) {
+    params.emplace_back(v);
+    return "$" + std::to_string(params.size());
+  };
+  // Each branch reads one (kind, hash) range of the primary key, already in id order.
+  std::string sql = "SELECT patient_id FROM (";
+  for (std::size_t i = 0; i < include.size(); ++i) {
+    if (i) sql += " UNION ";
+    const auto k = next(include[i].kind);
+    const auto h = next(include[i].hash);
+    sql += "SELECT patient_id FROM patient_index WHERE practice_id = $1 AND kind = " + k +
+           " AND hash = " + h + " AND patient_id > $2";
+  }
+  sql += ") u";
+  for (std::size_t i = 0; i < exclude.size(); ++i) {
+    const auto k = next(exclude[i].kind);
+    const auto h = next(exclude[i].hash);
+    sql += std::string(i ? " AND" : " WHERE") +
+           " NOT EXISTS (SELECT 1 FROM patient_index x WHERE x.practice_id = $1 AND x.kind = " + k +
+           " AND x.hash = " + h + " AND x.patient_id = u.patient_id)";
+  }
+  sql += " ORDER BY patient_id LIMIT " + next(limit);
+  auto rows = x_.run_params(sql, params);
+  if (!rows) return tl::unexpected(rows.error());
+  out.reserve(rows->size());
+  for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(rows->text(i, 0));
+  return out;
+}
+
 core::Result<std::vector<PatientRow>> SqlPatientPort::list(std::string_view practice_id,
                                                            std::string_view after_id,
                                                            std::int64_t limit) {

@@ -118,6 +118,11 @@ class SqlPatientPort final : public PatientPort {
                                             std::span<const IndexTerm> terms) override;
   core::Result<std::vector<std::string>> match_all(std::string_view practice_id,
                                                    std::span<const IndexTerm> terms) override;
+  core::Result<std::vector<std::string>> next_matches(std::string_view practice_id,
+                                                      std::span<const IndexTerm> include,
+                                                      std::span<const IndexTerm> exclude,
+                                                      std::string_view after_id,
+                                                      std::int64_t limit) override;
   core::Result<std::vector<PatientRow>> list(std::string_view practice_id,
                                              std::string_view after_id,
                                              std::int64_t limit) override;

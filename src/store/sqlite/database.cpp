@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+
+#include <mutex>
 #include <unistd.h>
 
 #include <cerrno>
@@ -48,6 +50,10 @@ core::Error classify_sqlite_error(int code, std::string internal) {
 
 core::Result<Database> Database::open(const std::filesystem::path& path,
                                       const OpenOptions& options) {
+  // SQLite counts every allocation under one global mutex unless told not to; praxis
+  // never reads those statistics. Must precede initialisation (harmless if too late).
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   switch (options.mode) {
     case OpenMode::read_only:
