@@ -101,9 +101,10 @@ Response search(patients::PatientService& patients, const Request& request) {
   const auto q = request.query_param("q").value_or("");
   const auto cursor = request.query_param("cursor").value_or("");
   std::size_t limit = 20;
-  if (auto l = request.query_param("limit")) {
-    auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
-    if (ec != std::errc() || p != l->data() + l->size() || limit < 1 || limit > 100) {
+  if (const auto text = request.query_param("limit")) {
+    const std::string_view l = *text;
+    auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
+    if (ec != std::errc() || p != l.data() + l.size() || limit < 1 || limit > 100) {
       auto e = core::Error::make(core::ErrorCode::invalid_input, "limit: 1–100");
       e.fields.push_back({"limit", "range", "1–100"});
       return problem(e, request);

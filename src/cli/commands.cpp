@@ -195,15 +195,15 @@ int run_patients_import(const std::filesystem::path& data_dir, const std::string
     const std::size_t filled = total ? done * width / total : width;
     std::string bar(filled, '=');
     bar.resize(width, ' ');
-    std::fprintf(stderr, "%s[%s] %3zu%% %zu/%zu  %.0f/s  ETA %.0f s%s", tty ? "\r" : "",
-                 bar.c_str(), total ? done * 100 / total : 100, done, total, rate, eta,
-                 tty ? "" : "\n");
-    std::fflush(stderr);
+    (void)std::fprintf(stderr, "%s[%s] %3zu%% %zu/%zu  %.0f/s  ETA %.0f s%s", tty ? "\r" : "",
+                       bar.c_str(), total ? done * 100 / total : 100, done, total, rate, eta,
+                       tty ? "" : "\n");
+    (void)std::fflush(stderr);
   };
   auto summary = app::import_patients(
       dir, practice_slug, file, options, [] { return read_passphrase(/*confirm=*/false); },
       progress);
-  if (tty) std::fprintf(stderr, "\n");
+  if (tty) (void)std::fprintf(stderr, "\n");
   if (!summary) {
     print_error(summary.error());
     return summary.error().code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;

@@ -91,7 +91,7 @@ std::optional<std::string> parse_date(std::string_view s, int current_year) {
                                          std::chrono::day(static_cast<unsigned>(d))};
   if (!date.ok()) return std::nullopt;
   char buf[11];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+  (void)std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
   return std::string(buf);
 }
 
