@@ -127,7 +127,10 @@ core::Result<void> App::start(bool handle_signals) {
   p.accounts = std::make_unique<auth::AccountService>(
       *p.store, p.clock, p.random, std::chrono::hours(config_.auth.enrolment_validity_hours));
   p.practices = std::make_unique<practices::PracticeService>(*p.store, *p.keys, p.clock, p.random);
-  p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, p.clock, p.random);
+  patients::PatientOptions patient_options;
+  patient_options.restore_period = std::chrono::days(config_.patients.restore_days);
+  p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, p.clock, p.random,
+                                                          patient_options);
   p.authorizer = std::make_unique<api::SessionAuthorizer>(*p.auth);
 
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,

@@ -246,6 +246,18 @@ std::vector<KeySpec> build_keys() {
       {"enrolment_validity_hours", "72", "How long an enrolment (invitation) link is valid.", 1,
        720, &AuthConfig::enrolment_validity_hours},
   };
+  keys.push_back({"patients",
+                  "restore_days",
+                  K::integer,
+                  "30",
+                  "How long a deleted patient can be restored.",
+                  1,
+                  3650,
+                  {},
+                  [](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                    c.patients.restore_days = std::get<std::int64_t>(v);
+                    return std::nullopt;
+                  }});
   for (const auto& k : auth_keys) {
     keys.push_back(
         {"auth",

@@ -59,11 +59,16 @@ struct LogConfig {
   bool access_log = true;
 };
 
+struct PatientsConfig {
+  std::int64_t restore_days = 30;
+};
+
 struct Config {
   ServerConfig server;
   StoreConfig store;
   LogConfig log;
   AuthConfig auth;
+  PatientsConfig patients;
 };
 
 using ConfigValue = std::variant<std::string, std::int64_t, bool>;
