@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "bench/patient_data.hpp"
 #include "core/clock.hpp"
 #include "core/phonetic.hpp"
 #include "core/random.hpp"
@@ -32,158 +33,6 @@ using namespace praxis;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-const char* kSurnames[] = {"Müller",
-                           "Schmidt",
-                           "Schneider",
-                           "Fischer",
-                           "Weber",
-                           "Meyer",
-                           "Wagner",
-                           "Becker",
-                           "Schulz",
-                           "Hoffmann",
-                           "Schäfer",
-                           "Koch",
-                           "Bauer",
-                           "Richter",
-                           "Klein",
-                           "Wolf",
-                           "Schröder",
-                           "Neumann",
-                           "Schwarz",
-                           "Zimmermann",
-                           "Braun",
-                           "Krüger",
-                           "Hofmann",
-                           "Hartmann",
-                           "Lange",
-                           "Schmitt",
-                           "Werner",
-                           "Schmitz",
-                           "Krause",
-                           "Meier",
-                           "Lehmann",
-                           "Schmid",
-                           "Schulze",
-                           "Maier",
-                           "Köhler",
-                           "Herrmann",
-                           "König",
-                           "Walter",
-                           "Mayer",
-                           "Huber",
-                           "Kaiser",
-                           "Fuchs",
-                           "Peters",
-                           "Lang",
-                           "Scholz",
-                           "Möller",
-                           "Weiß",
-                           "Jung",
-                           "Hahn",
-                           "Schubert",
-                           "Vogel",
-                           "Friedrich",
-                           "Keller",
-                           "Günther",
-                           "Frank",
-                           "Berger",
-                           "Winkler",
-                           "Roth",
-                           "Beck",
-                           "Lorenz",
-                           "Baumann",
-                           "Franke",
-                           "Albrecht",
-                           "Schuster",
-                           "Simon",
-                           "Ludwig",
-                           "Böhm",
-                           "Winter",
-                           "Kraus",
-                           "Martin",
-                           "Schumacher",
-                           "Krämer",
-                           "Vogt",
-                           "Stein",
-                           "Jäger",
-                           "Otto",
-                           "Sommer",
-                           "Groß",
-                           "Seidel",
-                           "Heinrich",
-                           "Brandt",
-                           "Haas",
-                           "Schreiber",
-                           "Graf",
-                           "Schulte",
-                           "Dietrich",
-                           "Ziegler",
-                           "Kuhn",
-                           "Kühn",
-                           "Pohl",
-                           "Engel",
-                           "Horn",
-                           "Busch",
-                           "Bergmann",
-                           "Thomas",
-                           "Voigt",
-                           "Sauer",
-                           "Arnold",
-                           "Wolff",
-                           "Pfeiffer",
-                           "Müller-Lüdenscheidt",
-                           "Yılmaz",
-                           "Kowalski",
-                           "Nowak",
-                           "Popović",
-                           "Nguyen"};
-const char* kGiven[] = {"Anna",      "Lena",       "Marie",   "Sophie", "Lea",     "Mia",
-                        "Emma",      "Hannah",     "Leonie",  "Lara",   "Jörg",    "Jürgen",
-                        "Uwe",       "Peter",      "Michael", "Thomas", "Andreas", "Stefan",
-                        "Frank",     "Markus",     "Ben",     "Paul",   "Jonas",   "Elias",
-                        "Leon",      "Finn",       "Noah",    "Luis",   "Felix",   "Lukas",
-                        "Anna-Lena", "Karl Heinz", "Renée",   "Zoë",    "Ömer",    "Ayşe"};
-const char* kCities[] = {"Berlin",     "Hamburg", "München",  "Köln",  "Frankfurt", "Stuttgart",
-                         "Düsseldorf", "Leipzig", "Dortmund", "Essen", "Bremen",    "Dresden"};
-
-std::string kvnr(std::mt19937_64& rng) {
-  const char letter = static_cast<char>('A' + rng() % 26);
-  std::string digits;
-  for (int i = 0; i < 8; ++i) digits += static_cast<char>('0' + rng() % 10);
-  const int l = letter - 'A' + 1;
-  int d[10] = {l / 10, l % 10};
-  for (int i = 0; i < 8; ++i) d[i + 2] = digits[static_cast<std::size_t>(i)] - '0';
-  int sum = 0;
-  for (int i = 0; i < 10; ++i) {
-    const int p = d[i] * (i % 2 == 0 ? 1 : 2);
-    sum += p / 10 + p % 10;
-  }
-  return std::string(1, letter) + digits + static_cast<char>('0' + sum % 10);
-}
-
-json::object person(std::mt19937_64& rng, std::size_t n) {
-  const std::string family = kSurnames[rng() % std::size(kSurnames)];
-  const std::string given = kGiven[rng() % std::size(kGiven)];
-  char born[11];
-  std::snprintf(born, sizeof born, "%04d-%02d-%02d", 1930 + static_cast<int>(rng() % 90),
-                1 + static_cast<int>(rng() % 12), 1 + static_cast<int>(rng() % 28));
-  json::object o{
-      {"family_name", family},
-      {"given_names", given},
-      {"birth_date", born},
-      {"sex", (rng() % 2) ? "w" : "m"},
-      {"address",
-       {{"street", "Hauptstraße " + std::to_string(1 + rng() % 200)},
-        {"postcode", std::to_string(10000 + rng() % 89999)},
-        {"city", kCities[rng() % std::size(kCities)]}}},
-      {"phones", json::array{json::object{{"kind", "mobile"},
-                                          {"number", "0151 " + std::to_string(10000000 + n)}}}},
-      {"email", "p" + std::to_string(n) + "@example.org"},
-      {"insurance", {{"kind", (rng() % 10) ? "GKV" : "PKV"}, {"kvnr", kvnr(rng)}}}};
-  return o;
-}
 
 struct Latency {
   std::vector<double> ms;
@@ -384,7 +233,7 @@ int main(int argc, char** argv) {
     const auto started = Clock::now();
     std::vector<patients::ImportRow> batch;
     for (std::size_t i = 0; i < count; ++i, ++n) {
-      batch.push_back({i + 2, person(rng, n)});
+      batch.push_back({i + 2, bench::person(rng, n)});
       if (batch.size() == 500 || i + 1 == count) {
         auto r = service.import_batch(ids[p], batch);
         if (!r) {
@@ -418,7 +267,7 @@ int main(int argc, char** argv) {
   // (bench/patients_search.sh) adds the 16 concurrent clients of the target.
   constexpr int kThreads = 4;
   std::vector<std::string> queries;
-  for (const char* s : kSurnames) {
+  for (const char* s : bench::kSurnames) {
     const std::string name = s;
     queries.push_back(
         name.substr(0, name.size() >= 4 && static_cast<unsigned char>(name[3]) < 0x80 ? 4 : 3));

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Patient search over HTTP (issue #6): praxis serve (release build, default settings) on a
+# data directory filled by bench/patients_load.cpp, and wrk with 16 connections sending
+# GET /api/v1/patients?q=<surname or 3-4 letter prefix> as an owner of the largest
+# practice, for SECONDS.
+#
+# Usage: bench/patients_search.sh [TOTAL] [BIG] [PRACTICES] [SECONDS]
+#   defaults: 300000 patients, 100000 in the largest practice, 20 practices, 15 s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+total=${1:-300000}
+big=${2:-100000}
+practices=${3:-20}
+duration=${4:-15}
+bin=build/release/bin
+work=$(mktemp -d)
+trap 'kill $praxis_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 200); do curl -sf "$1" >/dev/null && return 0; sleep 0.05; done; echo "server did not start" >&2; exit 1; }
+lat() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
+
+"$bin/praxis" init --data "$work/data" >/dev/null
+read -r cookie csrf < <("$bin/patients_load" "$work/data" "$total" "$big" "$practices")
+port=$(free_port)
+PRAXIS_LOG_FILE="$work/praxis.log" "$bin/praxis" serve --data "$work/data" \
+  --listen "127.0.0.1:$port" >/dev/null &
+praxis_pid=$!
+wait_up "http://127.0.0.1:$port/healthz"
+
+cat >"$work/search.lua" <<'LUA'
+-- What the front desk types: surnames and their first 3-4 letters (URL-encoded).
+local queries = {
+  "M%C3%BCller", "M%C3%BCll", "Schmidt", "Schm", "Schneider", "Schn", "Fischer", "Fisc",
+  "Weber", "Webe", "Meyer", "Meye", "Wagner", "Wagn", "Becker", "Beck", "Schulz", "Schu",
+  "Hoffmann", "Hoff", "Sch%C3%A4fer", "Koch", "Bauer", "Baue", "Richter", "Rich", "Klein",
+  "Klei", "Wolf", "Neumann", "Neum", "Schwarz", "Zimmermann", "Zimm", "Braun", "Krause",
+  "Meier", "Maier", "Mayer", "Huber", "K%C3%B6hler", "Lehmann", "Berger", "Winkler", "Roth",
+  "Nguyen", "Nowak", "Kowalski", "Yilmaz"}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/api/v1/patients?q=" .. queries[(n % #queries) + 1])
+end
+LUA
+wrk -t1 -c16 -d2s -s "$work/search.lua" -H "Cookie: __Host-praxis=$cookie" \
+  "http://127.0.0.1:$port" >/dev/null  # warm-up
+wrk -t2 -c16 -d"${duration}s" --latency -s "$work/search.lua" -H "Cookie: __Host-praxis=$cookie" \
+  "http://127.0.0.1:$port" >"$work/search.txt"
+rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
+errors=$(awk '/Non-2xx/ {print $5}' "$work/search.txt")
+echo "machine:  $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "data:     $total patients in $practices practices, $big in the searched one"
+printf "search:   %8.0f req/s  p50 %s  p99 %s  max %s  non-2xx %s  (target p99 <= 5 ms)\n" \
+  "$(awk '/Requests\/sec/ {print $2}' "$work/search.txt")" "$(lat "$work/search.txt" 50%)" \
+  "$(lat "$work/search.txt" 99%)" "$(awk '/Latency/ && !/Distribution/ {print $4}' "$work/search.txt")" "${errors:-0}"
+echo "server RSS after load: $((rss_kb / 1024)) MiB"
