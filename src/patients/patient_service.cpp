@@ -65,6 +65,14 @@ std::string PatientService::today() const { return core::to_iso8601(clock_.now()
 
 core::Result<PatientService::PracticeKeys> PatientService::practice_keys(
     Transaction& tx, std::string_view practice_id) {
+  // A practice key never changes while the server runs (a master-key rotation only
+  // rewraps it, with the server stopped), so it is looked up once per practice.
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = practices_.find(std::string(practice_id)); it != practices_.end()) {
+      return it->second;
+    }
+  }
   auto row = tx.master_wrapped_keys().find("practice:" + std::string(practice_id));
   if (!row) return tl::unexpected(row.error());
   if (!*row) return tl::unexpected(not_found());  // no such practice
@@ -74,12 +82,9 @@ core::Result<PatientService::PracticeKeys> PatientService::practice_keys(
     return core::fail(ErrorCode::internal, "",
                       "practice key: " + std::string(crypto::crypto_error_name(key.error())));
   }
-  PracticeKeys out{*key, nullptr};
+  PracticeKeys out{*key, std::make_shared<const PracticeIndex>(**key)};
   std::lock_guard lock(mutex_);
-  auto& index = indexes_[(*key)->id];
-  if (!index) index = std::make_shared<const PracticeIndex>(**key);
-  out.index = index;
-  return out;
+  return practices_.try_emplace(std::string(practice_id), std::move(out)).first->second;
 }
 
 core::Result<Patient> PatientService::decrypt(const PracticeKeys& keys, store::PatientRow row) {

@@ -124,7 +124,7 @@ class PatientService {
   core::Random& random_;
   PatientOptions options_;
   std::mutex mutex_;
-  std::unordered_map<std::uint64_t, std::shared_ptr<const PracticeIndex>> indexes_;  // by key id
+  std::unordered_map<std::string, PracticeKeys> practices_;  // by practice id
 };
 
 }  // namespace praxis::patients
