@@ -409,6 +409,17 @@ class CliTest(unittest.TestCase):
                                            {"token": token, "password": password})
             self.assertEqual(status, 200, secrets)
             self.assertEqual(len(secrets["recovery_codes"]), 10)
+            # The QR code scans to exactly the otpauth URI (rendered and decoded the way a
+            # phone camera would see it).
+            svg = os.path.join(self.tmp.name, "qr.svg")
+            png = os.path.join(self.tmp.name, "qr.png")
+            with open(svg, "w", encoding="utf-8") as f:
+                f.write(secrets["qr_svg"])
+            subprocess.run(["rsvg-convert", "-w", "400", "-h", "400", svg, "-o", png], check=True)
+            decoded = subprocess.run(["zbarimg", "--quiet", "--raw", png], capture_output=True,
+                                     text=True, check=True).stdout.strip()
+            self.assertEqual(decoded, secrets["otpauth_uri"])
+            self.assertIn("secret=" + secrets["totp_secret"], decoded)
             code = totp(secrets["totp_secret"])
             status, _, body = http_json("POST", server.url + "/api/v1/auth/enrol/confirm",
                                         {"token": token, "totp": code})
