@@ -713,6 +713,19 @@ TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
       << "pa-1 also has an excluded term";
   EXPECT_TRUE(next({{1, 999}}, {}, "", 10).empty());
 
+  // Intersections done by the database: patients having every term.
+  auto all_of = [&](std::vector<IndexTerm> terms) {
+    auto r = write_value(store(),
+                         [&](Transaction& tx) { return tx.patients().match_all("p-1", terms); });
+    std::set<std::string> out;
+    if (r) out.insert(r->begin(), r->end());
+    return out;
+  };
+  EXPECT_EQ(all_of({{1, 100}}), (std::set<std::string>{"pa-1", "pa-2"}));
+  EXPECT_EQ(all_of({{2, -5}, {1, 100}}), (std::set<std::string>{"pa-1"}));
+  EXPECT_EQ(all_of({{2, 7}, {1, 100}, {3, 0x7FFFFFFFFFFFFFFF}}), std::set<std::string>{});
+  EXPECT_EQ(all_of({}), std::set<std::string>{});
+
   // Update: versioned, and the index terms are replaced (or removed).
   PatientRow changed = a;
   changed.status = "deleted";
