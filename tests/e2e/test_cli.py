@@ -318,9 +318,53 @@ class CliTest(unittest.TestCase):
                                      "SELECT owner FROM %s.master_wrapped_keys" % schema],
                                     capture_output=True, text=True, check=True).stdout.split()
             self.assertEqual(tables, ["signing:server"])
+            # The whole staff stack on PostgreSQL: a practice and its owner, enrolment,
+            # sign-in, a patient, search.
+            created = run("practice", "create", "--data", self.data, "--json", "--practice-name",
+                          "Praxis PG", "--practice-slug", "pg-praxis", "--practice-state", "HB",
+                          "--owner-email", "owner@pg.example")
+            self.assertEqual(created.returncode, 0, created.stderr)
+            token = json.loads(created.stdout)["owner"]["enrolment_token"]
+            server = Serving(self.data)
+            try:
+                password = "Hafen und Schiffe im Nebel"
+                status, _, secrets = http_json("POST", server.url + "/api/v1/auth/enrol",
+                                               {"token": token, "password": password})
+                self.assertEqual(status, 200, secrets)
+                status, _, body = http_json("POST", server.url + "/api/v1/auth/enrol/confirm",
+                                            {"token": token, "totp": totp(secrets["totp_secret"])})
+                self.assertEqual(status, 200, body)
+                status, headers, login = http_json(
+                    "POST", server.url + "/api/v1/auth/login",
+                    {"email": "owner@pg.example", "password": password,
+                     "recovery_code": secrets["recovery_codes"][0]})
+                self.assertEqual(status, 200, login)
+                auth = {"Cookie": headers["Set-Cookie"].split(";")[0],
+                        "X-CSRF-Token": login["csrf_token"]}
+                status, _, patient = http_json(
+                    "POST", server.url + "/api/v1/patients",
+                    {"family_name": "Müller", "given_names": "Anna", "birth_date": "1980-03-12",
+                     "phones": [{"kind": "mobile", "number": "0151 12345678"}]}, headers=auth)
+                self.assertEqual(status, 201, patient)
+                for q in ["M%C3%BCller", "Mueller", "12.3.80", "0151%2012345678"]:
+                    status, _, found = http_json("GET", server.url + "/api/v1/patients?q=" + q,
+                                                 headers=auth)
+                    self.assertEqual((status, len(found["patients"])), (200, 1), q)
+                status, _, again = http_json(
+                    "POST", server.url + "/api/v1/patients",
+                    {"family_name": "Mueller", "given_names": "Anna", "birth_date": "1980-03-12"},
+                    headers=auth)
+                self.assertEqual(status, 409, again)
+            finally:
+                self.assertEqual(server.stop()[0], 0)
+            leaked = subprocess.run(["psql", dsn, "-tA", "-c",
+                                     "SELECT count(*) FROM %s.patients WHERE "
+                                     "encode(record, 'escape') LIKE '%%M%%ller%%'" % schema],
+                                    capture_output=True, text=True, check=True).stdout.strip()
+            self.assertEqual(leaked, "0", "the record is ciphertext in PostgreSQL too")
             r = run("keys", "rotate", "--data", self.data)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("1 keys re-wrapped", r.stdout)
+            self.assertIn("2 keys re-wrapped", r.stdout)
             server = Serving(self.data)
             try:
                 self.assertEqual(http_get(server.url + "/readyz")[0], 200)
