@@ -3,8 +3,8 @@
 #include <functional>
 
 #include "store/migration.hpp"
-#include "store/postgres/ports.hpp"
 #include "store/postgres/executor.hpp"
+#include "store/postgres/ports.hpp"
 #include "store/sql/ports.hpp"
 
 namespace praxis::store::postgres {
@@ -15,22 +15,10 @@ namespace {
 
 constexpr std::int64_t kMigrationLock = 0x70726178;  // "prax"
 
-class PgTransaction final : public Transaction {
+class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
  public:
   PgTransaction(PgConnection& c, TxMode mode, std::function<void()> on_end)
-      : c_(c),
-        mode_(mode),
-        meta_(c),
-        keys_(c),
-        x_(c),
-        practices_(x_),
-        users_(x_),
-        enrolment_(x_),
-        recovery_(x_),
-        sessions_(x_),
-        api_tokens_(x_),
-        patients_(x_),
-        on_end_(std::move(on_end)) {}
+      : PortsTransaction(c), c_(c), mode_(mode), meta_(c), keys_(c), on_end_(std::move(on_end)) {}
   ~PgTransaction() override {
     if (active_) (void)c_.exec("ROLLBACK");
     on_end_();
@@ -44,13 +32,6 @@ class PgTransaction final : public Transaction {
   TxMode mode() const override { return mode_; }
   MetaPort& meta() override { return meta_; }
   MasterWrappedKeyPort& master_wrapped_keys() override { return keys_; }
-  PracticePort& practices() override { return practices_; }
-  UserPort& users() override { return users_; }
-  EnrolmentTokenPort& enrolment_tokens() override { return enrolment_; }
-  RecoveryCodePort& recovery_codes() override { return recovery_; }
-  SessionPort& sessions() override { return sessions_; }
-  ApiTokenPort& api_tokens() override { return api_tokens_; }
-  PatientPort& patients() override { return patients_; }
   core::Result<void> commit() override {
     if (committed_) return {};
     if (!active_) return core::fail(ErrorCode::internal, "transaction is no longer active");
@@ -69,14 +50,6 @@ class PgTransaction final : public Transaction {
   bool committed_ = false;
   PgMetaPort meta_;
   PgMasterWrappedKeyPort keys_;
-  PgExecutor x_;
-  sql::SqlPracticePort practices_;
-  sql::SqlUserPort users_;
-  sql::SqlEnrolmentTokenPort enrolment_;
-  sql::SqlRecoveryCodePort recovery_;
-  sql::SqlSessionPort sessions_;
-  sql::SqlApiTokenPort api_tokens_;
-  sql::SqlPatientPort patients_;
   std::function<void()> on_end_;
 };
 

@@ -133,4 +133,32 @@ class SqlPatientPort final : public PatientPort {
   Executor& x_;
 };
 
+// A transaction's shared half: the executor of one dialect and every port written
+// once over it. The SQLite and PostgreSQL transactions derive from it and add only what
+// differs (begin/commit/rollback, the dialect-specific ports).
+template <typename Exec>
+class PortsTransaction : public Transaction {
+ public:
+  template <typename Connection>
+  explicit PortsTransaction(Connection& connection) : x_(connection) {}
+
+  PracticePort& practices() override { return practices_; }
+  UserPort& users() override { return users_; }
+  EnrolmentTokenPort& enrolment_tokens() override { return enrolment_; }
+  RecoveryCodePort& recovery_codes() override { return recovery_; }
+  SessionPort& sessions() override { return sessions_; }
+  ApiTokenPort& api_tokens() override { return api_tokens_; }
+  PatientPort& patients() override { return patients_; }
+
+ private:
+  Exec x_;
+  SqlPracticePort practices_{x_};
+  SqlUserPort users_{x_};
+  SqlEnrolmentTokenPort enrolment_{x_};
+  SqlRecoveryCodePort recovery_{x_};
+  SqlSessionPort sessions_{x_};
+  SqlApiTokenPort api_tokens_{x_};
+  SqlPatientPort patients_{x_};
+};
+
 }  // namespace praxis::store::sql

@@ -5,10 +5,10 @@
 
 #include <optional>
 
+#include "store/sql/ports.hpp"
+#include "store/sqlite/executor.hpp"
 #include "store/sqlite/migrate.hpp"
 #include "store/sqlite/ports.hpp"
-#include "store/sqlite/executor.hpp"
-#include "store/sql/ports.hpp"
 
 namespace praxis::store::sqlite {
 
@@ -24,24 +24,12 @@ std::optional<std::uint64_t> inode_of(const std::filesystem::path& file) {
 
 // A transaction on one connection: a snapshot (BEGIN … COMMIT/ROLLBACK) for readers, or
 // a savepoint inside the writer's group transaction for write jobs.
-class SqliteTransaction final : public Transaction {
+class SqliteTransaction final : public sql::PortsTransaction<SqliteExecutor> {
  public:
   enum class Kind { snapshot, savepoint };
 
   SqliteTransaction(Database& db, TxMode mode, Kind kind)
-      : db_(db),
-        mode_(mode),
-        kind_(kind),
-        meta_(db),
-        keys_(db),
-        x_(db),
-        practices_(x_),
-        users_(x_),
-        enrolment_(x_),
-        recovery_(x_),
-        sessions_(x_),
-        api_tokens_(x_),
-        patients_(x_) {}
+      : PortsTransaction(db), db_(db), mode_(mode), kind_(kind), meta_(db), keys_(db) {}
   ~SqliteTransaction() override {
     if (active_) (void)rollback();
     if (on_end_) on_end_();
@@ -57,13 +45,6 @@ class SqliteTransaction final : public Transaction {
   TxMode mode() const override { return mode_; }
   MetaPort& meta() override { return meta_; }
   MasterWrappedKeyPort& master_wrapped_keys() override { return keys_; }
-  PracticePort& practices() override { return practices_; }
-  UserPort& users() override { return users_; }
-  EnrolmentTokenPort& enrolment_tokens() override { return enrolment_; }
-  RecoveryCodePort& recovery_codes() override { return recovery_; }
-  SessionPort& sessions() override { return sessions_; }
-  ApiTokenPort& api_tokens() override { return api_tokens_; }
-  PatientPort& patients() override { return patients_; }
 
   core::Result<void> commit() override {
     if (committed_) return {};
@@ -93,14 +74,6 @@ class SqliteTransaction final : public Transaction {
   bool committed_ = false;
   SqliteMetaPort meta_;
   SqliteMasterWrappedKeyPort keys_;
-  SqliteExecutor x_;
-  sql::SqlPracticePort practices_;
-  sql::SqlUserPort users_;
-  sql::SqlEnrolmentTokenPort enrolment_;
-  sql::SqlRecoveryCodePort recovery_;
-  sql::SqlSessionPort sessions_;
-  sql::SqlApiTokenPort api_tokens_;
-  sql::SqlPatientPort patients_;
   std::function<void()> on_end_;
 };
 
