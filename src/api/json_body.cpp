@@ -17,6 +17,12 @@ core::Error invalid(std::vector<core::FieldError> fields) {
 }  // namespace
 
 core::Result<JsonBody> JsonBody::parse(std::string_view text) {
+  auto object = parse_object(text);
+  if (!object) return tl::unexpected(object.error());
+  return JsonBody(std::move(*object));
+}
+
+core::Result<boost::json::object> JsonBody::parse_object(std::string_view text) {
   boost::system::error_code ec;
   boost::json::parse_options options;
   options.max_depth = 16;
@@ -29,7 +35,7 @@ core::Result<JsonBody> JsonBody::parse(std::string_view text) {
     return tl::unexpected(
         invalid({{"body", "not_object", "Ein JSON-Objekt erwartet. / Expected a JSON object."}}));
   }
-  return JsonBody(std::move(value.as_object()));
+  return std::move(value.as_object());
 }
 
 void JsonBody::error(std::string_view name, std::string code, std::string message) {

@@ -28,6 +28,9 @@ class JsonBody {
  public:
   // invalid_input (field "body") for malformed JSON or anything but an object.
   [[nodiscard]] static core::Result<JsonBody> parse(std::string_view text);
+  // The same checks, for handlers that hand the whole object on (e.g. a patient record
+  // validated by its service).
+  [[nodiscard]] static core::Result<boost::json::object> parse_object(std::string_view text);
 
   // nullopt when absent (an error if required) or wrong; `max_chars` counts bytes.
   std::optional<std::string> string(std::string_view name, Need need, std::size_t max_bytes);

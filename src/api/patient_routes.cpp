@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api/json_body.hpp"
+#include "api/respond.hpp"
 #include "http/problem.hpp"
 
 namespace praxis::api {
@@ -18,14 +19,6 @@ using http::Response;
 namespace {
 
 constexpr std::size_t kPatientBody = 32 * std::size_t{1024};
-
-Response problem(const core::Error& e, const Request& request) {
-  return http::problem_response(e, request.request_id);
-}
-
-json::value nullable(const std::optional<std::string>& s) {
-  return s ? json::value(*s) : json::value(nullptr);
-}
 
 json::object patient_json(const patients::Patient& p) {
   json::object o = patients::to_json(p.record);
@@ -85,18 +78,6 @@ Response refuse(patients::PatientService& patients, const Request& request,
   return problem(error, request);
 }
 
-core::Result<json::object> parse_object(std::string_view body) {
-  boost::system::error_code ec;
-  auto v = json::parse(body, ec);
-  if (ec || !v.is_object()) {
-    auto e = core::Error::make(core::ErrorCode::invalid_input,
-                               "Ein JSON-Objekt erwartet. / Expected a JSON object.");
-    e.fields.push_back({"body", ec ? "malformed" : "not_object", "JSON-Objekt / JSON object"});
-    return tl::unexpected(e);
-  }
-  return std::move(v.as_object());
-}
-
 Response search(patients::PatientService& patients, const Request& request) {
   const auto q = request.query_param("q").value_or("");
   const auto cursor = request.query_param("cursor").value_or("");
@@ -126,7 +107,7 @@ Response search(patients::PatientService& patients, const Request& request) {
 }
 
 Response create(patients::PatientService& patients, const Request& request) {
-  auto body = parse_object(request.body);
+  auto body = JsonBody::parse_object(request.body);
   if (!body) return problem(body.error(), request);
   auto outcome = patients.create(request.principal->practice_id, *body);
   if (!outcome) return problem(outcome.error(), request);
@@ -170,7 +151,7 @@ Response patch(patients::PatientService& patients, const Request& request) {
                                     "Änderungen brauchen If-Match mit der Version (ETag). / "
                                     "Changes need If-Match with the version (ETag)."));
   }
-  auto body = parse_object(request.body);
+  auto body = JsonBody::parse_object(request.body);
   if (!body) return refuse(patients, request, body.error());
   auto p = patients.update(request.principal->practice_id, request.param("id"), **version, *body);
   if (!p) return problem(p.error(), request);
@@ -182,9 +163,7 @@ Response remove(patients::PatientService& patients, const Request& request) {
   if (!version) return refuse(patients, request, version.error());
   auto p = patients.remove(request.principal->practice_id, request.param("id"), *version);
   if (!p) return problem(p.error(), request);
-  Response r;
-  r.status = 204;
-  return r;
+  return no_content();
 }
 
 Response restore(patients::PatientService& patients, const Request& request) {

@@ -7,8 +7,8 @@
 #include "api/authorizer.hpp"
 #include "api/json_body.hpp"
 #include "api/patient_routes.hpp"
+#include "api/respond.hpp"
 #include "auth/permissions.hpp"
-#include "http/problem.hpp"
 
 namespace praxis::api {
 
@@ -21,24 +21,6 @@ using http::Response;
 namespace {
 
 constexpr std::size_t kSmallBody = std::size_t{8} * 1024;
-
-Response problem(const core::Error& e, const Request& request) {
-  return http::problem_response(e, request.request_id);
-}
-
-Response ok(int status, const json::value& body) {
-  return Response::json(status, json::serialize(body));
-}
-
-Response no_content() {
-  Response r;
-  r.status = 204;
-  return r;
-}
-
-json::value nullable(const std::optional<std::string>& s) {
-  return s ? json::value(*s) : json::value(nullptr);
-}
 
 json::object practice_json(const store::PracticeRow& p) {
   return {{"id", p.id},
