@@ -11,13 +11,8 @@
 #include <cstdio>
 #include <random>
 
-#include "app/config.hpp"
-#include "app/data_dir.hpp"
-#include "app/keys.hpp"
-#include "app/store_factory.hpp"
+#include "app/installation.hpp"
 #include "bench/patient_data.hpp"
-#include "core/clock.hpp"
-#include "core/random.hpp"
 #include "crypto/token.hpp"
 #include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
@@ -33,22 +28,19 @@ int main(int argc, char** argv) {
   const std::size_t total = std::stoul(argv[2]);
   const std::size_t big = std::stoul(argv[3]);
   const std::size_t practices_count = std::max<std::size_t>(1, std::stoul(argv[4]));
-  auto config = app::load_config(dir.config());
-  auto masters = config ? app::load_master_keys(dir) : tl::unexpected(config.error());
-  if (!masters) {
-    std::fprintf(stderr, "keys: %s\n", masters.error().message.c_str());
+  const app::PassphraseSource no_passphrase;
+  auto installation = app::Installation::open(dir, &no_passphrase);
+  if (!installation) {
+    std::fprintf(stderr, "open: %s (%s)\n", installation.error().message.c_str(),
+                 installation.error().internal.c_str());
     return 1;
   }
-  crypto::KeyRing keys(std::move(*masters));
-  auto store = app::open_store(*config, dir);
-  if (!store) {
-    std::fprintf(stderr, "store: %s\n", store.error().internal.c_str());
-    return 1;
-  }
-  core::SystemClock clock;
-  core::SystemRandom random;
-  practices::PracticeService practices(**store, keys, clock, random);
-  patients::PatientService service(**store, keys, clock, random);
+  auto& in = **installation;
+  auto& store = in.store();
+  auto& clock = in.clock();
+  auto& random = in.random();
+  practices::PracticeService practices(store, in.keys(), clock, random);
+  patients::PatientService service(store, in.keys(), clock, random);
   std::vector<std::string> ids;
   for (std::size_t p = 0; p < practices_count; ++p) {
     practices::NewPractice np;
@@ -91,7 +83,7 @@ int main(int argc, char** argv) {
   const std::string token = crypto::generate_token();
   const std::string csrf = crypto::generate_token();
   auto r = store::with_transaction(
-      **store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+      store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
         store::UserRow u;
         u.id = core::random_hex(random, 16);
         u.practice_id = ids[0];

@@ -1,9 +1,7 @@
 #include "app/practice_admin.hpp"
 
 #include "app/config.hpp"
-#include "app/store_factory.hpp"
-#include "core/clock.hpp"
-#include "core/random.hpp"
+#include "app/installation.hpp"
 
 namespace praxis::app {
 
@@ -18,17 +16,11 @@ core::Result<CreatedPractice> create_practice(const DataDir& dir,
          "Bitte eine gültige E-Mail-Adresse angeben. / Please give a valid e-mail address."});
     return tl::unexpected(e);
   }
-  auto config = load_config(dir.config());
-  if (!config) return tl::unexpected(config.error());
-  auto masters = load_master_keys(dir, passphrase);
-  if (!masters) return tl::unexpected(masters.error());
-  crypto::KeyRing keys(std::move(*masters));
-  auto store = open_store(*config, dir);
-  if (!store) return tl::unexpected(store.error());
-  core::SystemClock clock;
-  core::SystemRandom random;
-  practices::PracticeService practices(**store, keys, clock, random);
-  auth::AccountService accounts(**store, clock, random);
+  auto installation = Installation::open(dir, &passphrase);
+  if (!installation) return tl::unexpected(installation.error());
+  auto& in = **installation;
+  practices::PracticeService practices(in.store(), in.keys(), in.clock(), in.random());
+  auth::AccountService accounts = in.accounts();
   std::optional<auth::Invitation> owner;
   // The practice and its owner's invitation commit together, or neither does.
   auto practice = practices.create(
@@ -46,40 +38,20 @@ core::Result<CreatedPractice> create_practice(const DataDir& dir,
 
 core::Result<auth::Invitation> invite_user(const DataDir& dir, std::string_view slug,
                                            std::string_view email, std::string_view role) {
-  auto config = load_config(dir.config());
-  if (!config) return tl::unexpected(config.error());
-  auto store = open_store(*config, dir);
-  if (!store) return tl::unexpected(store.error());
-  core::SystemClock clock;
-  core::SystemRandom random;
-  auth::AccountService accounts(**store, clock, random);
-  auth::Invitation invitation;
-  auto r = store::with_transaction(
-      **store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
-        auto practice = tx.practices().find_by_slug(slug);
-        if (!practice) return tl::unexpected(practice.error());
-        if (!*practice) {
-          return core::fail(core::ErrorCode::not_found,
-                            "no practice with the address /book/" + std::string(slug));
-        }
-        return accounts.invite_in(tx, (*practice)->id, email, role, invitation);
-      });
-  if (!r) return tl::unexpected(r.error());
-  return invitation;
+  auto installation = Installation::open(dir);
+  if (!installation) return tl::unexpected(installation.error());
+  auto practice = (*installation)->practice_by_slug(slug);
+  if (!practice) return tl::unexpected(practice.error());
+  return (*installation)->accounts().invite(practice->id, email, role);
 }
 
 core::Result<auth::Invitation> reset_user(const DataDir& dir, std::string_view email) {
-  auto config = load_config(dir.config());
-  if (!config) return tl::unexpected(config.error());
-  auto store = open_store(*config, dir);
-  if (!store) return tl::unexpected(store.error());
-  core::SystemClock clock;
-  core::SystemRandom random;
-  auth::AccountService accounts(**store, clock, random,
-                                std::chrono::hours(config->auth.enrolment_validity_hours));
+  auto installation = Installation::open(dir);
+  if (!installation) return tl::unexpected(installation.error());
+  auth::AccountService accounts = (*installation)->accounts();
   const std::string normalized = auth::normalize_staff_email(email).value_or(std::string(email));
   std::optional<store::UserRow> user;
-  auto r = store::with_transaction(**store, store::TxMode::read_only,
+  auto r = store::with_transaction((*installation)->store(), store::TxMode::read_only,
                                    [&](store::Transaction& tx) -> core::Result<void> {
                                      auto u = tx.users().find_by_email(normalized);
                                      if (!u) return tl::unexpected(u.error());
