@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
+#include "core/validation.hpp"
 #include "crypto/token.hpp"
 
 namespace praxis::auth {
@@ -14,23 +16,9 @@ constexpr std::size_t kIdBytes = 16;
 }  // namespace
 
 std::optional<std::string> normalize_staff_email(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  const auto last = text.find_last_not_of(" \t");
-  if (first == std::string_view::npos) return std::nullopt;
-  std::string email(text.substr(first, last - first + 1));
-  if (email.size() > kMaxEmail) return std::nullopt;
-  const auto at = email.find('@');
-  if (at == std::string::npos || at == 0 || email.find('@', at + 1) != std::string::npos) {
-    return std::nullopt;
-  }
-  const std::string_view domain = std::string_view(email).substr(at + 1);
-  const auto dot = domain.find('.');
-  if (dot == std::string_view::npos || dot == 0 || domain.back() == '.') return std::nullopt;
-  for (char& c : email) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7F || c == '<' || c == '>' || c == ',' || c == ';') return std::nullopt;
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  }
+  // The same rules as a patient's address (core/validation), then lower-cased.
+  std::string email = core::normalize_email(text);
+  if (email.size() > kMaxEmail || !core::valid_email(email)) return std::nullopt;
   return email;
 }
 

@@ -14,33 +14,6 @@ namespace praxis::auth {
 
 namespace {
 
-// Code points of valid UTF-8, or nullopt for invalid UTF-8 (refused outright).
-std::optional<std::size_t> utf8_length(std::string_view s) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    if (b < 0x80) {
-      len = 1;
-    } else if ((b >> 5) == 0x6) {
-      len = 2;
-    } else if ((b >> 4) == 0xE) {
-      len = 3;
-    } else if ((b >> 3) == 0x1E) {
-      len = 4;
-    } else {
-      return std::nullopt;
-    }
-    if (i + len > s.size()) return std::nullopt;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return std::nullopt;
-    }
-    i += len;
-    ++count;
-  }
-  return count;
-}
-
 // cracklib keeps static state: one check at a time.
 std::mutex& crack_mutex() {
   static std::mutex m;
@@ -88,18 +61,18 @@ core::Result<std::vector<core::FieldError>> check_password(std::string_view pass
                                                            std::string_view email,
                                                            std::string_view display_name) {
   std::vector<core::FieldError> errors;
-  const auto length = utf8_length(password);
-  if (!length) {
+  if (!core::valid_utf8(password)) {
     errors.push_back(field("encoding", "Ungültige Zeichen. / Invalid characters."));
     return errors;
   }
-  if (*length < kMinPasswordChars) {
+  const std::size_t length = core::utf8_length(password);
+  if (length < kMinPasswordChars) {
     errors.push_back(field("too_short",
                            "Mindestens 12 Zeichen – gern ein Satz aus mehreren Wörtern. / At "
                            "least 12 characters; a sentence of several words works well."));
     return errors;
   }
-  if (*length > kMaxPasswordChars) {
+  if (length > kMaxPasswordChars) {
     errors.push_back(field("too_long", "Höchstens 128 Zeichen. / At most 128 characters."));
     return errors;
   }

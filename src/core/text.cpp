@@ -194,11 +194,15 @@ std::string normalize_name(std::string_view text) {
   return out;
 }
 
-std::string normalize_email(std::string_view text) {
+std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return {};
   const auto last = text.find_last_not_of(" \t\r\n");
-  std::string out(text.substr(first, last - first + 1));
+  return text.substr(first, last - first + 1);
+}
+
+std::string normalize_email(std::string_view text) {
+  std::string out(trim(text));
   for (auto& ch : out) {
     if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + ('a' - 'A'));
   }

@@ -20,6 +20,9 @@ void normalize_name_into(std::string_view text, std::string& out);  // reuses ou
 
 std::string normalize_email(std::string_view text);
 
+// Without leading and trailing spaces, tabs and line breaks.
+std::string_view trim(std::string_view text);
+
 // Well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
 bool valid_utf8(std::string_view text);
 // Canonical composition (Unicode NFC) of well-formed UTF-8: what is stored for names.

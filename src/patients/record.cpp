@@ -50,13 +50,6 @@ constexpr std::size_t kMaxAddress = 200;
 constexpr std::size_t kMaxNote = 4000;
 constexpr std::size_t kMaxPhones = 5;
 
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
-
 bool has_control(std::string_view s, bool allow_newlines) {
   return std::any_of(s.begin(), s.end(), [&](char c) {
     const auto u = static_cast<unsigned char>(c);
@@ -90,7 +83,7 @@ class Reader {
       error(name, "type", "Text erwartet. / Expected a string.");
       return {};
     }
-    std::string s = trim(std::string_view(v->get_string()));
+    std::string s(core::trim(std::string_view(v->get_string())));
     if (!core::valid_utf8(s) || has_control(s, multiline)) {
       error(name, "invalid", "Ungültige Zeichen. / Invalid characters.");
       return {};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "core/validation.hpp"
 
 namespace praxis::practices {
@@ -14,13 +15,6 @@ constexpr std::size_t kMaxName = 200;
 constexpr std::size_t kMaxAddressPart = 200;
 constexpr std::size_t kIdBytes = 16;
 
-std::string trimmed(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
-
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
@@ -30,7 +24,7 @@ bool has_control(std::string_view s) {
 
 std::vector<core::FieldError> validate(const NewPractice& input) {
   std::vector<core::FieldError> errors;
-  const std::string name = trimmed(input.name);
+  const std::string name = std::string(core::trim(input.name));
   if (name.empty())
     errors.push_back({"name", "required", "Bitte einen Namen angeben. / A name is required."});
   if (name.size() > kMaxName || has_control(name)) {
@@ -83,11 +77,11 @@ core::Result<store::PracticeRow> PracticeService::create(const NewPractice& inpu
   }
   store::PracticeRow row{core::random_hex(random_, kIdBytes),
                          input.slug,
-                         trimmed(input.name),
+                         std::string(core::trim(input.name)),
                          input.kind,
-                         trimmed(input.street),
+                         std::string(core::trim(input.street)),
                          input.postcode,
-                         trimmed(input.city),
+                         std::string(core::trim(input.city)),
                          input.bsnr,
                          input.state,
                          core::to_iso8601(clock_.now()),
@@ -172,13 +166,13 @@ core::Result<store::PracticeRow> PracticeService::update(std::string_view id,
           e.fields = std::move(errors);
           return tl::unexpected(e);
         }
-        row.name = trimmed(merged.name);
+        row.name = std::string(core::trim(merged.name));
         row.kind = merged.kind;
         row.state = merged.state;
         row.bsnr = merged.bsnr;
-        row.street = trimmed(merged.street);
+        row.street = std::string(core::trim(merged.street));
         row.postcode = merged.postcode;
-        row.city = trimmed(merged.city);
+        row.city = std::string(core::trim(merged.city));
         if (change.reception_second_factor_optional) {
           row.reception_second_factor_optional = *change.reception_second_factor_optional;
         }
