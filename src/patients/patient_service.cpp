@@ -578,6 +578,42 @@ std::vector<std::vector<store::IndexTerm>> stages_of(const QueryTerm& term,
 
 }  // namespace
 
+namespace {
+
+// A decrypted search candidate that matched every term, with what orders the page.
+struct Ranked {
+  int rank;
+  std::string sort_key;
+  Patient patient;
+};
+
+// The rank of `p` for all `terms` (their sum), or nullopt for a blind-index false positive.
+std::optional<Ranked> rank_candidate(Patient p, std::span<const QueryTerm> terms) {
+  Names names = names_of(p.record);
+  int total = 0;
+  for (const auto& term : terms) {
+    auto rank = match_rank(p.record, names, term);
+    if (!rank) return std::nullopt;
+    total += *rank;
+  }
+  std::string key = std::move(names.sort_key) + p.record.birth_date;
+  return Ranked{total, std::move(key), std::move(p)};
+}
+
+// Within a page: by rank, then name.
+void fill_page(std::vector<Ranked>& found, SearchPage& page) {
+  std::stable_sort(found.begin(), found.end(), [](const Ranked& a, const Ranked& b) {
+    return a.rank != b.rank ? a.rank < b.rank : a.sort_key < b.sort_key;
+  });
+  for (auto& f : found) page.patients.push_back(std::move(f.patient));
+}
+
+bool searchable(const store::PatientRow& row) {
+  return row.status != "merged" && row.status != "deleted";
+}
+
+}  // namespace
+
 // A single-term search pages rank by rank in the database: the candidates of rank r are
 // those with an entry of r's lookups and none of the better ranks' lookups, in id order.
 // The first page of "Müller" in a practice of 100,000 reads about 20 index entries, not
@@ -604,11 +640,6 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
       out.insert(out.end(), stages[i].begin(), stages[i].end());
     return out;
   };
-  struct Ranked {
-    int rank;
-    std::string sort_key;
-    Patient patient;
-  };
   std::vector<Ranked> found;
   bool more_in_stage = false;
   while (stage < stages.size() && found.size() < limit) {
@@ -628,15 +659,12 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
       ++consumed;
       after = id;
       auto it = by_id.find(id);
-      if (it == by_id.end() || it->second.status == "merged" || it->second.status == "deleted") {
-        continue;
-      }
+      if (it == by_id.end() || !searchable(it->second)) continue;
       auto p = decrypt(keys, std::move(it->second));
       if (!p) return tl::unexpected(p.error());
-      Names names = names_of(p->record);
-      auto rank = match_rank(p->record, names, term);
-      if (!rank) continue;  // a blind-index false positive
-      found.push_back({*rank, std::move(names.sort_key) + p->record.birth_date, std::move(*p)});
+      if (auto ranked = rank_candidate(std::move(*p), std::span(&term, 1))) {
+        found.push_back(std::move(*ranked));
+      }
     }
     if (consumed < ids->size()) {
       more_in_stage = true;  // the page filled up before this batch did
@@ -645,10 +673,7 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
       after.clear();
     }
   }
-  std::stable_sort(found.begin(), found.end(), [](const Ranked& a, const Ranked& b) {
-    return a.rank != b.rank ? a.rank < b.rank : a.sort_key < b.sort_key;
-  });
-  for (auto& f : found) page.patients.push_back(std::move(f.patient));
+  fill_page(found, page);
   // Is there anything after this page? The last batch tells for the current rank when
   // it was not used up; otherwise one cheap look per remaining rank.
   if (more_in_stage) {
@@ -775,11 +800,6 @@ core::Result<SearchPage> PatientService::search(std::string_view practice_id, st
     std::sort(ordered.begin(), ordered.end());
     // 3. Walk from the cursor, decrypting in small chunks and dropping blind-index false
     //    positives, until the page is full.
-    struct Ranked {
-      int rank;
-      std::string sort_key;
-      Patient patient;
-    };
     std::vector<Ranked> found;
     std::size_t position = offset;
     while (position < ordered.size() && found.size() < limit) {
@@ -799,31 +819,13 @@ core::Result<SearchPage> PatientService::search(std::string_view practice_id, st
         }
         position = i + 1;
         auto it = by_id.find(ordered[i].second);
-        if (it == by_id.end() || it->second.status == "merged" || it->second.status == "deleted") {
-          continue;
-        }
+        if (it == by_id.end() || !searchable(it->second)) continue;
         auto p = decrypt(*keys, std::move(it->second));
         if (!p) return tl::unexpected(p.error());
-        Names names = names_of(p->record);
-        int total = 0;
-        bool all = true;
-        for (const auto& term : terms) {
-          auto rank = match_rank(p->record, names, term);
-          if (!rank) {
-            all = false;  // a blind-index false positive
-            break;
-          }
-          total += *rank;
-        }
-        if (!all) continue;
-        found.push_back({total, std::move(names.sort_key) + p->record.birth_date, std::move(*p)});
+        if (auto ranked = rank_candidate(std::move(*p), terms)) found.push_back(std::move(*ranked));
       }
     }
-    // Within the page, by rank and then name.
-    std::stable_sort(found.begin(), found.end(), [](const Ranked& a, const Ranked& b) {
-      return a.rank != b.rank ? a.rank < b.rank : a.sort_key < b.sort_key;
-    });
-    for (auto& f : found) page.patients.push_back(std::move(f.patient));
+    fill_page(found, page);
     if (position < ordered.size()) page.next_cursor = "o" + std::to_string(position);
     return {};
   });
