@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <bit>
+
 namespace praxis::audit {
 
 namespace {
@@ -13,35 +15,54 @@ std::uint64_t split_point(std::uint64_t n) {
   return k;
 }
 
-// RFC 6962 PATH(m, D[n]) over leaf hashes.
-void path(std::span<const Hash> d, std::uint64_t m, std::vector<Hash>& out) {
-  const std::uint64_t n = d.size();
-  if (n <= 1) return;
+// RFC 6962 PATH(m, D[begin:end]); false when a subtree hash is unavailable.
+bool path(const SubtreeHash& mth, std::uint64_t begin, std::uint64_t end, std::uint64_t m,
+          std::vector<Hash>& out) {
+  const std::uint64_t n = end - begin;
+  if (n <= 1) return true;
   const std::uint64_t k = split_point(n);
+  std::optional<Hash> sibling;
   if (m < k) {
-    path(d.first(k), m, out);
-    out.push_back(root(d.subspan(k)));
+    if (!path(mth, begin, begin + k, m, out)) return false;
+    sibling = mth(begin + k, end);
   } else {
-    path(d.subspan(k), m - k, out);
-    out.push_back(root(d.first(k)));
+    if (!path(mth, begin + k, end, m - k, out)) return false;
+    sibling = mth(begin, begin + k);
   }
+  if (!sibling) return false;
+  out.push_back(*sibling);
+  return true;
 }
 
-// RFC 6962 SUBPROOF(m, D[n], b).
-void subproof(std::span<const Hash> d, std::uint64_t m, bool b, std::vector<Hash>& out) {
-  const std::uint64_t n = d.size();
+// RFC 6962 SUBPROOF(m, D[begin:end], b).
+bool subproof(const SubtreeHash& mth, std::uint64_t begin, std::uint64_t end, std::uint64_t m,
+              bool b, std::vector<Hash>& out) {
+  const std::uint64_t n = end - begin;
   if (m == n) {
-    if (!b) out.push_back(root(d));
-    return;
+    if (b) return true;
+    auto h = mth(begin, end);
+    if (!h) return false;
+    out.push_back(*h);
+    return true;
   }
   const std::uint64_t k = split_point(n);
+  std::optional<Hash> sibling;
   if (m <= k) {
-    subproof(d.first(k), m, b, out);
-    out.push_back(root(d.subspan(k)));
+    if (!subproof(mth, begin, begin + k, m, b, out)) return false;
+    sibling = mth(begin + k, end);
   } else {
-    subproof(d.subspan(k), m - k, false, out);
-    out.push_back(root(d.first(k)));
+    if (!subproof(mth, begin + k, end, m - k, false, out)) return false;
+    sibling = mth(begin, begin + k);
   }
+  if (!sibling) return false;
+  out.push_back(*sibling);
+  return true;
+}
+
+SubtreeHash over(std::span<const Hash> leaves) {
+  return [leaves](std::uint64_t begin, std::uint64_t end) -> std::optional<Hash> {
+    return root(leaves.subspan(begin, end - begin));
+  };
 }
 
 bool lsb(std::uint64_t x) { return (x & 1U) != 0; }
@@ -82,20 +103,77 @@ Hash root(std::span<const Hash> leaves) {
   return node_hash(root(leaves.first(k)), root(leaves.subspan(k)));
 }
 
+std::optional<std::vector<Hash>> inclusion_proof(std::uint64_t size, std::uint64_t index,
+                                                 const SubtreeHash& mth) {
+  if (index >= size) return std::nullopt;
+  std::vector<Hash> out;
+  if (!path(mth, 0, size, index, out)) return std::nullopt;
+  return out;
+}
+
+std::optional<std::vector<Hash>> consistency_proof(std::uint64_t size, std::uint64_t old_size,
+                                                   const SubtreeHash& mth) {
+  if (old_size == 0 || old_size > size) return std::nullopt;
+  std::vector<Hash> out;
+  if (!subproof(mth, 0, size, old_size, true, out)) return std::nullopt;
+  return out;
+}
+
 std::optional<std::vector<Hash>> inclusion_proof(std::span<const Hash> leaves,
                                                  std::uint64_t index) {
-  if (index >= leaves.size()) return std::nullopt;
-  std::vector<Hash> out;
-  path(leaves, index, out);
-  return out;
+  return inclusion_proof(leaves.size(), index, over(leaves));
 }
 
 std::optional<std::vector<Hash>> consistency_proof(std::span<const Hash> leaves,
                                                    std::uint64_t old_size) {
-  if (old_size == 0 || old_size > leaves.size()) return std::nullopt;
-  std::vector<Hash> out;
-  subproof(leaves, old_size, true, out);
-  return out;
+  return consistency_proof(leaves.size(), old_size, over(leaves));
+}
+
+std::optional<Hash> subtree_from_nodes(std::uint64_t begin, std::uint64_t end,
+                                       const NodeHash& node) {
+  const std::uint64_t n = end - begin;
+  if (n == 0) return empty_root();
+  // A complete, aligned subtree is stored as one node.
+  if ((n & (n - 1)) == 0 && begin % n == 0) {
+    const auto level = static_cast<unsigned>(std::countr_zero(n));
+    return node(level, begin >> level);
+  }
+  const std::uint64_t k = split_point(n);
+  auto left = subtree_from_nodes(begin, begin + k, node);
+  if (!left) return std::nullopt;
+  auto right = subtree_from_nodes(begin + k, end, node);
+  if (!right) return std::nullopt;
+  return node_hash(*left, *right);
+}
+
+std::vector<Frontier::Completed> Frontier::append(const Hash& leaf) {
+  std::vector<Completed> completed;
+  Hash carry = leaf;
+  unsigned level = 0;
+  while (((size_ >> level) & 1U) != 0) {
+    carry = node_hash(nodes_.back(), carry);
+    nodes_.pop_back();
+    ++level;
+    completed.push_back({level, ((size_ + 1) >> level) - 1, carry});
+  }
+  nodes_.push_back(carry);
+  ++size_;
+  return completed;
+}
+
+Hash Frontier::root() const {
+  if (nodes_.empty()) return empty_root();
+  Hash r = nodes_.back();
+  for (auto it = nodes_.rbegin() + 1; it != nodes_.rend(); ++it) r = node_hash(*it, r);
+  return r;
+}
+
+std::optional<Frontier> Frontier::restore(std::uint64_t size, std::span<const Hash> nodes) {
+  if (static_cast<std::size_t>(std::popcount(size)) != nodes.size()) return std::nullopt;
+  Frontier f;
+  f.size_ = size;
+  f.nodes_.assign(nodes.begin(), nodes.end());
+  return f;
 }
 
 bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash& leaf,

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -35,6 +36,45 @@ std::optional<std::vector<Hash>> inclusion_proof(std::span<const Hash> leaves, s
 // `leaves` (RFC 6962 PROOF); nullopt unless 0 < old_size <= leaves.size().
 std::optional<std::vector<Hash>> consistency_proof(std::span<const Hash> leaves,
                                                    std::uint64_t old_size);
+
+// The same proofs from any source of subtree hashes: mth(begin, end) is MTH(D[begin:end])
+// of the tree, nullopt if it cannot be had (then the proof is nullopt too). The audit
+// store answers it from its stored complete subtrees (subtree_from_nodes).
+using SubtreeHash = std::function<std::optional<Hash>(std::uint64_t begin, std::uint64_t end)>;
+std::optional<std::vector<Hash>> inclusion_proof(std::uint64_t size, std::uint64_t index,
+                                                 const SubtreeHash& mth);
+std::optional<std::vector<Hash>> consistency_proof(std::uint64_t size, std::uint64_t old_size,
+                                                   const SubtreeHash& mth);
+
+// node(level, index) is the hash of the complete subtree over leaves
+// [index·2^level, (index+1)·2^level) (level 0: the leaf hash). MTH(D[begin:end]) from
+// at most 2·log2(n) such nodes.
+using NodeHash = std::function<std::optional<Hash>(unsigned level, std::uint64_t index)>;
+std::optional<Hash> subtree_from_nodes(std::uint64_t begin, std::uint64_t end,
+                                       const NodeHash& node);
+
+// The right edge of a growing tree: the roots of its complete subtrees, largest first
+// (one per set bit of the size). Appending a leaf yields the complete subtrees it
+// closes, which the audit store keeps; the root needs nothing else.
+class Frontier {
+ public:
+  struct Completed {
+    unsigned level = 0;
+    std::uint64_t index = 0;
+    Hash hash{};
+  };
+  Frontier() = default;
+  // nullopt unless nodes has one hash per set bit of size.
+  static std::optional<Frontier> restore(std::uint64_t size, std::span<const Hash> nodes);
+  std::vector<Completed> append(const Hash& leaf);
+  Hash root() const;
+  std::uint64_t size() const { return size_; }
+  const std::vector<Hash>& nodes() const { return nodes_; }
+
+ private:
+  std::uint64_t size_ = 0;
+  std::vector<Hash> nodes_;
+};
 
 bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash& leaf,
                       std::span<const Hash> proof, const Hash& root);

@@ -337,6 +337,131 @@ class PatientPort {
   [[nodiscard]] virtual core::Result<std::int64_t> count(std::string_view practice_id) = 0;
 };
 
+// ---- Audit trail (issue #8) ----
+
+// One leaf of a practice's audit tree. Only ids, codes and a keyed hash of the client
+// address: no names, contact data or clinical text.
+struct AuditEntryRow {
+  std::string practice_id;
+  std::int64_t seq = 0;    // leaf index: 0, 1, 2, … without gaps
+  std::string at;          // UTC, RFC 3339 with milliseconds
+  std::string actor_kind;  // user, api_token, public, system
+  std::string actor_id;
+  std::string actor_role;
+  std::string action;  // e.g. patient.read
+  std::string resource_type;
+  std::string resource_id;
+  std::string purpose;  // treatment, administration, billing, emergency, patient_request
+  std::string outcome;  // success, failure, denied
+  std::string request_id;
+  std::string client;              // keyed hash of the client address, hex; empty if none
+  std::string break_glass_id;      // the grant the access relied on; empty otherwise
+  std::vector<std::uint8_t> leaf;  // RFC 6962 leaf hash of the entry's encoding
+
+  bool operator==(const AuditEntryRow&) const = default;
+};
+
+// The current state of a practice's tree: size, root and the hashes of the complete
+// subtrees along its right edge (largest first), from which the next append computes
+// the new root without reading anything else.
+struct AuditHeadRow {
+  std::string practice_id;
+  std::int64_t size = 0;
+  std::vector<std::uint8_t> root;
+  std::vector<std::uint8_t> frontier;  // 32 bytes per set bit of size
+  std::string updated_at;
+};
+
+// The hash of the complete subtree at `level` (1 = two leaves) and `index`.
+struct AuditNodeRow {
+  std::int64_t level = 0;
+  std::int64_t index = 0;
+  std::vector<std::uint8_t> hash;
+};
+
+struct AuditCheckpointRow {
+  std::string practice_id;
+  std::int64_t size = 0;
+  std::vector<std::uint8_t> root;
+  std::string note;  // the signed note (audit/checkpoint.hpp)
+  std::string created_at;
+};
+
+// A search of the trail, newest first. Empty fields do not filter.
+struct AuditQuery {
+  std::string actor_id;
+  std::string resource_type;
+  std::string resource_id;
+  std::string action;
+  std::string from;  // at >= from
+  std::string to;    // at < to
+  bool break_glass_only = false;
+  std::optional<std::int64_t> before_seq;  // the page after the one that ended here
+  std::int64_t limit = 50;
+};
+
+struct BreakGlassRow {
+  std::string practice_id;
+  std::string id;
+  std::string user_id;
+  std::string patient_id;
+  std::vector<std::uint8_t> reason;  // sealed with the practice key
+  std::string created_at;
+  std::string expires_at;
+  std::optional<std::string> reviewed_by;
+  std::optional<std::string> reviewed_at;
+
+  bool operator==(const BreakGlassRow&) const = default;
+};
+
+class AuditPort {
+ public:
+  virtual ~AuditPort() = default;
+  // The practice's head, locked until the transaction ends (a row lock on PostgreSQL;
+  // SQLite has one writer anyway), created empty on first use: appends of one practice
+  // are serialised, so leaf indexes never collide or leave gaps.
+  [[nodiscard]] virtual core::Result<AuditHeadRow> lock_head(std::string_view practice_id,
+                                                             std::string_view now) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<AuditHeadRow>> head(
+      std::string_view practice_id) = 0;
+  [[nodiscard]] virtual core::Result<void> put_head(const AuditHeadRow& head) = 0;
+  [[nodiscard]] virtual core::Result<void> insert_entry(const AuditEntryRow& row) = 0;
+  [[nodiscard]] virtual core::Result<void> insert_nodes(std::string_view practice_id,
+                                                        std::span<const AuditNodeRow> nodes) = 0;
+  // Level 0 is the leaf hash of entry `index`. nullopt when absent.
+  [[nodiscard]] virtual core::Result<std::optional<std::vector<std::uint8_t>>> node(
+      std::string_view practice_id, std::int64_t level, std::int64_t index) = 0;
+  // Entries with seq >= from_seq in seq order, at most `limit`.
+  [[nodiscard]] virtual core::Result<std::vector<AuditEntryRow>> entries(
+      std::string_view practice_id, std::int64_t from_seq, std::int64_t limit) = 0;
+  // Stored nodes of `level` with index >= from_index in index order, at most `limit`.
+  [[nodiscard]] virtual core::Result<std::vector<AuditNodeRow>> nodes(std::string_view practice_id,
+                                                                      std::int64_t level,
+                                                                      std::int64_t from_index,
+                                                                      std::int64_t limit) = 0;
+  [[nodiscard]] virtual core::Result<std::vector<AuditEntryRow>> search(
+      std::string_view practice_id, const AuditQuery& query) = 0;
+  [[nodiscard]] virtual core::Result<void> insert_checkpoint(const AuditCheckpointRow& row) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<AuditCheckpointRow>> latest_checkpoint(
+      std::string_view practice_id) = 0;
+  // Every checkpoint of the practice, smallest size first.
+  [[nodiscard]] virtual core::Result<std::vector<AuditCheckpointRow>> checkpoints(
+      std::string_view practice_id) = 0;
+
+  [[nodiscard]] virtual core::Result<void> insert_break_glass(const BreakGlassRow& row) = 0;
+  // The user's grant for the patient that is still valid at `now`, if any.
+  [[nodiscard]] virtual core::Result<std::optional<BreakGlassRow>> active_break_glass(
+      std::string_view practice_id, std::string_view user_id, std::string_view patient_id,
+      std::string_view now) = 0;
+  [[nodiscard]] virtual core::Result<std::vector<BreakGlassRow>> list_break_glass(
+      std::string_view practice_id, bool unreviewed_only) = 0;
+  // false when there is no such unreviewed grant.
+  [[nodiscard]] virtual core::Result<bool> review_break_glass(std::string_view practice_id,
+                                                              std::string_view id,
+                                                              std::string_view reviewer,
+                                                              std::string_view at) = 0;
+};
+
 enum class TxMode { read_only, read_write };
 
 class Transaction {
@@ -352,6 +477,7 @@ class Transaction {
   virtual SessionPort& sessions() = 0;
   virtual ApiTokenPort& api_tokens() = 0;
   virtual PatientPort& patients() = 0;
+  virtual AuditPort& audit() = 0;
   // Ends the transaction keeping its changes (for a write job: its savepoint; the group
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.

@@ -770,5 +770,205 @@ TEST_P(WithTwoPractices, AUserNeedsAnExistingPractice) {
   EXPECT_FALSE(r);
 }
 
+template <typename Fn>
+AuditQuery q_with(Fn fill) {
+  AuditQuery q;
+  fill(q);
+  return q;
+}
+
+AuditEntryRow audit_entry(std::string practice, std::int64_t seq, std::string actor,
+                          std::string patient, std::string at) {
+  AuditEntryRow e;
+  e.practice_id = std::move(practice);
+  e.seq = seq;
+  e.at = std::move(at);
+  e.actor_kind = "user";
+  e.actor_id = std::move(actor);
+  e.actor_role = "physician";
+  e.action = seq % 2 == 0 ? "patient.read" : "patient.update";
+  e.resource_type = "patient";
+  e.resource_id = std::move(patient);
+  e.purpose = "treatment";
+  e.outcome = "success";
+  e.request_id = "req-" + std::to_string(seq);
+  e.client = "abcd";
+  e.leaf = std::vector<std::uint8_t>(32, static_cast<std::uint8_t>(seq));
+  return e;
+}
+
+TEST_P(WithTwoPractices, AuditEntriesNodesHeadsAndCheckpointsRoundTrip) {
+  auto head = write_value(store(), [](Transaction& tx) {
+    return tx.audit().lock_head("p-1", "2026-11-28T10:00:00.000Z");
+  });
+  ASSERT_TRUE(head) << head.error().internal << head.error().message;
+  EXPECT_EQ(head->size, 0) << "created empty on first use";
+  std::vector<AuditEntryRow> written;
+  for (std::int64_t i = 0; i < 6; ++i) {
+    written.push_back(audit_entry("p-1", i, i < 3 ? "u-a" : "u-b", i % 3 == 0 ? "pa-1" : "pa-2",
+                                  "2026-11-28T10:00:0" + std::to_string(i) + ".000Z"));
+  }
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto h = tx.audit().lock_head("p-1", "2026-11-28T10:00:00.000Z");
+        if (!h) return tl::unexpected(h.error());
+        for (const auto& e : written) {
+          if (auto r = tx.audit().insert_entry(e); !r) return r;
+        }
+        // Another practice's tree is separate, with its own leaf 0.
+        if (auto r = tx.audit().insert_entry(
+                audit_entry("p-2", 0, "u-c", "pa-9", "2026-11-28T10:00:00.000Z"));
+            !r) {
+          return r;
+        }
+        const std::vector<AuditNodeRow> nodes{{1, 0, std::vector<std::uint8_t>(32, 0xA0)},
+                                              {1, 1, std::vector<std::uint8_t>(32, 0xA1)},
+                                              {2, 0, std::vector<std::uint8_t>(32, 0xB0)}};
+        if (auto r = tx.audit().insert_nodes("p-1", nodes); !r) return r;
+        return tx.audit().put_head({"p-1", 6, std::vector<std::uint8_t>(32, 1),
+                                    std::vector<std::uint8_t>(64, 2), "2026-11-28T10:00:06Z"});
+      }));
+  auto again = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.audit().insert_entry(written[2]);
+  });
+  ASSERT_FALSE(again) << "a leaf index is used once";
+  EXPECT_EQ(again.error().code, ErrorCode::conflict);
+
+  auto stored = write_value(store(), [](Transaction& tx) { return tx.audit().head("p-1"); });
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->size, 6);
+  EXPECT_EQ((*stored)->frontier, std::vector<std::uint8_t>(64, 2));
+  auto all =
+      write_value(store(), [](Transaction& tx) { return tx.audit().entries("p-1", 0, 100); });
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, written);
+  auto tail = write_value(store(), [](Transaction& tx) { return tx.audit().entries("p-1", 4, 1); });
+  ASSERT_TRUE(tail);
+  ASSERT_EQ(tail->size(), 1u);
+  EXPECT_EQ(tail->front().seq, 4);
+
+  auto leaf = write_value(store(), [](Transaction& tx) { return tx.audit().node("p-1", 0, 5); });
+  ASSERT_TRUE(leaf && *leaf);
+  EXPECT_EQ(**leaf, std::vector<std::uint8_t>(32, 5)) << "level 0 is the entry's leaf hash";
+  auto inner = write_value(store(), [](Transaction& tx) { return tx.audit().node("p-1", 2, 0); });
+  ASSERT_TRUE(inner && *inner);
+  EXPECT_EQ(**inner, std::vector<std::uint8_t>(32, 0xB0));
+  auto missing = write_value(store(), [](Transaction& tx) { return tx.audit().node("p-2", 1, 0); });
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  auto level1 =
+      write_value(store(), [](Transaction& tx) { return tx.audit().nodes("p-1", 1, 1, 10); });
+  ASSERT_TRUE(level1);
+  ASSERT_EQ(level1->size(), 1u);
+  EXPECT_EQ(level1->front().index, 1);
+
+  auto search = [&](AuditQuery q) {
+    std::vector<std::int64_t> seqs;
+    auto rows = write_value(store(), [&](Transaction& tx) { return tx.audit().search("p-1", q); });
+    EXPECT_TRUE(rows);
+    if (rows) {
+      for (const auto& r : *rows) seqs.push_back(r.seq);
+    }
+    return seqs;
+  };
+  EXPECT_EQ(search({}), (std::vector<std::int64_t>{5, 4, 3, 2, 1, 0})) << "newest first";
+  EXPECT_EQ(search(q_with([](AuditQuery& q) { q.actor_id = "u-b"; })),
+            (std::vector<std::int64_t>{5, 4, 3}));
+  EXPECT_EQ(search(q_with([](AuditQuery& q) {
+              q.resource_type = "patient";
+              q.resource_id = "pa-1";
+            })),
+            (std::vector<std::int64_t>{3, 0}));
+  EXPECT_EQ(search(q_with([](AuditQuery& q) { q.action = "patient.update"; })),
+            (std::vector<std::int64_t>{5, 3, 1}));
+  EXPECT_EQ(search(q_with([](AuditQuery& q) {
+              q.from = "2026-11-28T10:00:02.000Z";
+              q.to = "2026-11-28T10:00:04.000Z";
+            })),
+            (std::vector<std::int64_t>{3, 2}));
+  EXPECT_EQ(search(q_with([](AuditQuery& q) {
+              q.before_seq = 3;
+              q.limit = 2;
+            })),
+            (std::vector<std::int64_t>{2, 1}))
+      << "paging";
+  EXPECT_TRUE(search(q_with([](AuditQuery& q) { q.break_glass_only = true; })).empty());
+
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        for (std::int64_t size : {4, 2}) {
+          if (auto r = tx.audit().insert_checkpoint({"p-1", size, std::vector<std::uint8_t>(32, 7),
+                                                     "note " + std::to_string(size),
+                                                     "2026-11-28T10:00:00Z"});
+              !r) {
+            return r;
+          }
+        }
+        return {};
+      }));
+  auto latest =
+      write_value(store(), [](Transaction& tx) { return tx.audit().latest_checkpoint("p-1"); });
+  ASSERT_TRUE(latest && *latest);
+  EXPECT_EQ((*latest)->note, "note 4");
+  auto listed = write_value(store(), [](Transaction& tx) { return tx.audit().checkpoints("p-1"); });
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].size, 2) << "smallest first";
+  auto none =
+      write_value(store(), [](Transaction& tx) { return tx.audit().latest_checkpoint("p-2"); });
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+}
+
+TEST_P(WithTwoPractices, BreakGlassGrantsExpireAndAreReviewedOnce) {
+  BreakGlassRow g{"p-1",
+                  "bg-1",
+                  "u-1",
+                  "pa-1",
+                  {1, 2, 3},
+                  "2026-11-28T10:00:00Z",
+                  "2026-11-28T10:30:00Z",
+                  std::nullopt,
+                  std::nullopt};
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.users().insert(user("u-1", "p-1", "anna@example.org")); !r) return r;
+        return tx.audit().insert_break_glass(g);
+      }));
+  auto active = [&](std::string practice, std::string user_id, std::string patient,
+                    std::string now) {
+    auto r = write_value(store(), [&](Transaction& tx) {
+      return tx.audit().active_break_glass(practice, user_id, patient, now);
+    });
+    EXPECT_TRUE(r);
+    return r && *r;
+  };
+  EXPECT_TRUE(active("p-1", "u-1", "pa-1", "2026-11-28T10:29:59Z"));
+  EXPECT_FALSE(active("p-1", "u-1", "pa-1", "2026-11-28T10:30:00Z")) << "expired";
+  EXPECT_FALSE(active("p-1", "u-1", "pa-2", "2026-11-28T10:10:00Z")) << "another patient";
+  EXPECT_FALSE(active("p-2", "u-1", "pa-1", "2026-11-28T10:10:00Z")) << "another practice";
+
+  auto unreviewed = write_value(
+      store(), [](Transaction& tx) { return tx.audit().list_break_glass("p-1", true); });
+  ASSERT_TRUE(unreviewed);
+  ASSERT_EQ(unreviewed->size(), 1u);
+  EXPECT_EQ(unreviewed->front(), g);
+  auto review = [&](std::string practice) {
+    return write_value(store(), [&](Transaction& tx) {
+      return tx.audit().review_break_glass(practice, "bg-1", "u-1", "2026-11-28T11:00:00Z");
+    });
+  };
+  EXPECT_EQ(review("p-2"), false);
+  EXPECT_EQ(review("p-1"), true);
+  EXPECT_EQ(review("p-1"), false) << "once";
+  unreviewed = write_value(
+      store(), [](Transaction& tx) { return tx.audit().list_break_glass("p-1", true); });
+  EXPECT_TRUE(unreviewed && unreviewed->empty());
+  auto every = write_value(
+      store(), [](Transaction& tx) { return tx.audit().list_break_glass("p-1", false); });
+  ASSERT_TRUE(every && every->size() == 1u);
+  EXPECT_EQ(every->front().reviewed_by, "u-1");
+}
+
 }  // namespace
 }  // namespace praxis::store::conformance

@@ -671,4 +671,237 @@ core::Result<std::int64_t> SqlPatientPort::count(std::string_view practice_id) {
   return r->int64(0, 0);
 }
 
+// ---- Audit trail ----
+
+namespace {
+
+constexpr std::string_view kAuditColumns =
+    "practice_id, seq, at, actor_kind, actor_id, actor_role, action, resource_type, "
+    "resource_id, purpose, outcome, request_id, client, break_glass_id, leaf";
+
+AuditEntryRow read_audit_entry(const Rows& r, std::size_t i) {
+  AuditEntryRow e;
+  e.practice_id = r.text(i, 0);
+  e.seq = r.int64(i, 1);
+  e.at = r.text(i, 2);
+  e.actor_kind = r.text(i, 3);
+  e.actor_id = r.text(i, 4);
+  e.actor_role = r.text(i, 5);
+  e.action = r.text(i, 6);
+  e.resource_type = r.text(i, 7);
+  e.resource_id = r.text(i, 8);
+  e.purpose = r.text(i, 9);
+  e.outcome = r.text(i, 10);
+  e.request_id = r.text(i, 11);
+  e.client = r.text(i, 12);
+  e.break_glass_id = r.text(i, 13);
+  e.leaf = r.bytes(i, 14);
+  return e;
+}
+
+AuditHeadRow read_audit_head(const Rows& r, std::size_t i) {
+  return {r.text(i, 0), r.int64(i, 1), r.bytes(i, 2), r.bytes(i, 3), r.text(i, 4)};
+}
+
+AuditCheckpointRow read_checkpoint(const Rows& r, std::size_t i) {
+  return {r.text(i, 0), r.int64(i, 1), r.bytes(i, 2), r.text(i, 3), r.text(i, 4)};
+}
+
+constexpr std::string_view kBreakGlassColumns =
+    "practice_id, id, user_id, patient_id, reason, created_at, expires_at, reviewed_by, "
+    "reviewed_at";
+
+BreakGlassRow read_break_glass(const Rows& r, std::size_t i) {
+  return {r.text(i, 0), r.text(i, 1), r.text(i, 2),     r.text(i, 3),    r.bytes(i, 4),
+          r.text(i, 5), r.text(i, 6), r.opt_text(i, 7), r.opt_text(i, 8)};
+}
+
+}  // namespace
+
+core::Result<AuditHeadRow> SqlAuditPort::lock_head(std::string_view practice_id,
+                                                   std::string_view now) {
+  // root and frontier take their defaults: the empty tree.
+  if (auto r = x_.run(
+          "INSERT INTO audit_heads(practice_id, size, updated_at) VALUES ($1, 0, $2) "
+          "ON CONFLICT (practice_id) DO NOTHING",
+          {practice_id, now});
+      !r) {
+    return tl::unexpected(r.error());
+  }
+  // An UPDATE takes PostgreSQL's row lock, which a plain SELECT would not; concurrent
+  // appends of the practice wait here until this transaction ends.
+  auto rows =
+      read_all<AuditHeadRow>(x_.run("UPDATE audit_heads SET size = size WHERE practice_id = $1 "
+                                    "RETURNING practice_id, size, root, frontier, updated_at",
+                                    {practice_id}),
+                             read_audit_head);
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->size() != 1) return core::fail(ErrorCode::internal, "", "audit head missing");
+  return std::move(rows->front());
+}
+
+core::Result<std::optional<AuditHeadRow>> SqlAuditPort::head(std::string_view practice_id) {
+  return first_row(read_all<AuditHeadRow>(
+      x_.run("SELECT practice_id, size, root, frontier, updated_at FROM audit_heads "
+             "WHERE practice_id = $1",
+             {practice_id}),
+      read_audit_head));
+}
+
+core::Result<void> SqlAuditPort::put_head(const AuditHeadRow& head) {
+  auto r = x_.run(
+      "UPDATE audit_heads SET size = $2, root = $3, frontier = $4, updated_at = $5 "
+      "WHERE practice_id = $1",
+      {head.practice_id, head.size, Bytes(head.root), Bytes(head.frontier), head.updated_at});
+  if (!r) return tl::unexpected(r.error());
+  if (r->affected() != 1) return core::fail(ErrorCode::internal, "", "audit head missing");
+  return {};
+}
+
+core::Result<void> SqlAuditPort::insert_entry(const AuditEntryRow& e) {
+  return done(x_.run("INSERT INTO audit_entries(" + std::string(kAuditColumns) +
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                         "$15)",
+                     {e.practice_id, e.seq, e.at, e.actor_kind, e.actor_id, e.actor_role, e.action,
+                      e.resource_type, e.resource_id, e.purpose, e.outcome, e.request_id, e.client,
+                      e.break_glass_id, Bytes(e.leaf)}));
+}
+
+core::Result<void> SqlAuditPort::insert_nodes(std::string_view practice_id,
+                                              std::span<const AuditNodeRow> nodes) {
+  for (const auto& n : nodes) {
+    if (auto r = done(
+            x_.run("INSERT INTO audit_nodes(practice_id, level, idx, hash) VALUES ($1, $2, $3, $4)",
+                   {practice_id, n.level, n.index, Bytes(n.hash)}));
+        !r) {
+      return r;
+    }
+  }
+  return {};
+}
+
+core::Result<std::optional<std::vector<std::uint8_t>>> SqlAuditPort::node(
+    std::string_view practice_id, std::int64_t level, std::int64_t index) {
+  auto r = level == 0
+               ? x_.run("SELECT leaf FROM audit_entries WHERE practice_id = $1 AND seq = $2",
+                        {practice_id, index})
+               : x_.run(
+                     "SELECT hash FROM audit_nodes WHERE practice_id = $1 AND level = $2 AND "
+                     "idx = $3",
+                     {practice_id, level, index});
+  if (!r) return tl::unexpected(r.error());
+  if (r->empty()) return std::optional<std::vector<std::uint8_t>>();
+  return std::optional<std::vector<std::uint8_t>>(r->bytes(0, 0));
+}
+
+core::Result<std::vector<AuditEntryRow>> SqlAuditPort::entries(std::string_view practice_id,
+                                                               std::int64_t from_seq,
+                                                               std::int64_t limit) {
+  return read_all<AuditEntryRow>(
+      x_.run("SELECT " + std::string(kAuditColumns) +
+                 " FROM audit_entries WHERE practice_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+             {practice_id, from_seq, limit}),
+      read_audit_entry);
+}
+
+core::Result<std::vector<AuditNodeRow>> SqlAuditPort::nodes(std::string_view practice_id,
+                                                            std::int64_t level,
+                                                            std::int64_t from_index,
+                                                            std::int64_t limit) {
+  return read_all<AuditNodeRow>(
+      x_.run("SELECT level, idx, hash FROM audit_nodes WHERE practice_id = $1 AND level = $2 "
+             "AND idx >= $3 ORDER BY idx LIMIT $4",
+             {practice_id, level, from_index, limit}),
+      [](const Rows& r, std::size_t i) {
+        return AuditNodeRow{r.int64(i, 0), r.int64(i, 1), r.bytes(i, 2)};
+      });
+}
+
+core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view practice_id,
+                                                              const AuditQuery& q) {
+  std::string sql =
+      "SELECT " + std::string(kAuditColumns) + " FROM audit_entries WHERE practice_id = $1";
+  std::vector<Param> params{practice_id};
+  auto add = [&](std::string_view condition, Param value) {
+    params.push_back(value);
+    sql += " AND ";
+    sql += condition;
+    sql += " $" + std::to_string(params.size());
+  };
+  if (!q.actor_id.empty()) add("actor_id =", std::string_view(q.actor_id));
+  if (!q.resource_type.empty()) add("resource_type =", std::string_view(q.resource_type));
+  if (!q.resource_id.empty()) add("resource_id =", std::string_view(q.resource_id));
+  if (!q.action.empty()) add("action =", std::string_view(q.action));
+  if (!q.from.empty()) add("at >=", std::string_view(q.from));
+  if (!q.to.empty()) add("at <", std::string_view(q.to));
+  if (q.before_seq) add("seq <", *q.before_seq);
+  if (q.break_glass_only) sql += " AND break_glass_id <> ''";
+  params.push_back(q.limit);
+  sql += " ORDER BY seq DESC LIMIT $" + std::to_string(params.size());
+  return read_all<AuditEntryRow>(x_.run_params(sql, params), read_audit_entry);
+}
+
+core::Result<void> SqlAuditPort::insert_checkpoint(const AuditCheckpointRow& row) {
+  return done(
+      x_.run("INSERT INTO audit_checkpoints(practice_id, size, root, note, created_at) "
+             "VALUES ($1, $2, $3, $4, $5)",
+             {row.practice_id, row.size, Bytes(row.root), row.note, row.created_at}));
+}
+
+core::Result<std::optional<AuditCheckpointRow>> SqlAuditPort::latest_checkpoint(
+    std::string_view practice_id) {
+  return first_row(read_all<AuditCheckpointRow>(
+      x_.run("SELECT practice_id, size, root, note, created_at FROM audit_checkpoints "
+             "WHERE practice_id = $1 ORDER BY size DESC LIMIT 1",
+             {practice_id}),
+      read_checkpoint));
+}
+
+core::Result<std::vector<AuditCheckpointRow>> SqlAuditPort::checkpoints(
+    std::string_view practice_id) {
+  return read_all<AuditCheckpointRow>(
+      x_.run("SELECT practice_id, size, root, note, created_at FROM audit_checkpoints "
+             "WHERE practice_id = $1 ORDER BY size",
+             {practice_id}),
+      read_checkpoint);
+}
+
+core::Result<void> SqlAuditPort::insert_break_glass(const BreakGlassRow& row) {
+  return done(x_.run(
+      "INSERT INTO break_glass(" + std::string(kBreakGlassColumns) +
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      {row.practice_id, row.id, row.user_id, row.patient_id, Bytes(row.reason), row.created_at,
+       row.expires_at, nullable(row.reviewed_by), nullable(row.reviewed_at)}));
+}
+
+core::Result<std::optional<BreakGlassRow>> SqlAuditPort::active_break_glass(
+    std::string_view practice_id, std::string_view user_id, std::string_view patient_id,
+    std::string_view now) {
+  return first_row(read_all<BreakGlassRow>(
+      x_.run("SELECT " + std::string(kBreakGlassColumns) +
+                 " FROM break_glass WHERE practice_id = $1 AND user_id = $2 AND patient_id = $3 "
+                 "AND created_at <= $4 AND expires_at > $4 ORDER BY expires_at DESC LIMIT 1",
+             {practice_id, user_id, patient_id, now}),
+      read_break_glass));
+}
+
+core::Result<std::vector<BreakGlassRow>> SqlAuditPort::list_break_glass(
+    std::string_view practice_id, bool unreviewed_only) {
+  return read_all<BreakGlassRow>(
+      x_.run(
+          "SELECT " + std::string(kBreakGlassColumns) + " FROM break_glass WHERE practice_id = $1" +
+              (unreviewed_only ? " AND reviewed_at IS NULL" : "") + " ORDER BY created_at DESC, id",
+          {practice_id}),
+      read_break_glass);
+}
+
+core::Result<bool> SqlAuditPort::review_break_glass(std::string_view practice_id,
+                                                    std::string_view id, std::string_view reviewer,
+                                                    std::string_view at) {
+  return touched_one(
+      x_.run("UPDATE break_glass SET reviewed_by = $3, reviewed_at = $4 WHERE practice_id = $1 "
+             "AND id = $2 AND reviewed_at IS NULL",
+             {practice_id, id, reviewer, at}));
+}
+
 }  // namespace praxis::store::sql

@@ -133,6 +133,44 @@ class SqlPatientPort final : public PatientPort {
   Executor& x_;
 };
 
+class SqlAuditPort final : public AuditPort {
+ public:
+  explicit SqlAuditPort(Executor& x) : x_(x) {}
+  core::Result<AuditHeadRow> lock_head(std::string_view practice_id, std::string_view now) override;
+  core::Result<std::optional<AuditHeadRow>> head(std::string_view practice_id) override;
+  core::Result<void> put_head(const AuditHeadRow& head) override;
+  core::Result<void> insert_entry(const AuditEntryRow& row) override;
+  core::Result<void> insert_nodes(std::string_view practice_id,
+                                  std::span<const AuditNodeRow> nodes) override;
+  core::Result<std::optional<std::vector<std::uint8_t>>> node(std::string_view practice_id,
+                                                              std::int64_t level,
+                                                              std::int64_t index) override;
+  core::Result<std::vector<AuditEntryRow>> entries(std::string_view practice_id,
+                                                   std::int64_t from_seq,
+                                                   std::int64_t limit) override;
+  core::Result<std::vector<AuditNodeRow>> nodes(std::string_view practice_id, std::int64_t level,
+                                                std::int64_t from_index,
+                                                std::int64_t limit) override;
+  core::Result<std::vector<AuditEntryRow>> search(std::string_view practice_id,
+                                                  const AuditQuery& query) override;
+  core::Result<void> insert_checkpoint(const AuditCheckpointRow& row) override;
+  core::Result<std::optional<AuditCheckpointRow>> latest_checkpoint(
+      std::string_view practice_id) override;
+  core::Result<std::vector<AuditCheckpointRow>> checkpoints(std::string_view practice_id) override;
+  core::Result<void> insert_break_glass(const BreakGlassRow& row) override;
+  core::Result<std::optional<BreakGlassRow>> active_break_glass(std::string_view practice_id,
+                                                                std::string_view user_id,
+                                                                std::string_view patient_id,
+                                                                std::string_view now) override;
+  core::Result<std::vector<BreakGlassRow>> list_break_glass(std::string_view practice_id,
+                                                            bool unreviewed_only) override;
+  core::Result<bool> review_break_glass(std::string_view practice_id, std::string_view id,
+                                        std::string_view reviewer, std::string_view at) override;
+
+ private:
+  Executor& x_;
+};
+
 // A transaction's shared half: the executor of one dialect and every port written
 // once over it. The SQLite and PostgreSQL transactions derive from it and add only what
 // differs (begin/commit/rollback, the dialect-specific ports).
@@ -149,6 +187,7 @@ class PortsTransaction : public Transaction {
   SessionPort& sessions() override { return sessions_; }
   ApiTokenPort& api_tokens() override { return api_tokens_; }
   PatientPort& patients() override { return patients_; }
+  AuditPort& audit() override { return audit_; }
 
  private:
   Exec x_;
@@ -159,6 +198,7 @@ class PortsTransaction : public Transaction {
   SqlSessionPort sessions_{x_};
   SqlApiTokenPort api_tokens_{x_};
   SqlPatientPort patients_{x_};
+  SqlAuditPort audit_{x_};
 };
 
 }  // namespace praxis::store::sql

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <bit>
+#include <map>
 #include <string>
 
 #include "crypto/encoding.hpp"
@@ -157,6 +159,56 @@ RC_GTEST_PROP(MerkleProperty, ConsistencyProofsVerifyAndTamperingFails, ()) {
     auto rewritten = leaves;
     rewritten[*rc::gen::inRange<std::size_t>(0, m)][0] ^= 0x01;
     RC_ASSERT(!verify_consistency(m, n, old_root, root(rewritten), *proof));
+  }
+}
+
+// The frontier that appends keep (and the complete subtrees it closes) describes the
+// same tree as the leaves; proofs from those stored subtrees equal the proofs from the
+// leaves, at every size up to the current one.
+RC_GTEST_PROP(MerkleProperty, FrontierAndStoredSubtreesAgreeWithTheLeaves, ()) {
+  const auto n = *rc::gen::inRange<std::size_t>(1, 200);
+  const auto leaves = random_leaves(n, *rc::gen::arbitrary<std::uint32_t>());
+  std::map<std::pair<unsigned, std::uint64_t>, Hash> stored;
+  Frontier frontier;
+  for (std::size_t i = 0; i < n; ++i) {
+    stored[{0U, i}] = leaves[i];
+    for (const auto& c : frontier.append(leaves[i])) {
+      const std::uint64_t first = c.index << c.level;
+      RC_ASSERT(c.hash == root(std::span(leaves).subspan(first, std::uint64_t{1} << c.level)));
+      stored[{c.level, c.index}] = c.hash;
+    }
+    RC_ASSERT(frontier.root() == root(std::span(leaves).first(i + 1)));
+    auto restored = Frontier::restore(frontier.size(), frontier.nodes());
+    RC_ASSERT(restored.has_value());
+    RC_ASSERT(restored->root() == frontier.root());
+  }
+  RC_ASSERT(!Frontier::restore(n, std::vector<Hash>(std::popcount(n) + 1)).has_value());
+
+  const NodeHash node = [&](unsigned level, std::uint64_t index) -> std::optional<Hash> {
+    auto it = stored.find({level, index});
+    if (it == stored.end()) return std::nullopt;
+    return it->second;
+  };
+  const SubtreeHash mth = [&](std::uint64_t begin, std::uint64_t end) {
+    return subtree_from_nodes(begin, end, node);
+  };
+  const auto size = *rc::gen::inRange<std::uint64_t>(1, n + 1);
+  const auto prefix = std::span(leaves).first(size);
+  const auto index = *rc::gen::inRange<std::uint64_t>(0, size);
+  RC_ASSERT(inclusion_proof(size, index, mth) == inclusion_proof(prefix, index));
+  const auto old_size = *rc::gen::inRange<std::uint64_t>(1, size + 1);
+  RC_ASSERT(consistency_proof(size, old_size, mth) == consistency_proof(prefix, old_size));
+
+  // Without a needed node there is no proof, rather than a wrong one.
+  if (size > 1) {
+    const NodeHash gappy = [&](unsigned level, std::uint64_t i) -> std::optional<Hash> {
+      if (level == 0 && i == (index ^ 1U)) return std::nullopt;
+      return node(level, i);
+    };
+    const SubtreeHash holes = [&](std::uint64_t begin, std::uint64_t end) {
+      return subtree_from_nodes(begin, end, gappy);
+    };
+    if ((index ^ 1U) < size) RC_ASSERT(!inclusion_proof(size, index, holes).has_value());
   }
 }
 

@@ -1,0 +1,332 @@
+#include "audit/trail.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "crypto/encoding.hpp"
+
+namespace praxis::audit {
+
+using core::ErrorCode;
+
+namespace {
+
+constexpr std::string_view kEntryVersion = "praxis-audit-v1";
+constexpr std::size_t kClientHashBytes = 16;
+
+void put_field(std::vector<std::uint8_t>& out, std::string_view field) {
+  const auto n = static_cast<std::uint32_t>(field.size());
+  out.push_back(static_cast<std::uint8_t>(n >> 24U));
+  out.push_back(static_cast<std::uint8_t>(n >> 16U));
+  out.push_back(static_cast<std::uint8_t>(n >> 8U));
+  out.push_back(static_cast<std::uint8_t>(n));
+  out.insert(out.end(), field.begin(), field.end());
+}
+
+Hash to_hash(std::span<const std::uint8_t> bytes) {
+  Hash h{};
+  std::copy_n(bytes.begin(), h.size(), h.begin());
+  return h;
+}
+
+std::vector<std::uint8_t> frontier_bytes(const Frontier& f) {
+  std::vector<std::uint8_t> out;
+  out.reserve(f.nodes().size() * 32);
+  for (const auto& n : f.nodes()) out.insert(out.end(), n.begin(), n.end());
+  return out;
+}
+
+core::Result<void> fail_internal(std::string detail) {
+  return core::fail(ErrorCode::internal, "", std::move(detail));
+}
+
+}  // namespace
+
+Context Context::system(std::string_view task) {
+  Context c;
+  c.actor = {"system", std::string(task), ""};
+  c.purpose = "administration";
+  return c;
+}
+
+bool valid_purpose(std::string_view purpose) {
+  return std::ranges::find(kPurposes, purpose) != std::end(kPurposes);
+}
+
+std::vector<std::uint8_t> encode_entry(const store::AuditEntryRow& r) {
+  std::vector<std::uint8_t> out;
+  out.reserve(256);
+  put_field(out, kEntryVersion);
+  const std::string seq = std::to_string(r.seq);
+  for (std::string_view f :
+       {std::string_view(r.practice_id), std::string_view(seq), std::string_view(r.at),
+        std::string_view(r.actor_kind), std::string_view(r.actor_id),
+        std::string_view(r.actor_role), std::string_view(r.action),
+        std::string_view(r.resource_type), std::string_view(r.resource_id),
+        std::string_view(r.purpose), std::string_view(r.outcome), std::string_view(r.request_id),
+        std::string_view(r.client), std::string_view(r.break_glass_id)}) {
+    put_field(out, f);
+  }
+  return out;
+}
+
+std::optional<Frontier> frontier_of(const store::AuditHeadRow& head) {
+  if (head.size < 0 || head.frontier.size() % 32 != 0) return std::nullopt;
+  std::vector<Hash> nodes;
+  for (std::size_t i = 0; i < head.frontier.size(); i += 32) {
+    nodes.push_back(to_hash(std::span(head.frontier).subspan(i, 32)));
+  }
+  return Frontier::restore(static_cast<std::uint64_t>(head.size), nodes);
+}
+
+Trail::Trail(crypto::KeyRing& keys, core::Clock& clock, TrailOptions options)
+    : keys_(keys), clock_(clock), options_(std::move(options)) {}
+
+std::string Trail::origin(std::string_view practice_id) const {
+  return options_.origin_host + "/audit/" + std::string(practice_id);
+}
+
+core::Result<Trail::PracticeKeys> Trail::practice_keys(store::Transaction& tx,
+                                                       std::string_view practice_id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = practices_.find(std::string(practice_id)); it != practices_.end()) {
+      return it->second;
+    }
+  }
+  auto row = tx.master_wrapped_keys().find("practice:" + std::string(practice_id));
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return core::fail(ErrorCode::not_found, "", "audit: no key for the practice");
+  auto key = keys_.practice_key(
+      practice_id, {(*row)->key_id, (*row)->version, (*row)->wrapping_key_id, (*row)->sealed});
+  if (!key) {
+    return core::fail(
+        ErrorCode::internal, "",
+        "audit: practice key: " + std::string(crypto::crypto_error_name(key.error())));
+  }
+  PracticeKeys out{std::make_shared<const crypto::SigningKey>(crypto::KeyRing::audit_seed(**key)),
+                   std::make_shared<const crypto::SecretKey>(crypto::KeyRing::column_key(
+                       crypto::KeyRing::index_key(**key), "audit.client"))};
+  std::lock_guard lock(mutex_);
+  return practices_.try_emplace(std::string(practice_id), std::move(out)).first->second;
+}
+
+std::string Trail::client_hash(const PracticeKeys& keys, std::string_view address) const {
+  if (address.empty()) return {};
+  std::array<std::uint8_t, kClientHashBytes> out{};
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(address.data()),
+                     address.size(), keys.address_key->data(), crypto::kKeyBytes);
+  return crypto::hex_encode(out);
+}
+
+core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_view practice_id,
+                                         const Context& context, const Event& event) {
+  return record(tx, practice_id, context, std::span<const Event>(&event, 1));
+}
+
+core::Result<std::int64_t> Trail::record(store::Store& store, std::string_view practice_id,
+                                         const Context& context, std::span<const Event> events) {
+  std::int64_t first = 0;
+  auto r = store::with_transaction(store, store::TxMode::read_write,
+                                   [&](store::Transaction& tx) -> core::Result<void> {
+                                     auto seq = record(tx, practice_id, context, events);
+                                     if (!seq) return tl::unexpected(seq.error());
+                                     first = *seq;
+                                     return {};
+                                   });
+  if (!r) return tl::unexpected(r.error());
+  return first;
+}
+
+core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_view practice_id,
+                                         const Context& context, std::span<const Event> events) {
+  auto keys = practice_keys(tx, practice_id);
+  if (!keys) return tl::unexpected(keys.error());
+  const std::string now = core::to_iso8601(clock_.now());
+  auto head = tx.audit().lock_head(practice_id, now);
+  if (!head) return tl::unexpected(head.error());
+  auto frontier = frontier_of(*head);
+  if (!frontier) return tl::unexpected(fail_internal("audit: damaged tree head").error());
+  const std::int64_t first = head->size;
+  const std::string client = client_hash(*keys, context.client_address);
+
+  std::vector<store::AuditNodeRow> nodes;
+  for (const Event& e : events) {
+    store::AuditEntryRow row{.practice_id = std::string(practice_id),
+                             .seq = static_cast<std::int64_t>(frontier->size()),
+                             .at = now,
+                             .actor_kind = context.actor.kind,
+                             .actor_id = context.actor.id,
+                             .actor_role = context.actor.role,
+                             .action = e.action,
+                             .resource_type = e.resource_type,
+                             .resource_id = e.resource_id,
+                             .purpose = context.purpose,
+                             .outcome = e.outcome,
+                             .request_id = context.request_id,
+                             .client = client,
+                             .break_glass_id = context.break_glass_id,
+                             .leaf = {}};
+    const Hash leaf = leaf_hash(encode_entry(row));
+    row.leaf.assign(leaf.begin(), leaf.end());
+    if (auto r = tx.audit().insert_entry(row); !r) return tl::unexpected(r.error());
+    for (const auto& c : frontier->append(leaf)) {
+      nodes.push_back({static_cast<std::int64_t>(c.level), static_cast<std::int64_t>(c.index),
+                       std::vector<std::uint8_t>(c.hash.begin(), c.hash.end())});
+    }
+  }
+  if (auto r = tx.audit().insert_nodes(practice_id, nodes); !r) return tl::unexpected(r.error());
+  const Hash root = frontier->root();
+  store::AuditHeadRow next{std::string(practice_id), static_cast<std::int64_t>(frontier->size()),
+                           std::vector<std::uint8_t>(root.begin(), root.end()),
+                           frontier_bytes(*frontier), now};
+  if (auto r = tx.audit().put_head(next); !r) return tl::unexpected(r.error());
+
+  // Every checkpoint_every entries a checkpoint is signed in the same transaction.
+  const auto every =
+      static_cast<std::int64_t>(std::max<std::uint64_t>(1, options_.checkpoint_every));
+  if (next.size / every > first / every) {
+    if (auto r = tx.audit().insert_checkpoint(sign(*keys, practice_id, frontier->size(), root));
+        !r) {
+      return tl::unexpected(r.error());
+    }
+  }
+  return first;
+}
+
+store::AuditCheckpointRow Trail::sign(const PracticeKeys& keys, std::string_view practice_id,
+                                      std::uint64_t size, const Hash& root) const {
+  const std::string name = origin(practice_id);
+  const Checkpoint c{name, size, root};
+  return {std::string(practice_id), static_cast<std::int64_t>(size),
+          std::vector<std::uint8_t>(root.begin(), root.end()),
+          sign_checkpoint(c, name, *keys.signer), core::to_iso8601(clock_.now())};
+}
+
+core::Result<crypto::PublicKey> Trail::public_key(store::Transaction& tx,
+                                                  std::string_view practice_id) {
+  auto keys = practice_keys(tx, practice_id);
+  if (!keys) return tl::unexpected(keys.error());
+  return keys->signer->public_key();
+}
+
+core::Result<std::optional<store::AuditCheckpointRow>> Trail::checkpoint(
+    store::Store& store, std::string_view practice_id, bool force) {
+  std::optional<store::AuditCheckpointRow> written;
+  auto r = store::with_transaction(
+      store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+        written.reset();
+        auto head = tx.audit().head(practice_id);
+        if (!head) return tl::unexpected(head.error());
+        if (!*head || (*head)->size == 0) return {};
+        auto latest = tx.audit().latest_checkpoint(practice_id);
+        if (!latest) return tl::unexpected(latest.error());
+        const std::int64_t signed_size = *latest ? (*latest)->size : 0;
+        if ((*head)->size <= signed_size) return {};
+        bool due =
+            force || !*latest ||
+            (*head)->size - signed_size >= static_cast<std::int64_t>(options_.checkpoint_every);
+        if (!due) {
+          auto last = core::parse_iso8601((*latest)->created_at);
+          due = !last || clock_.now() - *last >= options_.checkpoint_interval;
+        }
+        if (!due) return {};
+        auto keys = practice_keys(tx, practice_id);
+        if (!keys) return tl::unexpected(keys.error());
+        auto frontier = frontier_of(**head);
+        if (!frontier) return fail_internal("audit: damaged tree head");
+        auto row = sign(*keys, practice_id, frontier->size(), frontier->root());
+        if (auto w = tx.audit().insert_checkpoint(row); !w) return w;
+        written = std::move(row);
+        return {};
+      });
+  if (!r) return tl::unexpected(r.error());
+  return written;
+}
+
+core::Result<std::size_t> Trail::checkpoint_all(store::Store& store, bool force) {
+  std::vector<store::PracticeRow> practices;
+  auto r = store::with_transaction(store, store::TxMode::read_only,
+                                   [&](store::Transaction& tx) -> core::Result<void> {
+                                     auto list = tx.practices().list();
+                                     if (!list) return tl::unexpected(list.error());
+                                     practices = std::move(*list);
+                                     return {};
+                                   });
+  if (!r) return tl::unexpected(r.error());
+  std::size_t written = 0;
+  for (const auto& p : practices) {
+    auto c = checkpoint(store, p.id, force);
+    if (!c) return tl::unexpected(c.error());
+    if (*c) ++written;
+  }
+  return written;
+}
+
+namespace {
+
+// MTH(D[begin:end]) of the stored tree; a missing node fails the whole proof.
+SubtreeHash stored_subtrees(store::Transaction& tx, std::string_view practice_id,
+                            std::optional<core::Error>& failure) {
+  return
+      [&tx, practice_id, &failure](std::uint64_t begin, std::uint64_t end) -> std::optional<Hash> {
+        return subtree_from_nodes(
+            begin, end, [&](unsigned level, std::uint64_t index) -> std::optional<Hash> {
+              auto n = tx.audit().node(practice_id, level, static_cast<std::int64_t>(index));
+              if (!n) {
+                failure = n.error();
+                return std::nullopt;
+              }
+              if (!*n || (*n)->size() != 32) return std::nullopt;
+              return to_hash(**n);
+            });
+      };
+}
+
+core::Result<std::uint64_t> tree_size(store::Transaction& tx, std::string_view practice_id) {
+  auto head = tx.audit().head(practice_id);
+  if (!head) return tl::unexpected(head.error());
+  return *head ? static_cast<std::uint64_t>((*head)->size) : 0;
+}
+
+core::Error out_of_range(std::string message) {
+  return core::Error::make(ErrorCode::invalid_input, std::move(message));
+}
+
+}  // namespace
+
+core::Result<std::vector<Hash>> Trail::inclusion_proof(store::Transaction& tx,
+                                                       std::string_view practice_id,
+                                                       std::uint64_t index, std::uint64_t size) {
+  auto current = tree_size(tx, practice_id);
+  if (!current) return tl::unexpected(current.error());
+  if (size > *current || index >= size) {
+    return tl::unexpected(out_of_range(
+        "Index oder Baumgröße außerhalb des Protokolls. / Index or tree size outside the log."));
+  }
+  std::optional<core::Error> failure;
+  auto proof = audit::inclusion_proof(size, index, stored_subtrees(tx, practice_id, failure));
+  if (failure) return tl::unexpected(*failure);
+  if (!proof) return tl::unexpected(fail_internal("audit: stored tree incomplete").error());
+  return std::move(*proof);
+}
+
+core::Result<std::vector<Hash>> Trail::consistency_proof(store::Transaction& tx,
+                                                         std::string_view practice_id,
+                                                         std::uint64_t from, std::uint64_t to) {
+  auto current = tree_size(tx, practice_id);
+  if (!current) return tl::unexpected(current.error());
+  if (from == 0 || from > to || to > *current) {
+    return tl::unexpected(out_of_range(
+        "Größen außerhalb des Protokolls (0 < from ≤ to ≤ Größe). / Sizes outside the log "
+        "(0 < from ≤ to ≤ size)."));
+  }
+  std::optional<core::Error> failure;
+  auto proof = audit::consistency_proof(to, from, stored_subtrees(tx, practice_id, failure));
+  if (failure) return tl::unexpected(*failure);
+  if (!proof) return tl::unexpected(fail_internal("audit: stored tree incomplete").error());
+  return std::move(*proof);
+}
+
+}  // namespace praxis::audit

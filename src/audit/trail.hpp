@@ -1,0 +1,131 @@
+#pragma once
+// The audit trail (issue #8): every access to patient data and every security-relevant
+// change becomes a leaf of its practice's RFC 6962 Merkle tree, written in the same
+// store transaction as the change it records (fail closed: no entry, no change, and for
+// reads no data). Signed checkpoints (C2SP tlog-checkpoint) fix the tree at intervals,
+// so anyone holding one can check that later trees extend it.
+//
+// An entry holds ids, codes and a keyed hash of the client address: no names, contact
+// data or clinical text (DESIGN.md §1, T6/T7).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "audit/checkpoint.hpp"
+#include "audit/merkle.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "crypto/key_ring.hpp"
+#include "crypto/signature.hpp"
+#include "store/store.hpp"
+
+namespace praxis::audit {
+
+// Who acts: kind is user, api_token, public (online booking) or system.
+struct Actor {
+  std::string kind;
+  std::string id;
+  std::string role;
+};
+
+// The circumstances every entry of one request shares.
+struct Context {
+  Actor actor;
+  std::string purpose = "administration";  // one of kPurposes
+  std::string request_id;
+  std::string client_address;  // plaintext here; stored only as a keyed hash
+  std::string break_glass_id;  // set when the access relies on a break-glass grant
+
+  static Context system(std::string_view task);
+};
+
+inline constexpr std::string_view kPurposes[] = {"treatment", "administration", "billing",
+                                                 "emergency", "patient_request"};
+bool valid_purpose(std::string_view purpose);
+
+struct Event {
+  std::string action;  // e.g. patient.read, patient.update, auth.login
+  std::string resource_type;
+  std::string resource_id;
+  std::string outcome = "success";  // success, failure, denied
+};
+
+// The bytes a leaf hashes: a version tag, then every field of the row but the leaf
+// itself, each as a 4-byte big-endian length and its bytes (unambiguous, stable).
+std::vector<std::uint8_t> encode_entry(const store::AuditEntryRow& row);
+
+struct TrailOptions {
+  std::string origin_host = "praxis";             // checkpoint origin: <host>/audit/<practice id>
+  std::uint64_t checkpoint_every = 1000;          // entries
+  std::chrono::seconds checkpoint_interval{300};  // or this long after a change
+};
+
+class Trail {
+ public:
+  Trail(crypto::KeyRing& keys, core::Clock& clock, TrailOptions options = {});
+
+  // Appends the events in `tx` (a write transaction) and returns the first leaf index.
+  [[nodiscard]] core::Result<std::int64_t> record(store::Transaction& tx,
+                                                  std::string_view practice_id,
+                                                  const Context& context,
+                                                  std::span<const Event> events);
+  [[nodiscard]] core::Result<std::int64_t> record(store::Transaction& tx,
+                                                  std::string_view practice_id,
+                                                  const Context& context, const Event& event);
+  // In a write transaction of its own.
+  [[nodiscard]] core::Result<std::int64_t> record(store::Store& store, std::string_view practice_id,
+                                                  const Context& context,
+                                                  std::span<const Event> events);
+
+  std::string origin(std::string_view practice_id) const;
+  [[nodiscard]] core::Result<crypto::PublicKey> public_key(store::Transaction& tx,
+                                                           std::string_view practice_id);
+
+  // Signs the current tree head when it is larger than the latest checkpoint and
+  // `force` is set, checkpoint_every entries have been added, or checkpoint_interval
+  // has passed since the latest checkpoint. Returns the checkpoint written, if any.
+  [[nodiscard]] core::Result<std::optional<store::AuditCheckpointRow>> checkpoint(
+      store::Store& store, std::string_view practice_id, bool force);
+  // checkpoint() for every practice (the server's housekeeping, and at shutdown with
+  // force). Returns how many were written.
+  [[nodiscard]] core::Result<std::size_t> checkpoint_all(store::Store& store, bool force);
+
+  // Proofs against the current tree, from the stored nodes.
+  [[nodiscard]] core::Result<std::vector<Hash>> inclusion_proof(store::Transaction& tx,
+                                                                std::string_view practice_id,
+                                                                std::uint64_t index,
+                                                                std::uint64_t size);
+  [[nodiscard]] core::Result<std::vector<Hash>> consistency_proof(store::Transaction& tx,
+                                                                  std::string_view practice_id,
+                                                                  std::uint64_t from,
+                                                                  std::uint64_t to);
+
+ private:
+  struct PracticeKeys {
+    std::shared_ptr<const crypto::SigningKey> signer;
+    std::shared_ptr<const crypto::SecretKey> address_key;
+  };
+  core::Result<PracticeKeys> practice_keys(store::Transaction& tx, std::string_view practice_id);
+  std::string client_hash(const PracticeKeys& keys, std::string_view address) const;
+  store::AuditCheckpointRow sign(const PracticeKeys& keys, std::string_view practice_id,
+                                 std::uint64_t size, const Hash& root) const;
+
+  crypto::KeyRing& keys_;
+  core::Clock& clock_;
+  TrailOptions options_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, PracticeKeys> practices_;
+};
+
+// Splits a stored frontier blob (32 bytes per node).
+std::optional<Frontier> frontier_of(const store::AuditHeadRow& head);
+
+}  // namespace praxis::audit

@@ -1,0 +1,249 @@
+// The audit trail on a real SQLite store: appends build the RFC 6962 tree that the
+// merkle functions define, proofs come from the stored nodes and verify, checkpoints are
+// signed as configured, and `audit verify` names the first bad entry for every kind of
+// edit made with raw SQL (the tamper matrix of issue #8).
+
+#include <gtest/gtest.h>
+
+#include "audit/trail.hpp"
+#include "audit/verify.hpp"
+#include "practices/practice_service.hpp"
+#include "store/sqlite/database.hpp"
+#include "support/service_fixture.hpp"
+
+namespace praxis::audit {
+namespace {
+
+struct TrailFixture : test::ServiceFixture, testing::Test {
+  Trail trail{*keys,
+              clock,
+              {.origin_host = "praxis.test",
+               .checkpoint_every = 10,
+               .checkpoint_interval = std::chrono::seconds(300)}};
+  std::string practice = add_practice("eins");
+  std::string other = add_practice("zwei");
+
+  std::string add_practice(const std::string& slug) {
+    practices::PracticeService ps(*store, *keys, clock, random);
+    practices::NewPractice p;
+    p.name = "Praxis " + slug;
+    p.slug = slug;
+    p.state = "BE";
+    auto row = ps.create(p);
+    if (!row) throw std::runtime_error(row.error().internal);
+    return row->id;
+  }
+
+  Context staff(std::string user = "u-1") {
+    Context c;
+    c.actor = {"user", std::move(user), "physician"};
+    c.purpose = "treatment";
+    c.request_id = "req-1";
+    c.client_address = "192.0.2.7";
+    return c;
+  }
+
+  // n entries, one transaction each (so checkpoints fall on multiples of 10).
+  void record(int n, const std::string& in = "") {
+    for (int i = 0; i < n; ++i) {
+      const Event e{i % 3 == 0 ? "patient.update" : "patient.read", "patient",
+                    "pa-" + std::to_string(i % 5)};
+      auto seq =
+          trail.record(*store, in.empty() ? practice : in, staff(), std::span<const Event>(&e, 1));
+      ASSERT_TRUE(seq) << seq.error().internal;
+      clock.advance(std::chrono::seconds(1));
+    }
+  }
+
+  std::vector<store::AuditEntryRow> entries(const std::string& in) {
+    auto tx = store->read();
+    auto rows = (*tx)->audit().entries(in, 0, 1000);
+    EXPECT_TRUE(rows);
+    return rows ? *rows : std::vector<store::AuditEntryRow>{};
+  }
+
+  std::vector<Hash> leaves(const std::string& in) {
+    std::vector<Hash> out;
+    for (const auto& e : entries(in)) out.push_back(leaf_hash(encode_entry(e)));
+    return out;
+  }
+
+  VerifyResult verify() {
+    auto r = verify_practice(*store, trail, practice, {.chunk = 7});  // several chunks
+    EXPECT_TRUE(r) << (r ? "" : r.error().internal);
+    return r ? *r : VerifyResult{};
+  }
+
+  // A raw connection, as someone with the database file has it; the triggers that keep
+  // praxis itself from editing entries are the first thing such a person drops.
+  void tamper(const std::string& sql) {
+    auto db = store::sqlite::Database::open(dir.path() / "service.db", {});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(
+        db->exec("DROP TRIGGER IF EXISTS audit_entries_no_update;"
+                 "DROP TRIGGER IF EXISTS audit_entries_no_delete;"));
+    auto r = db->exec(sql);
+    ASSERT_TRUE(r) << r.error().internal;
+  }
+};
+
+TEST_F(TrailFixture, AppendsBuildTheRfc6962TreeAndItsProofsVerify) {
+  record(37);
+  record(4, other);
+  const auto hashes = leaves(practice);
+  ASSERT_EQ(hashes.size(), 37u);
+  auto tx = store->read();
+  auto head = (*tx)->audit().head(practice);
+  ASSERT_TRUE(head && *head);
+  EXPECT_EQ((*head)->size, 37);
+  const Hash root = audit::root(hashes);
+  EXPECT_EQ((*head)->root, std::vector<std::uint8_t>(root.begin(), root.end()));
+  const auto rows = entries(practice);
+  EXPECT_EQ(rows[5].seq, 5);
+  EXPECT_EQ(rows[5].client.size(), 32u) << "the address only as a keyed hash";
+  EXPECT_EQ(rows[5].client.find("192"), std::string::npos);
+  EXPECT_EQ(entries(other).size(), 4u) << "one tree per practice";
+
+  for (std::uint64_t size = 1; size <= 37; size += 6) {
+    const Hash r = audit::root(std::span(hashes).first(size));
+    for (std::uint64_t i = 0; i < size; ++i) {
+      auto proof = trail.inclusion_proof(**tx, practice, i, size);
+      ASSERT_TRUE(proof);
+      EXPECT_EQ(*proof, *audit::inclusion_proof(std::span(hashes).first(size), i));
+      EXPECT_TRUE(verify_inclusion(i, size, hashes[i], *proof, r)) << i << "/" << size;
+    }
+    for (std::uint64_t from = 1; from <= size; from += 5) {
+      auto proof = trail.consistency_proof(**tx, practice, from, size);
+      ASSERT_TRUE(proof);
+      EXPECT_TRUE(
+          verify_consistency(from, size, audit::root(std::span(hashes).first(from)), r, *proof))
+          << from << "→" << size;
+    }
+  }
+  EXPECT_FALSE(trail.inclusion_proof(**tx, practice, 37, 37)) << "no such entry";
+  EXPECT_FALSE(trail.inclusion_proof(**tx, practice, 0, 38)) << "tree not that large";
+  EXPECT_FALSE(trail.consistency_proof(**tx, practice, 0, 10));
+  EXPECT_FALSE(trail.consistency_proof(**tx, practice, 11, 10));
+}
+
+TEST_F(TrailFixture, CheckpointsAreSignedEveryNEntriesAfterAnIntervalAndOnDemand) {
+  record(37);
+  auto tx = store->read();
+  auto cps = (*tx)->audit().checkpoints(practice);
+  ASSERT_TRUE(cps);
+  std::vector<std::int64_t> sizes;
+  for (const auto& c : *cps) sizes.push_back(c.size);
+  EXPECT_EQ(sizes, (std::vector<std::int64_t>{10, 20, 30}));
+  auto key = trail.public_key(**tx, practice);
+  ASSERT_TRUE(key);
+  const auto hashes = leaves(practice);
+  auto opened = open_checkpoint(cps->back().note, trail.origin(practice), *key);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->size, 30u);
+  EXPECT_EQ(opened->root, audit::root(std::span(hashes).first(30)));
+  EXPECT_TRUE(cps->back().note.starts_with("praxis.test/audit/" + practice + "\n30\n"));
+
+  auto none = trail.checkpoint(*store, practice, false);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none) << "7 entries and 7 s after the last: not due yet";
+  clock.advance(std::chrono::seconds(300));
+  auto due = trail.checkpoint(*store, practice, false);
+  ASSERT_TRUE(due && *due);
+  EXPECT_EQ((*due)->size, 37) << "due after the interval";
+  auto again = trail.checkpoint(*store, practice, true);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again) << "nothing new to sign, even when forced";
+  record(1);
+  auto all = trail.checkpoint_all(*store, true);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, 1u) << "forced (shutdown): the practice with news";
+  EXPECT_TRUE(verify().ok);
+}
+
+TEST_F(TrailFixture, AnUntouchedLogVerifies) {
+  record(37);
+  record(3, other);
+  auto all = verify_all(*store, trail);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  for (const auto& r : *all) {
+    EXPECT_TRUE(r.ok) << r.problem;
+  }
+  const auto mine = verify();
+  EXPECT_EQ(mine.entries, 37u);
+  EXPECT_EQ(mine.checkpoints, 3u);
+}
+
+struct Tamper {
+  const char* name;
+  const char* sql;  // {p} is replaced by the practice id
+  std::uint64_t first_bad;
+};
+
+class TamperMatrix : public TrailFixture, public testing::WithParamInterface<Tamper> {};
+
+TEST_P(TamperMatrix, VerifyFailsNamingTheFirstBadEntry) {
+  record(37);
+  ASSERT_TRUE(verify().ok);
+  std::string sql = GetParam().sql;
+  for (auto at = sql.find("{p}"); at != std::string::npos; at = sql.find("{p}")) {
+    sql.replace(at, 3, practice);
+  }
+  tamper(sql);
+  const auto r = verify();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad, GetParam().first_bad) << r.problem;
+  EXPECT_FALSE(r.problem.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Audit, TamperMatrix,
+    testing::Values(
+        Tamper{"ChangeAField",
+               "UPDATE audit_entries SET actor_id = 'u-2' WHERE practice_id = '{p}' AND seq = 13",
+               13},
+        Tamper{"ChangeAFieldAndItsLeafHash",
+               "UPDATE audit_entries SET action = 'patient.read', leaf = (SELECT leaf FROM "
+               "audit_entries WHERE practice_id = '{p}' AND seq = 13) WHERE practice_id = '{p}' "
+               "AND seq = 12",
+               12},
+        Tamper{"DeleteARow", "DELETE FROM audit_entries WHERE practice_id = '{p}' AND seq = 13",
+               13},
+        Tamper{"InsertARow",
+               "UPDATE audit_entries SET seq = seq + 1000 WHERE practice_id = '{p}' AND seq >= 13;"
+               "UPDATE audit_entries SET seq = seq - 999 WHERE practice_id = '{p}' AND seq >= 1013;"
+               "INSERT INTO audit_entries SELECT practice_id, 13, at, actor_kind, actor_id, "
+               "actor_role, action, resource_type, resource_id, purpose, outcome, request_id, "
+               "client, break_glass_id, leaf FROM audit_entries WHERE practice_id = '{p}' AND "
+               "seq = 12",
+               13},
+        Tamper{"AppendARowBeyondTheHead",
+               "INSERT INTO audit_entries SELECT practice_id, 37, at, actor_kind, actor_id, "
+               "actor_role, action, resource_type, resource_id, purpose, outcome, request_id, "
+               "client, break_glass_id, leaf FROM audit_entries WHERE practice_id = '{p}' AND "
+               "seq = 36",
+               37},
+        Tamper{"SwapTwoRows",
+               "UPDATE audit_entries SET seq = 1000 WHERE practice_id = '{p}' AND seq = 21;"
+               "UPDATE audit_entries SET seq = 21 WHERE practice_id = '{p}' AND seq = 24;"
+               "UPDATE audit_entries SET seq = 24 WHERE practice_id = '{p}' AND seq = 1000",
+               21},
+        Tamper{"TruncateTheTailAfterACheckpoint",
+               "DELETE FROM audit_entries WHERE practice_id = '{p}' AND seq >= 25;"
+               "DELETE FROM audit_nodes WHERE practice_id = '{p}' AND ((idx + 1) << level) > 25;"
+               "UPDATE audit_heads SET size = 25 WHERE practice_id = '{p}'",
+               25},
+        Tamper{"TruncateAndForgetTheCheckpoint",
+               "DELETE FROM audit_entries WHERE practice_id = '{p}' AND seq >= 35", 35},
+        Tamper{"ForgeACheckpoint",
+               "UPDATE audit_checkpoints SET note = replace(note, '\n20\n', '\n21\n') WHERE "
+               "practice_id = '{p}' AND size = 20",
+               10},
+        Tamper{"ChangeAStoredNode",
+               "UPDATE audit_nodes SET hash = zeroblob(32) WHERE practice_id = '{p}' AND level = "
+               "2 AND idx = 3",
+               12}),
+    [](const testing::TestParamInfo<Tamper>& tp) { return tp.param.name; });
+
+}  // namespace
+}  // namespace praxis::audit
