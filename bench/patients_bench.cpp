@@ -208,7 +208,8 @@ int main(int argc, char** argv) {
   core::SystemClock clock;
   core::SystemRandom random;
   practices::PracticeService practices(**store, keys, clock, random);
-  patients::PatientService service(**store, keys, clock, random);
+  audit::Trail trail(keys, clock);
+  patients::PatientService service(**store, keys, trail, clock, random);
   Plain plain(dir / "plain.db");
 
   std::vector<std::string> ids;
@@ -235,7 +236,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < count; ++i, ++n) {
       batch.push_back({i + 2, bench::person(rng, n)});
       if (batch.size() == 500 || i + 1 == count) {
-        auto r = service.import_batch(ids[p], batch);
+        auto r = service.import_batch(audit::Context::system("bench"), ids[p], batch);
         if (!r) {
           std::fprintf(stderr, "import: %s\n", r.error().internal.c_str());
           return 1;
@@ -297,8 +298,11 @@ int main(int argc, char** argv) {
     for (auto& l : per) all.ms.insert(all.ms.end(), l.ms.begin(), l.ms.end());
     return std::tuple{all.ms.size(), all.pct(0.5), all.pct(0.99), results.load()};
   };
+  audit::Context reader;
+  reader.actor = {"user", "bench", "physician"};
+  reader.purpose = "treatment";
   auto [enc_n, enc_p50, enc_p99, enc_results] = run([&](const std::string& q, int) {
-    auto page = service.search(ids[0], q, "", 20);
+    auto page = service.search(reader, ids[0], q, "", 20);
     return page ? page->patients.size() : 0;
   });
   std::vector<sqlite3*> plain_dbs(kThreads);

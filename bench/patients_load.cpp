@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   auto& clock = in.clock();
   auto& random = in.random();
   practices::PracticeService practices(store, in.keys(), clock, random);
-  patients::PatientService service(store, in.keys(), clock, random);
+  patients::PatientService service(store, in.keys(), in.trail(), clock, random);
   std::vector<std::string> ids;
   for (std::size_t p = 0; p < practices_count; ++p) {
     practices::NewPractice np;
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < count; ++i, ++n) {
       batch.push_back({i + 2, bench::person(rng, n)});
       if (batch.size() == 500 || i + 1 == count) {
-        if (auto r = service.import_batch(ids[p], batch); !r) {
+        if (auto r = service.import_batch(audit::Context::system("bench"), ids[p], batch); !r) {
           std::fprintf(stderr, "import: %s\n", r.error().internal.c_str());
           return 1;
         }

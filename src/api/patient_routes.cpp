@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
+#include "api/audit_context.hpp"
 #include "api/json_body.hpp"
 #include "api/respond.hpp"
 #include "http/problem.hpp"
@@ -78,7 +79,8 @@ Response refuse(patients::PatientService& patients, const Request& request,
   return problem(error, request);
 }
 
-Response search(patients::PatientService& patients, const Request& request) {
+Response search(patients::PatientService& patients, const Request& request,
+                const audit::Context& context) {
   const auto q = request.query_param("q").value_or("");
   const auto cursor = request.query_param("cursor").value_or("");
   std::size_t limit = 20;
@@ -96,7 +98,7 @@ Response search(patients::PatientService& patients, const Request& request) {
     e.fields.push_back({"q", "too_long", "höchstens 200 / at most 200"});
     return problem(e, request);
   }
-  auto page = patients.search(request.principal->practice_id, q, cursor, limit);
+  auto page = patients.search(context, request.principal->practice_id, q, cursor, limit);
   if (!page) return problem(page.error(), request);
   json::array list;
   for (const auto& p : page->patients) list.push_back(patient_json(p));
@@ -106,10 +108,11 @@ Response search(patients::PatientService& patients, const Request& request) {
   return Response::json(200, json::serialize(out));
 }
 
-Response create(patients::PatientService& patients, const Request& request) {
+Response create(patients::PatientService& patients, const Request& request,
+                const audit::Context& context) {
   auto body = JsonBody::parse_object(request.body);
   if (!body) return problem(body.error(), request);
-  auto outcome = patients.create(request.principal->practice_id, *body);
+  auto outcome = patients.create(context, request.principal->practice_id, *body);
   if (!outcome) return problem(outcome.error(), request);
   if (!outcome->duplicates.empty()) {
     Response r = problem(core::Error::make(core::ErrorCode::conflict,
@@ -136,13 +139,15 @@ Response create(patients::PatientService& patients, const Request& request) {
   return r;
 }
 
-Response get(patients::PatientService& patients, const Request& request) {
-  auto p = patients.get(request.principal->practice_id, request.param("id"));
+Response get(patients::PatientService& patients, const Request& request,
+             const audit::Context& context) {
+  auto p = patients.get(context, request.principal->practice_id, request.param("id"));
   if (!p) return problem(p.error(), request);
   return patient_response(200, *p);
 }
 
-Response patch(patients::PatientService& patients, const Request& request) {
+Response patch(patients::PatientService& patients, const Request& request,
+               const audit::Context& context) {
   auto version = if_match(request);
   if (!version) return refuse(patients, request, version.error());
   if (!*version) {
@@ -153,33 +158,52 @@ Response patch(patients::PatientService& patients, const Request& request) {
   }
   auto body = JsonBody::parse_object(request.body);
   if (!body) return refuse(patients, request, body.error());
-  auto p = patients.update(request.principal->practice_id, request.param("id"), **version, *body);
+  auto p = patients.update(context, request.principal->practice_id, request.param("id"), **version,
+                           *body);
   if (!p) return problem(p.error(), request);
   return patient_response(200, *p);
 }
 
-Response remove(patients::PatientService& patients, const Request& request) {
+Response remove(patients::PatientService& patients, const Request& request,
+                const audit::Context& context) {
   auto version = if_match(request);
   if (!version) return refuse(patients, request, version.error());
-  auto p = patients.remove(request.principal->practice_id, request.param("id"), *version);
+  auto p = patients.remove(context, request.principal->practice_id, request.param("id"), *version);
   if (!p) return problem(p.error(), request);
   return no_content();
 }
 
-Response restore(patients::PatientService& patients, const Request& request) {
-  auto p = patients.restore(request.principal->practice_id, request.param("id"));
+Response restore(patients::PatientService& patients, const Request& request,
+                 const audit::Context& context) {
+  auto p = patients.restore(context, request.principal->practice_id, request.param("id"));
   if (!p) return problem(p.error(), request);
   return patient_response(200, *p);
 }
 
-Response merge(patients::PatientService& patients, const Request& request) {
+Response merge(patients::PatientService& patients, const Request& request,
+               const audit::Context& context) {
   auto body = JsonBody::parse(request.body);
   if (!body) return refuse(patients, request, body.error());
   auto other = body->string("other", Need::required, 64);
   if (auto ok = body->finish(); !ok) return refuse(patients, request, ok.error());
-  auto p = patients.merge(request.principal->practice_id, request.param("id"), *other);
+  auto p = patients.merge(context, request.principal->practice_id, request.param("id"), *other);
   if (!p) return problem(p.error(), request);
   return patient_response(200, *p);
+}
+
+using Handler = Response (*)(patients::PatientService&, const Request&, const audit::Context&);
+
+// Every patient route runs with the request's audit context; a bad purpose header is
+// refused like any other bad input (404 first for an unknown id).
+http::Handler audited(patients::PatientService& patients, Handler handler) {
+  return [&patients, handler](const Request& request) {
+    auto context = audit_context(request);
+    if (!context) {
+      return request.param("id").empty() ? problem(context.error(), request)
+                                         : refuse(patients, request, context.error());
+    }
+    return handler(patients, request, *context);
+  };
 }
 
 }  // namespace
@@ -187,24 +211,19 @@ Response merge(patients::PatientService& patients, const Request& request) {
 void add_patient_routes(http::Router& router, patients::PatientService& p) {
   const http::RouteOptions body{kPatientBody, false};
   router.add(Method::get, "/api/v1/patients", Access::requires_permission("patients.read"),
-             [&p](const Request& r) { return search(p, r); });
-  router.add(
-      Method::post, "/api/v1/patients", Access::requires_permission("patients.write"),
-      [&p](const Request& r) { return create(p, r); }, body);
+             audited(p, search));
+  router.add(Method::post, "/api/v1/patients", Access::requires_permission("patients.write"),
+             audited(p, create), body);
   router.add(Method::get, "/api/v1/patients/{id}", Access::requires_permission("patients.read"),
-             [&p](const Request& r) { return get(p, r); });
-  router.add(
-      Method::patch, "/api/v1/patients/{id}", Access::requires_permission("patients.write"),
-      [&p](const Request& r) { return patch(p, r); }, body);
+             audited(p, get));
+  router.add(Method::patch, "/api/v1/patients/{id}", Access::requires_permission("patients.write"),
+             audited(p, patch), body);
   router.add(Method::delete_, "/api/v1/patients/{id}",
-             Access::requires_permission("patients.delete"),
-             [&p](const Request& r) { return remove(p, r); });
+             Access::requires_permission("patients.delete"), audited(p, remove));
   router.add(Method::post, "/api/v1/patients/{id}/restore",
-             Access::requires_permission("patients.delete"),
-             [&p](const Request& r) { return restore(p, r); });
-  router.add(
-      Method::post, "/api/v1/patients/{id}/merge", Access::requires_permission("patients.delete"),
-      [&p](const Request& r) { return merge(p, r); }, body);
+             Access::requires_permission("patients.delete"), audited(p, restore));
+  router.add(Method::post, "/api/v1/patients/{id}/merge",
+             Access::requires_permission("patients.delete"), audited(p, merge), body);
 }
 
 }  // namespace praxis::api

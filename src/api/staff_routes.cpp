@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/audit_routes.hpp"
 #include "api/authorizer.hpp"
 #include "api/json_body.hpp"
 #include "api/patient_routes.hpp"
@@ -324,6 +325,7 @@ Response reissue_enrolment(auth::AccountService& accounts,
 
 void add_staff_routes(http::Router& router, const StaffServices& s) {
   add_patient_routes(router, s.patients);
+  add_audit_routes(router, s.audit, s.patients);
   auto& auth = s.auth;
   auto& accounts = s.accounts;
   auto& practices = s.practices;

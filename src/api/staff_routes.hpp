@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "audit/audit_service.hpp"
 #include "auth/account_service.hpp"
 #include "auth/auth_service.hpp"
 #include "http/router.hpp"
@@ -18,6 +19,7 @@ struct StaffServices {
   auth::AccountService& accounts;
   practices::PracticeService& practices;
   patients::PatientService& patients;
+  audit::AuditService& audit;
   std::function<std::string()> base_url;  // for enrolment links, e.g. "https://praxis.example"
 };
 

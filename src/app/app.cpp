@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "api/authorizer.hpp"
 #include "api/staff_routes.hpp"
+#include "app/installation.hpp"
 #include "app/keys.hpp"
 #include "app/routes.hpp"
 #include "app/store_factory.hpp"
@@ -34,6 +36,8 @@ struct App::Parts {
   core::SystemClock clock;
   std::unique_ptr<crypto::KeyRing> keys;
   std::unique_ptr<store::Store> store;
+  std::unique_ptr<audit::Trail> trail;
+  std::unique_ptr<audit::AuditService> audit;
   std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<auth::AccountService> accounts;
   std::unique_ptr<practices::PracticeService> practices;
@@ -42,11 +46,13 @@ struct App::Parts {
   http::Metrics metrics;
   http::Router router;
   std::unique_ptr<http::Server> server;
-  // Housekeeping (expired sessions) once an hour until stop.
+  // Housekeeping until stop: audit checkpoints that are due (every minute), expired
+  // sessions (every hour).
   std::mutex housekeeping_mutex;
   std::condition_variable housekeeping_cv;
   bool stopping = false;
   std::thread housekeeping;
+  std::atomic<std::uint64_t> audit_checkpoint_failures{0};
 };
 
 namespace {
@@ -129,29 +135,41 @@ core::Result<void> App::start(bool handle_signals) {
   p.practices = std::make_unique<practices::PracticeService>(*p.store, *p.keys, p.clock, p.random);
   patients::PatientOptions patient_options;
   patient_options.restore_period = std::chrono::days(config_.patients.restore_days);
-  p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, p.clock, p.random,
-                                                          patient_options);
+  p.trail = std::make_unique<audit::Trail>(*p.keys, p.clock, trail_options(config_));
+  p.audit = std::make_unique<audit::AuditService>(*p.store, *p.trail);
+  p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, *p.trail, p.clock,
+                                                          p.random, patient_options);
   p.authorizer = std::make_unique<api::SessionAuthorizer>(*p.auth);
+  p.metrics.register_value(
+      "praxis_audit_checkpoint_failures_total",
+      "Audit checkpoints that could not be signed or stored.", http::Metrics::Kind::counter, [&p] {
+        return static_cast<double>(p.audit_checkpoint_failures.load(std::memory_order_relaxed));
+      });
 
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
   add_all_routes(p.router, {p.metrics, [&p] { return p.store->ping(); },
                             api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients,
-                                               [this] { return base_url(); }}});
+                                               *p.audit, [this] { return base_url(); }}});
   p.server->set_authorizer(p.authorizer.get());
   if (auto r = p.server->start(); !r) return r;
   p.housekeeping = std::thread([&p, this] {
     std::unique_lock guard(p.housekeeping_mutex);
+    auto next_purge = std::chrono::steady_clock::now();
     while (!p.stopping) {
       guard.unlock();
-      auto purged = p.auth->purge_sessions();
-      if (!purged) {
-        log_.warn("session_purge_failed", {{"error", purged.error().internal}});
-      } else if (*purged > 0) {
-        log_.info("sessions_purged", {{"count", *purged}});
+      checkpoint_audit(false);
+      if (std::chrono::steady_clock::now() >= next_purge) {
+        next_purge += std::chrono::hours(1);
+        auto purged = p.auth->purge_sessions();
+        if (!purged) {
+          log_.warn("session_purge_failed", {{"error", purged.error().internal}});
+        } else if (*purged > 0) {
+          log_.info("sessions_purged", {{"count", *purged}});
+        }
       }
       guard.lock();
-      p.housekeeping_cv.wait_for(guard, std::chrono::hours(1), [&p] { return p.stopping; });
+      p.housekeeping_cv.wait_for(guard, std::chrono::minutes(1), [&p] { return p.stopping; });
     }
   });
   log_.info("server_started", {{"host", config_.server.host},
@@ -171,6 +189,17 @@ App::~App() {
     }
     parts_->housekeeping_cv.notify_all();
     parts_->housekeeping.join();
+    checkpoint_audit(true);  // the last entries are signed before the server goes
+  }
+}
+
+void App::checkpoint_audit(bool force) {
+  auto written = parts_->trail->checkpoint_all(*parts_->store, force);
+  if (!written) {
+    parts_->audit_checkpoint_failures.fetch_add(1, std::memory_order_relaxed);
+    log_.error("audit_checkpoint_failed", {{"error", written.error().internal}});
+  } else if (*written > 0) {
+    log_.info("audit_checkpoints_signed", {{"count", *written}, {"shutdown", force}});
   }
 }
 std::uint16_t App::port() const { return parts_->server ? parts_->server->port() : 0; }

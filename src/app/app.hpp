@@ -34,6 +34,7 @@ class App {
   std::string base_url() const;
 
  private:
+  void checkpoint_audit(bool force);
   struct Parts;
   Config config_;
   DataDir data_dir_;

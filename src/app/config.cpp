@@ -258,6 +258,37 @@ std::vector<KeySpec> build_keys() {
                     c.patients.restore_days = std::get<std::int64_t>(v);
                     return std::nullopt;
                   }});
+  const struct {
+    std::string_view key;
+    std::string_view default_text;
+    std::string_view doc;
+    std::int64_t min;
+    std::int64_t max;
+    std::int64_t AuditConfig::*member;
+  } audit_keys[] = {
+      {"checkpoint_every", "1000", "Sign an audit checkpoint after this many new entries.", 1,
+       1000000, &AuditConfig::checkpoint_every},
+      {"checkpoint_interval_seconds", "300",
+       "Sign an audit checkpoint this long after the last one when there are new entries.", 10,
+       86400, &AuditConfig::checkpoint_interval_seconds},
+      {"break_glass_minutes", "30", "How long a break-glass (emergency) access lasts.", 1, 1440,
+       &AuditConfig::break_glass_minutes},
+  };
+  for (const auto& k : audit_keys) {
+    keys.push_back(
+        {"audit",
+         k.key,
+         K::integer,
+         k.default_text,
+         k.doc,
+         k.min,
+         k.max,
+         {},
+         [member = k.member](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+           c.audit.*member = std::get<std::int64_t>(v);
+           return std::nullopt;
+         }});
+  }
   for (const auto& k : auth_keys) {
     keys.push_back(
         {"auth",

@@ -63,12 +63,19 @@ struct PatientsConfig {
   std::int64_t restore_days = 30;
 };
 
+struct AuditConfig {
+  std::int64_t checkpoint_every = 1000;            // entries
+  std::int64_t checkpoint_interval_seconds = 300;  // after a change
+  std::int64_t break_glass_minutes = 30;
+};
+
 struct Config {
   ServerConfig server;
   StoreConfig store;
   LogConfig log;
   AuthConfig auth;
   PatientsConfig patients;
+  AuditConfig audit;
 };
 
 using ConfigValue = std::variant<std::string, std::int64_t, bool>;

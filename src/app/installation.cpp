@@ -4,6 +4,13 @@
 
 namespace praxis::app {
 
+audit::TrailOptions trail_options(const Config& config) {
+  audit::TrailOptions o;
+  o.checkpoint_every = static_cast<std::uint64_t>(config.audit.checkpoint_every);
+  o.checkpoint_interval = std::chrono::seconds(config.audit.checkpoint_interval_seconds);
+  return o;
+}
+
 core::Result<std::unique_ptr<Installation>> Installation::open(const DataDir& dir,
                                                                const PassphraseSource* passphrase) {
   std::unique_ptr<Installation> out(new Installation());
@@ -14,6 +21,8 @@ core::Result<std::unique_ptr<Installation>> Installation::open(const DataDir& di
     auto masters = load_master_keys(dir, *passphrase);
     if (!masters) return tl::unexpected(masters.error());
     out->keys_ = std::make_unique<crypto::KeyRing>(std::move(*masters));
+    out->trail_ =
+        std::make_unique<audit::Trail>(*out->keys_, out->clock_, trail_options(out->config_));
   }
   auto store = open_store(out->config_, dir);
   if (!store) return tl::unexpected(store.error());

@@ -1,7 +1,7 @@
 #pragma once
 // An installation opened for a command-line task (`praxis practice create`, `user invite`,
-// `user reset`, `patients import`): its configuration, store and, when the task needs
-// them, its master keys, with the clock and randomness services use.
+// `user reset`, `patients import`, `audit verify`): its configuration, store and, when the task
+// needs them, its master keys, with the clock and randomness services use.
 
 #include <chrono>
 #include <memory>
@@ -10,6 +10,7 @@
 #include "app/config.hpp"
 #include "app/data_dir.hpp"
 #include "app/keys.hpp"
+#include "audit/trail.hpp"
 #include "auth/account_service.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -18,6 +19,9 @@
 #include "store/store.hpp"
 
 namespace praxis::app {
+
+// The audit trail's settings from [audit].
+audit::TrailOptions trail_options(const Config& config);
 
 class Installation {
  public:
@@ -28,6 +32,7 @@ class Installation {
   const Config& config() const { return config_; }
   store::Store& store() { return *store_; }
   crypto::KeyRing& keys() { return *keys_; }  // only when opened with a passphrase source
+  audit::Trail& trail() { return *trail_; }   // likewise
   core::Clock& clock() { return clock_; }
   core::Random& random() { return random_; }
 
@@ -44,6 +49,7 @@ class Installation {
   Config config_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<crypto::KeyRing> keys_;
+  std::unique_ptr<audit::Trail> trail_;
   core::SystemClock clock_;
   core::SystemRandom random_;
 };

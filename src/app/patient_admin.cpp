@@ -15,8 +15,9 @@ core::Result<patients::ImportSummary> import_patients(const DataDir& dir,
   auto& in = **installation;
   auto practice = in.practice_by_slug(practice_slug);
   if (!practice) return tl::unexpected(practice.error());
-  patients::PatientService service(in.store(), in.keys(), in.clock(), in.random());
-  return patients::import_csv(service, practice->id, file, options, progress);
+  patients::PatientService service(in.store(), in.keys(), in.trail(), in.clock(), in.random());
+  return patients::import_csv(service, audit::Context::system("praxis patients import"),
+                              practice->id, file, options, progress);
 }
 
 }  // namespace praxis::app

@@ -5,30 +5,13 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "crypto/encoding.hpp"
+
 namespace praxis::audit {
 
 namespace {
 
 constexpr std::string_view kEmDash = "\xE2\x80\x94";
-
-std::string base64(std::span<const std::uint8_t> bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
-}
-
-std::optional<std::vector<std::uint8_t>> unbase64(std::string_view text) {
-  std::vector<std::uint8_t> out(text.size());
-  std::size_t len = 0;
-  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL) != 0) {
-    return std::nullopt;
-  }
-  out.resize(len);
-  return out;
-}
 
 bool printable_line(std::string_view s) {
   if (s.empty()) return false;
@@ -45,7 +28,7 @@ core::Error bad(const std::string& why) {
 }  // namespace
 
 std::string checkpoint_body(const Checkpoint& c) {
-  return c.origin + "\n" + std::to_string(c.size) + "\n" + base64(c.root) + "\n";
+  return c.origin + "\n" + std::to_string(c.size) + "\n" + crypto::base64_encode(c.root) + "\n";
 }
 
 std::uint32_t note_key_id(std::string_view key_name, const crypto::PublicKey& key) {
@@ -76,8 +59,8 @@ std::string sign_checkpoint(const Checkpoint& c, std::string_view key_name,
       static_cast<std::uint8_t>(id >> 24), static_cast<std::uint8_t>(id >> 16),
       static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id)};
   blob.insert(blob.end(), signature.begin(), signature.end());
-  return body + "\n" + std::string(kEmDash) + " " + std::string(key_name) + " " + base64(blob) +
-         "\n";
+  return body + "\n" + std::string(kEmDash) + " " + std::string(key_name) + " " +
+         crypto::base64_encode(blob) + "\n";
 }
 
 core::Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view key_name,
@@ -101,7 +84,7 @@ core::Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view
       (lines[1].size() > 1 && lines[1][0] == '0')) {
     return tl::unexpected(bad("tree size"));
   }
-  auto root = unbase64(lines[2]);
+  auto root = crypto::base64_decode(lines[2]);
   if (!root || root->size() != c.root.size()) return tl::unexpected(bad("root hash"));
   std::copy(root->begin(), root->end(), c.root.begin());
 
@@ -118,7 +101,7 @@ core::Result<Checkpoint> open_checkpoint(std::string_view note, std::string_view
     const auto space = rest.find(' ');
     if (space == std::string_view::npos) return tl::unexpected(bad("signature line"));
     if (rest.substr(0, space) != key_name) continue;  // another signer
-    auto blob = unbase64(rest.substr(space + 1));
+    auto blob = crypto::base64_decode(rest.substr(space + 1));
     if (!blob || blob->size() != 4 + 64) continue;
     const std::uint32_t id = (std::uint32_t{(*blob)[0]} << 24) | (std::uint32_t{(*blob)[1]} << 16) |
                              (std::uint32_t{(*blob)[2]} << 8) | std::uint32_t{(*blob)[3]};

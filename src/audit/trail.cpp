@@ -37,6 +37,15 @@ std::vector<std::uint8_t> frontier_bytes(const Frontier& f) {
   return out;
 }
 
+// A leaf index is taken under the head's lock, so a constraint failure on insert means a
+// damaged or tampered store, not a conflict the client could resolve: 500, fail closed.
+core::Error refused(core::Error e) {
+  if (e.code == ErrorCode::conflict && !e.transient) {
+    return core::Error::make(ErrorCode::internal, "", "audit entry refused: " + e.internal);
+  }
+  return e;
+}
+
 core::Result<void> fail_internal(std::string detail) {
   return core::fail(ErrorCode::internal, "", std::move(detail));
 }
@@ -170,7 +179,7 @@ core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_vie
                              .leaf = {}};
     const Hash leaf = leaf_hash(encode_entry(row));
     row.leaf.assign(leaf.begin(), leaf.end());
-    if (auto r = tx.audit().insert_entry(row); !r) return tl::unexpected(r.error());
+    if (auto r = tx.audit().insert_entry(row); !r) return tl::unexpected(refused(r.error()));
     for (const auto& c : frontier->append(leaf)) {
       nodes.push_back({static_cast<std::int64_t>(c.level), static_cast<std::int64_t>(c.index),
                        std::vector<std::uint8_t>(c.hash.begin(), c.hash.end())});

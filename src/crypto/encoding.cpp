@@ -60,25 +60,44 @@ std::optional<std::vector<std::uint8_t>> base32_decode(std::string_view text) {
   return out;
 }
 
-std::string base64url_encode(std::span<const std::uint8_t> data) {
-  constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
-  std::string out(sodium_base64_encoded_len(data.size(), kVariant), '\0');
-  sodium_bin2base64(out.data(), out.size(), data.data(), data.size(), kVariant);
+namespace {
+
+std::string encode64(std::span<const std::uint8_t> data, int variant) {
+  std::string out(sodium_base64_encoded_len(data.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(), data.data(), data.size(), variant);
   out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }
 
-std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text) {
+std::optional<std::vector<std::uint8_t>> decode64(std::string_view text, int variant) {
   std::vector<std::uint8_t> out(text.size() * 3 / 4 + 3);
   std::size_t len = 0;
   const char* end = nullptr;
   if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+                        variant) != 0 ||
       end != text.data() + text.size()) {
     return std::nullopt;
   }
   out.resize(len);
   return out;
+}
+
+}  // namespace
+
+std::string base64url_encode(std::span<const std::uint8_t> data) {
+  return encode64(data, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text) {
+  return decode64(text, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+std::string base64_encode(std::span<const std::uint8_t> data) {
+  return encode64(data, sodium_base64_VARIANT_ORIGINAL);
+}
+
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
+  return decode64(text, sodium_base64_VARIANT_ORIGINAL);
 }
 
 std::string hex_encode(std::span<const std::uint8_t> data) {

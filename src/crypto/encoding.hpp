@@ -20,6 +20,10 @@ std::optional<std::vector<std::uint8_t>> base32_decode(std::string_view text);
 std::string base64url_encode(std::span<const std::uint8_t> data);
 std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text);
 
+// RFC 4648 §4 standard base64 with padding (C2SP notes, audit proofs).
+std::string base64_encode(std::span<const std::uint8_t> data);
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text);
+
 std::string hex_encode(std::span<const std::uint8_t> data);
 
 }  // namespace praxis::crypto

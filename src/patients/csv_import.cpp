@@ -94,7 +94,8 @@ std::string csv_escape(std::string_view s) {
 
 }  // namespace
 
-core::Result<ImportSummary> import_csv(PatientService& service, std::string_view practice_id,
+core::Result<ImportSummary> import_csv(PatientService& service, const audit::Context& context,
+                                       std::string_view practice_id,
                                        const std::filesystem::path& file,
                                        const ImportOptions& options,
                                        const ImportProgress& progress) {
@@ -181,7 +182,7 @@ core::Result<ImportSummary> import_csv(PatientService& service, std::string_view
   std::vector<ImportRow> batch;
   auto flush = [&]() -> core::Result<void> {
     if (batch.empty()) return {};
-    auto results = service.import_batch(practice_id, batch);
+    auto results = service.import_batch(context, practice_id, batch);
     if (!results) return tl::unexpected(results.error());
     for (const auto& r : *results) {
       switch (r.kind) {

@@ -48,6 +48,7 @@ struct ImportSummary {
 using ImportProgress = std::function<void(std::size_t, std::size_t)>;
 
 [[nodiscard]] core::Result<ImportSummary> import_csv(PatientService& service,
+                                                     const audit::Context& context,
                                                      std::string_view practice_id,
                                                      const std::filesystem::path& file,
                                                      const ImportOptions& options,

@@ -57,9 +57,27 @@ core::Result<void> in_tx(store::Store& store, TxMode mode, Fn&& fn) {
 
 }  // namespace
 
-PatientService::PatientService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
-                               core::Random& random, PatientOptions options)
-    : store_(store), keys_(keys), clock_(clock), random_(random), options_(options) {}
+PatientService::PatientService(store::Store& store, crypto::KeyRing& keys, audit::Trail& trail,
+                               core::Clock& clock, core::Random& random, PatientOptions options)
+    : store_(store),
+      keys_(keys),
+      trail_(trail),
+      clock_(clock),
+      random_(random),
+      options_(options) {}
+
+core::Result<void> PatientService::record_reads(const audit::Context& context,
+                                                std::string_view practice_id,
+                                                std::string_view action,
+                                                const std::vector<std::string>& ids) {
+  if (ids.empty()) return {};
+  std::vector<audit::Event> events;
+  events.reserve(ids.size());
+  for (const auto& id : ids) events.push_back({std::string(action), "patient", id});
+  auto r = trail_.record(store_, practice_id, context, events);
+  if (!r) return tl::unexpected(r.error());
+  return {};
+}
 
 std::string PatientService::today() const { return core::to_iso8601(clock_.now()).substr(0, 10); }
 
@@ -205,7 +223,8 @@ core::Result<std::vector<Duplicate>> PatientService::duplicates(Transaction& tx,
   return out;
 }
 
-core::Result<CreateOutcome> PatientService::create(std::string_view practice_id,
+core::Result<CreateOutcome> PatientService::create(const audit::Context& context,
+                                                   std::string_view practice_id,
                                                    const json::object& body,
                                                    std::string_view status) {
   auto parsed = parse_record(body, today());
@@ -239,7 +258,14 @@ core::Result<CreateOutcome> PatientService::create(std::string_view practice_id,
     return {};
   });
   if (!checked) return tl::unexpected(checked.error());
-  if (!outcome.duplicates.empty()) return outcome;
+  if (!outcome.duplicates.empty()) {
+    std::vector<std::string> shown;
+    for (const auto& d : outcome.duplicates) shown.push_back(d.id);
+    if (auto a = record_reads(context, practice_id, "patient.list", shown); !a) {
+      return tl::unexpected(a.error());
+    }
+    return outcome;
+  }
 
   const std::string now = core::to_iso8601(clock_.now());
   store::PatientRow row;
@@ -256,15 +282,20 @@ core::Result<CreateOutcome> PatientService::create(std::string_view practice_id,
   row.created_at = now;
   row.updated_at = now;
   const auto terms = keys.index->terms(record);
-  auto written = in_tx(store_, TxMode::read_write,
-                       [&](Transaction& tx) { return tx.patients().insert(row, terms); });
+  auto written = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+    if (auto ins = tx.patients().insert(row, terms); !ins) return ins;
+    auto a = trail_.record(tx, practice_id, context, {"patient.create", "patient", row.id});
+    if (!a) return tl::unexpected(a.error());
+    return {};
+  });
   if (!written) return tl::unexpected(written.error());
   outcome.created = Patient{std::move(row), std::move(record), std::move(parsed->warnings)};
   return outcome;
 }
 
 core::Result<std::vector<ImportResult>> PatientService::import_batch(
-    std::string_view practice_id, const std::vector<ImportRow>& rows) {
+    const audit::Context& context, std::string_view practice_id,
+    const std::vector<ImportRow>& rows) {
   std::vector<ImportResult> results(rows.size());
   std::vector<std::optional<Record>> records(rows.size());
   const std::string day = today();
@@ -283,6 +314,7 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
     auto keys = practice_keys(tx, practice_id);
     if (!keys) return tl::unexpected(keys.error());
+    std::vector<audit::Event> created;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       if (!records[i]) continue;
       // Earlier rows of this batch are visible here, so duplicates within a file are
@@ -309,14 +341,18 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
       const auto terms = keys->index->terms(*records[i]);
       if (auto ins = tx.patients().insert(row, terms); !ins) return ins;
       results[i].kind = ImportResult::Kind::created;
+      created.push_back({"patient.create", "patient", row.id});
     }
+    auto a = trail_.record(tx, practice_id, context, created);
+    if (!a) return tl::unexpected(a.error());
     return {};
   });
   if (!r) return tl::unexpected(r.error());
   return results;
 }
 
-core::Result<Patient> PatientService::get(std::string_view practice_id, std::string_view id) {
+core::Result<Patient> PatientService::get(const audit::Context& context,
+                                          std::string_view practice_id, std::string_view id) {
   std::optional<Patient> out;
   auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
     auto row = tx.patients().find(practice_id, id);
@@ -330,6 +366,9 @@ core::Result<Patient> PatientService::get(std::string_view practice_id, std::str
     return {};
   });
   if (!r) return tl::unexpected(r.error());
+  if (auto a = record_reads(context, practice_id, "patient.read", {std::string(id)}); !a) {
+    return tl::unexpected(a.error());
+  }
   // Stored records were valid when written; a KVNR warning is recomputed for display.
   if (!out->record.insurance.kvnr.empty() &&
       !core::kvnr_check_digit_ok(out->record.insurance.kvnr)) {
@@ -352,7 +391,8 @@ core::Result<bool> PatientService::exists(std::string_view practice_id, std::str
   return found;
 }
 
-core::Result<Patient> PatientService::update(std::string_view practice_id, std::string_view id,
+core::Result<Patient> PatientService::update(const audit::Context& context,
+                                             std::string_view practice_id, std::string_view id,
                                              std::int64_t expected_version,
                                              const json::object& patch) {
   std::optional<Patient> out;
@@ -390,6 +430,11 @@ core::Result<Patient> PatientService::update(std::string_view practice_id, std::
     if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
       return u;
     }
+    if (auto a =
+            trail_.record(tx, practice_id, context, {"patient.update", "patient", std::string(id)});
+        !a) {
+      return tl::unexpected(a.error());
+    }
     ++updated.version;
     out = Patient{std::move(updated), std::move(record), std::move(parsed->warnings)};
     return {};
@@ -398,7 +443,8 @@ core::Result<Patient> PatientService::update(std::string_view practice_id, std::
   return std::move(*out);
 }
 
-core::Result<Patient> PatientService::remove(std::string_view practice_id, std::string_view id,
+core::Result<Patient> PatientService::remove(const audit::Context& context,
+                                             std::string_view practice_id, std::string_view id,
                                              std::optional<std::int64_t> expected_version) {
   std::optional<Patient> out;
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
@@ -416,6 +462,8 @@ core::Result<Patient> PatientService::remove(std::string_view practice_id, std::
       updated.updated_at = *updated.deleted_at;
       if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>()); !u) return u;
       ++updated.version;
+      auto a = trail_.record(tx, practice_id, context, {"patient.delete", "patient", updated.id});
+      if (!a) return tl::unexpected(a.error());
     }
     out = Patient{std::move(updated), {}, {}};
     return {};
@@ -424,7 +472,8 @@ core::Result<Patient> PatientService::remove(std::string_view practice_id, std::
   return std::move(*out);
 }
 
-core::Result<Patient> PatientService::restore(std::string_view practice_id, std::string_view id) {
+core::Result<Patient> PatientService::restore(const audit::Context& context,
+                                              std::string_view practice_id, std::string_view id) {
   std::optional<Patient> out;
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
     auto row = tx.patients().find(practice_id, id);
@@ -452,6 +501,11 @@ core::Result<Patient> PatientService::restore(std::string_view practice_id, std:
     if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
       return u;
     }
+    if (auto a = trail_.record(tx, practice_id, context,
+                               {"patient.restore", "patient", std::string(id)});
+        !a) {
+      return tl::unexpected(a.error());
+    }
     ++updated.version;
     out = Patient{std::move(updated), std::move(current->record), {}};
     return {};
@@ -460,7 +514,8 @@ core::Result<Patient> PatientService::restore(std::string_view practice_id, std:
   return std::move(*out);
 }
 
-core::Result<Patient> PatientService::merge(std::string_view practice_id, std::string_view id,
+core::Result<Patient> PatientService::merge(const audit::Context& context,
+                                            std::string_view practice_id, std::string_view id,
                                             std::string_view other_id) {
   if (id == other_id) {
     auto e = core::Error::make(ErrorCode::invalid_input,
@@ -527,6 +582,11 @@ core::Result<Patient> PatientService::merge(std::string_view practice_id, std::s
       return u;
     }
     ++updated.version;
+    const std::vector<audit::Event> events{{"patient.merge", "patient", std::string(id)},
+                                           {"patient.merge", "patient", std::string(other_id)}};
+    if (auto a = trail_.record(tx, practice_id, context, events); !a) {
+      return tl::unexpected(a.error());
+    }
     out = Patient{std::move(updated), std::move(k), {}};
     return {};
   });
@@ -694,7 +754,8 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
   return {};
 }
 
-core::Result<SearchPage> PatientService::search(std::string_view practice_id, std::string_view q,
+core::Result<SearchPage> PatientService::search(const audit::Context& context,
+                                                std::string_view practice_id, std::string_view q,
                                                 std::string_view cursor, std::size_t limit) {
   limit = std::clamp<std::size_t>(limit, 1, 100);
   const int year = std::stoi(today().substr(0, 4));
@@ -830,6 +891,12 @@ core::Result<SearchPage> PatientService::search(std::string_view practice_id, st
     return {};
   });
   if (!r) return tl::unexpected(r.error());
+  std::vector<std::string> shown;
+  shown.reserve(page.patients.size());
+  for (const auto& p : page.patients) shown.push_back(p.row.id);
+  if (auto a = record_reads(context, practice_id, "patient.list", shown); !a) {
+    return tl::unexpected(a.error());
+  }
   return page;
 }
 

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "audit/trail.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/random.hpp"
@@ -68,37 +69,48 @@ struct ImportResult {
 
 class PatientService {
  public:
-  PatientService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
-                 core::Random& random, PatientOptions options = {});
+  // Every method that shows or changes patient data records it in `trail` (issue #8):
+  // changes in their own transaction, reads before the data is returned, so an entry
+  // that cannot be written fails the call and nothing is shown.
+  PatientService(store::Store& store, crypto::KeyRing& keys, audit::Trail& trail,
+                 core::Clock& clock, core::Random& random, PatientOptions options = {});
 
   // `body` is the patient JSON (DESIGN.md §5) plus optional "confirm_new". invalid_input
   // with every field error.
-  [[nodiscard]] core::Result<CreateOutcome> create(std::string_view practice_id,
+  [[nodiscard]] core::Result<CreateOutcome> create(const audit::Context& context,
+                                                   std::string_view practice_id,
                                                    const boost::json::object& body,
                                                    std::string_view status = "active");
-  [[nodiscard]] core::Result<Patient> get(std::string_view practice_id, std::string_view id);
+  [[nodiscard]] core::Result<Patient> get(const audit::Context& context,
+                                          std::string_view practice_id, std::string_view id);
   // Whether the id names a patient of the practice (any status); no decryption. Handlers
   // use it to answer 404 before complaining about a request body or a missing If-Match.
   [[nodiscard]] core::Result<bool> exists(std::string_view practice_id, std::string_view id);
   // RFC 7386 merge patch over the stored record; precondition_failed when
   // expected_version is not the stored version.
-  [[nodiscard]] core::Result<Patient> update(std::string_view practice_id, std::string_view id,
+  [[nodiscard]] core::Result<Patient> update(const audit::Context& context,
+                                             std::string_view practice_id, std::string_view id,
                                              std::int64_t expected_version,
                                              const boost::json::object& patch);
-  [[nodiscard]] core::Result<Patient> remove(std::string_view practice_id, std::string_view id,
+  [[nodiscard]] core::Result<Patient> remove(const audit::Context& context,
+                                             std::string_view practice_id, std::string_view id,
                                              std::optional<std::int64_t> expected_version);
-  [[nodiscard]] core::Result<Patient> restore(std::string_view practice_id, std::string_view id);
+  [[nodiscard]] core::Result<Patient> restore(const audit::Context& context,
+                                              std::string_view practice_id, std::string_view id);
   // Merges `other_id` into `id`: empty fields of `id` are filled from the other record,
   // phone numbers joined; the other record becomes "merged" with a pointer to `id`.
-  [[nodiscard]] core::Result<Patient> merge(std::string_view practice_id, std::string_view id,
+  [[nodiscard]] core::Result<Patient> merge(const audit::Context& context,
+                                            std::string_view practice_id, std::string_view id,
                                             std::string_view other_id);
   // Imports rows in one write transaction: each is validated; a row matching an existing
   // patient (as for duplicates) is skipped as already present, so importing the same file
   // twice creates nothing the second time.
   [[nodiscard]] core::Result<std::vector<ImportResult>> import_batch(
-      std::string_view practice_id, const std::vector<ImportRow>& rows);
+      const audit::Context& context, std::string_view practice_id,
+      const std::vector<ImportRow>& rows);
   // `cursor` is what the previous page returned; limit 1–100.
-  [[nodiscard]] core::Result<SearchPage> search(std::string_view practice_id, std::string_view q,
+  [[nodiscard]] core::Result<SearchPage> search(const audit::Context& context,
+                                                std::string_view practice_id, std::string_view q,
                                                 std::string_view cursor, std::size_t limit);
 
  private:
@@ -117,9 +129,13 @@ class PatientService {
                                                   std::string_view practice_id, const Record& r);
   void stamp_consents(Record& r, const Record* before) const;
   std::string today() const;
+  // Records that `ids` were shown (action patient.read or patient.list).
+  core::Result<void> record_reads(const audit::Context& context, std::string_view practice_id,
+                                  std::string_view action, const std::vector<std::string>& ids);
 
   store::Store& store_;
   crypto::KeyRing& keys_;
+  audit::Trail& trail_;
   core::Clock& clock_;
   core::Random& random_;
   PatientOptions options_;

@@ -30,9 +30,10 @@ class Matrix {
     std::optional<std::string> id;
     if (collection == "patients") {
       auto created = api_.patients().create(
-          practice, boost::json::parse(R"({"family_name":"Matrix","given_names":"Test",)"
-                                       R"("birth_date":"1970-01-01","confirm_new":true})")
-                        .as_object());
+          audit::Context::system("test"), practice,
+          boost::json::parse(R"({"family_name":"Matrix","given_names":"Test",)"
+                             R"("birth_date":"1970-01-01","confirm_new":true})")
+              .as_object());
       if (!created || !created->created) throw std::runtime_error("patient");
       id = created->created->row.id;
     } else if (collection == "users") {

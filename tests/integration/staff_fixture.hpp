@@ -66,7 +66,10 @@ class StaffApi {
     practices_ = std::make_unique<practices::PracticeService>(*store_, *keys_, clock, random_);
     accounts_ = std::make_unique<auth::AccountService>(*store_, clock, random_);
     auth_ = std::make_unique<auth::AuthService>(*store_, *keys_, clock, random_, options);
-    patients_ = std::make_unique<patients::PatientService>(*store_, *keys_, clock, random_);
+    trail_ = std::make_unique<audit::Trail>(*keys_, clock);
+    audit_ = std::make_unique<audit::AuditService>(*store_, *trail_);
+    patients_ =
+        std::make_unique<patients::PatientService>(*store_, *keys_, *trail_, clock, random_);
     authorizer_ = std::make_unique<api::SessionAuthorizer>(*auth_);
     http::ServerOptions server_options;
     server_options.host = "127.0.0.1";
@@ -76,7 +79,7 @@ class StaffApi {
     server_ = std::make_unique<TestServer>(server_options, [this](http::Router& router) {
       app::add_all_routes(router,
                           {metrics_, []() -> core::Result<void> { return {}; },
-                           api::StaffServices{*auth_, *accounts_, *practices_, *patients_,
+                           api::StaffServices{*auth_, *accounts_, *practices_, *patients_, *audit_,
                                               [] { return std::string("https://praxis.test"); }}});
       router_ = &router;
     });
@@ -92,6 +95,7 @@ class StaffApi {
   auth::AccountService& accounts() { return *accounts_; }
   practices::PracticeService& practices() { return *practices_; }
   patients::PatientService& patients() { return *patients_; }
+  audit::Trail& trail() { return *trail_; }
 
   std::string add_practice(const std::string& slug) {
     practices::NewPractice p;
@@ -212,8 +216,9 @@ class StaffApi {
 
   // An active user created straight in the store (password and TOTP unset).
   std::string add_active_user(const std::string& practice_id, const std::string& email,
-                              const std::string& role) {
+                              const std::string& role, const std::string& display_name = "") {
     store::UserRow u;
+    u.display_name = display_name;
     u.id = core::random_hex(random_, 16);
     u.practice_id = practice_id;
     u.email = email;
@@ -236,6 +241,8 @@ class StaffApi {
   std::unique_ptr<practices::PracticeService> practices_;
   std::unique_ptr<auth::AccountService> accounts_;
   std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<audit::Trail> trail_;
+  std::unique_ptr<audit::AuditService> audit_;
   std::unique_ptr<patients::PatientService> patients_;
   std::unique_ptr<api::SessionAuthorizer> authorizer_;
   http::Metrics metrics_;

@@ -16,7 +16,16 @@ namespace {
 namespace json = boost::json;
 
 struct PatientFixture : test::ServiceFixture, testing::Test {
-  PatientService service{*store, *keys, clock, random};
+  audit::Trail trail{*keys, clock};
+  PatientService service{*store, *keys, trail, clock, random};
+  audit::Context ctx = staff_context();
+
+  static audit::Context staff_context() {
+    audit::Context c;
+    c.actor = {"user", "u-test", "physician"};
+    c.purpose = "treatment";
+    return c;
+  }
   std::string practice = add_practice("eins");
   std::string other_practice = add_practice("zwei");
 
@@ -34,7 +43,7 @@ struct PatientFixture : test::ServiceFixture, testing::Test {
   std::string add(const std::string& body, const std::string& in = "") {
     auto o = json::parse(body).as_object();
     o["confirm_new"] = true;
-    auto r = service.create(in.empty() ? practice : in, o);
+    auto r = service.create(ctx, in.empty() ? practice : in, o);
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
     if (!r || !r->created) return {};
     return r->created->row.id;
@@ -48,7 +57,7 @@ struct PatientFixture : test::ServiceFixture, testing::Test {
   }
 
   std::vector<std::string> find(const std::string& q) {
-    auto page = service.search(practice, q, "", 100);
+    auto page = service.search(ctx, practice, q, "", 100);
     EXPECT_TRUE(page) << q;
     std::vector<std::string> out;
     if (page) {
@@ -106,7 +115,7 @@ TEST_F(PatientFixture, SearchPagesWithACursor) {
   for (int i = 0; i < 25; ++i) {
     person("Berger", "Kind" + std::to_string(100 + i), "2001-01-01");
   }
-  auto first = service.search(practice, "Berger", "", 10);
+  auto first = service.search(ctx, practice, "Berger", "", 10);
   ASSERT_TRUE(first);
   ASSERT_EQ(first->patients.size(), 10u);
   ASSERT_TRUE(first->next_cursor);
@@ -114,7 +123,7 @@ TEST_F(PatientFixture, SearchPagesWithACursor) {
   std::optional<std::string> cursor = first->next_cursor;
   for (const auto& p : first->patients) seen.insert(p.row.id);
   while (cursor) {
-    auto page = service.search(practice, "Berger", *cursor, 10);
+    auto page = service.search(ctx, practice, "Berger", *cursor, 10);
     ASSERT_TRUE(page);
     for (const auto& p : page->patients) seen.insert(p.row.id);
     cursor = page->next_cursor;
@@ -138,7 +147,7 @@ TEST_F(PatientFixture, PagesRunAcrossRanksWithoutGapsOrRepeats) {
   std::optional<std::string> cursor = "";
   int pages = 0;
   while (cursor) {
-    auto page = service.search(practice, "Meier", *cursor, 2);
+    auto page = service.search(ctx, practice, "Meier", *cursor, 2);
     ASSERT_TRUE(page) << page.error().message;
     for (const auto& p : page->patients) {
       families.push_back(p.record.family_name);
@@ -151,7 +160,7 @@ TEST_F(PatientFixture, PagesRunAcrossRanksWithoutGapsOrRepeats) {
             (std::vector<std::string>{"Meier", "Meier", "Meier", "Meierhofer", "Meierhofer",
                                       "Meierhofer", "Mayer", "Mayer", "Mayer"}));
   EXPECT_EQ(pages, 5) << "2+2+2+2+1, and no empty page at the end";
-  auto bad = service.search(practice, "Meier", "s9.x", 2);
+  auto bad = service.search(ctx, practice, "Meier", "s9.x", 2);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, core::ErrorCode::invalid_input);
 
@@ -159,7 +168,7 @@ TEST_F(PatientFixture, PagesRunAcrossRanksWithoutGapsOrRepeats) {
   std::set<std::string> combined;
   cursor = "";
   while (cursor) {
-    auto page = service.search(practice, "Meier 1970", *cursor, 4);
+    auto page = service.search(ctx, practice, "Meier 1970", *cursor, 4);
     ASSERT_TRUE(page);
     for (const auto& p : page->patients) combined.insert(p.row.id);
     cursor = page->next_cursor;
@@ -168,13 +177,14 @@ TEST_F(PatientFixture, PagesRunAcrossRanksWithoutGapsOrRepeats) {
 }
 
 TEST_F(PatientFixture, EveryFieldErrorAtOnceAndKvnrCheckDigitIsAWarning) {
-  auto bad = service.create(practice, json::parse(R"({
+  auto bad = service.create(ctx, practice,
+                            json::parse(R"({
     "family_name": "", "given_names": "x", "birth_date": "2999-01-01", "sex": "q",
     "address": {"postcode": "123", "country": "DE"},
     "phones": [{"kind": "mobile", "number": "12"}],
     "email": "kein-at", "insurance": {"kind": "AOK", "ik": "123456789", "kvnr": "123"},
     "unknown": 1})")
-                                          .as_object());
+                                .as_object());
   ASSERT_FALSE(bad);
   std::set<std::string> fields;
   for (const auto& f : bad.error().fields) fields.insert(f.field);
@@ -182,24 +192,26 @@ TEST_F(PatientFixture, EveryFieldErrorAtOnceAndKvnrCheckDigitIsAWarning) {
                                            "phones[0].number", "email", "insurance.kind",
                                            "insurance.ik", "insurance.kvnr", "unknown"}));
 
-  auto warned = service.create(practice, json::parse(R"({"family_name":"Test","given_names":"A",
+  auto warned = service.create(ctx, practice,
+                               json::parse(R"({"family_name":"Test","given_names":"A",
     "birth_date":"1901-01-01","insurance":{"kvnr":"g995030567"},"confirm_new":true})")
-                                             .as_object());
+                                   .as_object());
   ASSERT_TRUE(warned && warned->created);
   ASSERT_EQ(warned->created->warnings.size(), 1u);
   EXPECT_EQ(warned->created->warnings[0].field, "insurance.kvnr");
   EXPECT_EQ(warned->created->warnings[0].code, "check_digit");
   EXPECT_EQ(warned->created->record.insurance.kvnr, "G995030567") << "upper-cased";
-  auto early = service.create(practice, json::parse(R"({"family_name":"Alt","given_names":"A",
+  auto early = service.create(ctx, practice,
+                              json::parse(R"({"family_name":"Alt","given_names":"A",
     "birth_date":"1899-12-31"})")
-                                            .as_object());
+                                  .as_object());
   ASSERT_FALSE(early);
 }
 
 TEST_F(PatientFixture, DuplicatesAreReportedUnlessConfirmed) {
   const std::string anna = person("Müller", "Anna", "1980-03-12", R"(,"email":"anna@example.org")");
   auto again = [&](const std::string& body) {
-    return service.create(practice, json::parse(body).as_object());
+    return service.create(ctx, practice, json::parse(body).as_object());
   };
   auto same_name =
       again(R"({"family_name":"Mueller","given_names":"anna","birth_date":"1980-03-12"})");
@@ -227,42 +239,42 @@ TEST_F(PatientFixture, UpdatesAreVersionedMergePatches) {
   const std::string id =
       person("Weber", "Jan", "1970-01-01",
              R"(,"email":"jan@example.org","consents":{"email_reminders":{"given":true}})");
-  auto before = service.get(practice, id);
+  auto before = service.get(ctx, practice, id);
   ASSERT_TRUE(before);
   EXPECT_FALSE(before->record.email_reminders.at.empty()) << "the time consent was given";
   auto changed = service.update(
-      practice, id, 1, json::parse(R"({"email":null,"address":{"city":"Köln"}})").as_object());
+      ctx, practice, id, 1, json::parse(R"({"email":null,"address":{"city":"Köln"}})").as_object());
   ASSERT_TRUE(changed) << changed.error().message;
   EXPECT_EQ(changed->row.version, 2);
   EXPECT_EQ(changed->record.email, "");
   EXPECT_EQ(changed->record.address.city, "Köln");
   EXPECT_EQ(changed->record.family_name, "Weber") << "untouched fields stay";
   EXPECT_EQ(changed->record.email_reminders, before->record.email_reminders);
-  auto stale = service.update(practice, id, 1, json::parse(R"({"note":"x"})").as_object());
+  auto stale = service.update(ctx, practice, id, 1, json::parse(R"({"note":"x"})").as_object());
   ASSERT_FALSE(stale);
   EXPECT_EQ(stale.error().code, core::ErrorCode::precondition_failed);
   auto invalid =
-      service.update(practice, id, 2, json::parse(R"({"birth_date":"gestern"})").as_object());
+      service.update(ctx, practice, id, 2, json::parse(R"({"birth_date":"gestern"})").as_object());
   ASSERT_FALSE(invalid);
   EXPECT_EQ(invalid.error().code, core::ErrorCode::invalid_input);
   EXPECT_TRUE(find("jan@example.org").empty()) << "the removed e-mail is no longer indexed";
-  auto foreign = service.update(other_practice, id, 2, json::parse("{}").as_object());
+  auto foreign = service.update(ctx, other_practice, id, 2, json::parse("{}").as_object());
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.error().code, core::ErrorCode::not_found);
 }
 
 TEST_F(PatientFixture, DeletedPatientsLeaveSearchAndCanBeRestoredForThirtyDays) {
   const std::string id = person("Fischer", "Ida", "1970-01-01");
-  ASSERT_TRUE(service.remove(practice, id, std::nullopt));
+  ASSERT_TRUE(service.remove(ctx, practice, id, std::nullopt));
   EXPECT_TRUE(find("Fischer").empty());
-  auto got = service.get(practice, id);
+  auto got = service.get(ctx, practice, id);
   ASSERT_TRUE(got);
   EXPECT_EQ(got->row.status, "deleted");
-  ASSERT_TRUE(service.restore(practice, id));
+  ASSERT_TRUE(service.restore(ctx, practice, id));
   EXPECT_EQ(find("Fischer"), std::vector<std::string>{"Fischer"});
-  ASSERT_TRUE(service.remove(practice, id, std::nullopt));
+  ASSERT_TRUE(service.remove(ctx, practice, id, std::nullopt));
   clock.advance(std::chrono::hours(24 * 31));
-  auto late = service.restore(practice, id);
+  auto late = service.restore(ctx, practice, id);
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error().code, core::ErrorCode::conflict);
 }
@@ -273,27 +285,27 @@ TEST_F(PatientFixture, MergeKeepsEverythingAndLeavesAPointer) {
   const std::string gone = person("Wolf", "Otto", "1950-05-05",
                                   R"(,"phones":[{"kind":"mobile","number":"0151 7654321"}],)"
                                   R"("email":"otto@example.org","note":"Allergie: keine")");
-  auto merged = service.merge(practice, keep, gone);
+  auto merged = service.merge(ctx, practice, keep, gone);
   ASSERT_TRUE(merged) << merged.error().message;
   EXPECT_EQ(merged->record.phones.size(), 2u);
   EXPECT_EQ(merged->record.email, "otto@example.org");
   EXPECT_EQ(merged->record.note, "Allergie: keine");
-  auto old = service.get(practice, gone);
+  auto old = service.get(ctx, practice, gone);
   ASSERT_TRUE(old);
   EXPECT_EQ(old->row.status, "merged");
   EXPECT_EQ(old->row.merged_into, keep);
   EXPECT_EQ(find("Wolf").size(), 1u);
   EXPECT_EQ(find("otto@example.org").size(), 1u) << "the surviving record is indexed anew";
-  EXPECT_FALSE(service.merge(practice, keep, gone)) << "already merged";
-  EXPECT_FALSE(service.merge(practice, keep, keep));
+  EXPECT_FALSE(service.merge(ctx, practice, keep, gone)) << "already merged";
+  EXPECT_FALSE(service.merge(ctx, practice, keep, keep));
 }
 
 TEST_F(PatientFixture, AnotherPracticesPatientIsNotFound) {
   const std::string id = person("Klein", "Uwe", "1970-01-01");
-  auto foreign = service.get(other_practice, id);
+  auto foreign = service.get(ctx, other_practice, id);
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.error().code, core::ErrorCode::not_found);
-  auto page = service.search(other_practice, "Klein", "", 10);
+  auto page = service.search(ctx, other_practice, "Klein", "", 10);
   ASSERT_TRUE(page);
   EXPECT_TRUE(page->patients.empty());
 }

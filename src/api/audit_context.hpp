@@ -1,0 +1,15 @@
+#pragma once
+// The audit context of a staff request (issue #8): who (the signed-in user or the API
+// token), why (the purpose the client states in the X-Praxis-Purpose header, or the
+// role's usual one), the request id and the client address (hashed by the trail).
+
+#include "audit/trail.hpp"
+#include "core/error.hpp"
+#include "http/message.hpp"
+
+namespace praxis::api {
+
+// invalid_input when X-Praxis-Purpose names no known purpose.
+[[nodiscard]] core::Result<audit::Context> audit_context(const http::Request& request);
+
+}  // namespace praxis::api

@@ -1,0 +1,247 @@
+#include "api/audit_routes.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <charconv>
+
+#include "api/audit_context.hpp"
+#include "api/respond.hpp"
+#include "core/clock.hpp"
+#include "crypto/encoding.hpp"
+
+namespace praxis::api {
+
+namespace json = boost::json;
+using http::Access;
+using http::Method;
+using http::Request;
+using http::Response;
+
+namespace {
+
+core::Error bad_parameter(std::string_view name, std::string_view expected) {
+  auto e = core::Error::make(core::ErrorCode::invalid_input,
+                             "Ungültiger Parameter " + std::string(name) +
+                                 ". / Invalid parameter " + std::string(name) + ".");
+  e.fields.push_back({std::string(name), "invalid", std::string(expected)});
+  return e;
+}
+
+// An optional non-negative integer query parameter within [min, max].
+core::Result<std::optional<std::int64_t>> number(const Request& request, std::string_view name,
+                                                 std::int64_t min, std::int64_t max) {
+  auto text = request.query_param(name);
+  if (!text) return std::optional<std::int64_t>();
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || p != text->data() + text->size() || v < min || v > max) {
+    return tl::unexpected(bad_parameter(name, std::to_string(min) + "–" + std::to_string(max)));
+  }
+  return std::optional<std::int64_t>(v);
+}
+
+std::string b64(const audit::Hash& h) { return crypto::base64_encode(h); }
+
+json::object entry_json(const audit::EntryView& v) {
+  const auto& e = v.entry;
+  return {{"index", e.seq},
+          {"at", e.at},
+          {"actor", json::object{{"kind", e.actor_kind},
+                                 {"id", e.actor_id},
+                                 {"role", e.actor_role},
+                                 {"name", v.actor_name}}},
+          {"action", e.action},
+          {"resource_type", e.resource_type},
+          {"resource_id", e.resource_id},
+          {"purpose", e.purpose},
+          {"outcome", e.outcome},
+          {"request_id", e.request_id},
+          {"break_glass", !e.break_glass_id.empty()}};
+}
+
+json::object page_json(const audit::EntryPage& page) {
+  json::array list;
+  for (const auto& v : page.entries) list.push_back(entry_json(v));
+  json::object out{{"entries", std::move(list)}};
+  out["next_cursor"] =
+      page.next_before ? json::value(std::to_string(*page.next_before)) : json::value(nullptr);
+  return out;
+}
+
+// CSV for people (Art. 15 requests): one line per access, spreadsheet-safe.
+std::string csv_cell(std::string_view v) {
+  std::string out = "\"";
+  if (!v.empty() &&
+      (v.front() == '=' || v.front() == '+' || v.front() == '-' || v.front() == '@')) {
+    out += '\'';  // no formulas in a spreadsheet (OWASP CSV injection)
+  }
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string page_csv(const audit::EntryPage& page) {
+  std::string out =
+      "Zeitpunkt (UTC) / time,Mitarbeiter / staff member,Rolle / role,Aktion / action,Zweck / "
+      "purpose,Ergebnis / outcome,Notfallzugriff / break-glass\r\n";
+  for (const auto& v : page.entries) {
+    const auto& e = v.entry;
+    const std::string who = v.actor_name.empty() ? e.actor_kind + ":" + e.actor_id : v.actor_name;
+    for (std::string_view cell :
+         {std::string_view(e.at), std::string_view(who), std::string_view(e.actor_role),
+          std::string_view(e.action), std::string_view(e.purpose), std::string_view(e.outcome)}) {
+      out += csv_cell(cell);
+      out += ',';
+    }
+    out += e.break_glass_id.empty() ? "nein" : "ja";
+    out += "\r\n";
+  }
+  return out;
+}
+
+core::Result<std::optional<std::int64_t>> cursor(const Request& request) {
+  return number(request, "cursor", 0, std::numeric_limits<std::int64_t>::max());
+}
+
+// `from`/`to` are RFC 3339 UTC instants as the entries carry them.
+core::Result<std::string> instant(const Request& request, std::string_view name) {
+  auto text = request.query_param(name);
+  if (!text) return std::string();
+  if (!core::parse_iso8601(*text)) return tl::unexpected(bad_parameter(name, "RFC 3339, UTC"));
+  return *text;
+}
+
+Response search(audit::AuditService& audit, const Request& request) {
+  auto context = audit_context(request);
+  if (!context) return problem(context.error(), request);
+  store::AuditQuery q;
+  q.actor_id = request.query_param("user").value_or("");
+  q.resource_id = request.query_param("patient").value_or("");
+  if (!q.resource_id.empty()) q.resource_type = "patient";
+  q.action = request.query_param("action").value_or("");
+  auto from = instant(request, "from");
+  if (!from) return problem(from.error(), request);
+  auto to = instant(request, "to");
+  if (!to) return problem(to.error(), request);
+  q.from = *from;
+  q.to = *to;
+  q.break_glass_only = request.query_param("break_glass").value_or("") == "true";
+  auto before = cursor(request);
+  if (!before) return problem(before.error(), request);
+  q.before_seq = *before;
+  auto limit = number(request, "limit", 1, 200);
+  if (!limit) return problem(limit.error(), request);
+  q.limit = limit->value_or(50);
+  auto page = audit.search(*context, request.principal->practice_id, q);
+  if (!page) return problem(page.error(), request);
+  return ok(200, page_json(*page));
+}
+
+Response access_log(audit::AuditService& audit, patients::PatientService& patients,
+                    const Request& request) {
+  const auto& practice = request.principal->practice_id;
+  auto exists = patients.exists(practice, request.param("id"));
+  if (!exists) return problem(exists.error(), request);
+  if (!*exists) {
+    return problem(core::Error::make(core::ErrorCode::not_found,
+                                     "Patient nicht gefunden. / Patient not found."),
+                   request);
+  }
+  auto context = audit_context(request);
+  if (!context) return problem(context.error(), request);
+  auto before = cursor(request);
+  if (!before) return problem(before.error(), request);
+  auto limit = number(request, "limit", 1, 1000);
+  if (!limit) return problem(limit.error(), request);
+  const auto format = request.query_param("format").value_or("json");
+  if (format != "json" && format != "csv") {
+    return problem(bad_parameter("format", "json, csv"), request);
+  }
+  auto page =
+      audit.access_log(*context, practice, request.param("id"), *before, limit->value_or(1000));
+  if (!page) return problem(page.error(), request);
+  if (format == "csv") {
+    Response r;
+    r.status = 200;
+    r.content_type = "text/csv; charset=utf-8";
+    r.body = page_csv(*page);
+    r.headers.push_back({"Content-Disposition", "attachment; filename=\"zugriffe.csv\""});
+    return r;
+  }
+  json::object out = page_json(*page);
+  out["patient_id"] = std::string(request.param("id"));
+  return ok(200, out);
+}
+
+Response checkpoint(audit::AuditService& audit, const Request& request) {
+  auto c = audit.checkpoint(request.principal->practice_id);
+  if (!c) return problem(c.error(), request);
+  audit::Hash root{};
+  std::copy_n(c->row.root.begin(), std::min(root.size(), c->row.root.size()), root.begin());
+  return ok(200, json::object{{"origin", c->origin},
+                              {"size", c->row.size},
+                              {"root_hash", b64(root)},
+                              {"note", c->row.note},
+                              {"key_name", c->origin},
+                              {"public_key", crypto::base64_encode(c->public_key)},
+                              {"created_at", c->row.created_at}});
+}
+
+json::array hashes(const std::vector<audit::Hash>& proof) {
+  json::array out;
+  for (const auto& h : proof) out.push_back(json::value(b64(h)));
+  return out;
+}
+
+Response inclusion(audit::AuditService& audit, const Request& request) {
+  auto index = number(request, "index", 0, std::numeric_limits<std::int64_t>::max());
+  if (!index) return problem(index.error(), request);
+  if (!*index) return problem(bad_parameter("index", "0, 1, 2, …"), request);
+  auto size = number(request, "size", 1, std::numeric_limits<std::int64_t>::max());
+  if (!size) return problem(size.error(), request);
+  std::optional<std::uint64_t> tree_size;
+  if (*size) tree_size = static_cast<std::uint64_t>(**size);
+  auto r = audit.inclusion(request.principal->practice_id, static_cast<std::uint64_t>(**index),
+                           tree_size);
+  if (!r) return problem(r.error(), request);
+  audit::Hash leaf{};
+  std::copy_n(r->entry.leaf.begin(), std::min(leaf.size(), r->entry.leaf.size()), leaf.begin());
+  return ok(200, json::object{{"index", **index},
+                              {"size", r->size},
+                              {"leaf_hash", b64(leaf)},
+                              {"proof", hashes(r->proof)}});
+}
+
+Response consistency(audit::AuditService& audit, const Request& request) {
+  auto from = number(request, "from", 1, std::numeric_limits<std::int64_t>::max());
+  if (!from) return problem(from.error(), request);
+  auto to = number(request, "to", 1, std::numeric_limits<std::int64_t>::max());
+  if (!to) return problem(to.error(), request);
+  if (!*from || !*to) return problem(bad_parameter(*from ? "to" : "from", "1, 2, …"), request);
+  auto r = audit.consistency(request.principal->practice_id, static_cast<std::uint64_t>(**from),
+                             static_cast<std::uint64_t>(**to));
+  if (!r) return problem(r.error(), request);
+  return ok(200, json::object{{"from", **from}, {"to", **to}, {"proof", hashes(*r)}});
+}
+
+}  // namespace
+
+void add_audit_routes(http::Router& router, audit::AuditService& audit,
+                      patients::PatientService& patients) {
+  const auto read = Access::requires_permission("audit.read");
+  router.add(Method::get, "/api/v1/audit", read,
+             [&audit](const Request& r) { return search(audit, r); });
+  router.add(Method::get, "/api/v1/audit/checkpoint", read,
+             [&audit](const Request& r) { return checkpoint(audit, r); });
+  router.add(Method::get, "/api/v1/audit/proof/inclusion", read,
+             [&audit](const Request& r) { return inclusion(audit, r); });
+  router.add(Method::get, "/api/v1/audit/proof/consistency", read,
+             [&audit](const Request& r) { return consistency(audit, r); });
+  router.add(Method::get, "/api/v1/patients/{id}/access-log",
+             Access::requires_permission("patients.access_log"),
+             [&audit, &patients](const Request& r) { return access_log(audit, patients, r); });
+}
+
+}  // namespace praxis::api

@@ -1,0 +1,122 @@
+#include "audit/audit_service.hpp"
+
+#include <unordered_map>
+
+namespace praxis::audit {
+
+using core::ErrorCode;
+
+core::Result<EntryPage> AuditService::page(const Context& context, std::string_view practice_id,
+                                           const store::AuditQuery& query, const Event& access) {
+  EntryPage out;
+  auto r = store::with_transaction(
+      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+        out = {};
+        auto rows = tx.audit().search(practice_id, query);
+        if (!rows) return tl::unexpected(rows.error());
+        std::unordered_map<std::string, std::string> names;
+        auto users = tx.users().list(practice_id);
+        if (!users) return tl::unexpected(users.error());
+        for (const auto& u : *users) names[u.id] = u.display_name.empty() ? u.email : u.display_name;
+        auto tokens = tx.api_tokens().list(practice_id);
+        if (!tokens) return tl::unexpected(tokens.error());
+        for (const auto& t : *tokens) names[t.id] = t.name;
+        for (auto& e : *rows) {
+          auto it = names.find(e.actor_id);
+          std::string name = it == names.end() ? std::string() : it->second;
+          out.entries.push_back({std::move(e), std::move(name)});
+        }
+        if (static_cast<std::int64_t>(out.entries.size()) == query.limit &&
+            !out.entries.empty()) {
+          out.next_before = out.entries.back().entry.seq;
+        }
+        return {};
+      });
+  if (!r) return tl::unexpected(r.error());
+  // The look itself is recorded before anything is shown.
+  if (auto a = trail_.record(store_, practice_id, context, std::span<const Event>(&access, 1));
+      !a) {
+    return tl::unexpected(a.error());
+  }
+  return out;
+}
+
+core::Result<EntryPage> AuditService::search(const Context& context, std::string_view practice_id,
+                                             store::AuditQuery query) {
+  return page(context, practice_id, query, {"audit.search", "audit", ""});
+}
+
+core::Result<EntryPage> AuditService::access_log(const Context& context,
+                                                 std::string_view practice_id,
+                                                 std::string_view patient_id,
+                                                 std::optional<std::int64_t> before_seq,
+                                                 std::int64_t limit) {
+  store::AuditQuery q;
+  q.resource_type = "patient";
+  q.resource_id = std::string(patient_id);
+  q.before_seq = before_seq;
+  q.limit = limit;
+  return page(context, practice_id, q, {"patient.access_log", "patient", std::string(patient_id)});
+}
+
+core::Result<CheckpointView> AuditService::checkpoint(std::string_view practice_id) {
+  if (auto signed_now = trail_.checkpoint(store_, practice_id, true); !signed_now) {
+    return tl::unexpected(signed_now.error());
+  }
+  CheckpointView out;
+  auto r = store::with_transaction(
+      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+        auto latest = tx.audit().latest_checkpoint(practice_id);
+        if (!latest) return tl::unexpected(latest.error());
+        if (!*latest) {
+          return core::fail(ErrorCode::not_found,
+                            "Das Protokoll ist noch leer. / The audit log is still empty.");
+        }
+        auto key = trail_.public_key(tx, practice_id);
+        if (!key) return tl::unexpected(key.error());
+        out = {std::move(**latest), trail_.origin(practice_id), *key};
+        return {};
+      });
+  if (!r) return tl::unexpected(r.error());
+  return out;
+}
+
+core::Result<InclusionView> AuditService::inclusion(std::string_view practice_id,
+                                                    std::uint64_t index,
+                                                    std::optional<std::uint64_t> size) {
+  InclusionView out;
+  auto r = store::with_transaction(
+      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+        if (!size) {
+          auto latest = tx.audit().latest_checkpoint(practice_id);
+          if (!latest) return tl::unexpected(latest.error());
+          size = *latest ? static_cast<std::uint64_t>((*latest)->size) : 0;
+        }
+        auto proof = trail_.inclusion_proof(tx, practice_id, index, *size);
+        if (!proof) return tl::unexpected(proof.error());
+        auto rows = tx.audit().entries(practice_id, static_cast<std::int64_t>(index), 1);
+        if (!rows) return tl::unexpected(rows.error());
+        if (rows->empty()) return core::fail(ErrorCode::internal, "", "audit entry missing");
+        out = {std::move(rows->front()), *size, std::move(*proof)};
+        return {};
+      });
+  if (!r) return tl::unexpected(r.error());
+  return out;
+}
+
+core::Result<std::vector<Hash>> AuditService::consistency(std::string_view practice_id,
+                                                          std::uint64_t from, std::uint64_t to) {
+  std::vector<Hash> out;
+  auto r = store::with_transaction(store_, store::TxMode::read_only,
+                                   [&](store::Transaction& tx) -> core::Result<void> {
+                                     auto proof =
+                                         trail_.consistency_proof(tx, practice_id, from, to);
+                                     if (!proof) return tl::unexpected(proof.error());
+                                     out = std::move(*proof);
+                                     return {};
+                                   });
+  if (!r) return tl::unexpected(r.error());
+  return out;
+}
+
+}  // namespace praxis::audit

@@ -1,0 +1,325 @@
+// The audit trail over HTTP (issue #8): every route that shows or changes patient data
+// leaves exactly the expected entries (table-driven over the served route table, so a
+// new patient route without an expectation fails), the access report names who did
+// what and why, checkpoints and proofs verify with the practice's public key, and a
+// read whose entry cannot be written shows nothing (fail closed).
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "audit/checkpoint.hpp"
+#include "audit/merkle.hpp"
+#include "audit/trail.hpp"
+#include "crypto/encoding.hpp"
+#include "integration/staff_fixture.hpp"
+#include "store/sqlite/database.hpp"
+
+namespace praxis::test {
+namespace {
+
+namespace json = boost::json;
+
+class AuditApi : public testing::Test {
+ public:
+  StaffApi api;
+  std::string practice = api.add_practice("eins");
+  std::string other = api.add_practice("zwei");
+  std::string desk_id = api.add_active_user(practice, "r@x.example", "reception", "Rita Empfang");
+  Session desk = api.mint_session(practice, desk_id);
+  std::string doctor_id = api.add_active_user(practice, "d@x.example", "physician", "Dr. Berg");
+  Session doctor = api.mint_session(practice, doctor_id);
+  Session owner = api.mint_session(practice, api.add_active_user(practice, "o@x.example", "owner"));
+  Session auditor =
+      api.mint_session(practice, api.add_active_user(practice, "a@x.example", "auditor"));
+
+  std::string create(const std::string& family, const std::string& born = "1980-03-12") {
+    auto r = api.call("POST", "/api/v1/patients",
+                      R"({"family_name":")" + family + R"(","given_names":"Anna","birth_date":")" +
+                          born + R"(","confirm_new":true})",
+                      &desk);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(json_of(r)["id"].as_string());
+  }
+
+  std::int64_t size() {
+    auto tx = api.store().read();
+    auto head = (*tx)->audit().head(practice);
+    return head && *head ? (*head)->size : 0;
+  }
+
+  // (action, resource id) of the entries from `from` on.
+  std::vector<std::pair<std::string, std::string>> since(std::int64_t from) {
+    auto tx = api.store().read();
+    auto rows = (*tx)->audit().entries(practice, from, 1000);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& e : *rows) out.emplace_back(e.action, e.resource_id);
+    return out;
+  }
+};
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+TEST_F(AuditApi, EveryPatientRouteLeavesExactlyTheExpectedEntries) {
+  // One scenario per route that touches patient data: it performs the request and
+  // returns the entries it must leave. Keyed by "METHOD pattern".
+  using Scenario = std::function<Entries(AuditApi&)>;
+  const std::map<std::string, Scenario> scenarios{
+      {"GET /api/v1/patients",
+       [](AuditApi& t) {
+         const auto a = t.create("Suchfall");
+         const auto b = t.create("Suchfall", "1990-01-01");
+         const auto from = t.size();
+         auto r = t.api.call("GET", "/api/v1/patients?q=Suchfall", {}, &t.desk);
+         EXPECT_EQ(r.status, 200);
+         auto entries = t.since(from);
+         std::sort(entries.begin(), entries.end());
+         Entries expected{{"patient.list", a}, {"patient.list", b}};
+         std::sort(expected.begin(), expected.end());
+         EXPECT_EQ(entries, expected) << "one entry per patient shown";
+         return Entries{};
+       }},
+      {"POST /api/v1/patients",
+       [](AuditApi& t) {
+         const auto id = t.create("Neu");
+         auto r = t.api.call("POST", "/api/v1/patients",
+                             R"({"family_name":"Neu","given_names":"Anna",)"
+                             R"("birth_date":"1980-03-12"})",
+                             &t.desk);
+         EXPECT_EQ(r.status, 409) << "a possible duplicate is shown, which is a read";
+         return Entries{{"patient.create", id}, {"patient.list", id}};
+       }},
+      {"GET /api/v1/patients/{id}",
+       [](AuditApi& t) {
+         const auto id = t.create("Lesen");
+         EXPECT_EQ(t.api.call("GET", "/api/v1/patients/" + id, {}, &t.desk).status, 200);
+         return Entries{{"patient.create", id}, {"patient.read", id}};
+       }},
+      {"PATCH /api/v1/patients/{id}",
+       [](AuditApi& t) {
+         const auto id = t.create("Aendern");
+         EXPECT_EQ(t.api
+                       .call("PATCH", "/api/v1/patients/" + id, R"({"title":"Dr."})", &t.desk,
+                             "If-Match: \"1\"\r\n")
+                       .status,
+                   200);
+         return Entries{{"patient.create", id}, {"patient.update", id}};
+       }},
+      {"DELETE /api/v1/patients/{id}",
+       [](AuditApi& t) {
+         const auto id = t.create("Loeschen");
+         EXPECT_EQ(t.api.call("DELETE", "/api/v1/patients/" + id, {}, &t.owner).status, 204);
+         return Entries{{"patient.create", id}, {"patient.delete", id}};
+       }},
+      {"POST /api/v1/patients/{id}/restore",
+       [](AuditApi& t) {
+         const auto id = t.create("Zurueck");
+         EXPECT_EQ(t.api.call("DELETE", "/api/v1/patients/" + id, {}, &t.owner).status, 204);
+         EXPECT_EQ(t.api.call("POST", "/api/v1/patients/" + id + "/restore", {}, &t.owner).status,
+                   200);
+         return Entries{{"patient.create", id}, {"patient.delete", id}, {"patient.restore", id}};
+       }},
+      {"POST /api/v1/patients/{id}/merge",
+       [](AuditApi& t) {
+         const auto keep = t.create("Doppelt");
+         const auto gone = t.create("Doppelt", "1980-03-13");
+         EXPECT_EQ(t.api
+                       .call("POST", "/api/v1/patients/" + keep + "/merge",
+                             R"({"other":")" + gone + "\"}", &t.owner)
+                       .status,
+                   200);
+         return Entries{{"patient.create", keep},
+                        {"patient.create", gone},
+                        {"patient.merge", keep},
+                        {"patient.merge", gone}};
+       }},
+      {"GET /api/v1/patients/{id}/access-log",
+       [](AuditApi& t) {
+         const auto id = t.create("Bericht");
+         EXPECT_EQ(
+             t.api.call("GET", "/api/v1/patients/" + id + "/access-log", {}, &t.auditor).status,
+             200);
+         return Entries{{"patient.create", id}, {"patient.access_log", id}};
+       }},
+      {"GET /api/v1/audit",
+       [](AuditApi& t) {
+         EXPECT_EQ(t.api.call("GET", "/api/v1/audit", {}, &t.auditor).status, 200);
+         return Entries{{"audit.search", ""}};
+       }},
+  };
+
+  int covered = 0;
+  for (const auto& route : api.router().routes()) {
+    const std::string key = std::string(http::method_name(route.method)) + " " + route.pattern;
+    const bool patient_data =
+        route.pattern.starts_with("/api/v1/patients") || route.pattern == "/api/v1/audit";
+    auto it = scenarios.find(key);
+    if (!patient_data) continue;
+    if (it == scenarios.end()) {
+      ADD_FAILURE() << key << " touches patient data but has no audit expectation here";
+      continue;
+    }
+    SCOPED_TRACE(key);
+    const auto from = size();
+    const Entries expected = it->second(*this);
+    if (!expected.empty()) {
+      EXPECT_EQ(since(from), expected);
+    }
+    ++covered;
+  }
+  EXPECT_EQ(covered, static_cast<int>(scenarios.size())) << "every scenario names a served route";
+}
+
+TEST_F(AuditApi, TheAccessReportSaysWhoWhenWhatAndWhy) {
+  const auto id = create("Zugriff");
+  ASSERT_EQ(api.call("GET", "/api/v1/patients/" + id, {}, &doctor).status, 200);
+  ASSERT_EQ(
+      api.call("GET", "/api/v1/patients/" + id, {}, &desk, "X-Praxis-Purpose: billing\r\n").status,
+      200);
+  EXPECT_EQ(
+      api.call("GET", "/api/v1/patients/" + id, {}, &desk, "X-Praxis-Purpose: neugier\r\n").status,
+      400)
+      << "an unknown purpose";
+
+  auto r = api.call("GET", "/api/v1/patients/" + id + "/access-log", {}, &doctor);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto entries = json_of(r)["entries"].as_array();
+  ASSERT_EQ(entries.size(), 3u);
+  auto first = entries[0].as_object();  // newest first
+  EXPECT_EQ(first["action"].as_string(), "patient.read");
+  EXPECT_EQ(first["purpose"].as_string(), "billing");
+  EXPECT_EQ(first["actor"].as_object()["name"].as_string(), "Rita Empfang");
+  EXPECT_EQ(first["actor"].as_object()["role"].as_string(), "reception");
+  auto second = entries[1].as_object();
+  EXPECT_EQ(second["purpose"].as_string(), "treatment") << "a physician's default";
+  EXPECT_EQ(second["actor"].as_object()["name"].as_string(), "Dr. Berg");
+  EXPECT_EQ(entries[2].as_object()["action"].as_string(), "patient.create");
+
+  auto csv = api.call("GET", "/api/v1/patients/" + id + "/access-log?format=csv", {}, &auditor);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_TRUE(csv.header("content-type").starts_with("text/csv"));
+  EXPECT_NE(csv.body.find("\"Dr. Berg\",\"physician\",\"patient.read\",\"treatment\""),
+            std::string::npos)
+      << csv.body;
+  EXPECT_EQ(csv.body.find("Zugriff"), std::string::npos) << "no patient data in the report";
+
+  EXPECT_EQ(api.call("GET", "/api/v1/patients/" + id + "/access-log", {}, &desk).status, 403);
+  Session stranger = api.mint_session(other, api.add_active_user(other, "s@x.example", "owner"));
+  EXPECT_EQ(api.call("GET", "/api/v1/patients/" + id + "/access-log", {}, &stranger).status, 404);
+
+  // The auditor's search: by user, by patient, paged.
+  r = api.call("GET", "/api/v1/audit?user=" + doctor_id, {}, &auditor);
+  ASSERT_EQ(r.status, 200);
+  const auto by_user = json_of(r);
+  for (const auto& e : by_user.at("entries").as_array()) {
+    EXPECT_EQ(e.as_object().at("actor").as_object().at("id").as_string(), doctor_id);
+  }
+  r = api.call("GET", "/api/v1/audit?patient=" + id + "&limit=2", {}, &auditor);
+  ASSERT_EQ(r.status, 200);
+  auto page = json_of(r);
+  ASSERT_EQ(page["entries"].as_array().size(), 2u);
+  ASSERT_TRUE(page["next_cursor"].is_string());
+  r = api.call("GET",
+               "/api/v1/audit?patient=" + id +
+                   "&limit=2&cursor=" + std::string(page["next_cursor"].as_string()),
+               {}, &auditor);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_GE(json_of(r)["entries"].as_array().size(), 1u);
+  EXPECT_EQ(api.call("GET", "/api/v1/audit?from=gestern", {}, &auditor).status, 400);
+  EXPECT_EQ(api.call("GET", "/api/v1/audit", {}, &doctor).status, 403);
+}
+
+audit::Hash hash_of(const json::value& v) {
+  auto bytes = crypto::base64_decode(v.as_string());
+  audit::Hash h{};
+  EXPECT_TRUE(bytes && bytes->size() == 32);
+  if (bytes && bytes->size() == 32) std::copy(bytes->begin(), bytes->end(), h.begin());
+  return h;
+}
+
+std::vector<audit::Hash> proof_of(const json::value& v) {
+  std::vector<audit::Hash> out;
+  for (const auto& h : v.as_array()) out.push_back(hash_of(h));
+  return out;
+}
+
+TEST_F(AuditApi, CheckpointsAndProofsVerifyWithThePracticesPublicKey) {
+  EXPECT_EQ(api.call("GET", "/api/v1/audit/checkpoint", {}, &auditor).status, 404)
+      << "nothing recorded yet";
+  for (int i = 0; i < 5; ++i) create("Beweis" + std::to_string(i));
+  auto r = api.call("GET", "/api/v1/audit/checkpoint", {}, &auditor);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto first = json_of(r);
+  auto key_bytes = crypto::base64_decode(first["public_key"].as_string());
+  ASSERT_TRUE(key_bytes && key_bytes->size() == 32);
+  crypto::PublicKey key{};
+  std::copy(key_bytes->begin(), key_bytes->end(), key.begin());
+  auto opened =
+      audit::open_checkpoint(first["note"].as_string(), first["key_name"].as_string(), key);
+  ASSERT_TRUE(opened);
+  const std::uint64_t old_size = opened->size;
+  const audit::Hash old_root = opened->root;
+  EXPECT_EQ(old_size, 5u);
+
+  for (int i = 5; i < 12; ++i) create("Beweis" + std::to_string(i));
+  r = api.call("GET", "/api/v1/audit/checkpoint", {}, &auditor);
+  auto second =
+      audit::open_checkpoint(json_of(r)["note"].as_string(), first["key_name"].as_string(), key);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->size, 12u);
+
+  r = api.call("GET",
+               "/api/v1/audit/proof/consistency?from=" + std::to_string(old_size) +
+                   "&to=" + std::to_string(second->size),
+               {}, &auditor);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(audit::verify_consistency(old_size, second->size, old_root, second->root,
+                                        proof_of(json_of(r)["proof"])));
+
+  for (std::uint64_t i = 0; i < second->size; ++i) {
+    r = api.call("GET", "/api/v1/audit/proof/inclusion?index=" + std::to_string(i), {}, &auditor);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto body = json_of(r);
+    EXPECT_EQ(body["size"].as_int64(), 12) << "against the latest checkpoint by default";
+    EXPECT_TRUE(audit::verify_inclusion(i, second->size, hash_of(body["leaf_hash"]),
+                                        proof_of(body["proof"]), second->root))
+        << i;
+  }
+  EXPECT_EQ(api.call("GET", "/api/v1/audit/proof/inclusion?index=12", {}, &auditor).status, 400);
+  EXPECT_EQ(api.call("GET", "/api/v1/audit/proof/inclusion", {}, &auditor).status, 400);
+  EXPECT_EQ(api.call("GET", "/api/v1/audit/proof/consistency?from=3&to=2", {}, &auditor).status,
+            400);
+  EXPECT_EQ(api.call("GET", "/api/v1/audit/checkpoint", {}, &desk).status, 403);
+}
+
+TEST_F(AuditApi, AReadWhoseEntryCannotBeWrittenShowsNothing) {
+  const auto id = create("Geheimnisvoll");
+  {
+    auto db = store::sqlite::Database::open(api.db_path(), {});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(
+        db->exec("CREATE TRIGGER audit_down BEFORE INSERT ON audit_entries "
+                 "BEGIN SELECT RAISE(ABORT, 'audit store down'); END;"));
+  }
+  auto r = api.call("GET", "/api/v1/patients/" + id, {}, &desk);
+  EXPECT_GE(r.status, 500);
+  EXPECT_EQ(r.body.find("Geheimnisvoll"), std::string::npos) << "no data without an entry";
+  r = api.call("GET", "/api/v1/patients?q=Geheimnisvoll", {}, &desk);
+  EXPECT_GE(r.status, 500);
+  EXPECT_EQ(r.body.find("Geheimnisvoll"), std::string::npos);
+  r = api.call("PATCH", "/api/v1/patients/" + id, R"({"title":"Prof."})", &desk,
+               "If-Match: \"1\"\r\n");
+  EXPECT_GE(r.status, 500) << "no change without an entry";
+  {
+    auto db = store::sqlite::Database::open(api.db_path(), {});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("DROP TRIGGER audit_down;"));
+  }
+  r = api.call("GET", "/api/v1/patients/" + id, {}, &desk);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("etag"), "\"1\"") << "the refused change did not happen";
+  EXPECT_FALSE(json_of(r).contains("title") && json_of(r)["title"].as_string() == "Prof.");
+}
+
+}  // namespace
+}  // namespace praxis::test
