@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "app/audit_admin.hpp"
 #include "app/config.hpp"
 #include "app/keys.hpp"
 #include "auth/password_policy.hpp"
@@ -107,6 +108,51 @@ void check_database(std::vector<Finding>& out, const DataDir& dir, bool synchron
   check_second_factor(out, *db, version ? *version : 0);
 }
 
+// Verifies the audit trail when that needs nothing doctor may not do: the master key
+// is a file (no passphrase to ask for) and the schema is current (opening the store
+// would otherwise migrate it).
+void check_audit(std::vector<Finding>& out, const DataDir& dir) {
+  const bool schema_current = std::any_of(out.begin(), out.end(), [](const Finding& f) {
+    return f.check == "database.schema" && f.severity == Severity::ok;
+  });
+  const bool healthy = std::none_of(out.begin(), out.end(),
+                                    [](const Finding& f) { return f.severity == Severity::fail; });
+  if (!schema_current || !healthy) {
+    out.push_back({Severity::warn, "audit.trail",
+                   "not verified: fix the findings above first, then run praxis audit verify"});
+    return;
+  }
+  if (uses_passphrase(dir)) {
+    out.push_back({Severity::warn, "audit.trail",
+                   "not verified (the master key needs the passphrase): run praxis audit verify"});
+    return;
+  }
+  auto results = verify_audit(dir, [] {
+    return core::Result<std::string>(
+        tl::unexpected(core::Error::make(core::ErrorCode::invalid_input, "no passphrase here")));
+  });
+  if (!results) {
+    out.push_back(
+        {Severity::fail, "audit.trail",
+         "cannot verify the audit trail: " + results.error().message + results.error().internal});
+    return;
+  }
+  std::uint64_t entries = 0;
+  for (const auto& [slug, r] : *results) {
+    if (!r.ok) {
+      out.push_back({Severity::fail, "audit.trail",
+                     "practice " + slug + ": the audit trail was changed (first bad entry " +
+                         std::to_string(r.first_bad.value_or(0)) + ": " + r.problem +
+                         "); restore the latest backup and investigate"});
+      return;
+    }
+    entries += r.entries;
+  }
+  out.push_back({Severity::ok, "audit.trail",
+                 "audit trail verified: " + std::to_string(results->size()) + " practice(s), " +
+                     std::to_string(entries) + " entries, every checkpoint signature valid"});
+}
+
 }  // namespace
 
 std::vector<Finding> run_doctor(const DataDir& dir) {
@@ -194,6 +240,7 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
     }
   } else {
     check_database(out, dir, !config || config->store.sqlite_synchronous != "normal");
+    check_audit(out, dir);
   }
   return out;
 }

@@ -16,8 +16,13 @@ core::Result<patients::ImportSummary> import_patients(const DataDir& dir,
   auto practice = in.practice_by_slug(practice_slug);
   if (!practice) return tl::unexpected(practice.error());
   patients::PatientService service(in.store(), in.keys(), in.trail(), in.clock(), in.random());
-  return patients::import_csv(service, audit::Context::system("praxis patients import"),
-                              practice->id, file, options, progress);
+  auto summary = patients::import_csv(service, audit::Context::system("praxis patients import"),
+                                      practice->id, file, options, progress);
+  // What the import recorded is signed before the command ends, as at server shutdown.
+  if (auto signed_now = in.trail().checkpoint(in.store(), practice->id, true); !signed_now) {
+    return tl::unexpected(signed_now.error());
+  }
+  return summary;
 }
 
 }  // namespace praxis::app

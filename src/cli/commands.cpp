@@ -2,11 +2,15 @@
 
 #include <unistd.h>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 
 #include "app/app.hpp"
+#include "app/audit_admin.hpp"
 #include "app/config.hpp"
 #include "app/data_dir.hpp"
 #include "app/doctor.hpp"
@@ -304,6 +308,39 @@ int run_doctor(const std::filesystem::path& data_dir) {
   }
   std::cout << failures << " failed, " << warnings << " warnings\n";
   return failures ? kExitFailure : kExitOk;
+}
+
+int run_audit_verify(const std::filesystem::path& data_dir, bool json) {
+  auto results =
+      app::verify_audit(app::DataDir{data_dir}, [] { return read_passphrase(/*confirm=*/false); });
+  if (!results) {
+    print_error(results.error());
+    return kExitFailure;
+  }
+  bool all_ok = true;
+  boost::json::array out;
+  for (const auto& [slug, r] : *results) {
+    all_ok = all_ok && r.ok;
+    if (json) {
+      out.push_back(boost::json::object{
+          {"practice", slug},
+          {"ok", r.ok},
+          {"entries", r.entries},
+          {"checkpoints", r.checkpoints},
+          {"first_bad_entry", r.first_bad ? boost::json::value(*r.first_bad) : nullptr},
+          {"problem", r.problem}});
+      continue;
+    }
+    if (r.ok) {
+      std::cout << "OK    " << slug << ": " << r.entries << " entries, " << r.checkpoints
+                << " checkpoints verified\n";
+    } else {
+      std::cout << "FAIL  " << slug << ": first bad entry " << r.first_bad.value_or(0) << ": "
+                << r.problem << "\n";
+    }
+  }
+  if (json) std::cout << boost::json::serialize(out) << "\n";
+  return all_ok ? kExitOk : kExitFailure;
 }
 
 int run_keys_rotate(const std::filesystem::path& data_dir, bool finish) {

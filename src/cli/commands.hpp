@@ -37,6 +37,8 @@ int run_practice_create(const std::filesystem::path& data_dir, const PracticeFla
                         bool json);
 int run_serve(const std::filesystem::path& data_dir, const std::optional<std::string>& listen);
 int run_doctor(const std::filesystem::path& data_dir);
+// Exit 1 when any practice's trail fails verification.
+int run_audit_verify(const std::filesystem::path& data_dir, bool json);
 int run_version();
 int run_keys_rotate(const std::filesystem::path& data_dir, bool finish);
 

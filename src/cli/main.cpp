@@ -104,6 +104,15 @@ int main(int argc, char** argv) {
       app.add_subcommand("doctor", "Check an installation for insecure or broken settings");
   doctor->add_option("--data", data_dir, "Data directory to check")->required();
 
+  auto* audit_cmd = app.add_subcommand("audit", "Check the audit trail");
+  audit_cmd->require_subcommand(1);
+  auto* audit_verify = audit_cmd->add_subcommand(
+      "verify",
+      "Recompute every practice's audit tree and check every checkpoint; exit 1 on any "
+      "change");
+  audit_verify->add_option("--data", data_dir, "Data directory")->required();
+  audit_verify->add_flag("--json", json, "Print the result as JSON");
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   bool finish = false;
@@ -145,6 +154,7 @@ int main(int argc, char** argv) {
     }
     if (*serve) return run_serve(data_dir, listen);
     if (*doctor) return run_doctor(data_dir);
+    if (*audit_verify) return run_audit_verify(data_dir, json);
     if (*version) return run_version();
     if (*rotate) return run_keys_rotate(data_dir, finish);
   } catch (const std::exception& e) {

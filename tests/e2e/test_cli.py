@@ -536,6 +536,39 @@ class CliTest(unittest.TestCase):
         self.assertEqual(refused.returncode, 2)
         self.assertIn("unknown column(s): blutgruppe", refused.stderr)
 
+    def test_audit_verify_passes_untouched_and_names_an_edited_entry(self):
+        import sqlite3
+        r = run("init", "--data", self.data, "--practice-name", "Praxis Audit",
+                "--practice-slug", "audit", "--practice-state", "BE")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        csv_path = os.path.join(self.tmp.name, "patients.csv")
+        with open(csv_path, "w", encoding="utf-8") as f:
+            f.write("family_name;given_names;birth_date\n"
+                    "Adler;Anna;1980-01-01\nBerg;Bernd;1970-02-02\nCoban;Cem;1990-03-03\n")
+        r = run("patients", "import", "--data", self.data, "--practice", "audit", csv_path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ok = run("audit", "verify", "--data", self.data)
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        self.assertIn("OK    audit: 3 entries, 1 checkpoints verified", ok.stdout)
+        as_json = json.loads(run("audit", "verify", "--data", self.data, "--json").stdout)
+        self.assertEqual(as_json[0]["entries"], 3)
+        d = run("doctor", "--data", self.data)
+        self.assertEqual(d.returncode, 0, d.stdout)
+        self.assertIn("OK    audit.trail: audit trail verified: 1 practice(s), 3 entries",
+                      d.stdout)
+        # Someone with the database file edits who did what.
+        db = sqlite3.connect(os.path.join(self.data, "praxis.db"))
+        db.execute("DROP TRIGGER audit_entries_no_update")
+        db.execute("UPDATE audit_entries SET actor_id = 'someone else' WHERE seq = 1")
+        db.commit()
+        db.close()
+        bad = run("audit", "verify", "--data", self.data)
+        self.assertEqual(bad.returncode, 1, bad.stdout)
+        self.assertIn("FAIL  audit: first bad entry 1: entry 1 was changed", bad.stdout)
+        d = run("doctor", "--data", self.data)
+        self.assertEqual(d.returncode, 1, d.stdout)
+        self.assertIn("FAIL  audit.trail: practice audit: the audit trail was changed", d.stdout)
+
     def test_serve_without_data_directory_fails_clearly(self):
         r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
         self.assertEqual(r.returncode, 78)
