@@ -207,7 +207,8 @@ int main(int argc, char** argv) {
   crypto::KeyRing keys(std::move(masters));
   core::SystemClock clock;
   core::SystemRandom random;
-  practices::PracticeService practices(**store, keys, clock, random);
+  audit::Trail practice_trail(keys, clock);
+  practices::PracticeService practices(**store, keys, practice_trail, clock, random);
   audit::Trail trail(keys, clock);
   patients::PatientService service(**store, keys, trail, clock, random);
   Plain plain(dir / "plain.db");
@@ -218,7 +219,7 @@ int main(int argc, char** argv) {
     np.name = "Praxis " + std::to_string(p);
     np.slug = "praxis-" + std::to_string(p);
     np.state = "BE";
-    auto row = practices.create(np);
+    auto row = practices.create(audit::Context::system("bench"), np);
     if (!row) return 1;
     ids.push_back(row->id);
   }

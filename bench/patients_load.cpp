@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   auto& store = in.store();
   auto& clock = in.clock();
   auto& random = in.random();
-  practices::PracticeService practices(store, in.keys(), clock, random);
+  practices::PracticeService practices(store, in.keys(), in.trail(), clock, random);
   patients::PatientService service(store, in.keys(), in.trail(), clock, random);
   std::vector<std::string> ids;
   for (std::size_t p = 0; p < practices_count; ++p) {
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     np.name = p == 0 ? "Große Praxis" : "Praxis " + std::to_string(p);
     np.slug = p == 0 ? "big" : "load-" + std::to_string(p);
     np.state = "BE";
-    auto row = practices.create(np);
+    auto row = practices.create(audit::Context::system("bench"), np);
     if (!row) {
       std::fprintf(stderr, "practice: %s\n", row.error().message.c_str());
       return 1;

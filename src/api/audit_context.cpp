@@ -2,7 +2,7 @@
 
 namespace praxis::api {
 
-core::Result<audit::Context> audit_context(const http::Request& request) {
+audit::Context actor_context(const http::Request& request) {
   audit::Context c;
   if (request.principal) {
     const auto& p = *request.principal;
@@ -13,6 +13,13 @@ core::Result<audit::Context> audit_context(const http::Request& request) {
   } else {
     c.actor = {"public", "", ""};
   }
+  c.request_id = request.request_id;
+  c.client_address = request.remote_address;
+  return c;
+}
+
+core::Result<audit::Context> audit_context(const http::Request& request) {
+  audit::Context c = actor_context(request);
   if (auto stated = request.header("X-Praxis-Purpose")) {
     if (!audit::valid_purpose(*stated)) {
       auto e = core::Error::make(core::ErrorCode::invalid_input,
@@ -23,8 +30,6 @@ core::Result<audit::Context> audit_context(const http::Request& request) {
     }
     c.purpose = std::string(*stated);
   }
-  c.request_id = request.request_id;
-  c.client_address = request.remote_address;
   return c;
 }
 

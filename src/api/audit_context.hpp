@@ -9,7 +9,12 @@
 
 namespace praxis::api {
 
-// invalid_input when X-Praxis-Purpose names no known purpose.
+// Who, the request id and the address, with the role's usual purpose (for requests
+// whose purpose is administration by nature: sign-out, tokens, user management).
+audit::Context actor_context(const http::Request& request);
+
+// actor_context and the purpose stated in X-Praxis-Purpose (patient data); invalid_input
+// when that names no known purpose.
 [[nodiscard]] core::Result<audit::Context> audit_context(const http::Request& request);
 
 }  // namespace praxis::api

@@ -30,11 +30,12 @@ core::Error bad_parameter(std::string_view name, std::string_view expected) {
 // An optional non-negative integer query parameter within [min, max].
 core::Result<std::optional<std::int64_t>> number(const Request& request, std::string_view name,
                                                  std::int64_t min, std::int64_t max) {
-  auto text = request.query_param(name);
-  if (!text) return std::optional<std::int64_t>();
+  const auto param = request.query_param(name);
+  if (!param) return std::optional<std::int64_t>();
+  const std::string_view text = *param;
   std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || p != text->data() + text->size() || v < min || v > max) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < min || v > max) {
     return tl::unexpected(bad_parameter(name, std::to_string(min) + "–" + std::to_string(max)));
   }
   return std::optional<std::int64_t>(v);

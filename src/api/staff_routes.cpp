@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "api/audit_context.hpp"
 #include "api/audit_routes.hpp"
 #include "api/authorizer.hpp"
 #include "api/json_body.hpp"
@@ -111,7 +112,8 @@ Response confirm(auth::AuthService& auth, const Request& request) {
   auto token = body->string("token", Need::required, 64);
   auto code = body->string("totp", Need::required, 16);
   if (auto ok = body->finish(); !ok) return problem(ok.error(), request);
-  if (auto r = auth.confirm_enrolment(*token, *code); !r) return problem(r.error(), request);
+  if (auto r = auth.confirm_enrolment(*token, *code, actor_context(request)); !r)
+    return problem(r.error(), request);
   return ok(200, json::object{{"status", "active"}});
 }
 
@@ -127,6 +129,7 @@ Response login(auth::AuthService& auth, const Request& request) {
   input.email = std::move(*email);
   input.password = std::move(*password);
   input.client_address = request.remote_address;
+  input.request_id = request.request_id;
   input.client_label = std::string(request.header("User-Agent").value_or(""));
   input.previous_session_token = cookie_value(request, kSessionCookie);
   auto result = auth.login(input);
@@ -150,7 +153,8 @@ Response login(auth::AuthService& auth, const Request& request) {
 }
 
 Response logout(auth::AuthService& auth, const Request& request) {
-  if (auto r = auth.logout(caller_of(*request.principal)); !r) return problem(r.error(), request);
+  if (auto r = auth.logout(caller_of(*request.principal), actor_context(request)); !r)
+    return problem(r.error(), request);
   Response response = no_content();
   response.headers.push_back({"Set-Cookie", expired_session_cookie()});
   return response;
@@ -181,7 +185,9 @@ Response list_sessions(auth::AuthService& auth, const Request& request) {
 }
 
 Response revoke_session(auth::AuthService& auth, const Request& request) {
-  if (auto r = auth.revoke_session(caller_of(*request.principal), request.param("id")); !r) {
+  if (auto r = auth.revoke_session(caller_of(*request.principal), actor_context(request),
+                                   request.param("id"));
+      !r) {
     return problem(r.error(), request);
   }
   Response response = no_content();
@@ -204,7 +210,8 @@ Response create_api_token(auth::AuthService& auth, const Request& request) {
   input.name = std::move(*name);
   input.permissions = std::move(*permissions);
   if (days) input.expires_in_days = *days;
-  auto created = auth.create_api_token(caller_of(*request.principal), input);
+  auto created =
+      auth.create_api_token(caller_of(*request.principal), actor_context(request), input);
   if (!created) return problem(created.error(), request);
   json::object out = api_token_json(created->row);
   out["token"] = created->token;
@@ -220,7 +227,9 @@ Response list_api_tokens(auth::AuthService& auth, const Request& request) {
 }
 
 Response revoke_api_token(auth::AuthService& auth, const Request& request) {
-  if (auto r = auth.revoke_api_token(caller_of(*request.principal), request.param("id")); !r) {
+  if (auto r = auth.revoke_api_token(caller_of(*request.principal), actor_context(request),
+                                     request.param("id"));
+      !r) {
     return problem(r.error(), request);
   }
   return no_content();
@@ -249,7 +258,7 @@ Response patch_practice(practices::PracticeService& practices, const Request& re
       body->boolean("reception_second_factor_optional", Need::optional);
   change.expected_version = body->integer("version", Need::optional, 1, INT64_MAX);
   if (auto ok = body->finish(); !ok) return problem(ok.error(), request);
-  auto p = practices.update(request.principal->practice_id, change);
+  auto p = practices.update(actor_context(request), request.principal->practice_id, change);
   if (!p) return problem(p.error(), request);
   return ok(200, practice_json(*p));
 }
@@ -280,8 +289,8 @@ Response invite_user(auth::AccountService& accounts, const std::function<std::st
   auto role = body->string("role", Need::required, 32);
   auto name = body->string("display_name", Need::optional, 400);
   if (auto ok = body->finish(); !ok) return problem(ok.error(), request);
-  auto invitation =
-      accounts.invite(request.principal->practice_id, *email, *role, name.value_or(""));
+  auto invitation = accounts.invite(actor_context(request), request.principal->practice_id, *email,
+                                    *role, name.value_or(""));
   if (!invitation) return problem(invitation.error(), request);
   return invitation_json(201, *invitation, base_url);
 }
@@ -301,22 +310,23 @@ Response patch_user(auth::AccountService& accounts, const Request& request) {
   change.display_name = body->string("display_name", Need::optional, 400);
   change.expected_version = body->integer("version", Need::optional, 1, INT64_MAX);
   if (auto ok = body->finish(); !ok) return problem(ok.error(), request);
-  auto user = accounts.update(request.principal->practice_id, request.principal->user_id,
+  auto user = accounts.update(actor_context(request), request.principal->practice_id,
                               request.param("id"), change);
   if (!user) return problem(user.error(), request);
   return ok(200, user_json(*user));
 }
 
 Response revoke_user_sessions(auth::AuthService& auth, const Request& request) {
-  auto n = auth.revoke_user_sessions(caller_of(*request.principal), request.param("id"));
+  auto n = auth.revoke_user_sessions(caller_of(*request.principal), actor_context(request),
+                                     request.param("id"));
   if (!n) return problem(n.error(), request);
   return ok(200, json::object{{"revoked", *n}});
 }
 
 Response reissue_enrolment(auth::AccountService& accounts,
                            const std::function<std::string()>& base_url, const Request& request) {
-  auto invitation = accounts.reissue_enrolment(request.principal->practice_id,
-                                               request.principal->user_id, request.param("id"));
+  auto invitation = accounts.reissue_enrolment(actor_context(request),
+                                               request.principal->practice_id, request.param("id"));
   if (!invitation) return problem(invitation.error(), request);
   return invitation_json(201, *invitation, base_url);
 }

@@ -128,14 +128,16 @@ core::Result<void> App::start(bool handle_signals) {
                       "the cracklib dictionary is missing; install cracklib-runtime "
                       "(scripts/setup does)");
   }
-  p.auth = std::make_unique<auth::AuthService>(*p.store, *p.keys, p.clock, p.random,
+  p.trail = std::make_unique<audit::Trail>(*p.keys, p.clock, trail_options(config_));
+  p.auth = std::make_unique<auth::AuthService>(*p.store, *p.keys, *p.trail, p.clock, p.random,
                                                auth_options(config_.auth));
   p.accounts = std::make_unique<auth::AccountService>(
-      *p.store, p.clock, p.random, std::chrono::hours(config_.auth.enrolment_validity_hours));
-  p.practices = std::make_unique<practices::PracticeService>(*p.store, *p.keys, p.clock, p.random);
+      *p.store, *p.trail, p.clock, p.random,
+      std::chrono::hours(config_.auth.enrolment_validity_hours));
+  p.practices =
+      std::make_unique<practices::PracticeService>(*p.store, *p.keys, *p.trail, p.clock, p.random);
   patients::PatientOptions patient_options;
   patient_options.restore_period = std::chrono::days(config_.patients.restore_days);
-  p.trail = std::make_unique<audit::Trail>(*p.keys, p.clock, trail_options(config_));
   p.audit = std::make_unique<audit::AuditService>(*p.store, *p.trail);
   p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, *p.trail, p.clock,
                                                           p.random, patient_options);

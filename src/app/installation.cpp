@@ -24,6 +24,9 @@ core::Result<std::unique_ptr<Installation>> Installation::open(const DataDir& di
     out->trail_ =
         std::make_unique<audit::Trail>(*out->keys_, out->clock_, trail_options(out->config_));
   }
+  if (!out->trail_) {
+    out->trail_ = std::make_unique<audit::Trail>(out->clock_, trail_options(out->config_));
+  }
   auto store = open_store(out->config_, dir);
   if (!store) return tl::unexpected(store.error());
   out->store_ = std::move(*store);

@@ -38,7 +38,7 @@ class Installation {
 
   // Accounts with the configured lifetime of enrolment links.
   auth::AccountService accounts() {
-    return auth::AccountService(*store_, clock_, random_,
+    return auth::AccountService(*store_, *trail_, clock_, random_,
                                 std::chrono::hours(config_.auth.enrolment_validity_hours));
   }
   // not_found naming the public address for an unknown slug.

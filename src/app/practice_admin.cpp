@@ -19,15 +19,18 @@ core::Result<CreatedPractice> create_practice(const DataDir& dir,
   auto installation = Installation::open(dir, &passphrase);
   if (!installation) return tl::unexpected(installation.error());
   auto& in = **installation;
-  practices::PracticeService practices(in.store(), in.keys(), in.clock(), in.random());
+  practices::PracticeService practices(in.store(), in.keys(), in.trail(), in.clock(), in.random());
   auth::AccountService accounts = in.accounts();
   std::optional<auth::Invitation> owner;
   // The practice and its owner's invitation commit together, or neither does.
   auto practice = practices.create(
-      input, [&](store::Transaction& tx, const store::PracticeRow& row) -> core::Result<void> {
+      audit::Context::system("praxis practice create"), input,
+      [&](store::Transaction& tx, const store::PracticeRow& row) -> core::Result<void> {
         if (!owner_email) return {};
         auth::Invitation invitation;
-        if (auto r = accounts.invite_in(tx, row.id, *owner_email, "owner", invitation); !r)
+        if (auto r = accounts.invite_in(tx, audit::Context::system("praxis practice create"),
+                                        row.id, *owner_email, "owner", invitation);
+            !r)
           return r;
         owner = std::move(invitation);
         return {};
@@ -42,7 +45,9 @@ core::Result<auth::Invitation> invite_user(const DataDir& dir, std::string_view 
   if (!installation) return tl::unexpected(installation.error());
   auto practice = (*installation)->practice_by_slug(slug);
   if (!practice) return tl::unexpected(practice.error());
-  return (*installation)->accounts().invite(practice->id, email, role);
+  return (*installation)
+      ->accounts()
+      .invite(audit::Context::system("praxis user invite"), practice->id, email, role);
 }
 
 core::Result<auth::Invitation> reset_user(const DataDir& dir, std::string_view email) {
@@ -62,8 +67,9 @@ core::Result<auth::Invitation> reset_user(const DataDir& dir, std::string_view e
   if (!user) {
     return core::fail(core::ErrorCode::not_found, "no account with the address " + normalized);
   }
-  // The operator acts from outside any practice: no actor id.
-  return accounts.reissue_enrolment(user->practice_id, "", user->id);
+  // The operator acts from outside any practice: the system is the actor.
+  return accounts.reissue_enrolment(audit::Context::system("praxis user reset"), user->practice_id,
+                                    user->id);
 }
 
 std::string base_url(const DataDir& dir) {

@@ -17,7 +17,8 @@ core::Result<EntryPage> AuditService::page(const Context& context, std::string_v
         std::unordered_map<std::string, std::string> names;
         auto users = tx.users().list(practice_id);
         if (!users) return tl::unexpected(users.error());
-        for (const auto& u : *users) names[u.id] = u.display_name.empty() ? u.email : u.display_name;
+        for (const auto& u : *users)
+          names[u.id] = u.display_name.empty() ? u.email : u.display_name;
         auto tokens = tx.api_tokens().list(practice_id);
         if (!tokens) return tl::unexpected(tokens.error());
         for (const auto& t : *tokens) names[t.id] = t.name;
@@ -26,8 +27,7 @@ core::Result<EntryPage> AuditService::page(const Context& context, std::string_v
           std::string name = it == names.end() ? std::string() : it->second;
           out.entries.push_back({std::move(e), std::move(name)});
         }
-        if (static_cast<std::int64_t>(out.entries.size()) == query.limit &&
-            !out.entries.empty()) {
+        if (static_cast<std::int64_t>(out.entries.size()) == query.limit && !out.entries.empty()) {
           out.next_before = out.entries.back().entry.seq;
         }
         return {};
@@ -42,7 +42,7 @@ core::Result<EntryPage> AuditService::page(const Context& context, std::string_v
 }
 
 core::Result<EntryPage> AuditService::search(const Context& context, std::string_view practice_id,
-                                             store::AuditQuery query) {
+                                             const store::AuditQuery& query) {
   return page(context, practice_id, query, {"audit.search", "audit", ""});
 }
 
@@ -107,14 +107,13 @@ core::Result<InclusionView> AuditService::inclusion(std::string_view practice_id
 core::Result<std::vector<Hash>> AuditService::consistency(std::string_view practice_id,
                                                           std::uint64_t from, std::uint64_t to) {
   std::vector<Hash> out;
-  auto r = store::with_transaction(store_, store::TxMode::read_only,
-                                   [&](store::Transaction& tx) -> core::Result<void> {
-                                     auto proof =
-                                         trail_.consistency_proof(tx, practice_id, from, to);
-                                     if (!proof) return tl::unexpected(proof.error());
-                                     out = std::move(*proof);
-                                     return {};
-                                   });
+  auto r = store::with_transaction(
+      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+        auto proof = trail_.consistency_proof(tx, practice_id, from, to);
+        if (!proof) return tl::unexpected(proof.error());
+        out = std::move(*proof);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return out;
 }

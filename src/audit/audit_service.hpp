@@ -39,9 +39,8 @@ class AuditService {
  public:
   AuditService(store::Store& store, Trail& trail) : store_(store), trail_(trail) {}
 
-  [[nodiscard]] core::Result<EntryPage> search(const Context& context,
-                                               std::string_view practice_id,
-                                               store::AuditQuery query);
+  [[nodiscard]] core::Result<EntryPage> search(const Context& context, std::string_view practice_id,
+                                               const store::AuditQuery& query);
   // Every entry about the patient, newest first.
   [[nodiscard]] core::Result<EntryPage> access_log(const Context& context,
                                                    std::string_view practice_id,

@@ -90,7 +90,10 @@ std::optional<Frontier> frontier_of(const store::AuditHeadRow& head) {
 }
 
 Trail::Trail(crypto::KeyRing& keys, core::Clock& clock, TrailOptions options)
-    : keys_(keys), clock_(clock), options_(std::move(options)) {}
+    : keys_(&keys), clock_(clock), options_(std::move(options)) {}
+
+Trail::Trail(core::Clock& clock, TrailOptions options)
+    : keys_(nullptr), clock_(clock), options_(std::move(options)) {}
 
 std::string Trail::origin(std::string_view practice_id) const {
   return options_.origin_host + "/audit/" + std::string(practice_id);
@@ -104,10 +107,13 @@ core::Result<Trail::PracticeKeys> Trail::practice_keys(store::Transaction& tx,
       return it->second;
     }
   }
+  if (keys_ == nullptr) {
+    return core::fail(ErrorCode::internal, "", "audit: opened without the master key");
+  }
   auto row = tx.master_wrapped_keys().find("practice:" + std::string(practice_id));
   if (!row) return tl::unexpected(row.error());
   if (!*row) return core::fail(ErrorCode::not_found, "", "audit: no key for the practice");
-  auto key = keys_.practice_key(
+  auto key = keys_->practice_key(
       practice_id, {(*row)->key_id, (*row)->version, (*row)->wrapping_key_id, (*row)->sealed});
   if (!key) {
     return core::fail(
@@ -150,15 +156,23 @@ core::Result<std::int64_t> Trail::record(store::Store& store, std::string_view p
 
 core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_view practice_id,
                                          const Context& context, std::span<const Event> events) {
-  auto keys = practice_keys(tx, practice_id);
-  if (!keys) return tl::unexpected(keys.error());
+  // The practice's keys are needed for the address hash and for signing; a trail
+  // without keys records entries without an address and leaves checkpoints to the server.
+  std::optional<PracticeKeys> keys;
+  if (keys_ != nullptr) {
+    auto k = practice_keys(tx, practice_id);
+    if (!k) return tl::unexpected(k.error());
+    keys = std::move(*k);
+  } else if (!context.client_address.empty()) {
+    return core::fail(ErrorCode::internal, "", "audit: no key to hash the client address");
+  }
   const std::string now = core::to_iso8601(clock_.now());
   auto head = tx.audit().lock_head(practice_id, now);
   if (!head) return tl::unexpected(head.error());
   auto frontier = frontier_of(*head);
   if (!frontier) return tl::unexpected(fail_internal("audit: damaged tree head").error());
   const std::int64_t first = head->size;
-  const std::string client = client_hash(*keys, context.client_address);
+  const std::string client = keys ? client_hash(*keys, context.client_address) : std::string();
 
   std::vector<store::AuditNodeRow> nodes;
   for (const Event& e : events) {
@@ -195,7 +209,7 @@ core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_vie
   // Every checkpoint_every entries a checkpoint is signed in the same transaction.
   const auto every =
       static_cast<std::int64_t>(std::max<std::uint64_t>(1, options_.checkpoint_every));
-  if (next.size / every > first / every) {
+  if (keys && next.size / every > first / every) {
     if (auto r = tx.audit().insert_checkpoint(sign(*keys, practice_id, frontier->size(), root));
         !r) {
       return tl::unexpected(r.error());

@@ -71,6 +71,9 @@ struct TrailOptions {
 class Trail {
  public:
   Trail(crypto::KeyRing& keys, core::Clock& clock, TrailOptions options = {});
+  // Without keys (command-line tasks that open no master key): entries without a client
+  // address can be recorded; checkpoints are left to the server, proofs need no keys.
+  explicit Trail(core::Clock& clock, TrailOptions options = {});
 
   // Appends the events in `tx` (a write transaction) and returns the first leaf index.
   [[nodiscard]] core::Result<std::int64_t> record(store::Transaction& tx,
@@ -118,7 +121,7 @@ class Trail {
   store::AuditCheckpointRow sign(const PracticeKeys& keys, std::string_view practice_id,
                                  std::uint64_t size, const Hash& root) const;
 
-  crypto::KeyRing& keys_;
+  crypto::KeyRing* keys_;
   core::Clock& clock_;
   TrailOptions options_;
   std::mutex mutex_;

@@ -26,9 +26,9 @@ std::string enrolment_url(std::string_view base_url, std::string_view token) {
   return std::string(base_url) + "/app/enrol#token=" + std::string(token);
 }
 
-AccountService::AccountService(store::Store& store, core::Clock& clock, core::Random& random,
-                               std::chrono::hours enrolment_validity)
-    : store_(store), clock_(clock), random_(random), validity_(enrolment_validity) {}
+AccountService::AccountService(store::Store& store, audit::Trail& trail, core::Clock& clock,
+                               core::Random& random, std::chrono::hours enrolment_validity)
+    : store_(store), trail_(trail), clock_(clock), random_(random), validity_(enrolment_validity) {}
 
 namespace {
 
@@ -85,9 +85,10 @@ core::Result<Invitation> AccountService::prepare(std::string_view practice_id,
   return invitation;
 }
 
-core::Result<void> AccountService::invite_in(store::Transaction& tx, std::string_view practice_id,
-                                             std::string_view email, std::string_view role,
-                                             Invitation& out, std::string_view display_name) {
+core::Result<void> AccountService::invite_in(store::Transaction& tx, const audit::Context& context,
+                                             std::string_view practice_id, std::string_view email,
+                                             std::string_view role, Invitation& out,
+                                             std::string_view display_name) {
   auto invitation = prepare(practice_id, email, role, display_name);
   if (!invitation) return tl::unexpected(invitation.error());
   auto practice = tx.practices().find(practice_id);
@@ -113,16 +114,19 @@ core::Result<void> AccountService::invite_in(store::Transaction& tx, std::string
   if (auto inserted = tx.enrolment_tokens().insert(token); !inserted) {
     return inserted;
   }
+  auto a = trail_.record(tx, practice_id, context, {"user.invite", "user", invitation->user.id});
+  if (!a) return tl::unexpected(a.error());
   out = std::move(*invitation);
   return {};
 }
 
-core::Result<Invitation> AccountService::invite(std::string_view practice_id,
+core::Result<Invitation> AccountService::invite(const audit::Context& context,
+                                                std::string_view practice_id,
                                                 std::string_view email, std::string_view role,
                                                 std::string_view display_name) {
   Invitation invitation;
   auto r = store::with_transaction(store_, store::TxMode::read_write, [&](store::Transaction& tx) {
-    return invite_in(tx, practice_id, email, role, invitation, display_name);
+    return invite_in(tx, context, practice_id, email, role, invitation, display_name);
   });
   if (!r) return tl::unexpected(r.error());
   return invitation;
@@ -167,9 +171,10 @@ bool another_active_owner(const std::vector<store::UserRow>& users, std::string_
 
 }  // namespace
 
-core::Result<store::UserRow> AccountService::update(std::string_view practice_id,
-                                                    std::string_view actor_id, std::string_view id,
-                                                    const UserChange& change) {
+core::Result<store::UserRow> AccountService::update(const audit::Context& context,
+                                                    std::string_view practice_id,
+                                                    std::string_view id, const UserChange& change) {
+  const std::string_view actor_id = context.actor.id;
   std::vector<core::FieldError> fields;
   if (change.role && !known_role(*change.role)) {
     fields.push_back({"role", "invalid", "owner, physician, assistant, reception oder auditor."});
@@ -233,15 +238,22 @@ core::Result<store::UserRow> AccountService::update(std::string_view practice_id
         }
         ++row.version;
         updated = row;
+        // A role is a set of permissions: its change is recorded as its own action.
+        const std::string action = role_change     ? "user.role_change"
+                                   : status_change ? "user.status_change"
+                                                   : "user.update";
+        auto a = trail_.record(tx, practice_id, context, {action, "user", row.id});
+        if (!a) return tl::unexpected(a.error());
         return {};
       });
   if (!r) return tl::unexpected(r.error());
   return updated;
 }
 
-core::Result<Invitation> AccountService::reissue_enrolment(std::string_view practice_id,
-                                                           std::string_view actor_id,
+core::Result<Invitation> AccountService::reissue_enrolment(const audit::Context& context,
+                                                           std::string_view practice_id,
                                                            std::string_view id) {
+  const std::string_view actor_id = context.actor.id;
   const core::Instant now = clock_.now();
   const std::string now_text = core::to_iso8601(now);
   Invitation invitation;
@@ -278,7 +290,10 @@ core::Result<Invitation> AccountService::reissue_enrolment(std::string_view prac
         token.practice_id = row.practice_id;
         token.user_id = row.id;
         token.expires_at = invitation.expires_at;
-        return tx.enrolment_tokens().insert(token);
+        if (auto ins = tx.enrolment_tokens().insert(token); !ins) return ins;
+        auto a = trail_.record(tx, practice_id, context, {"user.reset", "user", row.id});
+        if (!a) return tl::unexpected(a.error());
+        return {};
       });
   if (!r) return tl::unexpected(r.error());
   return invitation;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/trail.hpp"
 #include "auth/permissions.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -43,20 +44,24 @@ struct UserChange {
 
 class AccountService {
  public:
-  AccountService(store::Store& store, core::Clock& clock, core::Random& random,
+  // Invitations, user changes and resets are recorded in `trail` (issue #8) within
+  // their transaction; `context.actor` is who does it.
+  AccountService(store::Store& store, audit::Trail& trail, core::Clock& clock, core::Random& random,
                  std::chrono::hours enrolment_validity = kEnrolmentValidity);
 
   // invalid_input (fields "email", "role"); not_found for an unknown practice; conflict
   // (field "email") if the address already has an account.
-  [[nodiscard]] core::Result<Invitation> invite(std::string_view practice_id,
+  [[nodiscard]] core::Result<Invitation> invite(const audit::Context& context,
+                                                std::string_view practice_id,
                                                 std::string_view email, std::string_view role,
                                                 std::string_view display_name = {});
 
   // The same inside a caller's write transaction (e.g. together with creating the
   // practice); `out` is filled on success.
-  [[nodiscard]] core::Result<void> invite_in(store::Transaction& tx, std::string_view practice_id,
-                                             std::string_view email, std::string_view role,
-                                             Invitation& out, std::string_view display_name = {});
+  [[nodiscard]] core::Result<void> invite_in(store::Transaction& tx, const audit::Context& context,
+                                             std::string_view practice_id, std::string_view email,
+                                             std::string_view role, Invitation& out,
+                                             std::string_view display_name = {});
 
   [[nodiscard]] core::Result<std::vector<store::UserRow>> list(std::string_view practice_id);
   // not_found for an unknown id or another practice's user.
@@ -64,13 +69,13 @@ class AccountService {
   // Role, status (active/disabled) and display name. An owner cannot change their own
   // role or status, and the last active owner cannot be demoted or disabled, so a
   // practice never locks itself out. Disabling ends the user's sessions.
-  [[nodiscard]] core::Result<store::UserRow> update(std::string_view practice_id,
-                                                    std::string_view actor_id, std::string_view id,
-                                                    const UserChange& change);
+  [[nodiscard]] core::Result<store::UserRow> update(const audit::Context& context,
+                                                    std::string_view practice_id,
+                                                    std::string_view id, const UserChange& change);
   // A new enrolment link for another user of the practice (lost phone, expired link):
   // password and second factor are cleared, old links withdrawn, sessions ended.
-  [[nodiscard]] core::Result<Invitation> reissue_enrolment(std::string_view practice_id,
-                                                           std::string_view actor_id,
+  [[nodiscard]] core::Result<Invitation> reissue_enrolment(const audit::Context& context,
+                                                           std::string_view practice_id,
                                                            std::string_view id);
 
  private:
@@ -78,6 +83,7 @@ class AccountService {
                                    std::string_view role, std::string_view display_name);
 
   store::Store& store_;
+  audit::Trail& trail_;
   core::Clock& clock_;
   core::Random& random_;
   std::chrono::hours validity_;

@@ -110,10 +110,11 @@ std::string normalize_recovery_code(std::string_view code) {
   return out;
 }
 
-AuthService::AuthService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
-                         core::Random& random, AuthOptions options)
+AuthService::AuthService(store::Store& store, crypto::KeyRing& keys, audit::Trail& trail,
+                         core::Clock& clock, core::Random& random, AuthOptions options)
     : store_(store),
       keys_(keys),
+      trail_(trail),
       clock_(clock),
       random_(random),
       options_(std::move(options)),
@@ -246,7 +247,8 @@ core::Result<std::optional<std::int64_t>> AuthService::check_totp(Transaction& t
   return crypto::verify_totp(*secret, code, now);
 }
 
-core::Result<void> AuthService::confirm_enrolment(std::string_view token, std::string_view code) {
+core::Result<void> AuthService::confirm_enrolment(std::string_view token, std::string_view code,
+                                                  const audit::Context& context) {
   const auto token_hash = hash_bytes(token);
   const std::string now = core::to_iso8601(clock_.now());
   store::UserRow user;
@@ -309,11 +311,26 @@ core::Result<void> AuthService::confirm_enrolment(std::string_view token, std::s
         auto advanced = tx.users().advance_totp_step(user.practice_id, user.id, *step);
         if (!advanced) return tl::unexpected(advanced.error());
         user.status = "active";
-        return tx.users().update(user);
+        if (auto u = tx.users().update(user); !u) return u;
+        audit::Context c = context;
+        c.actor = {"user", user.id, user.role};
+        auto a = trail_.record(tx, user.practice_id, c, {"auth.enrol", "user", user.id});
+        if (!a) return tl::unexpected(a.error());
+        return {};
       });
 }
 
 // ---- login ----
+
+void AuthService::record_login_failure(const store::UserRow& user, const LoginInput& input) {
+  audit::Context c;
+  c.actor = {"user", user.id, user.role};
+  c.request_id = input.request_id;
+  c.client_address = input.client_address;
+  const audit::Event e{"auth.login", "user", user.id, "failure"};
+  // The answer is 401 either way; a failure that cannot be recorded changes nothing.
+  (void)trail_.record(store_, user.practice_id, c, std::span<const audit::Event>(&e, 1));
+}
 
 core::Error AuthService::login_failed(const std::string& account_key,
                                       const std::string& address_key) {
@@ -369,6 +386,7 @@ core::Result<LoginResult> AuthService::login(const LoginInput& input) {
     const bool password_ok =
         crypto::verify_password(has_hash ? *user->password_hash : dummy_hash_, input.password);
     if (!has_hash || !password_ok || !practice || user->status != "active") {
+      if (user && practice) record_login_failure(*user, input);
       return tl::unexpected(login_failed(account_key, address_key));
     }
     const bool relaxed = user->role == "reception" && practice->reception_second_factor_optional;
@@ -379,7 +397,10 @@ core::Result<LoginResult> AuthService::login(const LoginInput& input) {
     } else {
       factor_ok = relaxed;
     }
-    if (!factor_ok) return tl::unexpected(login_failed(account_key, address_key));
+    if (!factor_ok) {
+      record_login_failure(*user, input);
+      return tl::unexpected(login_failed(account_key, address_key));
+    }
   }
 
   LoginResult result;
@@ -430,10 +451,20 @@ core::Result<LoginResult> AuthService::login(const LoginInput& input) {
             if (!r) return tl::unexpected(r.error());
           }
         }
-        return tx.sessions().insert(session);
+        if (auto r = tx.sessions().insert(session); !r) return r;
+        audit::Context c;
+        c.actor = {"user", user->id, user->role};
+        c.request_id = input.request_id;
+        c.client_address = input.client_address;
+        auto a = trail_.record(tx, user->practice_id, c, {"auth.login", "user", user->id});
+        if (!a) return tl::unexpected(a.error());
+        return {};
       });
   if (!written) return tl::unexpected(written.error());
-  if (factor_refused) return tl::unexpected(login_failed(account_key, address_key));
+  if (factor_refused) {
+    record_login_failure(*user, input);
+    return tl::unexpected(login_failed(account_key, address_key));
+  }
   accounts_.record_success(account_key);
   result.user = std::move(*user);
   result.practice = std::move(*practice);
@@ -555,7 +586,7 @@ core::Result<Caller> AuthService::authenticate_api_token(std::string_view token,
 
 // ---- sessions ----
 
-core::Result<void> AuthService::logout(const Caller& caller) {
+core::Result<void> AuthService::logout(const Caller& caller, const audit::Context& context) {
   if (caller.session_id.empty()) {
     return core::fail(ErrorCode::forbidden,
                       "Nur mit einer Anmeldesitzung möglich. / Only with a sign-in session.");
@@ -565,6 +596,9 @@ core::Result<void> AuthService::logout(const Caller& caller) {
       store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         auto r = tx.sessions().revoke(caller.practice_id, caller.session_id, now_text);
         if (!r) return tl::unexpected(r.error());
+        auto a = trail_.record(tx, caller.practice_id, context,
+                               {"auth.logout", "session", caller.session_id});
+        if (!a) return tl::unexpected(a.error());
         return {};
       });
 }
@@ -588,7 +622,8 @@ core::Result<std::vector<store::SessionRow>> AuthService::sessions(const Caller&
   return out;
 }
 
-core::Result<void> AuthService::revoke_session(const Caller& caller, std::string_view session_id) {
+core::Result<void> AuthService::revoke_session(const Caller& caller, const audit::Context& context,
+                                               std::string_view session_id) {
   const auto now_text = core::to_iso8601(clock_.now());
   return store::with_transaction(
       store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
@@ -601,11 +636,15 @@ core::Result<void> AuthService::revoke_session(const Caller& caller, std::string
           return core::fail(ErrorCode::not_found, "Sitzung nicht gefunden. / Session not found.");
         auto r = tx.sessions().revoke(caller.practice_id, session_id, now_text);
         if (!r) return tl::unexpected(r.error());
+        auto a = trail_.record(tx, caller.practice_id, context,
+                               {"session.revoke", "session", std::string(session_id)});
+        if (!a) return tl::unexpected(a.error());
         return {};
       });
 }
 
 core::Result<std::int64_t> AuthService::revoke_user_sessions(const Caller& caller,
+                                                             const audit::Context& context,
                                                              std::string_view user_id) {
   const auto now_text = core::to_iso8601(clock_.now());
   std::int64_t count = 0;
@@ -617,6 +656,9 @@ core::Result<std::int64_t> AuthService::revoke_user_sessions(const Caller& calle
         auto n = tx.sessions().revoke_for_user(caller.practice_id, user_id, now_text);
         if (!n) return tl::unexpected(n.error());
         count = *n;
+        auto a = trail_.record(tx, caller.practice_id, context,
+                               {"session.revoke_all", "user", std::string(user_id)});
+        if (!a) return tl::unexpected(a.error());
         return {};
       });
   if (!r) return tl::unexpected(r.error());
@@ -640,6 +682,7 @@ core::Result<std::int64_t> AuthService::purge_sessions() {
 // ---- API tokens ----
 
 core::Result<CreatedApiToken> AuthService::create_api_token(const Caller& caller,
+                                                            const audit::Context& context,
                                                             const NewApiToken& input) {
   if (caller.session_id.empty()) {
     return core::fail(ErrorCode::forbidden,
@@ -688,8 +731,14 @@ core::Result<CreatedApiToken> AuthService::create_api_token(const Caller& caller
   for (const auto& p : sorted) row.permissions += (row.permissions.empty() ? "" : " ") + p;
   row.created_at = core::to_iso8601(now);
   row.expires_at = core::to_iso8601(now + std::chrono::hours(24) * input.expires_in_days);
-  auto r = store::with_transaction(store_, TxMode::read_write,
-                                   [&](Transaction& tx) { return tx.api_tokens().insert(row); });
+  auto r = store::with_transaction(
+      store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto ins = tx.api_tokens().insert(row); !ins) return ins;
+        auto a = trail_.record(tx, caller.practice_id, context,
+                               {"api_token.create", "api_token", row.id});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return out;
 }
@@ -707,13 +756,18 @@ core::Result<std::vector<store::ApiTokenRow>> AuthService::api_tokens(const Call
   return out;
 }
 
-core::Result<void> AuthService::revoke_api_token(const Caller& caller, std::string_view id) {
+core::Result<void> AuthService::revoke_api_token(const Caller& caller,
+                                                 const audit::Context& context,
+                                                 std::string_view id) {
   const auto now_text = core::to_iso8601(clock_.now());
   return store::with_transaction(
       store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         auto r = tx.api_tokens().revoke(caller.practice_id, id, now_text);
         if (!r) return tl::unexpected(r.error());
         if (!*r) return core::fail(ErrorCode::not_found, "Nicht gefunden. / Not found.");
+        auto a = trail_.record(tx, caller.practice_id, context,
+                               {"api_token.revoke", "api_token", std::string(id)});
+        if (!a) return tl::unexpected(a.error());
         return {};
       });
 }

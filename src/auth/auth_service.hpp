@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/trail.hpp"
 #include "auth/login_throttle.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -55,8 +56,9 @@ struct LoginInput {
   std::string password;
   std::optional<std::string> totp;
   std::optional<std::string> recovery_code;
-  std::string client_address;                         // for the per-address limit
-  std::string client_label;                           // user agent, shortened, for the session list
+  std::string client_address;  // for the per-address limit and the audit trail
+  std::string request_id;      // for the audit trail
+  std::string client_label;    // user agent, shortened, for the session list
   std::optional<std::string> previous_session_token;  // rotated: revoked at login
 };
 
@@ -105,8 +107,10 @@ std::string normalize_recovery_code(std::string_view code);
 
 class AuthService {
  public:
-  AuthService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock, core::Random& random,
-              AuthOptions options = {});
+  // Sign-ins (successful, and failed ones of existing accounts), enrolments, sign-outs
+  // and session and API-token changes are recorded in `trail` (issue #8).
+  AuthService(store::Store& store, crypto::KeyRing& keys, audit::Trail& trail, core::Clock& clock,
+              core::Random& random, AuthOptions options = {});
 
   // Step 1 of enrolment: the link's token and a new password → the TOTP secret and the
   // recovery codes. invalid_input (field "password") for a refused password; not_found
@@ -115,7 +119,8 @@ class AuthService {
                                                      std::string_view password);
   // Step 2: a code from the authenticator app proves it was set up; the account is
   // active afterwards. After max_confirmation_failures wrong codes the link is withdrawn.
-  [[nodiscard]] core::Result<void> confirm_enrolment(std::string_view token, std::string_view code);
+  [[nodiscard]] core::Result<void> confirm_enrolment(std::string_view token, std::string_view code,
+                                                     const audit::Context& context = {});
 
   // unauthenticated (one message for every reason, so it reveals nothing about which
   // part was wrong or whether the account exists), rate_limited with retry_after.
@@ -127,20 +132,25 @@ class AuthService {
   [[nodiscard]] core::Result<Caller> authenticate(const Credentials& credentials,
                                                   std::string_view permission);
 
-  [[nodiscard]] core::Result<void> logout(const Caller& caller);
+  [[nodiscard]] core::Result<void> logout(const Caller& caller, const audit::Context& context);
   // The caller's open sessions, newest first.
   [[nodiscard]] core::Result<std::vector<store::SessionRow>> sessions(const Caller& caller);
   // One of the caller's own sessions; not_found for any other id.
   [[nodiscard]] core::Result<void> revoke_session(const Caller& caller,
+                                                  const audit::Context& context,
                                                   std::string_view session_id);
   // Every session of a user of the caller's practice (owners, users.manage).
   [[nodiscard]] core::Result<std::int64_t> revoke_user_sessions(const Caller& caller,
+                                                                const audit::Context& context,
                                                                 std::string_view user_id);
 
   [[nodiscard]] core::Result<CreatedApiToken> create_api_token(const Caller& caller,
+                                                               const audit::Context& context,
                                                                const NewApiToken& input);
   [[nodiscard]] core::Result<std::vector<store::ApiTokenRow>> api_tokens(const Caller& caller);
-  [[nodiscard]] core::Result<void> revoke_api_token(const Caller& caller, std::string_view id);
+  [[nodiscard]] core::Result<void> revoke_api_token(const Caller& caller,
+                                                    const audit::Context& context,
+                                                    std::string_view id);
 
   // Deletes sessions that ended more than a day ago (housekeeping).
   [[nodiscard]] core::Result<std::int64_t> purge_sessions();
@@ -148,6 +158,8 @@ class AuthService {
   const AuthOptions& options() const { return options_; }
 
  private:
+  // The trail entry of a sign-in attempt by an existing account.
+  void record_login_failure(const store::UserRow& user, const LoginInput& input);
   core::Result<crypto::KeyPtr> practice_key(store::Transaction& tx, std::string_view practice_id);
   core::Result<std::optional<std::int64_t>> check_totp(store::Transaction& tx,
                                                        const store::UserRow& user,
@@ -159,6 +171,7 @@ class AuthService {
 
   store::Store& store_;
   crypto::KeyRing& keys_;
+  audit::Trail& trail_;
   core::Clock& clock_;
   core::Random& random_;
   AuthOptions options_;

@@ -62,11 +62,12 @@ std::vector<core::FieldError> validate(const NewPractice& input) {
   return errors;
 }
 
-PracticeService::PracticeService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
-                                 core::Random& random)
-    : store_(store), keys_(keys), clock_(clock), random_(random) {}
+PracticeService::PracticeService(store::Store& store, crypto::KeyRing& keys, audit::Trail& trail,
+                                 core::Clock& clock, core::Random& random)
+    : store_(store), keys_(keys), trail_(trail), clock_(clock), random_(random) {}
 
-core::Result<store::PracticeRow> PracticeService::create(const NewPractice& input,
+core::Result<store::PracticeRow> PracticeService::create(const audit::Context& context,
+                                                         const NewPractice& input,
                                                          const AlsoInTransaction& also) {
   if (auto errors = validate(input); !errors.empty()) {
     auto e = core::Error::make(ErrorCode::invalid_input,
@@ -105,6 +106,8 @@ core::Result<store::PracticeRow> PracticeService::create(const NewPractice& inpu
             !keyed) {
           return keyed;
         }
+        auto a = trail_.record(tx, row.id, context, {"practice.create", "practice", row.id});
+        if (!a) return tl::unexpected(a.error());
         return also ? also(tx, row) : core::Result<void>();
       });
   if (!r) return tl::unexpected(r.error());
@@ -139,7 +142,8 @@ core::Result<store::PracticeRow> PracticeService::find(std::string_view id) {
   return *found;
 }
 
-core::Result<store::PracticeRow> PracticeService::update(std::string_view id,
+core::Result<store::PracticeRow> PracticeService::update(const audit::Context& context,
+                                                         std::string_view id,
                                                          const PracticeChange& change) {
   store::PracticeRow updated;
   auto r = store::with_transaction(
@@ -179,6 +183,8 @@ core::Result<store::PracticeRow> PracticeService::update(std::string_view id,
         if (auto u = tx.practices().update(row); !u) return u;
         ++row.version;
         updated = row;
+        auto a = trail_.record(tx, row.id, context, {"practice.update", "practice", row.id});
+        if (!a) return tl::unexpected(a.error());
         return {};
       });
   if (!r) return tl::unexpected(r.error());

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/trail.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/random.hpp"
@@ -48,8 +49,9 @@ struct PracticeChange {
 
 class PracticeService {
  public:
-  PracticeService(store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
-                  core::Random& random);
+  // Creating and changing a practice is recorded in `trail` (issue #8).
+  PracticeService(store::Store& store, crypto::KeyRing& keys, audit::Trail& trail,
+                  core::Clock& clock, core::Random& random);
 
   // Work that must commit or fail together with the new practice (e.g. inviting its
   // owner); runs in the same transaction after the practice row exists.
@@ -57,18 +59,21 @@ class PracticeService {
       std::function<core::Result<void>(store::Transaction&, const store::PracticeRow&)>;
 
   // invalid_input with every field error; conflict (field "slug") if the slug is taken.
-  [[nodiscard]] core::Result<store::PracticeRow> create(const NewPractice& input,
+  [[nodiscard]] core::Result<store::PracticeRow> create(const audit::Context& context,
+                                                        const NewPractice& input,
                                                         const AlsoInTransaction& also = {});
   [[nodiscard]] core::Result<std::vector<store::PracticeRow>> list();
   // not_found for an unknown id.
   [[nodiscard]] core::Result<store::PracticeRow> find(std::string_view id);
   // invalid_input with every field error; precondition_failed for a stale version.
-  [[nodiscard]] core::Result<store::PracticeRow> update(std::string_view id,
+  [[nodiscard]] core::Result<store::PracticeRow> update(const audit::Context& context,
+                                                        std::string_view id,
                                                         const PracticeChange& change);
 
  private:
   store::Store& store_;
   crypto::KeyRing& keys_;
+  audit::Trail& trail_;
   core::Clock& clock_;
   core::Random& random_;
 };

@@ -549,12 +549,12 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         ok = run("audit", "verify", "--data", self.data)
         self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
-        self.assertIn("OK    audit: 3 entries, 1 checkpoints verified", ok.stdout)
+        self.assertIn("OK    audit: 4 entries, 1 checkpoints verified", ok.stdout)
         as_json = json.loads(run("audit", "verify", "--data", self.data, "--json").stdout)
-        self.assertEqual(as_json[0]["entries"], 3)
+        self.assertEqual(as_json[0]["entries"], 4)  # practice.create and 3 patients
         d = run("doctor", "--data", self.data)
         self.assertEqual(d.returncode, 0, d.stdout)
-        self.assertIn("OK    audit.trail: audit trail verified: 1 practice(s), 3 entries",
+        self.assertIn("OK    audit.trail: audit trail verified: 1 practice(s), 4 entries",
                       d.stdout)
         # Someone with the database file edits who did what.
         db = sqlite3.connect(os.path.join(self.data, "praxis.db"))

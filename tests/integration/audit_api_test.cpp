@@ -229,6 +229,44 @@ TEST_F(AuditApi, TheAccessReportSaysWhoWhenWhatAndWhy) {
   EXPECT_EQ(api.call("GET", "/api/v1/audit", {}, &doctor).status, 403);
 }
 
+TEST_F(AuditApi, SignInsEnrolmentAndAdministrationAreRecorded) {
+  const auto from = size();
+  Account anna = api.enrol(practice, "anna@x.example", "owner");
+  ASSERT_FALSE(anna.user_id.empty());
+  auto wrong = anna;
+  wrong.password = "Falsches Passwort am Morgen";
+  EXPECT_FALSE(api.login(wrong)) << "a failed sign-in of an existing account";
+  auto s = api.login(anna);
+  ASSERT_TRUE(s);
+  auto r = api.call("POST", "/api/v1/api-tokens",
+                    R"({"name":"Kalender","permissions":["practice.read"]})", &*s);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string token_id(json_of(r)["id"].as_string());
+  ASSERT_EQ(api.call("DELETE", "/api/v1/api-tokens/" + token_id, {}, &*s).status, 204);
+  r = api.call("POST", "/api/v1/users", R"({"email":"neu@x.example","role":"assistant"})", &*s);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string new_user(json_of(r)["user"].as_object().at("id").as_string());
+  ASSERT_EQ(api.call("PATCH", "/api/v1/users/" + doctor_id, R"({"role":"assistant"})", &*s).status,
+            200);
+  ASSERT_EQ(api.call("PATCH", "/api/v1/practice", R"({"city":"Potsdam"})", &*s).status, 200);
+  ASSERT_EQ(api.call("POST", "/api/v1/auth/logout", {}, &*s).status, 204);
+
+  const Entries expected{{"user.invite", anna.user_id},  {"auth.enrol", anna.user_id},
+                         {"auth.login", anna.user_id},   {"auth.login", anna.user_id},
+                         {"api_token.create", token_id}, {"api_token.revoke", token_id},
+                         {"user.invite", new_user},      {"user.role_change", doctor_id},
+                         {"practice.update", practice},  {"auth.logout", s->id}};
+  EXPECT_EQ(since(from), expected);
+  auto tx = api.store().read();
+  auto rows = (*tx)->audit().entries(practice, from, 100);
+  ASSERT_TRUE(rows && rows->size() == expected.size());
+  EXPECT_EQ((*rows)[2].outcome, "failure") << "the wrong password";
+  EXPECT_EQ((*rows)[3].outcome, "success");
+  EXPECT_EQ((*rows)[3].actor_id, anna.user_id);
+  EXPECT_EQ((*rows)[4].actor_id, anna.user_id) << "who created the token";
+  EXPECT_EQ((*rows)[0].actor_kind, "system") << "the fixture invited her";
+}
+
 audit::Hash hash_of(const json::value& v) {
   auto bytes = crypto::base64_decode(v.as_string());
   audit::Hash h{};
@@ -244,8 +282,6 @@ std::vector<audit::Hash> proof_of(const json::value& v) {
 }
 
 TEST_F(AuditApi, CheckpointsAndProofsVerifyWithThePracticesPublicKey) {
-  EXPECT_EQ(api.call("GET", "/api/v1/audit/checkpoint", {}, &auditor).status, 404)
-      << "nothing recorded yet";
   for (int i = 0; i < 5; ++i) create("Beweis" + std::to_string(i));
   auto r = api.call("GET", "/api/v1/audit/checkpoint", {}, &auditor);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -259,14 +295,14 @@ TEST_F(AuditApi, CheckpointsAndProofsVerifyWithThePracticesPublicKey) {
   ASSERT_TRUE(opened);
   const std::uint64_t old_size = opened->size;
   const audit::Hash old_root = opened->root;
-  EXPECT_EQ(old_size, 5u);
+  EXPECT_EQ(old_size, 6u) << "practice.create and five patients";
 
   for (int i = 5; i < 12; ++i) create("Beweis" + std::to_string(i));
   r = api.call("GET", "/api/v1/audit/checkpoint", {}, &auditor);
   auto second =
       audit::open_checkpoint(json_of(r)["note"].as_string(), first["key_name"].as_string(), key);
   ASSERT_TRUE(second);
-  EXPECT_EQ(second->size, 12u);
+  EXPECT_EQ(second->size, 13u);
 
   r = api.call("GET",
                "/api/v1/audit/proof/consistency?from=" + std::to_string(old_size) +
@@ -280,12 +316,12 @@ TEST_F(AuditApi, CheckpointsAndProofsVerifyWithThePracticesPublicKey) {
     r = api.call("GET", "/api/v1/audit/proof/inclusion?index=" + std::to_string(i), {}, &auditor);
     ASSERT_EQ(r.status, 200) << r.body;
     auto body = json_of(r);
-    EXPECT_EQ(body["size"].as_int64(), 12) << "against the latest checkpoint by default";
+    EXPECT_EQ(body["size"].as_int64(), 13) << "against the latest checkpoint by default";
     EXPECT_TRUE(audit::verify_inclusion(i, second->size, hash_of(body["leaf_hash"]),
                                         proof_of(body["proof"]), second->root))
         << i;
   }
-  EXPECT_EQ(api.call("GET", "/api/v1/audit/proof/inclusion?index=12", {}, &auditor).status, 400);
+  EXPECT_EQ(api.call("GET", "/api/v1/audit/proof/inclusion?index=13", {}, &auditor).status, 400);
   EXPECT_EQ(api.call("GET", "/api/v1/audit/proof/inclusion", {}, &auditor).status, 400);
   EXPECT_EQ(api.call("GET", "/api/v1/audit/proof/consistency?from=3&to=2", {}, &auditor).status,
             400);

@@ -63,10 +63,11 @@ class StaffApi {
                                                       store::sqlite::Synchronous::normal);
     if (!created) throw std::runtime_error(created.error().internal);
     store_ = std::move(*created);
-    practices_ = std::make_unique<practices::PracticeService>(*store_, *keys_, clock, random_);
-    accounts_ = std::make_unique<auth::AccountService>(*store_, clock, random_);
-    auth_ = std::make_unique<auth::AuthService>(*store_, *keys_, clock, random_, options);
     trail_ = std::make_unique<audit::Trail>(*keys_, clock);
+    practices_ =
+        std::make_unique<practices::PracticeService>(*store_, *keys_, *trail_, clock, random_);
+    accounts_ = std::make_unique<auth::AccountService>(*store_, *trail_, clock, random_);
+    auth_ = std::make_unique<auth::AuthService>(*store_, *keys_, *trail_, clock, random_, options);
     audit_ = std::make_unique<audit::AuditService>(*store_, *trail_);
     patients_ =
         std::make_unique<patients::PatientService>(*store_, *keys_, *trail_, clock, random_);
@@ -102,7 +103,7 @@ class StaffApi {
     p.name = "Praxis " + slug;
     p.slug = slug;
     p.state = "BE";
-    auto row = practices_->create(p);
+    auto row = practices_->create(audit::Context::system("test"), p);
     if (!row) throw std::runtime_error(row.error().internal);
     return row->id;
   }
@@ -110,7 +111,7 @@ class StaffApi {
   // The enrolment token of a new invitation.
   std::string invite(const std::string& practice_id, const std::string& email,
                      const std::string& role, const std::string& name = "") {
-    auto inv = accounts_->invite(practice_id, email, role, name);
+    auto inv = accounts_->invite(audit::Context::system("test"), practice_id, email, role, name);
     if (!inv) throw std::runtime_error(inv.error().message);
     return inv->token;
   }

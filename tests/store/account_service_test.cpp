@@ -17,9 +17,12 @@ struct Fixture : test::ServiceFixture {
     p.name = "Praxis";
     p.slug = "praxis";
     p.state = "HH";
-    practice_id = practices::PracticeService(*store, *keys, clock, random).create(p)->id;
+    practice_id = practices::PracticeService(*store, *keys, trail, clock, random)
+                      .create(audit::Context::system("test"), p)
+                      ->id;
   }
-  AccountService service() { return AccountService(*store, clock, random); }
+  audit::Trail trail{*keys, clock};
+  AccountService service() { return AccountService(*store, trail, clock, random); }
 
   template <typename T, typename F>
   T read(F&& f) {
@@ -37,7 +40,8 @@ struct Fixture : test::ServiceFixture {
 
 TEST(AccountService, InviteCreatesAnInvitedUserAndAHashedOneTimeToken) {
   Fixture f;
-  auto inv = f.service().invite(f.practice_id, "  Anna.Lena@Praxis.Example ", "owner");
+  auto inv = f.service().invite(audit::Context::system("test"), f.practice_id,
+                                "  Anna.Lena@Praxis.Example ", "owner");
   ASSERT_TRUE(inv) << inv.error().message;
   EXPECT_EQ(inv->user.email, "anna.lena@praxis.example");
   EXPECT_EQ(inv->user.status, "invited");
@@ -63,7 +67,7 @@ TEST(AccountService, InviteCreatesAnInvitedUserAndAHashedOneTimeToken) {
 TEST(AccountService, RefusesBadInputUnknownPracticesAndTakenAddresses) {
   Fixture f;
   auto svc = f.service();
-  auto bad = svc.invite(f.practice_id, "not-an-address", "admin");
+  auto bad = svc.invite(audit::Context::system("test"), f.practice_id, "not-an-address", "admin");
   ASSERT_FALSE(bad);
   ASSERT_EQ(bad.error().fields.size(), 2u);
   EXPECT_EQ(bad.error().fields[0].field, "email");
@@ -71,11 +75,14 @@ TEST(AccountService, RefusesBadInputUnknownPracticesAndTakenAddresses) {
   for (const char* email : {"a@b", "@x.de", "a b@x.de", "a@@x.de", "a@x.de.", "a@.de"}) {
     EXPECT_FALSE(normalize_staff_email(email)) << email;
   }
-  auto unknown = svc.invite("no-such-practice", "x@praxis.example", "reception");
+  auto unknown = svc.invite(audit::Context::system("test"), "no-such-practice", "x@praxis.example",
+                            "reception");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, core::ErrorCode::not_found);
-  ASSERT_TRUE(svc.invite(f.practice_id, "x@praxis.example", "reception"));
-  auto taken = svc.invite(f.practice_id, "X@Praxis.Example", "physician");
+  ASSERT_TRUE(
+      svc.invite(audit::Context::system("test"), f.practice_id, "x@praxis.example", "reception"));
+  auto taken =
+      svc.invite(audit::Context::system("test"), f.practice_id, "X@Praxis.Example", "physician");
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().code, core::ErrorCode::conflict);
   auto users = f.read<std::vector<store::UserRow>>(
@@ -85,17 +92,20 @@ TEST(AccountService, RefusesBadInputUnknownPracticesAndTakenAddresses) {
 
 TEST(AccountService, PracticeAndOwnerInvitationCommitTogether) {
   Fixture f;
-  ASSERT_TRUE(f.service().invite(f.practice_id, "taken@praxis.example", "owner"));
+  ASSERT_TRUE(f.service().invite(audit::Context::system("test"), f.practice_id,
+                                 "taken@praxis.example", "owner"));
   practices::NewPractice second;
   second.name = "Zweite";
   second.slug = "zweite";
   second.state = "HH";
   auto accounts = f.service();
-  auto r = practices::PracticeService(*f.store, *f.keys, f.clock, f.random)
-               .create(second, [&](store::Transaction& tx, const store::PracticeRow& row) {
-                 Invitation inv;
-                 return accounts.invite_in(tx, row.id, "taken@praxis.example", "owner", inv);
-               });
+  auto r = practices::PracticeService(*f.store, *f.keys, f.trail, f.clock, f.random)
+               .create(audit::Context::system("test"), second,
+                       [&](store::Transaction& tx, const store::PracticeRow& row) {
+                         Invitation inv;
+                         return accounts.invite_in(tx, audit::Context::system("test"), row.id,
+                                                   "taken@praxis.example", "owner", inv);
+                       });
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, core::ErrorCode::conflict);
   auto practices = f.read<std::vector<store::PracticeRow>>(

@@ -30,12 +30,12 @@ struct PatientFixture : test::ServiceFixture, testing::Test {
   std::string other_practice = add_practice("zwei");
 
   std::string add_practice(const std::string& slug) {
-    practices::PracticeService ps(*store, *keys, clock, random);
+    practices::PracticeService ps(*store, *keys, trail, clock, random);
     practices::NewPractice p;
     p.name = "Praxis " + slug;
     p.slug = slug;
     p.state = "BE";
-    auto row = ps.create(p);
+    auto row = ps.create(audit::Context::system("test"), p);
     if (!row) throw std::runtime_error(row.error().internal);
     return row->id;
   }

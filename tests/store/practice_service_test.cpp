@@ -8,7 +8,8 @@ namespace praxis::practices {
 namespace {
 
 struct Fixture : test::ServiceFixture {
-  PracticeService service() { return PracticeService(*store, *keys, clock, random); }
+  audit::Trail trail{*keys, clock};
+  PracticeService service() { return PracticeService(*store, *keys, trail, clock, random); }
 
   std::vector<store::WrappedKeyRow> key_rows() {
     std::vector<store::WrappedKeyRow> out;
@@ -37,7 +38,7 @@ NewPractice valid() {
 TEST(PracticeService, CreatesThePracticeTogetherWithItsKey) {
   Fixture f;
   auto svc = f.service();
-  auto created = svc.create(valid());
+  auto created = svc.create(audit::Context::system("test"), valid());
   ASSERT_TRUE(created) << created.error().message;
   EXPECT_EQ(created->name, "Praxis Dr. Müller") << "trimmed";
   EXPECT_EQ(created->id.size(), 32u);
@@ -66,7 +67,7 @@ TEST(PracticeService, ReportsEveryFieldErrorAndCreatesNothing) {
   bad.state = "Bayern";
   bad.bsnr = "12345678";
   bad.postcode = "1234";
-  auto r = svc.create(bad);
+  auto r = svc.create(audit::Context::system("test"), bad);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, core::ErrorCode::invalid_input);
   std::vector<std::string> fields;
@@ -80,8 +81,8 @@ TEST(PracticeService, ReportsEveryFieldErrorAndCreatesNothing) {
 TEST(PracticeService, ATakenSlugIsAConflictOnTheSlugField) {
   Fixture f;
   auto svc = f.service();
-  ASSERT_TRUE(svc.create(valid()));
-  auto again = svc.create(valid());
+  ASSERT_TRUE(svc.create(audit::Context::system("test"), valid()));
+  auto again = svc.create(audit::Context::system("test"), valid());
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, core::ErrorCode::conflict);
   ASSERT_EQ(again.error().fields.size(), 1u);
