@@ -15,3 +15,5 @@ echo "== Patients: import and search against a plaintext variant (in-process) ==
 build/release/bin/patients_bench build/bench-patients 300000 100000 20 "${BENCH_SECONDS:-10}"
 echo "== Patients: search over HTTP, 16 connections =="
 bench/patients_search.sh 300000 100000 20 "${BENCH_SECONDS:-15}"
+echo "== Audit: overhead per patient read, list entries, verify speed (1,000,000 entries) =="
+build/release/bin/audit_bench build/bench-audit 1000000 "${BENCH_SECONDS:-5}" 4

@@ -6,6 +6,8 @@
 // its root equal the root recomputed at its size (so each checkpoint is consistent with
 // every earlier one: all are prefixes of the one recomputed sequence), and the tree
 // head must match. The first problem found is reported with the leaf index it concerns.
+// Leaf hashes are recomputed by several readers at once (each in its own snapshot of
+// the append-only entries), the tree is then built in order.
 
 #include <cstdint>
 #include <optional>
@@ -28,7 +30,10 @@ struct VerifyResult {
 };
 
 struct VerifyOptions {
-  std::int64_t chunk = 20000;  // entries read per query
+  std::int64_t chunk = 20000;        // entries read per query
+  std::uint64_t window = 1U << 20U;  // entries hashed in parallel before the tree is built
+  unsigned threads = 0;              // readers hashing leaves at once; 0: the CPU's cores
+  std::uint64_t min_part = 4096;     // fewer entries than this per reader: fewer readers
 };
 
 [[nodiscard]] core::Result<VerifyResult> verify_practice(store::Store& store, Trail& trail,

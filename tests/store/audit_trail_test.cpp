@@ -70,7 +70,9 @@ struct TrailFixture : test::ServiceFixture, testing::Test {
   }
 
   VerifyResult verify() {
-    auto r = verify_practice(*store, trail, practice, {.chunk = 7});  // several chunks
+    // Several chunks, windows and parallel readers, as a large trail has them.
+    auto r = verify_practice(*store, trail, practice,
+                             {.chunk = 3, .window = 16, .threads = 3, .min_part = 4});
     EXPECT_TRUE(r) << (r ? "" : r.error().internal);
     return r ? *r : VerifyResult{};
   }

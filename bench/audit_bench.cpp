@@ -1,0 +1,190 @@
+// Audit trail figures for issue #8, in one run on one SQLite store (FULL durability):
+//   1. audited patient reads (PatientService::get: read, decrypt, append the entry) and,
+//      under the same concurrency, the audit append alone — its time per read is the
+//      overhead the trail adds to a read (target ≤ 20 µs);
+//   2. entries per second when a result list of 20 patients is recorded in one append;
+//   3. `audit verify` over a trail of N entries (target ≥ 500,000 entries/s).
+// Usage: audit_bench DIR [VERIFY_ENTRIES=1000000] [SECONDS=5] [THREADS=4]
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "audit/trail.hpp"
+#include "audit/verify.hpp"
+#include "bench/patient_data.hpp"
+#include "core/clock.hpp"
+#include "core/random.hpp"
+#include "crypto/key_ring.hpp"
+#include "patients/patient_service.hpp"
+#include "practices/practice_service.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace {
+
+using namespace praxis;
+using Clock = std::chrono::steady_clock;
+
+struct Run {
+  std::size_t ops = 0;
+  double seconds = 0;
+  std::vector<double> us;
+  double per_op_us() const { return ops ? seconds * 1e6 / static_cast<double>(ops) : 0; }
+  double pct(double p) {
+    if (us.empty()) return 0;
+    std::sort(us.begin(), us.end());
+    return us[std::min(us.size() - 1,
+                       static_cast<std::size_t>(p * static_cast<double>(us.size())))];
+  }
+};
+
+// `threads` threads call op(thread) for `seconds`; wall time per op is seconds/ops.
+template <typename Op>
+Run hammer(int threads, int seconds, Op op) {
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> per(static_cast<std::size_t>(threads));
+  std::vector<std::thread> pool;
+  const auto started = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      while (!stop) {
+        const auto s = Clock::now();
+        if (!op(t)) {
+          std::fprintf(stderr, "operation failed\n");
+          std::exit(1);
+        }
+        per[static_cast<std::size_t>(t)].push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - s).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& th : pool) th.join();
+  Run r;
+  r.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  for (auto& v : per) r.us.insert(r.us.end(), v.begin(), v.end());
+  r.ops = r.us.size();
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: audit_bench DIR [VERIFY_ENTRIES] [SECONDS] [THREADS]\n");
+    return 2;
+  }
+  const std::filesystem::path dir = argv[1];
+  const std::int64_t verify_entries = argc > 2 ? std::stoll(argv[2]) : 1000000;
+  const int seconds = argc > 3 ? std::stoi(argv[3]) : 5;
+  const int threads = argc > 4 ? std::stoi(argv[4]) : 4;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto store = store::sqlite::SqliteStore::create(
+      dir / "praxis.db", std::getenv("NORMAL") ? store::sqlite::Synchronous::normal
+                                               : store::sqlite::Synchronous::full);
+  if (!store) return 1;
+  std::vector<crypto::MasterKey> masters;
+  auto mk = crypto::SecretKey::random();
+  const auto mk_id = crypto::key_id_of(mk);
+  masters.push_back({std::move(mk), mk_id});
+  crypto::KeyRing keys(std::move(masters));
+  core::SystemClock clock;
+  core::SystemRandom random;
+  audit::Trail trail(keys, clock);
+  practices::PracticeService practices(**store, keys, trail, clock, random);
+  patients::PatientService service(**store, keys, trail, clock, random);
+  auto make_practice = [&](const std::string& slug) {
+    practices::NewPractice np;
+    np.name = "Praxis " + slug;
+    np.slug = slug;
+    np.state = "BE";
+    return practices.create(audit::Context::system("bench"), np)->id;
+  };
+  const std::string practice = make_practice("lesen");
+
+  // 2,000 patients to read.
+  std::mt19937_64 rng(8);
+  std::vector<patients::ImportRow> rows;
+  for (std::size_t i = 0; i < 2000; ++i) rows.push_back({i + 2, bench::person(rng, i)});
+  if (!service.import_batch(audit::Context::system("bench"), practice, rows)) return 1;
+  std::vector<std::string> ids;
+  {
+    auto tx = (**store).read();
+    auto listed = (*tx)->patients().list(practice, "", 5000);
+    for (const auto& r : *listed) ids.push_back(r.id);
+  }
+  audit::Context reader;
+  reader.actor = {"user", "bench-user", "physician"};
+  reader.purpose = "treatment";
+  reader.request_id = "bench";
+  reader.client_address = "127.0.0.1";
+
+  std::printf("machine: %u hardware threads; %d client threads, %d s each\n",
+              std::thread::hardware_concurrency(), threads, seconds);
+  auto pick = [&ids](int t) -> const std::string& {
+    thread_local std::mt19937_64 local(static_cast<std::uint64_t>(t) + 1);
+    static const bool hot = std::getenv("HOT") != nullptr;  // one patient: no random pages
+    return ids[hot ? 0 : local() % ids.size()];
+  };
+  if (seconds > 0) {
+    Run reads = hammer(threads, seconds, [&](int t) {
+      return static_cast<bool>(service.get(reader, practice, pick(t)));
+    });
+    Run appends = hammer(threads, seconds, [&](int t) {
+      const audit::Event e{"patient.read", "patient", pick(t)};
+      return static_cast<bool>(
+          trail.record(**store, practice, reader, std::span<const audit::Event>(&e, 1)));
+    });
+    Run lists = hammer(threads, seconds, [&](int t) {
+      std::vector<audit::Event> shown;
+      for (int i = 0; i < 20; ++i) shown.push_back({"patient.list", "patient", pick(t)});
+      return static_cast<bool>(trail.record(**store, practice, reader, shown));
+    });
+    std::printf(
+        "audited patient read (get):   %9.0f reads/s   %7.1f µs/read (wall)   p50 %7.1f µs  p99 "
+        "%7.1f µs\n",
+        static_cast<double>(reads.ops) / reads.seconds, reads.per_op_us(), reads.pct(0.5),
+        reads.pct(0.99));
+    std::printf(
+        "audit append alone (1 entry): %9.0f appends/s %7.1f µs/append (wall) p50 %7.1f µs  p99 "
+        "%7.1f µs\n",
+        static_cast<double>(appends.ops) / appends.seconds, appends.per_op_us(), appends.pct(0.5),
+        appends.pct(0.99));
+    std::printf("overhead per read: %.1f µs of %.1f µs (%.0f %%)\n", appends.per_op_us(),
+                reads.per_op_us(), 100.0 * appends.per_op_us() / reads.per_op_us());
+    std::printf("result list of 20 in one append: %9.0f entries/s  %6.1f µs/entry (wall)\n",
+                20.0 * static_cast<double>(lists.ops) / lists.seconds, lists.per_op_us() / 20.0);
+  }
+
+  // A long trail to verify, appended 1,000 entries per transaction.
+  const std::string big = make_practice("verify");
+  const auto fill_started = Clock::now();
+  std::vector<audit::Event> batch;
+  for (int i = 0; i < 1000; ++i)
+    batch.push_back({"patient.read", "patient", ids[static_cast<std::size_t>(i) % ids.size()]});
+  for (std::int64_t n = 0; n < verify_entries; n += 1000) {
+    if (!trail.record(**store, big, reader, batch)) return 1;
+  }
+  if (!trail.checkpoint(**store, big, true)) return 1;
+  const double fill = std::chrono::duration<double>(Clock::now() - fill_started).count();
+  std::printf("appended %lld entries in batches of 1,000: %.0f entries/s\n",
+              static_cast<long long>(verify_entries), static_cast<double>(verify_entries) / fill);
+  const auto verify_started = Clock::now();
+  auto verified = audit::verify_practice(**store, trail, big);
+  const double vs = std::chrono::duration<double>(Clock::now() - verify_started).count();
+  if (!verified || !verified->ok) {
+    std::fprintf(stderr, "verify failed\n");
+    return 1;
+  }
+  std::printf("audit verify: %llu entries, %llu checkpoints in %.2f s = %.0f entries/s\n",
+              static_cast<unsigned long long>(verified->entries),
+              static_cast<unsigned long long>(verified->checkpoints), vs,
+              static_cast<double>(verified->entries) / vs);
+  return 0;
+}
