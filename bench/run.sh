@@ -17,3 +17,5 @@ echo "== Patients: search over HTTP, 16 connections =="
 bench/patients_search.sh 300000 100000 20 "${BENCH_SECONDS:-15}"
 echo "== Audit: overhead per patient read, list entries, verify speed (1,000,000 entries) =="
 build/release/bin/audit_bench build/bench-audit 1000000 "${BENCH_SECONDS:-5}" 4
+echo "== Scheduling: slot engine alone (7 days, 100 appointments) =="
+build/release/bin/slots_bench --benchmark_min_time=1
