@@ -462,6 +462,105 @@ class AuditPort {
                                                               std::string_view at) = 0;
 };
 
+// ---- Scheduling (issue #7) ----
+
+// Configuration documents of a practice: not patient data, JSON the scheduling service
+// validates. Versioned like every mutable row.
+enum class ConfigKind { practitioner, resource, appointment_type, working_plan, settings };
+
+struct ConfigRow {
+  std::string practice_id;
+  std::string id;
+  std::string data;  // JSON
+  bool active = true;
+  std::string created_at;
+  std::string updated_at;
+  std::int64_t version = 1;
+  bool operator==(const ConfigRow&) const = default;
+};
+
+struct AbsenceRow {
+  std::string practice_id;
+  std::string id;
+  std::string practitioner_id;
+  std::int64_t starts_at = 0;  // seconds since the epoch, UTC
+  std::int64_t ends_at = 0;
+  std::string created_at;
+  bool operator==(const AbsenceRow&) const = default;
+};
+
+struct AppointmentRow {
+  std::string practice_id;
+  std::string id;
+  std::string practitioner_id;
+  std::string type_id;
+  std::optional<std::string> patient_id;
+  std::int64_t starts_at = 0;  // seconds since the epoch, UTC
+  std::int64_t ends_at = 0;
+  std::int64_t block_start = 0;  // starts_at minus the type's buffer before
+  std::int64_t block_end = 0;    // ends_at plus the buffer after
+  std::string status;            // booked, arrived, fulfilled, noshow, cancelled (FHIR)
+  bool active = true;            // holds its practitioner and resources (not cancelled)
+  std::string source;            // staff, online, walk_in
+  std::optional<std::vector<std::uint8_t>> details;  // sealed with the practice key
+  std::vector<std::string> resources;
+  std::string created_at;
+  std::string updated_at;
+  std::int64_t version = 1;
+  bool operator==(const AppointmentRow&) const = default;
+};
+
+// A span an active appointment blocks, for the slot engine.
+struct BusyRow {
+  std::string owner_id;  // practitioner or resource
+  std::int64_t start = 0;
+  std::int64_t end = 0;
+};
+
+class SchedulingPort {
+ public:
+  virtual ~SchedulingPort() = default;
+  // conflict if the id exists.
+  [[nodiscard]] virtual core::Result<void> insert_config(ConfigKind kind, const ConfigRow& row) = 0;
+  // Writes data and active when row.version is the stored version; raises the version.
+  // not_found / precondition_failed.
+  [[nodiscard]] virtual core::Result<void> update_config(ConfigKind kind, const ConfigRow& row) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<ConfigRow>> find_config(
+      ConfigKind kind, std::string_view practice_id, std::string_view id) = 0;
+  // In id order.
+  [[nodiscard]] virtual core::Result<std::vector<ConfigRow>> list_config(
+      ConfigKind kind, std::string_view practice_id) = 0;
+
+  [[nodiscard]] virtual core::Result<void> insert_absence(const AbsenceRow& row) = 0;
+  // false if there was no such absence.
+  [[nodiscard]] virtual core::Result<bool> delete_absence(std::string_view practice_id,
+                                                          std::string_view id) = 0;
+  // Absences that overlap [from, to), by start.
+  [[nodiscard]] virtual core::Result<std::vector<AbsenceRow>> list_absences(
+      std::string_view practice_id, std::int64_t from, std::int64_t to) = 0;
+
+  // The appointment and the resources it holds. conflict (and nothing written) when an
+  // active one's block overlaps an active appointment of the same practitioner or of any
+  // of its resources; the database enforces this too (SQLite: one writer and this
+  // check; PostgreSQL: exclusion constraints).
+  [[nodiscard]] virtual core::Result<void> insert_appointment(const AppointmentRow& row) = 0;
+  // Time, practitioner, status, active, details and resources when row.version is the
+  // stored version (raising it), with the same overlap rule against all others.
+  [[nodiscard]] virtual core::Result<void> update_appointment(const AppointmentRow& row) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<AppointmentRow>> find_appointment(
+      std::string_view practice_id, std::string_view id) = 0;
+  // Appointments starting in [from, to) (of one practitioner when given), by start.
+  [[nodiscard]] virtual core::Result<std::vector<AppointmentRow>> list_appointments(
+      std::string_view practice_id, std::int64_t from, std::int64_t to,
+      std::optional<std::string_view> practitioner_id) = 0;
+  // Blocks of active appointments overlapping [from, to), per practitioner and per
+  // resource.
+  [[nodiscard]] virtual core::Result<std::vector<BusyRow>> practitioner_busy(
+      std::string_view practice_id, std::int64_t from, std::int64_t to) = 0;
+  [[nodiscard]] virtual core::Result<std::vector<BusyRow>> resource_busy(
+      std::string_view practice_id, std::int64_t from, std::int64_t to) = 0;
+};
+
 enum class TxMode { read_only, read_write };
 
 class Transaction {
@@ -478,6 +577,7 @@ class Transaction {
   virtual ApiTokenPort& api_tokens() = 0;
   virtual PatientPort& patients() = 0;
   virtual AuditPort& audit() = 0;
+  virtual SchedulingPort& scheduling() = 0;
   // Ends the transaction keeping its changes (for a write job: its savepoint; the group
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.

@@ -970,5 +970,185 @@ TEST_P(WithTwoPractices, BreakGlassGrantsExpireAndAreReviewedOnce) {
   EXPECT_EQ(every->front().reviewed_by, "u-1");
 }
 
+AppointmentRow appointment(std::string id, std::string practitioner, std::int64_t start,
+                           std::int64_t minutes, std::vector<std::string> resources = {}) {
+  AppointmentRow a;
+  a.practice_id = "p-1";
+  a.id = std::move(id);
+  a.practitioner_id = std::move(practitioner);
+  a.type_id = "t-1";
+  a.starts_at = start;
+  a.ends_at = start + minutes * 60;
+  a.block_start = a.starts_at;
+  a.block_end = a.ends_at;
+  a.status = "booked";
+  a.source = "staff";
+  a.resources = std::move(resources);
+  a.created_at = "2026-11-28T10:00:00Z";
+  a.updated_at = a.created_at;
+  return a;
+}
+
+TEST_P(WithTwoPractices, SchedulingConfigurationIsVersionedPerPractice) {
+  ConfigRow doc{
+      "p-1", "pr-1", R"({"name":"Dr. Berg"})", true, "2026-11-28T10:00:00Z", "2026-11-28T10:00:00Z",
+      1};
+  for (auto kind : {ConfigKind::practitioner, ConfigKind::resource, ConfigKind::appointment_type,
+                    ConfigKind::working_plan, ConfigKind::settings}) {
+    ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+      return tx.scheduling().insert_config(kind, doc);
+    }));
+    auto again = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+      return tx.scheduling().insert_config(kind, doc);
+    });
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, ErrorCode::conflict);
+    ConfigRow changed = doc;
+    changed.data = R"({"name":"Dr. Anna Berg"})";
+    changed.active = false;
+    ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+      return tx.scheduling().update_config(kind, changed);
+    }));
+    auto stale = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+      return tx.scheduling().update_config(kind, changed);
+    });
+    ASSERT_FALSE(stale);
+    EXPECT_EQ(stale.error().code, ErrorCode::precondition_failed);
+    auto found = write_value(
+        store(), [&](Transaction& tx) { return tx.scheduling().find_config(kind, "p-1", "pr-1"); });
+    ASSERT_TRUE(found && *found);
+    EXPECT_EQ((*found)->data, changed.data);
+    EXPECT_FALSE((*found)->active);
+    EXPECT_EQ((*found)->version, 2);
+    auto other = write_value(
+        store(), [&](Transaction& tx) { return tx.scheduling().find_config(kind, "p-2", "pr-1"); });
+    ASSERT_TRUE(other);
+    EXPECT_FALSE(*other) << "another practice";
+    auto listed = write_value(
+        store(), [&](Transaction& tx) { return tx.scheduling().list_config(kind, "p-1"); });
+    ASSERT_TRUE(listed);
+    EXPECT_EQ(listed->size(), 1u);
+  }
+}
+
+TEST_P(WithTwoPractices, AbsencesAreFoundByTheTimeTheyCover) {
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.scheduling().insert_absence({"p-1", "ab-1", "pr-1", 1000, 2000, "x"}); !r)
+          return r;
+        return tx.scheduling().insert_absence({"p-1", "ab-2", "pr-1", 5000, 6000, "x"});
+      }));
+  auto some = write_value(
+      store(), [](Transaction& tx) { return tx.scheduling().list_absences("p-1", 1500, 5001); });
+  ASSERT_TRUE(some);
+  EXPECT_EQ(some->size(), 2u);
+  auto none = write_value(
+      store(), [](Transaction& tx) { return tx.scheduling().list_absences("p-1", 2000, 5000); });
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty()) << "half-open ranges only touch";
+  EXPECT_EQ(
+      write_value(store(),
+                  [](Transaction& tx) { return tx.scheduling().delete_absence("p-1", "ab-1"); }),
+      true);
+  EXPECT_EQ(
+      write_value(store(),
+                  [](Transaction& tx) { return tx.scheduling().delete_absence("p-1", "ab-1"); }),
+      false);
+}
+
+TEST_P(WithTwoPractices, ActiveAppointmentsNeverOverlapForAPractitionerOrAResource) {
+  const std::int64_t t0 = 1'800'000'000;
+  auto insert = [&](const AppointmentRow& a) {
+    return with_transaction(store(), TxMode::read_write,
+                            [&](Transaction& tx) { return tx.scheduling().insert_appointment(a); });
+  };
+  ASSERT_TRUE(insert(appointment("a-1", "pr-1", t0, 30, {"room-1"})));
+  auto clash = insert(appointment("a-2", "pr-1", t0 + 15 * 60, 30));
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, ErrorCode::conflict);
+  EXPECT_TRUE(insert(appointment("a-3", "pr-1", t0 + 30 * 60, 30))) << "back to back";
+  auto room = insert(appointment("a-4", "pr-2", t0 + 10 * 60, 10, {"room-1"}));
+  ASSERT_FALSE(room) << "the room is in use";
+  EXPECT_EQ(room.error().code, ErrorCode::conflict);
+  EXPECT_TRUE(insert(appointment("a-5", "pr-2", t0 + 10 * 60, 10, {"room-2"})));
+  AppointmentRow other_practice = appointment("a-6", "pr-1", t0, 30, {"room-1"});
+  other_practice.practice_id = "p-2";
+  EXPECT_TRUE(insert(other_practice)) << "another practice's calendar";
+
+  // Cancelling frees the time; a move is checked like an insert.
+  auto a1 = write_value(
+      store(), [](Transaction& tx) { return tx.scheduling().find_appointment("p-1", "a-1"); });
+  ASSERT_TRUE(a1 && *a1);
+  EXPECT_EQ((*a1)->resources, std::vector<std::string>{"room-1"});
+  AppointmentRow moved = **a1;
+  moved.starts_at += 30 * 60;
+  moved.ends_at += 30 * 60;
+  moved.block_start = moved.starts_at;
+  moved.block_end = moved.ends_at;
+  auto into_a3 = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.scheduling().update_appointment(moved);
+  });
+  ASSERT_FALSE(into_a3);
+  EXPECT_EQ(into_a3.error().code, ErrorCode::conflict);
+  AppointmentRow cancelled = **a1;
+  cancelled.active = false;
+  cancelled.status = "cancelled";
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.scheduling().update_appointment(cancelled);
+  }));
+  EXPECT_TRUE(insert(appointment("a-7", "pr-1", t0, 15, {"room-1"}))) << "free again";
+  auto stale = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.scheduling().update_appointment(cancelled);
+  });
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, ErrorCode::precondition_failed);
+
+  auto listed = write_value(store(), [&](Transaction& tx) {
+    return tx.scheduling().list_appointments("p-1", t0, t0 + 3600, std::nullopt);
+  });
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 4u);
+  EXPECT_EQ(listed->front().starts_at, t0);
+  auto mine = write_value(store(), [&](Transaction& tx) {
+    return tx.scheduling().list_appointments("p-1", t0, t0 + 3600, std::string_view("pr-2"));
+  });
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ(mine->front().resources, std::vector<std::string>{"room-2"});
+  auto busy = write_value(store(), [&](Transaction& tx) {
+    return tx.scheduling().practitioner_busy("p-1", t0, t0 + 3600);
+  });
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->size(), 3u) << "the cancelled one blocks nothing";
+  auto rooms = write_value(store(), [&](Transaction& tx) {
+    return tx.scheduling().resource_busy("p-1", t0, t0 + 3600);
+  });
+  ASSERT_TRUE(rooms);
+  EXPECT_EQ(rooms->size(), 2u);
+}
+
+TEST_P(WithTwoPractices, SixtyFourClientsBookingOneSlotGetExactlyOneSuccess) {
+  const std::int64_t t0 = 1'800'000'000;
+  std::atomic<int> booked{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.emplace_back([&, i] {
+      auto r = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+        return tx.scheduling().insert_appointment(
+            appointment("c-" + std::to_string(i), "pr-1", t0 + (i % 3) * 60, 30, {"room-1"}));
+      });
+      if (r) {
+        ++booked;
+      } else if (r.error().code == ErrorCode::conflict) {
+        ++refused;
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(booked.load(), 1);
+  EXPECT_EQ(refused.load(), 63);
+}
+
 }  // namespace
 }  // namespace praxis::store::conformance

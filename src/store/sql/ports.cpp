@@ -1,5 +1,7 @@
 #include "store/sql/ports.hpp"
 
+#include <unordered_map>
+
 namespace praxis::store::sql {
 
 using core::ErrorCode;
@@ -721,10 +723,9 @@ BreakGlassRow read_break_glass(const Rows& r, std::size_t i) {
 core::Result<AuditHeadRow> SqlAuditPort::lock_head(std::string_view practice_id,
                                                    std::string_view now) {
   // root and frontier take their defaults: the empty tree.
-  if (auto r = x_.run(
-          "INSERT INTO audit_heads(practice_id, size, updated_at) VALUES ($1, 0, $2) "
-          "ON CONFLICT (practice_id) DO NOTHING",
-          {practice_id, now});
+  if (auto r = x_.run("INSERT INTO audit_heads(practice_id, size, updated_at) VALUES ($1, 0, $2) "
+                      "ON CONFLICT (practice_id) DO NOTHING",
+                      {practice_id, now});
       !r) {
     return tl::unexpected(r.error());
   }
@@ -902,6 +903,291 @@ core::Result<bool> SqlAuditPort::review_break_glass(std::string_view practice_id
       x_.run("UPDATE break_glass SET reviewed_by = $3, reviewed_at = $4 WHERE practice_id = $1 "
              "AND id = $2 AND reviewed_at IS NULL",
              {practice_id, id, reviewer, at}));
+}
+
+// ---- scheduling ----
+
+namespace {
+
+// Fixed table names, never from input.
+std::string_view config_table(ConfigKind kind) {
+  switch (kind) {
+    case ConfigKind::practitioner:
+      return "practitioners";
+    case ConfigKind::resource:
+      return "resources";
+    case ConfigKind::appointment_type:
+      return "appointment_types";
+    case ConfigKind::working_plan:
+      return "working_plans";
+    case ConfigKind::settings:
+      return "scheduling_settings";
+  }
+  return "practitioners";
+}
+
+ConfigRow read_config(const Rows& r, std::size_t i) {
+  return {r.text(i, 0), r.text(i, 1), r.text(i, 2), r.int64(i, 3) != 0,
+          r.text(i, 4), r.text(i, 5), r.int64(i, 6)};
+}
+
+constexpr std::string_view kConfigColumns =
+    "practice_id, id, data, active, created_at, updated_at, version";
+
+constexpr std::string_view kAppointmentColumns =
+    "practice_id, id, practitioner_id, type_id, patient_id, starts_at, ends_at, block_start, "
+    "block_end, status, active, source, details, created_at, updated_at, version";
+
+AppointmentRow read_appointment(const Rows& r, std::size_t i) {
+  AppointmentRow a;
+  a.practice_id = r.text(i, 0);
+  a.id = r.text(i, 1);
+  a.practitioner_id = r.text(i, 2);
+  a.type_id = r.text(i, 3);
+  a.patient_id = r.opt_text(i, 4);
+  a.starts_at = r.int64(i, 5);
+  a.ends_at = r.int64(i, 6);
+  a.block_start = r.int64(i, 7);
+  a.block_end = r.int64(i, 8);
+  a.status = r.text(i, 9);
+  a.active = r.int64(i, 10) != 0;
+  a.source = r.text(i, 11);
+  a.details = r.opt_bytes(i, 12);
+  a.created_at = r.text(i, 13);
+  a.updated_at = r.text(i, 14);
+  a.version = r.int64(i, 15);
+  return a;
+}
+
+core::Error overlap() {
+  return core::Error::make(ErrorCode::conflict,
+                           "Diese Zeit ist schon vergeben. / This time is already taken.");
+}
+
+}  // namespace
+
+core::Result<void> SqlSchedulingPort::insert_config(ConfigKind kind, const ConfigRow& row) {
+  return done(x_.run("INSERT INTO " + std::string(config_table(kind)) + "(" +
+                         std::string(kConfigColumns) + ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     {row.practice_id, row.id, row.data, std::int64_t{row.active ? 1 : 0},
+                      row.created_at, row.updated_at, row.version}));
+}
+
+core::Result<void> SqlSchedulingPort::update_config(ConfigKind kind, const ConfigRow& row) {
+  const std::string table(config_table(kind));
+  auto r = x_.run("UPDATE " + table +
+                      " SET data = $4, active = $5, updated_at = $6, version = version + 1 "
+                      "WHERE practice_id = $1 AND id = $2 AND version = $3",
+                  {row.practice_id, row.id, row.version, row.data, std::int64_t{row.active ? 1 : 0},
+                   row.updated_at});
+  if (!r) return tl::unexpected(r.error());
+  return versioned_update_outcome(x_, *r, table, "practice_id = $1 AND id = $2",
+                                  {row.practice_id, row.id});
+}
+
+core::Result<std::optional<ConfigRow>> SqlSchedulingPort::find_config(ConfigKind kind,
+                                                                      std::string_view practice_id,
+                                                                      std::string_view id) {
+  return first_row(read_all<ConfigRow>(
+      x_.run("SELECT " + std::string(kConfigColumns) + " FROM " + std::string(config_table(kind)) +
+                 " WHERE practice_id = $1 AND id = $2",
+             {practice_id, id}),
+      read_config));
+}
+
+core::Result<std::vector<ConfigRow>> SqlSchedulingPort::list_config(ConfigKind kind,
+                                                                    std::string_view practice_id) {
+  return read_all<ConfigRow>(
+      x_.run("SELECT " + std::string(kConfigColumns) + " FROM " + std::string(config_table(kind)) +
+                 " WHERE practice_id = $1 ORDER BY id",
+             {practice_id}),
+      read_config);
+}
+
+core::Result<void> SqlSchedulingPort::insert_absence(const AbsenceRow& row) {
+  return done(x_.run(
+      "INSERT INTO absences(practice_id, id, practitioner_id, starts_at, ends_at, created_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6)",
+      {row.practice_id, row.id, row.practitioner_id, row.starts_at, row.ends_at, row.created_at}));
+}
+
+core::Result<bool> SqlSchedulingPort::delete_absence(std::string_view practice_id,
+                                                     std::string_view id) {
+  return touched_one(
+      x_.run("DELETE FROM absences WHERE practice_id = $1 AND id = $2", {practice_id, id}));
+}
+
+core::Result<std::vector<AbsenceRow>> SqlSchedulingPort::list_absences(std::string_view practice_id,
+                                                                       std::int64_t from,
+                                                                       std::int64_t to) {
+  return read_all<AbsenceRow>(
+      x_.run("SELECT practice_id, id, practitioner_id, starts_at, ends_at, created_at FROM "
+             "absences WHERE practice_id = $1 AND ends_at > $2 AND starts_at < $3 "
+             "ORDER BY starts_at, id",
+             {practice_id, from, to}),
+      [](const Rows& r, std::size_t i) {
+        return AbsenceRow{r.text(i, 0),  r.text(i, 1),  r.text(i, 2),
+                          r.int64(i, 3), r.int64(i, 4), r.text(i, 5)};
+      });
+}
+
+core::Result<void> SqlSchedulingPort::check_free(const AppointmentRow& row) {
+  if (!row.active) return {};
+  auto taken = x_.run(
+      "SELECT 1 FROM appointments WHERE practice_id = $1 AND practitioner_id = $2 AND "
+      "active = 1 AND block_end > $3 AND block_start < $4 AND id <> $5 LIMIT 1",
+      {row.practice_id, row.practitioner_id, row.block_start, row.block_end, row.id});
+  if (!taken) return tl::unexpected(taken.error());
+  if (!taken->empty()) return tl::unexpected(overlap());
+  for (const auto& resource : row.resources) {
+    auto used = x_.run(
+        "SELECT 1 FROM appointment_resources WHERE practice_id = $1 AND resource_id = $2 AND "
+        "active = 1 AND block_end > $3 AND block_start < $4 AND appointment_id <> $5 LIMIT 1",
+        {row.practice_id, resource, row.block_start, row.block_end, row.id});
+    if (!used) return tl::unexpected(used.error());
+    if (!used->empty()) return tl::unexpected(overlap());
+  }
+  return {};
+}
+
+core::Result<void> SqlSchedulingPort::write_resources(const AppointmentRow& row) {
+  if (auto r = x_.run("DELETE FROM appointment_resources WHERE practice_id = $1 AND "
+                      "appointment_id = $2",
+                      {row.practice_id, row.id});
+      !r) {
+    return tl::unexpected(r.error());
+  }
+  for (const auto& resource : row.resources) {
+    if (auto r = done(
+            x_.run("INSERT INTO appointment_resources(practice_id, appointment_id, resource_id, "
+                   "block_start, block_end, active) VALUES ($1, $2, $3, $4, $5, $6)",
+                   {row.practice_id, row.id, resource, row.block_start, row.block_end,
+                    std::int64_t{row.active ? 1 : 0}}));
+        !r) {
+      return r;
+    }
+  }
+  return {};
+}
+
+// A constraint failure here is the overlap the database refused (PostgreSQL's
+// exclusion constraint under concurrency) or a duplicate id: both are conflicts.
+core::Result<void> SqlSchedulingPort::insert_appointment(const AppointmentRow& row) {
+  if (auto free = check_free(row); !free) return free;
+  if (auto r = done(x_.run("INSERT INTO appointments(" + std::string(kAppointmentColumns) +
+                               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+                               "$14, $15, $16)",
+                           {row.practice_id, row.id, row.practitioner_id, row.type_id,
+                            nullable(row.patient_id), row.starts_at, row.ends_at, row.block_start,
+                            row.block_end, row.status, std::int64_t{row.active ? 1 : 0}, row.source,
+                            nullable(row.details), row.created_at, row.updated_at, row.version}));
+      !r) {
+    return r;
+  }
+  return write_resources(row);
+}
+
+core::Result<void> SqlSchedulingPort::update_appointment(const AppointmentRow& row) {
+  if (auto free = check_free(row); !free) return free;
+  auto r = x_.run(
+      "UPDATE appointments SET practitioner_id = $4, starts_at = $5, ends_at = $6, "
+      "block_start = $7, block_end = $8, status = $9, active = $10, details = $11, "
+      "patient_id = $12, updated_at = $13, version = version + 1 "
+      "WHERE practice_id = $1 AND id = $2 AND version = $3",
+      {row.practice_id, row.id, row.version, row.practitioner_id, row.starts_at, row.ends_at,
+       row.block_start, row.block_end, row.status, std::int64_t{row.active ? 1 : 0},
+       nullable(row.details), nullable(row.patient_id), row.updated_at});
+  if (!r) return tl::unexpected(r.error());
+  if (auto outcome = versioned_update_outcome(
+          x_, *r, "appointments", "practice_id = $1 AND id = $2", {row.practice_id, row.id});
+      !outcome) {
+    return outcome;
+  }
+  return write_resources(row);
+}
+
+core::Result<std::vector<std::string>> SqlSchedulingPort::resources_of(
+    std::string_view practice_id, std::string_view appointment_id) {
+  auto rows = x_.run(
+      "SELECT resource_id FROM appointment_resources WHERE practice_id = $1 AND "
+      "appointment_id = $2 ORDER BY resource_id",
+      {practice_id, appointment_id});
+  if (!rows) return tl::unexpected(rows.error());
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(rows->text(i, 0));
+  return out;
+}
+
+core::Result<std::optional<AppointmentRow>> SqlSchedulingPort::find_appointment(
+    std::string_view practice_id, std::string_view id) {
+  auto found = first_row(
+      read_all<AppointmentRow>(x_.run("SELECT " + std::string(kAppointmentColumns) +
+                                          " FROM appointments WHERE practice_id = $1 AND id = $2",
+                                      {practice_id, id}),
+                               read_appointment));
+  if (!found || !*found) return found;
+  auto resources = resources_of(practice_id, id);
+  if (!resources) return tl::unexpected(resources.error());
+  (*found)->resources = std::move(*resources);
+  return found;
+}
+
+core::Result<std::vector<AppointmentRow>> SqlSchedulingPort::list_appointments(
+    std::string_view practice_id, std::int64_t from, std::int64_t to,
+    std::optional<std::string_view> practitioner_id) {
+  auto rows =
+      practitioner_id
+          ? read_all<AppointmentRow>(
+                x_.run("SELECT " + std::string(kAppointmentColumns) +
+                           " FROM appointments WHERE practice_id = $1 AND starts_at >= $2 AND "
+                           "starts_at < $3 AND practitioner_id = $4 ORDER BY starts_at, id",
+                       {practice_id, from, to, *practitioner_id}),
+                read_appointment)
+          : read_all<AppointmentRow>(
+                x_.run("SELECT " + std::string(kAppointmentColumns) +
+                           " FROM appointments WHERE practice_id = $1 AND starts_at >= $2 AND "
+                           "starts_at < $3 ORDER BY starts_at, id",
+                       {practice_id, from, to}),
+                read_appointment);
+  if (!rows) return rows;
+  // The resources of all listed appointments in one query.
+  auto held = x_.run(
+      "SELECT r.appointment_id, r.resource_id FROM appointment_resources r JOIN appointments a "
+      "ON a.practice_id = r.practice_id AND a.id = r.appointment_id WHERE r.practice_id = $1 "
+      "AND a.starts_at >= $2 AND a.starts_at < $3 ORDER BY r.resource_id",
+      {practice_id, from, to});
+  if (!held) return tl::unexpected(held.error());
+  std::unordered_map<std::string, std::vector<std::string>> by_appointment;
+  for (std::size_t i = 0; i < held->size(); ++i) {
+    by_appointment[held->text(i, 0)].push_back(held->text(i, 1));
+  }
+  for (auto& a : *rows) {
+    if (auto it = by_appointment.find(a.id); it != by_appointment.end()) a.resources = it->second;
+  }
+  return rows;
+}
+
+core::Result<std::vector<BusyRow>> SqlSchedulingPort::practitioner_busy(
+    std::string_view practice_id, std::int64_t from, std::int64_t to) {
+  return read_all<BusyRow>(
+      x_.run("SELECT practitioner_id, block_start, block_end FROM appointments WHERE "
+             "practice_id = $1 AND active = 1 AND block_end > $2 AND block_start < $3",
+             {practice_id, from, to}),
+      [](const Rows& r, std::size_t i) {
+        return BusyRow{r.text(i, 0), r.int64(i, 1), r.int64(i, 2)};
+      });
+}
+
+core::Result<std::vector<BusyRow>> SqlSchedulingPort::resource_busy(std::string_view practice_id,
+                                                                    std::int64_t from,
+                                                                    std::int64_t to) {
+  return read_all<BusyRow>(
+      x_.run("SELECT resource_id, block_start, block_end FROM appointment_resources WHERE "
+             "practice_id = $1 AND active = 1 AND block_end > $2 AND block_start < $3",
+             {practice_id, from, to}),
+      [](const Rows& r, std::size_t i) {
+        return BusyRow{r.text(i, 0), r.int64(i, 1), r.int64(i, 2)};
+      });
 }
 
 }  // namespace praxis::store::sql

@@ -171,6 +171,39 @@ class SqlAuditPort final : public AuditPort {
   Executor& x_;
 };
 
+class SqlSchedulingPort final : public SchedulingPort {
+ public:
+  explicit SqlSchedulingPort(Executor& x) : x_(x) {}
+  core::Result<void> insert_config(ConfigKind kind, const ConfigRow& row) override;
+  core::Result<void> update_config(ConfigKind kind, const ConfigRow& row) override;
+  core::Result<std::optional<ConfigRow>> find_config(ConfigKind kind, std::string_view practice_id,
+                                                     std::string_view id) override;
+  core::Result<std::vector<ConfigRow>> list_config(ConfigKind kind,
+                                                   std::string_view practice_id) override;
+  core::Result<void> insert_absence(const AbsenceRow& row) override;
+  core::Result<bool> delete_absence(std::string_view practice_id, std::string_view id) override;
+  core::Result<std::vector<AbsenceRow>> list_absences(std::string_view practice_id,
+                                                      std::int64_t from, std::int64_t to) override;
+  core::Result<void> insert_appointment(const AppointmentRow& row) override;
+  core::Result<void> update_appointment(const AppointmentRow& row) override;
+  core::Result<std::optional<AppointmentRow>> find_appointment(std::string_view practice_id,
+                                                               std::string_view id) override;
+  core::Result<std::vector<AppointmentRow>> list_appointments(
+      std::string_view practice_id, std::int64_t from, std::int64_t to,
+      std::optional<std::string_view> practitioner_id) override;
+  core::Result<std::vector<BusyRow>> practitioner_busy(std::string_view practice_id,
+                                                       std::int64_t from, std::int64_t to) override;
+  core::Result<std::vector<BusyRow>> resource_busy(std::string_view practice_id, std::int64_t from,
+                                                   std::int64_t to) override;
+
+ private:
+  core::Result<void> check_free(const AppointmentRow& row);
+  core::Result<void> write_resources(const AppointmentRow& row);
+  core::Result<std::vector<std::string>> resources_of(std::string_view practice_id,
+                                                      std::string_view appointment_id);
+  Executor& x_;
+};
+
 // A transaction's shared half: the executor of one dialect and every port written
 // once over it. The SQLite and PostgreSQL transactions derive from it and add only what
 // differs (begin/commit/rollback, the dialect-specific ports).
@@ -188,6 +221,7 @@ class PortsTransaction : public Transaction {
   ApiTokenPort& api_tokens() override { return api_tokens_; }
   PatientPort& patients() override { return patients_; }
   AuditPort& audit() override { return audit_; }
+  SchedulingPort& scheduling() override { return scheduling_; }
 
  private:
   Exec x_;
@@ -199,6 +233,7 @@ class PortsTransaction : public Transaction {
   SqlApiTokenPort api_tokens_{x_};
   SqlPatientPort patients_{x_};
   SqlAuditPort audit_{x_};
+  SqlSchedulingPort scheduling_{x_};
 };
 
 }  // namespace praxis::store::sql
