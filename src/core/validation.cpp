@@ -72,6 +72,19 @@ bool valid_ik(std::string_view text) {
   return sum % 10 == text[8] - '0';
 }
 
+bool lanr_format_ok(std::string_view text) { return text.size() == 9 && all_digits(text); }
+
+bool lanr_check_digit_ok(std::string_view text) {
+  if (!lanr_format_ok(text)) return false;
+  if (text == "999999900" || text.starts_with("3333333") || text.starts_with("4444444") ||
+      text.starts_with("555555")) {
+    return true;
+  }
+  int sum = 0;
+  for (std::size_t i = 0; i < 6; ++i) sum += (text[i] - '0') * (i % 2 == 0 ? 4 : 9);
+  return (10 - sum % 10) % 10 == text[6] - '0';
+}
+
 bool valid_german_postcode(std::string_view text) {
   return text.size() == 5 && all_digits(text) && text.substr(0, 2) != "00";
 }

@@ -26,6 +26,19 @@ TEST(Kvnr, FormatAndCheckDigit) {
   }
 }
 
+TEST(Lanr, CheckDigitPerTheReference) {
+  for (const char* ok : {"123456601", "999999900", "333333301", "444444402", "555555123"}) {
+    EXPECT_TRUE(lanr_check_digit_ok(ok)) << ok;
+  }
+  for (const char* bad : {"123456701", "345678975", "987654321"}) {
+    EXPECT_TRUE(lanr_format_ok(bad)) << bad;
+    EXPECT_FALSE(lanr_check_digit_ok(bad)) << bad;
+  }
+  for (const char* shape : {"12345660", "1234566011", "12345660A", ""}) {
+    EXPECT_FALSE(lanr_format_ok(shape)) << shape;
+  }
+}
+
 TEST(Ik, CheckDigit) {
   EXPECT_TRUE(valid_ik("260326822"));
   EXPECT_TRUE(valid_ik("109519005"));

@@ -1,0 +1,142 @@
+#pragma once
+// Scheduling (issue #7): the practice's configuration (practitioners, resources,
+// appointment types, working plans, booking rules, absences), availability through the
+// slot engine, and the staff calendar (book, move, change status, cancel). Every change
+// is recorded in the audit trail in its own transaction; overlapping appointments are
+// refused by the store (409), whatever the path. Times are UTC instants; working plans
+// and days are Europe/Berlin.
+
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/trail.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/random.hpp"
+#include "scheduling/config.hpp"
+#include "scheduling/slots.hpp"
+#include "store/store.hpp"
+
+namespace praxis::scheduling {
+
+struct ConfigView {
+  store::ConfigRow row;
+  boost::json::object doc;
+  std::vector<core::FieldError> warnings;
+};
+
+struct NewAppointment {
+  std::string type_id;
+  std::string practitioner_id;
+  std::optional<std::string> patient_id;
+  Instant start;
+  bool outside_hours = false;    // staff may book outside the working plan, explicitly
+  std::string source = "staff";  // staff, walk_in, online
+};
+
+struct AppointmentChange {
+  std::optional<Instant> start;
+  std::optional<std::string> practitioner_id;
+  std::optional<std::string> status;         // booked, arrived, fulfilled, noshow, cancelled
+  std::optional<std::string> cancel_reason;  // patient, practice, illness, other
+  bool outside_hours = false;
+};
+
+// RFC 3339 with "Z" or an offset ("2026-06-08T08:00:00+02:00"), whole seconds.
+std::optional<Instant> parse_instant(std::string_view text);
+
+class SchedulingService {
+ public:
+  SchedulingService(store::Store& store, audit::Trail& trail, core::Clock& clock,
+                    core::Random& random);
+
+  // Practitioners, resources and appointment types.
+  [[nodiscard]] core::Result<ConfigView> create(const audit::Context& context,
+                                                std::string_view practice_id,
+                                                store::ConfigKind kind,
+                                                const boost::json::object& body);
+  // `patch` is merged into the stored document (RFC 7386, top level); "active" switches
+  // the item on or off. precondition_failed for a stale version.
+  [[nodiscard]] core::Result<ConfigView> update(const audit::Context& context,
+                                                std::string_view practice_id,
+                                                store::ConfigKind kind, std::string_view id,
+                                                std::int64_t expected_version,
+                                                const boost::json::object& patch);
+  [[nodiscard]] core::Result<ConfigView> get(std::string_view practice_id, store::ConfigKind kind,
+                                             std::string_view id);
+  [[nodiscard]] core::Result<std::vector<ConfigView>> list(std::string_view practice_id,
+                                                           store::ConfigKind kind);
+
+  // A practitioner's working plan (version 0 and no rules before the first one is set)
+  // and the practice's booking rules (defaults until set).
+  [[nodiscard]] core::Result<ConfigView> working_plan(std::string_view practice_id,
+                                                      std::string_view practitioner_id);
+  [[nodiscard]] core::Result<ConfigView> put_working_plan(const audit::Context& context,
+                                                          std::string_view practice_id,
+                                                          std::string_view practitioner_id,
+                                                          std::optional<std::int64_t> expected,
+                                                          const boost::json::object& body);
+  [[nodiscard]] core::Result<ConfigView> settings(std::string_view practice_id);
+  [[nodiscard]] core::Result<ConfigView> put_settings(const audit::Context& context,
+                                                      std::string_view practice_id,
+                                                      std::optional<std::int64_t> expected,
+                                                      const boost::json::object& body);
+
+  // {"practitioner_id", "start", "end"} (RFC 3339).
+  [[nodiscard]] core::Result<store::AbsenceRow> add_absence(const audit::Context& context,
+                                                            std::string_view practice_id,
+                                                            const boost::json::object& body);
+  [[nodiscard]] core::Result<void> remove_absence(const audit::Context& context,
+                                                  std::string_view practice_id,
+                                                  std::string_view id);
+  [[nodiscard]] core::Result<std::vector<store::AbsenceRow>> absences(std::string_view practice_id,
+                                                                      Instant from, Instant to);
+
+  // Free starts of `type_id` on the local dates [from, to]. online: only online-bookable
+  // types, with the practice's notice and horizon; staff see every free start from now.
+  [[nodiscard]] core::Result<std::vector<Slot>> availability(
+      std::string_view practice_id, std::string_view type_id,
+      std::optional<std::string> practitioner, date::local_days from, date::local_days to,
+      bool online);
+
+  [[nodiscard]] core::Result<store::AppointmentRow> book(const audit::Context& context,
+                                                         std::string_view practice_id,
+                                                         const NewAppointment& input);
+  [[nodiscard]] core::Result<store::AppointmentRow> change(const audit::Context& context,
+                                                           std::string_view practice_id,
+                                                           std::string_view id,
+                                                           std::int64_t expected_version,
+                                                           const AppointmentChange& change);
+  [[nodiscard]] core::Result<store::AppointmentRow> appointment(std::string_view practice_id,
+                                                                std::string_view id);
+  [[nodiscard]] core::Result<std::vector<store::AppointmentRow>> appointments(
+      std::string_view practice_id, Instant from, Instant to,
+      std::optional<std::string> practitioner);
+
+  const date::time_zone* zone() const { return zone_; }
+
+ private:
+  core::Result<ConfigView> view(store::ConfigKind kind, store::ConfigRow row) const;
+  core::Result<boost::json::object> normalise(store::Transaction& tx, std::string_view practice_id,
+                                              store::ConfigKind kind,
+                                              const boost::json::object& body,
+                                              std::vector<core::FieldError>& warnings);
+  core::Result<void> within_hours(store::Transaction& tx, std::string_view practice_id,
+                                  const TypeDoc& type, std::string_view type_id,
+                                  std::string_view practitioner_id, Instant start);
+
+  core::Result<ConfigView> put_single(const audit::Context& context, std::string_view practice_id,
+                                      store::ConfigKind kind, std::string_view id,
+                                      std::optional<std::int64_t> expected,
+                                      const boost::json::object& body);
+
+  store::Store& store_;
+  audit::Trail& trail_;
+  core::Clock& clock_;
+  core::Random& random_;
+  const date::time_zone* zone_;
+};
+
+}  // namespace praxis::scheduling
