@@ -1,7 +1,6 @@
 #include "scheduling/config.hpp"
 
 #include <algorithm>
-#include <sstream>
 
 #include "core/text.hpp"
 #include "core/validation.hpp"
@@ -152,13 +151,20 @@ json::array string_array(const std::vector<std::string>& v) {
 }  // namespace
 
 std::optional<date::local_days> parse_local_date(std::string_view text) {
-  if (text.size() != 10) return std::nullopt;
-  date::local_days d;
-  std::istringstream in{std::string(text)};
-  in >> date::parse("%F", d);
-  if (in.fail()) return std::nullopt;
-  if (format_local_date(d) != text) return std::nullopt;  // 2026-02-30 and the like
-  return d;
+  // YYYY-MM-DD, a real calendar date.
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  int n[3] = {0, 0, 0};
+  const std::pair<std::size_t, std::size_t> parts[3] = {{0, 4}, {5, 2}, {8, 2}};
+  for (int k = 0; k < 3; ++k) {
+    for (std::size_t c = parts[k].first; c < parts[k].first + parts[k].second; ++c) {
+      if (text[c] < '0' || text[c] > '9') return std::nullopt;
+      n[k] = n[k] * 10 + (text[c] - '0');
+    }
+  }
+  const date::year_month_day ymd{date::year(n[0]), date::month(static_cast<unsigned>(n[1])),
+                                 date::day(static_cast<unsigned>(n[2]))};
+  if (!ymd.ok()) return std::nullopt;
+  return date::local_days(ymd);
 }
 
 std::string format_local_date(date::local_days d) { return date::format("%F", d); }

@@ -3,7 +3,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <map>
-#include <sstream>
 
 #include "core/random.hpp"
 
@@ -773,17 +772,36 @@ core::Result<std::vector<store::AppointmentRow>> SchedulingService::appointments
 }
 
 std::optional<Instant> parse_instant(std::string_view text) {
-  // RFC 3339 with Z or an offset, seconds precision (fractions are refused).
-  if (text.size() < 20) return std::nullopt;
-  std::istringstream in{std::string(text)};
-  date::sys_seconds t;
-  if (text.back() == 'Z') {
-    in >> date::parse("%FT%TZ", t);
+  // YYYY-MM-DDTHH:MM:SS followed by Z or ±HH:MM; whole seconds only.
+  if (text.size() != 20 && text.size() != 25) return std::nullopt;
+  const auto day = parse_local_date(text.substr(0, 10));
+  if (!day || text[10] != 'T' || text[13] != ':' || text[16] != ':') return std::nullopt;
+  auto two = [&](std::size_t at) -> int {
+    const char a = text[at];
+    const char b = text[at + 1];
+    if (a < '0' || a > '9' || b < '0' || b > '9') return -1;
+    return (a - '0') * 10 + (b - '0');
+  };
+  const int h = two(11);
+  const int m = two(14);
+  const int sec = two(17);
+  if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59) return std::nullopt;
+  std::chrono::seconds offset{0};
+  if (text.size() == 20) {
+    if (text[19] != 'Z') return std::nullopt;
   } else {
-    in >> date::parse("%FT%T%Ez", t);
+    const char sign = text[19];
+    const int oh = two(20);
+    const int om = two(23);
+    if ((sign != '+' && sign != '-') || text[22] != ':' || oh < 0 || oh > 23 || om < 0 || om > 59) {
+      return std::nullopt;
+    }
+    offset = std::chrono::hours(oh) + std::chrono::minutes(om);
+    if (sign == '-') offset = -offset;
   }
-  if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
-  return Instant(t.time_since_epoch());
+  const auto local = day->time_since_epoch() + std::chrono::hours(h) + std::chrono::minutes(m) +
+                     std::chrono::seconds(sec);
+  return Instant(std::chrono::duration_cast<std::chrono::seconds>(local) - offset);
 }
 
 }  // namespace praxis::scheduling

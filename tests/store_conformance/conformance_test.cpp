@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -1131,6 +1132,8 @@ TEST_P(WithTwoPractices, SixtyFourClientsBookingOneSlotGetExactlyOneSuccess) {
   const std::int64_t t0 = 1'800'000'000;
   std::atomic<int> booked{0};
   std::atomic<int> refused{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
   std::vector<std::thread> clients;
   for (int i = 0; i < 64; ++i) {
     clients.emplace_back([&, i] {
@@ -1142,12 +1145,16 @@ TEST_P(WithTwoPractices, SixtyFourClientsBookingOneSlotGetExactlyOneSuccess) {
         ++booked;
       } else if (r.error().code == ErrorCode::conflict) {
         ++refused;
+      } else {
+        std::lock_guard lock(failures_mutex);
+        failures.push_back(r.error().internal);
       }
     });
   }
   for (auto& c : clients) c.join();
   EXPECT_EQ(booked.load(), 1);
   EXPECT_EQ(refused.load(), 63);
+  for (const auto& f : failures) ADD_FAILURE() << f;
 }
 
 }  // namespace

@@ -37,6 +37,10 @@ case "$cmd" in
 CREATE ROLE praxis_test LOGIN PASSWORD '$password' NOSUPERUSER NOBYPASSRLS NOCREATEROLE;
 CREATE DATABASE praxis_test OWNER praxis_test;
 SQL
+    # The extension the scheduling migration needs, once for the database, so the suites'
+    # schemas (created and dropped concurrently) never race to create or drop it.
+    PGPASSWORD=$password psql -h 127.0.0.1 -p "$port" -U praxis_admin -d praxis_test -q \
+      -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;"
     echo "host=127.0.0.1 port=$port dbname=praxis_test user=praxis_test password=$password" > "$state/dsn"
     ;;
   stop)

@@ -11,7 +11,9 @@
 #include <sstream>
 
 #include "core/clock.hpp"
+#include "scheduling/config.hpp"
 #include "scheduling/holidays.hpp"
+#include "scheduling/scheduling_service.hpp"
 
 namespace praxis::scheduling {
 namespace {
@@ -27,11 +29,9 @@ json::object load_cases() {
 }
 
 date::local_days local_date(std::string_view text) {
-  date::local_days d;
-  std::istringstream in{std::string(text)};
-  in >> date::parse("%F", d);
-  if (in.fail()) throw std::runtime_error("bad date " + std::string(text));
-  return d;
+  auto d = parse_local_date(text);
+  if (!d) throw std::runtime_error("bad date " + std::string(text));
+  return *d;
 }
 
 Instant instant(std::string_view text) {
@@ -196,6 +196,23 @@ TEST(SlotEngine, NoInstantIsOfferedTwiceAcrossAWholeYearOfDaylightSavingSwitches
   // 365 days of 144 ten-minute starts, minus the hour that does not exist in March
   // (6 starts), and the repeated October hour offered once.
   EXPECT_EQ(seen.size(), 365u * 144u - 6u);
+}
+
+TEST(Rfc3339, ParsedWithZOrAnOffsetAndFormattedWithBerlinsOffset) {
+  EXPECT_EQ(parse_instant("2026-06-08T06:00:00Z"), instant("2026-06-08T06:00:00Z"));
+  EXPECT_EQ(parse_instant("2026-06-08T08:00:00+02:00"), instant("2026-06-08T06:00:00Z"));
+  EXPECT_EQ(parse_instant("2026-06-08T00:30:00-05:30"), instant("2026-06-08T06:00:00Z"));
+  for (const char* bad :
+       {"2026-06-08T08:00:00", "2026-06-08 08:00:00Z", "2026-02-30T08:00:00Z",
+        "2026-06-08T24:00:00Z", "2026-06-08T08:00:00.5Z", "2026-06-08T08:00:00+2:00", ""}) {
+    EXPECT_FALSE(parse_instant(bad)) << bad;
+  }
+  const auto* berlin = date::locate_zone("Europe/Berlin");
+  EXPECT_EQ(rfc3339(instant("2026-01-15T07:00:00Z"), berlin), "2026-01-15T08:00:00+01:00");
+  EXPECT_EQ(rfc3339(instant("2026-07-15T07:00:00Z"), berlin), "2026-07-15T09:00:00+02:00");
+  EXPECT_TRUE(parse_local_date("2028-02-29"));
+  EXPECT_FALSE(parse_local_date("2027-02-29"));
+  EXPECT_FALSE(parse_local_date("2027-2-28"));
 }
 
 }  // namespace

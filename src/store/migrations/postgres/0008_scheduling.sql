@@ -2,7 +2,7 @@
 -- itself refuses overlapping active appointments of a practitioner or resource
 -- (exclusion constraints over int8range of the blocked seconds; btree_gist for the
 -- equality parts), whatever the concurrency.
-CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
 
 CREATE TABLE practitioners (
   practice_id TEXT NOT NULL REFERENCES practices(id),
