@@ -38,31 +38,10 @@ json::object patient_json(const patients::Patient& p) {
   return o;
 }
 
-std::string etag(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
-
 Response patient_response(int status, const patients::Patient& p) {
   Response r = Response::json(status, json::serialize(patient_json(p)));
   r.headers.push_back({"ETag", etag(p.row.version)});
   return r;
-}
-
-// If-Match: "3" or W/"3". nullopt when absent; an error when malformed.
-core::Result<std::optional<std::int64_t>> if_match(const Request& request) {
-  auto header = request.header("If-Match");
-  if (!header) return std::optional<std::int64_t>();
-  std::string_view v = *header;
-  if (v.starts_with("W/")) v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  std::int64_t version = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
-  if (ec != std::errc() || p != v.data() + v.size() || version < 1) {
-    auto e = core::Error::make(core::ErrorCode::invalid_input,
-                               "If-Match erwartet die Version, z. B. \"3\". / If-Match expects "
-                               "the version, e.g. \"3\".");
-    e.fields.push_back({"If-Match", "invalid", "z. B. \"3\" / e.g. \"3\""});
-    return tl::unexpected(e);
-  }
-  return std::optional<std::int64_t>(version);
 }
 
 // A request about /patients/{id} whose own content is wrong answers 404 when the id is

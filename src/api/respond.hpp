@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <charconv>
 #include <optional>
 #include <string>
 
@@ -29,6 +30,27 @@ inline http::Response no_content() {
 
 inline boost::json::value nullable(const std::optional<std::string>& s) {
   return s ? boost::json::value(*s) : boost::json::value(nullptr);
+}
+
+inline std::string etag(std::int64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+// If-Match: "3" or W/"3". nullopt when absent; an error when malformed.
+inline core::Result<std::optional<std::int64_t>> if_match(const http::Request& request) {
+  auto header = request.header("If-Match");
+  if (!header) return std::optional<std::int64_t>();
+  std::string_view v = *header;
+  if (v.starts_with("W/")) v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  std::int64_t version = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
+  if (ec != std::errc() || p != v.data() + v.size() || version < 1) {
+    auto e = core::Error::make(core::ErrorCode::invalid_input,
+                               "If-Match erwartet die Version, z. B. \"3\". / If-Match expects "
+                               "the version, e.g. \"3\".");
+    e.fields.push_back({"If-Match", "invalid", "z. B. \"3\" / e.g. \"3\""});
+    return tl::unexpected(e);
+  }
+  return std::optional<std::int64_t>(version);
 }
 
 }  // namespace praxis::api

@@ -10,6 +10,7 @@
 #include "api/json_body.hpp"
 #include "api/patient_routes.hpp"
 #include "api/respond.hpp"
+#include "api/scheduling_routes.hpp"
 #include "auth/permissions.hpp"
 
 namespace praxis::api {
@@ -336,6 +337,7 @@ Response reissue_enrolment(auth::AccountService& accounts,
 void add_staff_routes(http::Router& router, const StaffServices& s) {
   add_patient_routes(router, s.patients);
   add_audit_routes(router, s.audit, s.patients);
+  add_scheduling_routes(router, s.scheduling);
   auto& auth = s.auth;
   auto& accounts = s.accounts;
   auto& practices = s.practices;

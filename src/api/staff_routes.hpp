@@ -11,6 +11,7 @@
 #include "http/router.hpp"
 #include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
+#include "scheduling/scheduling_service.hpp"
 
 namespace praxis::api {
 
@@ -20,6 +21,7 @@ struct StaffServices {
   practices::PracticeService& practices;
   patients::PatientService& patients;
   audit::AuditService& audit;
+  scheduling::SchedulingService& scheduling;
   std::function<std::string()> base_url;  // for enrolment links, e.g. "https://praxis.example"
 };
 

@@ -38,6 +38,7 @@ struct App::Parts {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<audit::Trail> trail;
   std::unique_ptr<audit::AuditService> audit;
+  std::unique_ptr<scheduling::SchedulingService> scheduling;
   std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<auth::AccountService> accounts;
   std::unique_ptr<practices::PracticeService> practices;
@@ -139,6 +140,8 @@ core::Result<void> App::start(bool handle_signals) {
   patients::PatientOptions patient_options;
   patient_options.restore_period = std::chrono::days(config_.patients.restore_days);
   p.audit = std::make_unique<audit::AuditService>(*p.store, *p.trail);
+  p.scheduling =
+      std::make_unique<scheduling::SchedulingService>(*p.store, *p.trail, p.clock, p.random);
   p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, *p.trail, p.clock,
                                                           p.random, patient_options);
   p.authorizer = std::make_unique<api::SessionAuthorizer>(*p.auth);
@@ -150,9 +153,10 @@ core::Result<void> App::start(bool handle_signals) {
 
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
-  add_all_routes(p.router, {p.metrics, [&p] { return p.store->ping(); },
-                            api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients,
-                                               *p.audit, [this] { return base_url(); }}});
+  add_all_routes(p.router,
+                 {p.metrics, [&p] { return p.store->ping(); },
+                  api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients, *p.audit,
+                                     *p.scheduling, [this] { return base_url(); }}});
   p.server->set_authorizer(p.authorizer.get());
   if (auto r = p.server->start(); !r) return r;
   p.housekeeping = std::thread([&p, this] {

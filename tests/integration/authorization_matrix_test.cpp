@@ -57,9 +57,46 @@ class Matrix {
           [&](store::Transaction& tx) { return tx.api_tokens().insert(t); });
       if (!r) throw std::runtime_error(r.error().internal);
       id = t.id;
+    } else if (collection == "practitioners") {
+      id = config(store::ConfigKind::practitioner, practice, R"({"name":"Dr. Matrix"})");
+    } else if (collection == "resources") {
+      id = config(store::ConfigKind::resource, practice, R"({"name":"Raum Matrix"})");
+    } else if (collection == "appointment-types") {
+      id = type(practice);
+    } else if (collection == "absences") {
+      auto a = api_.scheduling().add_absence(
+          audit::Context::system("test"), practice,
+          boost::json::object{{"practitioner_id", *make("practitioners", practice)},
+                              {"start", "2026-07-01T08:00:00Z"},
+                              {"end", "2026-07-01T12:00:00Z"}});
+      if (!a) throw std::runtime_error(a.error().message);
+      id = a->id;
+    } else if (collection == "appointments") {
+      const std::string practitioner = *make("practitioners", practice);
+      scheduling::NewAppointment in;
+      in.type_id = type(practice, practitioner);
+      in.practitioner_id = practitioner;
+      in.start = *scheduling::parse_instant("2027-01-04T09:00:00Z");
+      in.outside_hours = true;
+      auto a = api_.scheduling().book(audit::Context::system("test"), practice, in);
+      if (!a) throw std::runtime_error(a.error().message);
+      id = a->id;
     }
     if (id && practice == foreign_) foreign_ids_.insert(*id);
     return id;
+  }
+
+  std::string config(store::ConfigKind kind, const std::string& practice, const std::string& body) {
+    auto v = api_.scheduling().create(audit::Context::system("test"), practice, kind,
+                                      boost::json::parse(body).as_object());
+    if (!v) throw std::runtime_error(v.error().message);
+    return v->row.id;
+  }
+
+  std::string type(const std::string& practice, std::string practitioner = {}) {
+    if (practitioner.empty()) practitioner = *make("practitioners", practice);
+    return config(store::ConfigKind::appointment_type, practice,
+                  R"({"name_de":"Matrix","practitioners":[")" + practitioner + R"("]})");
   }
 
   // The route's path with every {param} filled by a resource of `practice`.
@@ -109,7 +146,10 @@ std::string body_for(http::Method m) {
 TEST(AuthorizationMatrix, EveryRouteRoleAndPracticeIsDecidedByTheChokePoint) {
   Matrix m;
   // Some foreign data to look for in list answers.
-  for (auto c : {"users", "sessions", "api-tokens", "patients"}) (void)m.make(c, m.foreign());
+  for (auto c : {"users", "sessions", "api-tokens", "patients", "practitioners", "resources",
+                 "appointment-types", "absences", "appointments"}) {
+    (void)m.make(c, m.foreign());
+  }
 
   int protected_routes = 0;
   int cases = 0;

@@ -69,6 +69,7 @@ class StaffApi {
     accounts_ = std::make_unique<auth::AccountService>(*store_, *trail_, clock, random_);
     auth_ = std::make_unique<auth::AuthService>(*store_, *keys_, *trail_, clock, random_, options);
     audit_ = std::make_unique<audit::AuditService>(*store_, *trail_);
+    scheduling_ = std::make_unique<scheduling::SchedulingService>(*store_, *trail_, clock, random_);
     patients_ =
         std::make_unique<patients::PatientService>(*store_, *keys_, *trail_, clock, random_);
     authorizer_ = std::make_unique<api::SessionAuthorizer>(*auth_);
@@ -78,10 +79,11 @@ class StaffApi {
     server_options.worker_threads = 4;
     server_options.trust_forwarded_for = trust_forwarded_for;
     server_ = std::make_unique<TestServer>(server_options, [this](http::Router& router) {
-      app::add_all_routes(router,
-                          {metrics_, []() -> core::Result<void> { return {}; },
-                           api::StaffServices{*auth_, *accounts_, *practices_, *patients_, *audit_,
-                                              [] { return std::string("https://praxis.test"); }}});
+      app::add_all_routes(
+          router,
+          {metrics_, []() -> core::Result<void> { return {}; },
+           api::StaffServices{*auth_, *accounts_, *practices_, *patients_, *audit_, *scheduling_,
+                              [] { return std::string("https://praxis.test"); }}});
       router_ = &router;
     });
     server_->set_authorizer(authorizer_.get());
@@ -97,6 +99,7 @@ class StaffApi {
   practices::PracticeService& practices() { return *practices_; }
   patients::PatientService& patients() { return *patients_; }
   audit::Trail& trail() { return *trail_; }
+  scheduling::SchedulingService& scheduling() { return *scheduling_; }
 
   std::string add_practice(const std::string& slug) {
     practices::NewPractice p;
@@ -244,6 +247,7 @@ class StaffApi {
   std::unique_ptr<auth::AuthService> auth_;
   std::unique_ptr<audit::Trail> trail_;
   std::unique_ptr<audit::AuditService> audit_;
+  std::unique_ptr<scheduling::SchedulingService> scheduling_;
   std::unique_ptr<patients::PatientService> patients_;
   std::unique_ptr<api::SessionAuthorizer> authorizer_;
   http::Metrics metrics_;
