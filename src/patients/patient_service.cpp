@@ -566,6 +566,9 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
     if (!k.sms_reminders.given && g.sms_reminders.given) k.sms_reminders = g.sms_reminders;
 
     const std::string now = core::to_iso8601(clock_.now());
+    // The other record's appointments (past and future) belong to the one kept.
+    auto moved = tx.scheduling().reassign_patient(practice_id, other_id, id, now);
+    if (!moved) return tl::unexpected(moved.error());
     store::PatientRow merged = gone->row;
     merged.status = "merged";
     merged.merged_into = std::string(id);

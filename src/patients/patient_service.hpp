@@ -98,7 +98,8 @@ class PatientService {
   [[nodiscard]] core::Result<Patient> restore(const audit::Context& context,
                                               std::string_view practice_id, std::string_view id);
   // Merges `other_id` into `id`: empty fields of `id` are filled from the other record,
-  // phone numbers joined; the other record becomes "merged" with a pointer to `id`.
+  // phone numbers joined, its appointments move to `id`; the other record becomes
+  // "merged" with a pointer to `id`.
   [[nodiscard]] core::Result<Patient> merge(const audit::Context& context,
                                             std::string_view practice_id, std::string_view id,
                                             std::string_view other_id);

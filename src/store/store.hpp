@@ -559,6 +559,11 @@ class SchedulingPort {
       std::string_view practice_id, std::int64_t from, std::int64_t to) = 0;
   [[nodiscard]] virtual core::Result<std::vector<BusyRow>> resource_busy(
       std::string_view practice_id, std::int64_t from, std::int64_t to) = 0;
+  // Moves every appointment of patient `from` to patient `to` (a merge); how many.
+  [[nodiscard]] virtual core::Result<std::int64_t> reassign_patient(std::string_view practice_id,
+                                                                    std::string_view from,
+                                                                    std::string_view to,
+                                                                    std::string_view at) = 0;
 };
 
 enum class TxMode { read_only, read_write };

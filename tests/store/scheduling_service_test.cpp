@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
 #include "support/service_fixture.hpp"
 
@@ -219,6 +220,33 @@ TEST_F(SchedulingFixture, StaffBookMoveAndCancelWithoutEverOverlapping) {
   EXPECT_EQ(actions.count("appointment.move"), 1u);
   EXPECT_EQ(actions.count("appointment.status"), 1u);
   EXPECT_EQ(actions.count("appointment.cancel"), 1u);
+}
+
+TEST_F(SchedulingFixture, MergingPatientsMovesTheirAppointments) {
+  patients::PatientService patients(*store, *keys, trail, clock, random);
+  auto add = [&](const char* family, const char* born) {
+    auto body =
+        json::parse(R"({"family_name":")" + std::string(family) +
+                    R"(","given_names":"Eva","birth_date":")" + born + R"(","confirm_new":true})")
+            .as_object();
+    auto r = patients.create(owner, practice, body);
+    EXPECT_TRUE(r && r->created);
+    return r->created->row.id;
+  };
+  const std::string keep = add("Roth", "1970-01-01");
+  const std::string gone = add("Rot", "1970-01-01");
+  auto a = service.book(owner, practice,
+                        {type, berg, gone, at("2026-06-08T09:00:00+02:00"), false, "staff"});
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(patients.merge(owner, practice, keep, gone));
+  auto moved = service.appointment(practice, a->id);
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->patient_id, keep);
+  EXPECT_EQ(moved->version, a->version + 1);
+  auto unknown = service.book(owner, practice,
+                              {type, berg, gone, at("2026-06-08T10:00:00+02:00"), false, "staff"});
+  ASSERT_FALSE(unknown) << "a merged record takes no new appointments";
+  EXPECT_EQ(unknown.error().fields.front().field, "patient_id");
 }
 
 }  // namespace

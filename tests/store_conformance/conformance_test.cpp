@@ -1157,5 +1157,36 @@ TEST_P(WithTwoPractices, SixtyFourClientsBookingOneSlotGetExactlyOneSuccess) {
   for (const auto& f : failures) ADD_FAILURE() << f;
 }
 
+TEST_P(WithTwoPractices, AMergeMovesAppointmentsToTheKeptPatient) {
+  AppointmentRow a = appointment("m-1", "pr-1", 1'800'000'000, 30);
+  a.patient_id = "pa-gone";
+  AppointmentRow b = appointment("m-2", "pr-1", 1'800'010'000, 30);
+  b.patient_id = "pa-other";
+  AppointmentRow c = appointment("m-3", "pr-1", 1'800'000'000, 30);
+  c.practice_id = "p-2";
+  c.patient_id = "pa-gone";
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        for (const auto* row : {&a, &b, &c}) {
+          if (auto r = tx.scheduling().insert_appointment(*row); !r) return r;
+        }
+        return {};
+      }));
+  EXPECT_EQ(write_value(store(),
+                        [](Transaction& tx) {
+                          return tx.scheduling().reassign_patient("p-1", "pa-gone", "pa-keep",
+                                                                  "now");
+                        }),
+            1);
+  auto moved = write_value(
+      store(), [](Transaction& tx) { return tx.scheduling().find_appointment("p-1", "m-1"); });
+  ASSERT_TRUE(moved && *moved);
+  EXPECT_EQ((*moved)->patient_id, "pa-keep");
+  auto other = write_value(
+      store(), [](Transaction& tx) { return tx.scheduling().find_appointment("p-2", "m-3"); });
+  ASSERT_TRUE(other && *other);
+  EXPECT_EQ((*other)->patient_id, "pa-gone") << "another practice is untouched";
+}
+
 }  // namespace
 }  // namespace praxis::store::conformance

@@ -1190,4 +1190,16 @@ core::Result<std::vector<BusyRow>> SqlSchedulingPort::resource_busy(std::string_
       });
 }
 
+core::Result<std::int64_t> SqlSchedulingPort::reassign_patient(std::string_view practice_id,
+                                                               std::string_view from,
+                                                               std::string_view to,
+                                                               std::string_view at) {
+  auto r = x_.run(
+      "UPDATE appointments SET patient_id = $3, updated_at = $4, version = version + 1 "
+      "WHERE practice_id = $1 AND patient_id = $2",
+      {practice_id, from, to, at});
+  if (!r) return tl::unexpected(r.error());
+  return r->affected();
+}
+
 }  // namespace praxis::store::sql

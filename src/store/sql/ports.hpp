@@ -195,6 +195,8 @@ class SqlSchedulingPort final : public SchedulingPort {
                                                        std::int64_t from, std::int64_t to) override;
   core::Result<std::vector<BusyRow>> resource_busy(std::string_view practice_id, std::int64_t from,
                                                    std::int64_t to) override;
+  core::Result<std::int64_t> reassign_patient(std::string_view practice_id, std::string_view from,
+                                              std::string_view to, std::string_view at) override;
 
  private:
   core::Result<void> check_free(const AppointmentRow& row);
