@@ -1,6 +1,18 @@
 #include "api/audit_context.hpp"
 
+#include <algorithm>
+
+#include "auth/permissions.hpp"
+
 namespace praxis::api {
+
+bool caller_may(const http::Request& request, std::string_view permission) {
+  if (!request.principal) return false;
+  const auto& p = *request.principal;
+  return auth::role_grants(p.role, permission) &&
+         (p.api_token_id.empty() ||
+          std::find(p.scopes.begin(), p.scopes.end(), permission) != p.scopes.end());
+}
 
 audit::Context actor_context(const http::Request& request) {
   audit::Context c;
@@ -10,6 +22,7 @@ audit::Context actor_context(const http::Request& request) {
                                      : audit::Actor{"api_token", p.api_token_id, p.role};
     // Those who treat patients read records for treatment unless they say otherwise.
     c.purpose = p.role == "physician" || p.role == "assistant" ? "treatment" : "administration";
+    c.restricted_access = caller_may(request, "patients.read_restricted");
   } else {
     c.actor = {"public", "", ""};
   }

@@ -9,6 +9,10 @@
 
 namespace praxis::api {
 
+// Whether the caller holds `permission`: its role grants it and, for an API token, the
+// token carries it.
+bool caller_may(const http::Request& request, std::string_view permission);
+
 // Who, the request id and the address, with the role's usual purpose (for requests
 // whose purpose is administration by nature: sign-out, tokens, user management).
 audit::Context actor_context(const http::Request& request);

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "api/audit_context.hpp"
+#include "api/json_body.hpp"
 #include "api/respond.hpp"
 #include "core/clock.hpp"
 #include "crypto/encoding.hpp"
@@ -227,6 +228,42 @@ Response consistency(audit::AuditService& audit, const Request& request) {
   return ok(200, json::object{{"from", **from}, {"to", **to}, {"proof", hashes(*r)}});
 }
 
+json::object break_glass_json(const store::BreakGlassRow& row) {
+  return {{"id", row.id},
+          {"patient_id", row.patient_id},
+          {"user_id", row.user_id},
+          {"created_at", row.created_at},
+          {"expires_at", row.expires_at},
+          {"reviewed_by", nullable(row.reviewed_by)},
+          {"reviewed_at", nullable(row.reviewed_at)}};
+}
+
+Response open_glass(audit::AuditService& audit, const Request& request) {
+  auto body = JsonBody::parse(request.body);
+  if (!body) return problem(body.error(), request);
+  auto patient = body->string("patient_id", Need::required, 64);
+  auto reason = body->string("reason", Need::required, 2000);
+  if (auto done = body->finish(); !done) return problem(done.error(), request);
+  auto grant =
+      audit.break_glass(actor_context(request), request.principal->practice_id, *patient, *reason);
+  if (!grant) return problem(grant.error(), request);
+  return ok(201, break_glass_json(*grant));
+}
+
+Response list_glass(audit::AuditService& audit, const Request& request) {
+  const bool unreviewed = request.query_param("unreviewed").value_or("") == "true";
+  auto rows = audit.break_glass_list(request.principal->practice_id, unreviewed);
+  if (!rows) return problem(rows.error(), request);
+  json::array list;
+  for (const auto& v : *rows) {
+    json::object o = break_glass_json(v.row);
+    o["reason"] = v.reason;
+    o["user"] = json::object{{"id", v.row.user_id}, {"name", v.user_name}, {"role", v.user_role}};
+    list.push_back(std::move(o));
+  }
+  return ok(200, json::object{{"break_glass", std::move(list)}});
+}
+
 }  // namespace
 
 void add_audit_routes(http::Router& router, audit::AuditService& audit,
@@ -240,6 +277,18 @@ void add_audit_routes(http::Router& router, audit::AuditService& audit,
              [&audit](const Request& r) { return inclusion(audit, r); });
   router.add(Method::get, "/api/v1/audit/proof/consistency", read,
              [&audit](const Request& r) { return consistency(audit, r); });
+  router.add(
+      Method::post, "/api/v1/audit/break-glass", Access::requires_permission("break_glass"),
+      [&audit](const Request& r) { return open_glass(audit, r); }, http::RouteOptions{8192, false});
+  router.add(Method::get, "/api/v1/audit/break-glass",
+             Access::requires_permission("break_glass.review"),
+             [&audit](const Request& r) { return list_glass(audit, r); });
+  router.add(Method::post, "/api/v1/audit/break-glass/{id}/review",
+             Access::requires_permission("break_glass.review"), [&audit](const Request& r) {
+               auto done = audit.review(actor_context(r), r.principal->practice_id, r.param("id"));
+               if (!done) return problem(done.error(), r);
+               return no_content();
+             });
   router.add(Method::get, "/api/v1/patients/{id}/access-log",
              Access::requires_permission("patients.access_log"),
              [&audit, &patients](const Request& r) { return access_log(audit, patients, r); });

@@ -22,7 +22,11 @@ namespace {
 constexpr std::size_t kPatientBody = 32 * std::size_t{1024};
 
 json::object patient_json(const patients::Patient& p) {
+  if (p.masked) {
+    return {{"id", p.row.id}, {"status", p.row.status}, {"restricted", true}, {"masked", true}};
+  }
   json::object o = patients::to_json(p.record);
+  o["restricted"] = p.row.restricted;
   o["id"] = p.row.id;
   o["status"] = p.row.status;
   o["version"] = p.row.version;
@@ -137,6 +141,12 @@ Response patch(patients::PatientService& patients, const Request& request,
   }
   auto body = JsonBody::parse_object(request.body);
   if (!body) return refuse(patients, request, body.error());
+  if (body->contains("restricted") && !caller_may(request, "patients.restrict")) {
+    return refuse(patients, request,
+                  core::Error::make(core::ErrorCode::forbidden,
+                                    "Nur Inhaber sperren Datensätze oder heben Sperren auf. / "
+                                    "Only owners restrict records or lift restrictions."));
+  }
   auto p = patients.update(context, request.principal->practice_id, request.param("id"), **version,
                            *body);
   if (!p) return problem(p.error(), request);

@@ -139,7 +139,9 @@ core::Result<void> App::start(bool handle_signals) {
       std::make_unique<practices::PracticeService>(*p.store, *p.keys, *p.trail, p.clock, p.random);
   patients::PatientOptions patient_options;
   patient_options.restore_period = std::chrono::days(config_.patients.restore_days);
-  p.audit = std::make_unique<audit::AuditService>(*p.store, *p.trail);
+  p.audit = std::make_unique<audit::AuditService>(
+      *p.store, *p.trail, p.clock, p.random,
+      std::chrono::minutes(config_.audit.break_glass_minutes));
   p.scheduling =
       std::make_unique<scheduling::SchedulingService>(*p.store, *p.trail, p.clock, p.random);
   p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, *p.trail, p.clock,

@@ -2,6 +2,9 @@
 
 #include <unordered_map>
 
+#include "core/random.hpp"
+#include "core/text.hpp"
+
 namespace praxis::audit {
 
 using core::ErrorCode;
@@ -116,6 +119,101 @@ core::Result<std::vector<Hash>> AuditService::consistency(std::string_view pract
       });
   if (!r) return tl::unexpected(r.error());
   return out;
+}
+
+core::Result<store::BreakGlassRow> AuditService::break_glass(const Context& context,
+                                                             std::string_view practice_id,
+                                                             std::string_view patient_id,
+                                                             std::string_view reason) {
+  const std::string text(core::trim(reason));
+  if (!core::valid_utf8(text) || core::utf8_length(text) < 10 || core::utf8_length(text) > 500) {
+    auto e = core::Error::make(ErrorCode::invalid_input,
+                               "Bitte den Grund nennen (10–500 Zeichen). / Please state the reason "
+                               "(10–500 characters).");
+    e.fields.push_back({"reason", "length", "10–500"});
+    return tl::unexpected(e);
+  }
+  const auto now = clock_.now();
+  store::BreakGlassRow row;
+  auto r = store::with_transaction(
+      store_, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+        auto patient = tx.patients().find(practice_id, patient_id);
+        if (!patient) return tl::unexpected(patient.error());
+        if (!*patient) {
+          return core::fail(ErrorCode::not_found, "Patient nicht gefunden. / Patient not found.");
+        }
+        if (!(*patient)->restricted) {
+          return core::fail(ErrorCode::conflict,
+                            "Dieser Datensatz ist nicht gesperrt; ein Notfallzugriff ist nicht "
+                            "nötig. / This record is not restricted; no break-glass needed.");
+        }
+        row.practice_id = std::string(practice_id);
+        row.id = core::random_hex(random_, 16);
+        row.user_id = context.actor.id;
+        row.patient_id = std::string(patient_id);
+        auto sealed = trail_.seal(tx, practice_id, "break_glass", row.id, text);
+        if (!sealed) return tl::unexpected(sealed.error());
+        row.reason = std::move(*sealed);
+        row.created_at = core::to_iso8601(now);
+        row.expires_at = core::to_iso8601(now + break_glass_);
+        if (auto ins = tx.audit().insert_break_glass(row); !ins) return ins;
+        Context flagged = context;
+        flagged.break_glass_id = row.id;
+        flagged.purpose = "emergency";
+        auto a = trail_.record(tx, practice_id, flagged,
+                               {"patient.break_glass", "patient", row.patient_id});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
+  if (!r) return tl::unexpected(r.error());
+  return row;
+}
+
+core::Result<std::vector<BreakGlassView>> AuditService::break_glass_list(
+    std::string_view practice_id, bool unreviewed_only) {
+  std::vector<BreakGlassView> out;
+  auto r = store::with_transaction(
+      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+        out.clear();
+        auto rows = tx.audit().list_break_glass(practice_id, unreviewed_only);
+        if (!rows) return tl::unexpected(rows.error());
+        auto users = tx.users().list(practice_id);
+        if (!users) return tl::unexpected(users.error());
+        for (auto& row : *rows) {
+          auto reason = trail_.open(tx, practice_id, "break_glass", row.id, row.reason);
+          if (!reason) return tl::unexpected(reason.error());
+          BreakGlassView v{std::move(row), std::move(*reason), {}, {}};
+          for (const auto& u : *users) {
+            if (u.id == v.row.user_id) {
+              v.user_name = u.display_name.empty() ? u.email : u.display_name;
+              v.user_role = u.role;
+            }
+          }
+          out.push_back(std::move(v));
+        }
+        return {};
+      });
+  if (!r) return tl::unexpected(r.error());
+  return out;
+}
+
+core::Result<void> AuditService::review(const Context& context, std::string_view practice_id,
+                                        std::string_view id) {
+  return store::with_transaction(
+      store_, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+        auto done = tx.audit().review_break_glass(practice_id, id, context.actor.id,
+                                                  core::to_iso8601(clock_.now()));
+        if (!done) return tl::unexpected(done.error());
+        if (!*done) {
+          return core::fail(ErrorCode::not_found,
+                            "Kein offener Notfallzugriff. / No unreviewed "
+                            "break-glass access.");
+        }
+        auto a = trail_.record(tx, practice_id, context,
+                               {"break_glass.review", "break_glass", std::string(id)});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
 }
 
 }  // namespace praxis::audit

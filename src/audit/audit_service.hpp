@@ -9,6 +9,7 @@
 
 #include "audit/trail.hpp"
 #include "core/error.hpp"
+#include "core/random.hpp"
 #include "store/store.hpp"
 
 namespace praxis::audit {
@@ -29,6 +30,13 @@ struct CheckpointView {
   crypto::PublicKey public_key{};
 };
 
+struct BreakGlassView {
+  store::BreakGlassRow row;
+  std::string reason;
+  std::string user_name;
+  std::string user_role;
+};
+
 struct InclusionView {
   store::AuditEntryRow entry;
   std::uint64_t size = 0;
@@ -37,7 +45,23 @@ struct InclusionView {
 
 class AuditService {
  public:
-  AuditService(store::Store& store, Trail& trail) : store_(store), trail_(trail) {}
+  AuditService(store::Store& store, Trail& trail, core::Clock& clock, core::Random& random,
+               std::chrono::minutes break_glass = std::chrono::minutes(30))
+      : store_(store), trail_(trail), clock_(clock), random_(random), break_glass_(break_glass) {}
+
+  // Break-glass: the caller opens restricted record `patient_id` for `reason` (10–500
+  // characters, sealed with the practice key) for the configured time; the grant and
+  // every access under it are flagged entries. conflict if the record is not restricted.
+  [[nodiscard]] core::Result<store::BreakGlassRow> break_glass(const Context& context,
+                                                               std::string_view practice_id,
+                                                               std::string_view patient_id,
+                                                               std::string_view reason);
+  // For owners: grants with their reasons, newest first (only unreviewed ones if asked).
+  [[nodiscard]] core::Result<std::vector<BreakGlassView>> break_glass_list(
+      std::string_view practice_id, bool unreviewed_only);
+  // not_found unless there is such an unreviewed grant.
+  [[nodiscard]] core::Result<void> review(const Context& context, std::string_view practice_id,
+                                          std::string_view id);
 
   [[nodiscard]] core::Result<EntryPage> search(const Context& context, std::string_view practice_id,
                                                const store::AuditQuery& query);
@@ -64,6 +88,9 @@ class AuditService {
 
   store::Store& store_;
   Trail& trail_;
+  core::Clock& clock_;
+  core::Random& random_;
+  std::chrono::minutes break_glass_;
 };
 
 }  // namespace praxis::audit

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "crypto/encoding.hpp"
+#include "crypto/field_cipher.hpp"
 
 namespace praxis::audit {
 
@@ -120,7 +121,8 @@ core::Result<Trail::PracticeKeys> Trail::practice_keys(store::Transaction& tx,
         ErrorCode::internal, "",
         "audit: practice key: " + std::string(crypto::crypto_error_name(key.error())));
   }
-  PracticeKeys out{std::make_shared<const crypto::SigningKey>(crypto::KeyRing::audit_seed(**key)),
+  PracticeKeys out{*key,
+                   std::make_shared<const crypto::SigningKey>(crypto::KeyRing::audit_seed(**key)),
                    std::make_shared<const crypto::SecretKey>(crypto::KeyRing::column_key(
                        crypto::KeyRing::index_key(**key), "audit.client"))};
   std::lock_guard lock(mutex_);
@@ -225,6 +227,30 @@ store::AuditCheckpointRow Trail::sign(const PracticeKeys& keys, std::string_view
   return {std::string(practice_id), static_cast<std::int64_t>(size),
           std::vector<std::uint8_t>(root.begin(), root.end()),
           sign_checkpoint(c, name, *keys.signer), core::to_iso8601(clock_.now())};
+}
+
+core::Result<std::vector<std::uint8_t>> Trail::seal(store::Transaction& tx,
+                                                    std::string_view practice_id,
+                                                    std::string_view table, std::string_view row_id,
+                                                    std::string_view text) {
+  auto keys = practice_keys(tx, practice_id);
+  if (!keys) return tl::unexpected(keys.error());
+  return crypto::encrypt_field(*keys->key, {practice_id, table, "sealed", row_id}, text);
+}
+
+core::Result<std::string> Trail::open(store::Transaction& tx, std::string_view practice_id,
+                                      std::string_view table, std::string_view row_id,
+                                      std::span<const std::uint8_t> sealed) {
+  auto keys = practice_keys(tx, practice_id);
+  if (!keys) return tl::unexpected(keys.error());
+  auto text =
+      crypto::decrypt_field_text(*keys->key, {practice_id, table, "sealed", row_id}, sealed);
+  if (!text) {
+    return core::fail(
+        ErrorCode::internal, "",
+        "audit: sealed text: " + std::string(crypto::crypto_error_name(text.error())));
+  }
+  return std::move(*text);
 }
 
 core::Result<crypto::PublicKey> Trail::public_key(store::Transaction& tx,

@@ -41,8 +41,9 @@ struct Context {
   Actor actor;
   std::string purpose = "administration";  // one of kPurposes
   std::string request_id;
-  std::string client_address;  // plaintext here; stored only as a keyed hash
-  std::string break_glass_id;  // set when the access relies on a break-glass grant
+  std::string client_address;      // plaintext here; stored only as a keyed hash
+  std::string break_glass_id;      // set when the access relies on a break-glass grant
+  bool restricted_access = false;  // may read restricted records without breaking the glass
 
   static Context system(std::string_view task);
 };
@@ -89,6 +90,17 @@ class Trail {
                                                   std::span<const Event> events);
 
   std::string origin(std::string_view practice_id) const;
+
+  // Text that may name clinical circumstances (a break-glass reason), sealed with the
+  // practice key and bound to table, column and row.
+  [[nodiscard]] core::Result<std::vector<std::uint8_t>> seal(store::Transaction& tx,
+                                                             std::string_view practice_id,
+                                                             std::string_view table,
+                                                             std::string_view row_id,
+                                                             std::string_view text);
+  [[nodiscard]] core::Result<std::string> open(store::Transaction& tx, std::string_view practice_id,
+                                               std::string_view table, std::string_view row_id,
+                                               std::span<const std::uint8_t> sealed);
   [[nodiscard]] core::Result<crypto::PublicKey> public_key(store::Transaction& tx,
                                                            std::string_view practice_id);
 
@@ -113,6 +125,7 @@ class Trail {
 
  private:
   struct PracticeKeys {
+    crypto::KeyPtr key;
     std::shared_ptr<const crypto::SigningKey> signer;
     std::shared_ptr<const crypto::SecretKey> address_key;
   };

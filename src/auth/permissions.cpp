@@ -13,8 +13,9 @@ struct Grant {
 
 // Owners hold every permission (they are accountable for the practice). The others
 // get what their work needs: reception runs the front desk (master data and calendar),
-// assistants and physicians also delete/merge duplicates, physicians may break the
-// glass, auditors read the trail and access logs but no patient data.
+// assistants and physicians also delete/merge duplicates; all three open a restricted
+// record only by breaking the glass (with a reason, reviewed by an owner); auditors
+// read the trail and access logs but no patient data.
 constexpr std::string_view kAll = "*";
 
 const Grant kGrants[] = {
@@ -24,10 +25,10 @@ const Grant kGrants[] = {
       "appointments.write", "patients.access_log", "break_glass"}},
     {"assistant",
      {"practice.read", "patients.read", "patients.write", "patients.delete", "appointments.read",
-      "appointments.write"}},
+      "appointments.write", "break_glass"}},
     {"reception",
      {"practice.read", "patients.read", "patients.write", "appointments.read",
-      "appointments.write"}},
+      "appointments.write", "break_glass"}},
     {"auditor", {"practice.read", "users.read", "audit.read", "patients.access_log"}},
 };
 

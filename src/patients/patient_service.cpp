@@ -66,6 +66,25 @@ PatientService::PatientService(store::Store& store, crypto::KeyRing& keys, audit
       random_(random),
       options_(options) {}
 
+core::Result<audit::Context> PatientService::access(Transaction& tx, const audit::Context& context,
+                                                    const store::PatientRow& row) {
+  if (!row.restricted || context.restricted_access) return context;
+  auto grant = tx.audit().active_break_glass(row.practice_id, context.actor.id, row.id,
+                                             core::to_iso8601(clock_.now()));
+  if (!grant) return tl::unexpected(grant.error());
+  if (!*grant) {
+    auto e = core::Error::make(ErrorCode::forbidden,
+                               "Dieser Datensatz ist gesperrt. Zugriff nur im Notfall mit "
+                               "Begründung (Notfallzugriff). / This record is restricted; open it "
+                               "in an emergency with a stated reason (break-glass).");
+    e.fields.push_back({"patient", "break_glass_required", "POST /api/v1/audit/break-glass"});
+    return tl::unexpected(e);
+  }
+  audit::Context flagged = context;
+  flagged.break_glass_id = (*grant)->id;
+  return flagged;
+}
+
 core::Result<void> PatientService::record_reads(const audit::Context& context,
                                                 std::string_view practice_id,
                                                 std::string_view action,
@@ -218,7 +237,8 @@ core::Result<std::vector<Duplicate>> PatientService::duplicates(Transaction& tx,
       reason = "phone";
     }
     if (reason.empty()) continue;  // a blind-index false positive
-    out.push_back({other->row.id, o.family_name, o.given_names, o.birth_date, reason});
+    out.push_back(
+        {other->row.id, o.family_name, o.given_names, o.birth_date, reason, other->row.restricted});
   }
   return out;
 }
@@ -260,7 +280,15 @@ core::Result<CreateOutcome> PatientService::create(const audit::Context& context
   if (!checked) return tl::unexpected(checked.error());
   if (!outcome.duplicates.empty()) {
     std::vector<std::string> shown;
-    for (const auto& d : outcome.duplicates) shown.push_back(d.id);
+    for (auto& d : outcome.duplicates) {
+      if (d.restricted && !context.restricted_access) {
+        d.family_name.clear();
+        d.given_names.clear();
+        d.birth_date.clear();
+        continue;
+      }
+      shown.push_back(d.id);
+    }
     if (auto a = record_reads(context, practice_id, "patient.list", shown); !a) {
       return tl::unexpected(a.error());
     }
@@ -354,10 +382,14 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
 core::Result<Patient> PatientService::get(const audit::Context& context,
                                           std::string_view practice_id, std::string_view id) {
   std::optional<Patient> out;
+  std::optional<audit::Context> reader;
   auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
     auto row = tx.patients().find(practice_id, id);
     if (!row) return tl::unexpected(row.error());
     if (!*row) return tl::unexpected(not_found());
+    auto allowed = access(tx, context, **row);
+    if (!allowed) return tl::unexpected(allowed.error());
+    reader = std::move(*allowed);
     auto keys = practice_keys(tx, practice_id);
     if (!keys) return tl::unexpected(keys.error());
     auto p = decrypt(*keys, std::move(**row));
@@ -366,7 +398,7 @@ core::Result<Patient> PatientService::get(const audit::Context& context,
     return {};
   });
   if (!r) return tl::unexpected(r.error());
-  if (auto a = record_reads(context, practice_id, "patient.read", {std::string(id)}); !a) {
+  if (auto a = record_reads(*reader, practice_id, "patient.read", {std::string(id)}); !a) {
     return tl::unexpected(a.error());
   }
   // Stored records were valid when written; a KVNR warning is recomputed for display.
@@ -410,18 +442,33 @@ core::Result<Patient> PatientService::update(const audit::Context& context,
                         "Gelöschte oder zusammengeführte Patienten werden nicht bearbeitet. / "
                         "Deleted or merged patients cannot be edited.");
     }
+    auto writer = access(tx, context, **row);
+    if (!writer) return tl::unexpected(writer.error());
     auto keys = practice_keys(tx, practice_id);
     if (!keys) return tl::unexpected(keys.error());
     auto current = decrypt(*keys, std::move(**row));
     if (!current) return tl::unexpected(current.error());
+    // "restricted" is a flag on the row, not part of the encrypted record.
+    json::object record_patch = patch;
+    std::optional<bool> restricted;
+    if (const auto* flag = record_patch.if_contains("restricted")) {
+      if (!flag->is_bool()) {
+        auto e = core::Error::make(ErrorCode::invalid_input, "restricted: true oder false.");
+        e.fields.push_back({"restricted", "type", "true oder false / true or false"});
+        return tl::unexpected(e);
+      }
+      restricted = flag->as_bool();
+      record_patch.erase("restricted");
+    }
     json::object document = to_json(current->record);
-    merge_patch(document, patch);
+    merge_patch(document, record_patch);
     auto parsed = parse_record(document, today());
     if (!parsed) return tl::unexpected(parsed.error());
     Record record = std::move(parsed->record);
     stamp_consents(record, &current->record);
     store::PatientRow updated = current->row;
     updated.updated_at = core::to_iso8601(clock_.now());
+    if (restricted) updated.restricted = *restricted;
     auto cipher = encrypt(*keys, updated, record);
     if (!cipher) return tl::unexpected(cipher.error());
     updated.record = std::move(*cipher);
@@ -430,8 +477,11 @@ core::Result<Patient> PatientService::update(const audit::Context& context,
     if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
       return u;
     }
-    if (auto a =
-            trail_.record(tx, practice_id, context, {"patient.update", "patient", std::string(id)});
+    if (auto a = trail_.record(tx, practice_id, *writer,
+                               {restricted && *restricted != current->row.restricted
+                                    ? (*restricted ? "patient.restrict" : "patient.unrestrict")
+                                    : "patient.update",
+                                "patient", std::string(id)});
         !a) {
       return tl::unexpected(a.error());
     }
@@ -455,6 +505,8 @@ core::Result<Patient> PatientService::remove(const audit::Context& context,
       return core::fail(ErrorCode::precondition_failed,
                         "Der Datensatz wurde inzwischen geändert. / The record was changed.");
     }
+    auto writer = access(tx, context, **row);
+    if (!writer) return tl::unexpected(writer.error());
     store::PatientRow updated = **row;
     if (updated.status != "deleted") {
       updated.status = "deleted";
@@ -462,7 +514,7 @@ core::Result<Patient> PatientService::remove(const audit::Context& context,
       updated.updated_at = *updated.deleted_at;
       if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>()); !u) return u;
       ++updated.version;
-      auto a = trail_.record(tx, practice_id, context, {"patient.delete", "patient", updated.id});
+      auto a = trail_.record(tx, practice_id, *writer, {"patient.delete", "patient", updated.id});
       if (!a) return tl::unexpected(a.error());
     }
     out = Patient{std::move(updated), {}, {}};
@@ -489,6 +541,8 @@ core::Result<Patient> PatientService::restore(const audit::Context& context,
                         "Die Frist zur Wiederherstellung ist abgelaufen. / The restore period "
                         "has passed.");
     }
+    auto writer = access(tx, context, **row);
+    if (!writer) return tl::unexpected(writer.error());
     auto keys = practice_keys(tx, practice_id);
     if (!keys) return tl::unexpected(keys.error());
     auto current = decrypt(*keys, std::move(**row));
@@ -501,7 +555,7 @@ core::Result<Patient> PatientService::restore(const audit::Context& context,
     if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
       return u;
     }
-    if (auto a = trail_.record(tx, practice_id, context,
+    if (auto a = trail_.record(tx, practice_id, *writer,
                                {"patient.restore", "patient", std::string(id)});
         !a) {
       return tl::unexpected(a.error());
@@ -525,6 +579,7 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
     return tl::unexpected(e);
   }
   std::optional<Patient> out;
+  bool merged_restricted = false;
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
     auto keys = practice_keys(tx, practice_id);
     if (!keys) return tl::unexpected(keys.error());
@@ -540,6 +595,10 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
     if (!keep) return tl::unexpected(keep.error());
     auto gone = load(other_id);
     if (!gone) return tl::unexpected(gone.error());
+    auto writer = access(tx, context, keep->row);
+    if (!writer) return tl::unexpected(writer.error());
+    if (auto other = access(tx, context, gone->row); !other) return tl::unexpected(other.error());
+    merged_restricted = keep->row.restricted || gone->row.restricted;
     Record& k = keep->record;
     const Record& g = gone->record;
     for (auto [mine, theirs] :
@@ -577,6 +636,7 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
 
     store::PatientRow updated = keep->row;
     updated.updated_at = now;
+    updated.restricted = merged_restricted;  // a merge never lifts a restriction
     auto cipher = encrypt(*keys, updated, k);
     if (!cipher) return tl::unexpected(cipher.error());
     updated.record = std::move(*cipher);
@@ -587,7 +647,7 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
     ++updated.version;
     const std::vector<audit::Event> events{{"patient.merge", "patient", std::string(id)},
                                            {"patient.merge", "patient", std::string(other_id)}};
-    if (auto a = trail_.record(tx, practice_id, context, events); !a) {
+    if (auto a = trail_.record(tx, practice_id, *writer, events); !a) {
       return tl::unexpected(a.error());
     }
     out = Patient{std::move(updated), std::move(k), {}};
@@ -896,7 +956,17 @@ core::Result<SearchPage> PatientService::search(const audit::Context& context,
   if (!r) return tl::unexpected(r.error());
   std::vector<std::string> shown;
   shown.reserve(page.patients.size());
-  for (const auto& p : page.patients) shown.push_back(p.row.id);
+  for (auto& p : page.patients) {
+    if (p.row.restricted && !context.restricted_access) {
+      // A restricted record is listed without its data (and so is not a read): the
+      // front desk knows it exists and can break the glass to open it.
+      p.record = Record{};
+      p.warnings.clear();
+      p.masked = true;
+      continue;
+    }
+    shown.push_back(p.row.id);
+  }
   if (auto a = record_reads(context, practice_id, "patient.list", shown); !a) {
     return tl::unexpected(a.error());
   }

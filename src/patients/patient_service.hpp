@@ -34,6 +34,7 @@ struct Patient {
   store::PatientRow row;  // id, status, timestamps, version (record ciphertext inside)
   Record record;
   std::vector<core::FieldError> warnings;
+  bool masked = false;  // a restricted record in a list: id and status only, no data
 };
 
 struct Duplicate {
@@ -41,7 +42,8 @@ struct Duplicate {
   std::string family_name;
   std::string given_names;
   std::string birth_date;
-  std::string reason;  // name_birth_date, kvnr, email, phone
+  std::string reason;       // name_birth_date, kvnr, email, phone
+  bool restricted = false;  // shown without names to those who may not read it
 };
 
 struct CreateOutcome {
@@ -131,6 +133,10 @@ class PatientService {
   void stamp_consents(Record& r, const Record* before) const;
   std::string today() const;
   // Records that `ids` were shown (action patient.read or patient.list).
+  // The context a restricted record is accessed under: the caller's own for owners, the
+  // one naming the caller's active break-glass grant otherwise; forbidden without one.
+  core::Result<audit::Context> access(store::Transaction& tx, const audit::Context& context,
+                                      const store::PatientRow& row);
   core::Result<void> record_reads(const audit::Context& context, std::string_view practice_id,
                                   std::string_view action, const std::vector<std::string>& ids);
 

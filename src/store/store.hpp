@@ -282,6 +282,7 @@ struct PatientRow {
   std::string created_at;
   std::string updated_at;
   std::int64_t version = 1;
+  bool restricted = false;  // read by other roles than owners only through break-glass
 
   bool operator==(const PatientRow&) const = default;
 };
@@ -311,7 +312,7 @@ class PatientPort {
   // The rows among `ids` that exist in the practice (any order).
   [[nodiscard]] virtual core::Result<std::vector<PatientRow>> find_many(
       std::string_view practice_id, std::span<const std::string> ids) = 0;
-  // Writes status, record, merged_into and deleted_at when row.version is still the
+  // Writes status, record, merged_into, deleted_at and restricted when row.version is the
   // stored version, raises the version and sets updated_at; with `terms`, replaces the
   // index entries (an empty span removes them: deleted and merged records are not
   // found by search). not_found / precondition_failed as for practices.

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "audit/checkpoint.hpp"
@@ -40,6 +42,21 @@ class AuditApi : public testing::Test {
                       &desk);
     EXPECT_EQ(r.status, 201) << r.body;
     return std::string(json_of(r)["id"].as_string());
+  }
+
+  // A patient the owner has marked restricted.
+  std::string restricted(const std::string& family) {
+    const auto id = create(family);
+    auto r = api.call("PATCH", "/api/v1/patients/" + id, R"({"restricted":true})", &owner,
+                      "If-Match: \"1\"\r\n");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return id;
+  }
+
+  HttpResponse open_glass(const std::string& patient,
+                          const std::string& reason = "Patientin bewusstlos, Allergien prüfen") {
+    return api.call("POST", "/api/v1/audit/break-glass",
+                    R"({"patient_id":")" + patient + R"(","reason":")" + reason + "\"}", &desk);
   }
 
   std::int64_t size() {
@@ -146,13 +163,39 @@ TEST_F(AuditApi, EveryPatientRouteLeavesExactlyTheExpectedEntries) {
          EXPECT_EQ(t.api.call("GET", "/api/v1/audit", {}, &t.auditor).status, 200);
          return Entries{{"audit.search", ""}};
        }},
+      {"POST /api/v1/audit/break-glass",
+       [](AuditApi& t) {
+         const auto id = t.restricted("Glas");
+         EXPECT_EQ(t.open_glass(id).status, 201);
+         return Entries{
+             {"patient.create", id}, {"patient.restrict", id}, {"patient.break_glass", id}};
+       }},
+      {"GET /api/v1/audit/break-glass",
+       [](AuditApi& t) {
+         EXPECT_EQ(t.api.call("GET", "/api/v1/audit/break-glass", {}, &t.owner).status, 200);
+         return Entries{};  // reasons are no patient data; the grants are entries already
+       }},
+      {"POST /api/v1/audit/break-glass/{id}/review",
+       [](AuditApi& t) {
+         const auto id = t.restricted("Pruefen");
+         const std::string grant(json_of(t.open_glass(id))["id"].as_string());
+         EXPECT_EQ(
+             t.api.call("POST", "/api/v1/audit/break-glass/" + grant + "/review", {}, &t.owner)
+                 .status,
+             204);
+         return Entries{{"patient.create", id},
+                        {"patient.restrict", id},
+                        {"patient.break_glass", id},
+                        {"break_glass.review", grant}};
+       }},
   };
 
   int covered = 0;
   for (const auto& route : api.router().routes()) {
     const std::string key = std::string(http::method_name(route.method)) + " " + route.pattern;
-    const bool patient_data =
-        route.pattern.starts_with("/api/v1/patients") || route.pattern == "/api/v1/audit";
+    const bool patient_data = route.pattern.starts_with("/api/v1/patients") ||
+                              route.pattern == "/api/v1/audit" ||
+                              route.pattern.starts_with("/api/v1/audit/break-glass");
     auto it = scenarios.find(key);
     if (!patient_data) continue;
     if (it == scenarios.end()) {
@@ -355,6 +398,73 @@ TEST_F(AuditApi, AReadWhoseEntryCannotBeWrittenShowsNothing) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("etag"), "\"1\"") << "the refused change did not happen";
   EXPECT_FALSE(json_of(r).contains("title") && json_of(r)["title"].as_string() == "Prof.");
+}
+
+TEST_F(AuditApi, RestrictedRecordsOpenOnlyByBreakingTheGlassWhichOwnersReview) {
+  const auto id = restricted("Verschlossen");
+  const std::string path = "/api/v1/patients/" + id;
+  EXPECT_EQ(api.call("PATCH", path, R"({"restricted":false})", &desk, "If-Match: \"2\"\r\n").status,
+            403)
+      << "only owners lift a restriction";
+  auto r = api.call("GET", path, {}, &desk);
+  ASSERT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("break_glass_required"), std::string::npos);
+  EXPECT_EQ(r.body.find("Verschlossen"), std::string::npos);
+  EXPECT_EQ(api.call("GET", path, {}, &doctor).status, 403) << "physicians too";
+  EXPECT_EQ(api.call("GET", path, {}, &owner).status, 200) << "owners read restricted records";
+
+  r = api.call("GET", "/api/v1/patients?q=Verschlossen", {}, &desk);
+  ASSERT_EQ(r.status, 200);
+  const auto found = json_of(r);
+  ASSERT_EQ(found.at("patients").as_array().size(), 1u);
+  const auto& masked = found.at("patients").as_array()[0].as_object();
+  EXPECT_TRUE(masked.at("masked").as_bool());
+  EXPECT_FALSE(masked.contains("family_name")) << "listed without its data";
+
+  EXPECT_EQ(open_glass(id, "kurz").status, 400) << "a reason of at least 10 characters";
+  EXPECT_EQ(open_glass(create("Offen")).status, 409) << "not restricted: nothing to break";
+  r = open_glass(id);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string grant(json_of(r)["id"].as_string());
+  r = api.call("GET", path, {}, &desk);
+  ASSERT_EQ(r.status, 200) << "open for 30 minutes";
+  EXPECT_EQ(json_of(r)["family_name"].as_string(), "Verschlossen");
+  EXPECT_EQ(api.call("GET", path, {}, &doctor).status, 403) << "only for the one who broke it";
+
+  r = api.call("GET", path + "/access-log", {}, &auditor);
+  ASSERT_EQ(r.status, 200);
+  const auto log = json_of(r);
+  const auto& newest = log.at("entries").as_array()[0].as_object();
+  EXPECT_EQ(newest.at("action").as_string(), "patient.read");
+  EXPECT_TRUE(newest.at("break_glass").as_bool()) << "flagged";
+  r = api.call("GET", "/api/v1/audit?break_glass=true", {}, &auditor);
+  EXPECT_EQ(json_of(r)["entries"].as_array().size(), 2u) << "the grant and the read";
+
+  api.clock.advance(std::chrono::minutes(31));
+  desk = api.mint_session(practice, desk_id);  // the old sessions have timed out by now
+  owner = api.mint_session(practice, api.add_active_user(practice, "o2@x.example", "owner"));
+  EXPECT_EQ(api.call("GET", path, {}, &desk).status, 403) << "the access has ended";
+
+  r = api.call("GET", "/api/v1/audit/break-glass?unreviewed=true", {}, &owner);
+  ASSERT_EQ(r.status, 200);
+  const auto open = json_of(r);
+  ASSERT_EQ(open.at("break_glass").as_array().size(), 1u);
+  const auto& g = open.at("break_glass").as_array()[0].as_object();
+  EXPECT_EQ(g.at("reason").as_string(), "Patientin bewusstlos, Allergien prüfen");
+  EXPECT_EQ(g.at("user").as_object().at("name").as_string(), "Rita Empfang");
+  EXPECT_EQ(api.call("GET", "/api/v1/audit/break-glass", {}, &desk).status, 403);
+  EXPECT_EQ(api.call("POST", "/api/v1/audit/break-glass/" + grant + "/review", {}, &owner).status,
+            204);
+  EXPECT_EQ(api.call("POST", "/api/v1/audit/break-glass/" + grant + "/review", {}, &owner).status,
+            404)
+      << "once";
+  r = api.call("GET", "/api/v1/audit/break-glass?unreviewed=true", {}, &owner);
+  EXPECT_TRUE(json_of(r)["break_glass"].as_array().empty());
+
+  // The reason is sealed in the database.
+  std::ifstream db(api.db_path(), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find("bewusstlos"), std::string::npos);
 }
 
 }  // namespace

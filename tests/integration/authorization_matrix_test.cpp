@@ -57,6 +57,24 @@ class Matrix {
           [&](store::Transaction& tx) { return tx.api_tokens().insert(t); });
       if (!r) throw std::runtime_error(r.error().internal);
       id = t.id;
+    } else if (collection == "break-glass") {
+      const std::string patient = *make("patients", practice);
+      auto row =
+          store::with_transaction(api_.store(), store::TxMode::read_write,
+                                  [&](store::Transaction& tx) -> core::Result<void> {
+                                    auto p = tx.patients().find(practice, patient);
+                                    if (!p || !*p)
+                                      return core::fail(core::ErrorCode::internal, "", "patient");
+                                    store::PatientRow restricted = **p;
+                                    restricted.restricted = true;
+                                    return tx.patients().update(restricted, std::nullopt);
+                                  });
+      if (!row) throw std::runtime_error(row.error().internal);
+      audit::Context who;
+      who.actor = {"user", api_.add_active_user(practice, next_email(), "reception"), "reception"};
+      auto grant = api_.audit().break_glass(who, practice, patient, "Notfall in der Praxis");
+      if (!grant) throw std::runtime_error(grant.error().message);
+      id = grant->id;
     } else if (collection == "practitioners") {
       id = config(store::ConfigKind::practitioner, practice, R"({"name":"Dr. Matrix"})");
     } else if (collection == "resources") {
@@ -147,7 +165,7 @@ TEST(AuthorizationMatrix, EveryRouteRoleAndPracticeIsDecidedByTheChokePoint) {
   Matrix m;
   // Some foreign data to look for in list answers.
   for (auto c : {"users", "sessions", "api-tokens", "patients", "practitioners", "resources",
-                 "appointment-types", "absences", "appointments"}) {
+                 "appointment-types", "absences", "appointments", "break-glass"}) {
     (void)m.make(c, m.foreign());
   }
 

@@ -68,7 +68,7 @@ class StaffApi {
         std::make_unique<practices::PracticeService>(*store_, *keys_, *trail_, clock, random_);
     accounts_ = std::make_unique<auth::AccountService>(*store_, *trail_, clock, random_);
     auth_ = std::make_unique<auth::AuthService>(*store_, *keys_, *trail_, clock, random_, options);
-    audit_ = std::make_unique<audit::AuditService>(*store_, *trail_);
+    audit_ = std::make_unique<audit::AuditService>(*store_, *trail_, clock, random_);
     scheduling_ = std::make_unique<scheduling::SchedulingService>(*store_, *trail_, clock, random_);
     patients_ =
         std::make_unique<patients::PatientService>(*store_, *keys_, *trail_, clock, random_);
@@ -100,6 +100,7 @@ class StaffApi {
   patients::PatientService& patients() { return *patients_; }
   audit::Trail& trail() { return *trail_; }
   scheduling::SchedulingService& scheduling() { return *scheduling_; }
+  audit::AuditService& audit() { return *audit_; }
 
   std::string add_practice(const std::string& slug) {
     practices::NewPractice p;

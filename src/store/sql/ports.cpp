@@ -456,7 +456,7 @@ namespace {
 
 constexpr std::string_view kPatientColumns =
     "id, practice_id, status, key_id, key_version, wrapping_key_id, sealed_key, record, "
-    "merged_into, deleted_at, created_at, updated_at, version";
+    "merged_into, deleted_at, created_at, updated_at, version, restricted";
 
 PatientRow read_patient(const Rows& r, std::size_t i) {
   PatientRow p;
@@ -473,6 +473,7 @@ PatientRow read_patient(const Rows& r, std::size_t i) {
   p.created_at = r.text(i, 10);
   p.updated_at = r.text(i, 11);
   p.version = r.int64(i, 12);
+  p.restricted = r.int64(i, 13) != 0;
   return p;
 }
 
@@ -503,11 +504,12 @@ core::Result<void> SqlPatientPort::write_terms(const PatientRow& row,
 core::Result<void> SqlPatientPort::insert(const PatientRow& row, std::span<const IndexTerm> terms) {
   auto r = x_.run(
       "INSERT INTO patients(" + std::string(kPatientColumns) +
-          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
       {row.id, row.practice_id, row.status, static_cast<std::int64_t>(row.key_id),
        static_cast<std::int64_t>(row.key_version), static_cast<std::int64_t>(row.wrapping_key_id),
        Bytes(row.sealed_key), Bytes(row.record), nullable(row.merged_into),
-       nullable(row.deleted_at), row.created_at, row.updated_at, row.version});
+       nullable(row.deleted_at), row.created_at, row.updated_at, row.version,
+       std::int64_t{row.restricted ? 1 : 0}});
   if (!r) return tl::unexpected(r.error());
   return write_terms(row, terms);
 }
@@ -547,10 +549,11 @@ core::Result<void> SqlPatientPort::update(const PatientRow& row,
                                           std::optional<std::span<const IndexTerm>> terms) {
   auto r = x_.run(
       "UPDATE patients SET status = $4, record = $5, merged_into = $6, deleted_at = $7, "
-      "updated_at = $8, version = version + 1 "
+      "updated_at = $8, restricted = $9, version = version + 1 "
       "WHERE practice_id = $1 AND id = $2 AND version = $3",
       {row.practice_id, row.id, row.version, row.status, Bytes(row.record),
-       nullable(row.merged_into), nullable(row.deleted_at), row.updated_at});
+       nullable(row.merged_into), nullable(row.deleted_at), row.updated_at,
+       std::int64_t{row.restricted ? 1 : 0}});
   if (!r) return tl::unexpected(r.error());
   if (auto outcome = versioned_update_outcome(x_, *r, "patients", "practice_id = $1 AND id = $2",
                                               {row.practice_id, row.id});
