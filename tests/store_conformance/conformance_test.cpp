@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -1186,6 +1187,78 @@ TEST_P(WithTwoPractices, AMergeMovesAppointmentsToTheKeptPatient) {
       store(), [](Transaction& tx) { return tx.scheduling().find_appointment("p-2", "m-3"); });
   ASSERT_TRUE(other && *other);
   EXPECT_EQ((*other)->patient_id, "pa-gone") << "another practice is untouched";
+}
+
+// Many clients booking, moving and cancelling overlapping times of three practitioners
+// and two rooms at random; afterwards no two active appointments overlap for any
+// practitioner or room, checked over everything the store holds.
+TEST_P(WithTwoPractices, ARandomisedRunLeavesNoOverlaps) {
+  const std::int64_t t0 = 1'800'000'000;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 16; ++c) {
+    clients.emplace_back([&, c] {
+      std::mt19937 rng(static_cast<unsigned>(c) + 1);
+      std::vector<std::string> mine;
+      for (int i = 0; i < 40; ++i) {
+        const int what = static_cast<int>(rng() % 4);
+        if (what < 2 || mine.empty()) {
+          const std::string id = "r-" + std::to_string(c) + "-" + std::to_string(i);
+          AppointmentRow a =
+              appointment(id, "pr-" + std::to_string(rng() % 3),
+                          t0 + static_cast<std::int64_t>(rng() % 48) * 300,
+                          5 * (1 + static_cast<std::int64_t>(rng() % 4)),
+                          rng() % 2 ? std::vector<std::string>{"room-" + std::to_string(rng() % 2)}
+                                    : std::vector<std::string>{});
+          auto r = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+            return tx.scheduling().insert_appointment(a);
+          });
+          if (r) mine.push_back(id);
+          continue;
+        }
+        const std::string id = mine[rng() % mine.size()];
+        (void)with_transaction(
+            store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+              auto found = tx.scheduling().find_appointment("p-1", id);
+              if (!found) return tl::unexpected(found.error());
+              if (!*found) return {};
+              AppointmentRow row = **found;
+              if (what == 2) {
+                const std::int64_t shift = (static_cast<std::int64_t>(rng() % 7) - 3) * 300;
+                row.starts_at += shift;
+                row.ends_at += shift;
+                row.block_start += shift;
+                row.block_end += shift;
+              } else {
+                row.active = false;
+                row.status = "cancelled";
+              }
+              return tx.scheduling().update_appointment(row);
+            });
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  auto all = write_value(store(), [&](Transaction& tx) {
+    return tx.scheduling().list_appointments("p-1", t0 - 86400, t0 + 86400, std::nullopt);
+  });
+  ASSERT_TRUE(all);
+  ASSERT_GT(all->size(), 20u);
+  int active = 0;
+  for (std::size_t i = 0; i < all->size(); ++i) {
+    const auto& a = (*all)[i];
+    if (!a.active) continue;
+    ++active;
+    for (std::size_t j = i + 1; j < all->size(); ++j) {
+      const auto& b = (*all)[j];
+      if (!b.active || a.block_end <= b.block_start || b.block_end <= a.block_start) continue;
+      EXPECT_NE(a.practitioner_id, b.practitioner_id) << a.id << " overlaps " << b.id;
+      for (const auto& room : a.resources) {
+        EXPECT_EQ(std::count(b.resources.begin(), b.resources.end(), room), 0)
+            << a.id << " and " << b.id << " share " << room;
+      }
+    }
+  }
+  EXPECT_GT(active, 5);
 }
 
 }  // namespace
