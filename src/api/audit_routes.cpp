@@ -2,7 +2,6 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <charconv>
 
 #include "api/audit_context.hpp"
 #include "api/json_body.hpp"
@@ -19,28 +18,6 @@ using http::Request;
 using http::Response;
 
 namespace {
-
-core::Error bad_parameter(std::string_view name, std::string_view expected) {
-  auto e = core::Error::make(core::ErrorCode::invalid_input,
-                             "Ungültiger Parameter " + std::string(name) +
-                                 ". / Invalid parameter " + std::string(name) + ".");
-  e.fields.push_back({std::string(name), "invalid", std::string(expected)});
-  return e;
-}
-
-// An optional non-negative integer query parameter within [min, max].
-core::Result<std::optional<std::int64_t>> number(const Request& request, std::string_view name,
-                                                 std::int64_t min, std::int64_t max) {
-  const auto param = request.query_param(name);
-  if (!param) return std::optional<std::int64_t>();
-  const std::string_view text = *param;
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || v < min || v > max) {
-    return tl::unexpected(bad_parameter(name, std::to_string(min) + "–" + std::to_string(max)));
-  }
-  return std::optional<std::int64_t>(v);
-}
 
 std::string b64(const audit::Hash& h) { return crypto::base64_encode(h); }
 
@@ -104,7 +81,7 @@ std::string page_csv(const audit::EntryPage& page) {
 }
 
 core::Result<std::optional<std::int64_t>> cursor(const Request& request) {
-  return number(request, "cursor", 0, std::numeric_limits<std::int64_t>::max());
+  return integer_param(request, "cursor", 0, std::numeric_limits<std::int64_t>::max());
 }
 
 // `from`/`to` are RFC 3339 UTC instants as the entries carry them.
@@ -133,7 +110,7 @@ Response search(audit::AuditService& audit, const Request& request) {
   auto before = cursor(request);
   if (!before) return problem(before.error(), request);
   q.before_seq = *before;
-  auto limit = number(request, "limit", 1, 200);
+  auto limit = integer_param(request, "limit", 1, 200);
   if (!limit) return problem(limit.error(), request);
   q.limit = limit->value_or(50);
   auto page = audit.search(*context, request.principal->practice_id, q);
@@ -155,7 +132,7 @@ Response access_log(audit::AuditService& audit, patients::PatientService& patien
   if (!context) return problem(context.error(), request);
   auto before = cursor(request);
   if (!before) return problem(before.error(), request);
-  auto limit = number(request, "limit", 1, 1000);
+  auto limit = integer_param(request, "limit", 1, 1000);
   if (!limit) return problem(limit.error(), request);
   const auto format = request.query_param("format").value_or("json");
   if (format != "json" && format != "csv") {
@@ -198,10 +175,10 @@ json::array hashes(const std::vector<audit::Hash>& proof) {
 }
 
 Response inclusion(audit::AuditService& audit, const Request& request) {
-  auto index = number(request, "index", 0, std::numeric_limits<std::int64_t>::max());
+  auto index = integer_param(request, "index", 0, std::numeric_limits<std::int64_t>::max());
   if (!index) return problem(index.error(), request);
   if (!*index) return problem(bad_parameter("index", "0, 1, 2, …"), request);
-  auto size = number(request, "size", 1, std::numeric_limits<std::int64_t>::max());
+  auto size = integer_param(request, "size", 1, std::numeric_limits<std::int64_t>::max());
   if (!size) return problem(size.error(), request);
   std::optional<std::uint64_t> tree_size;
   if (*size) tree_size = static_cast<std::uint64_t>(**size);
@@ -217,9 +194,9 @@ Response inclusion(audit::AuditService& audit, const Request& request) {
 }
 
 Response consistency(audit::AuditService& audit, const Request& request) {
-  auto from = number(request, "from", 1, std::numeric_limits<std::int64_t>::max());
+  auto from = integer_param(request, "from", 1, std::numeric_limits<std::int64_t>::max());
   if (!from) return problem(from.error(), request);
-  auto to = number(request, "to", 1, std::numeric_limits<std::int64_t>::max());
+  auto to = integer_param(request, "to", 1, std::numeric_limits<std::int64_t>::max());
   if (!to) return problem(to.error(), request);
   if (!*from || !*to) return problem(bad_parameter(*from ? "to" : "from", "1, 2, …"), request);
   auto r = audit.consistency(request.principal->practice_id, static_cast<std::uint64_t>(**from),

@@ -2,7 +2,6 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <charconv>
 
 #include "api/audit_context.hpp"
 #include "api/json_body.hpp"
@@ -66,22 +65,15 @@ Response search(patients::PatientService& patients, const Request& request,
                 const audit::Context& context) {
   const auto q = request.query_param("q").value_or("");
   const auto cursor = request.query_param("cursor").value_or("");
-  std::size_t limit = 20;
-  if (const auto text = request.query_param("limit")) {
-    const std::string_view l = *text;
-    auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
-    if (ec != std::errc() || p != l.data() + l.size() || limit < 1 || limit > 100) {
-      auto e = core::Error::make(core::ErrorCode::invalid_input, "limit: 1–100");
-      e.fields.push_back({"limit", "range", "1–100"});
-      return problem(e, request);
-    }
-  }
+  const auto limit = integer_param(request, "limit", 1, 100);
+  if (!limit) return problem(limit.error(), request);
   if (q.size() > 200) {
     auto e = core::Error::make(core::ErrorCode::invalid_input, "q: höchstens 200 Zeichen.");
     e.fields.push_back({"q", "too_long", "höchstens 200 / at most 200"});
     return problem(e, request);
   }
-  auto page = patients.search(context, request.principal->practice_id, q, cursor, limit);
+  auto page = patients.search(context, request.principal->practice_id, q, cursor,
+                              static_cast<std::size_t>(limit->value_or(20)));
   if (!page) return problem(page.error(), request);
   json::array list;
   for (const auto& p : page->patients) list.push_back(patient_json(p));
@@ -134,10 +126,7 @@ Response patch(patients::PatientService& patients, const Request& request,
   auto version = if_match(request);
   if (!version) return refuse(patients, request, version.error());
   if (!*version) {
-    return refuse(patients, request,
-                  core::Error::make(core::ErrorCode::precondition_required,
-                                    "Änderungen brauchen If-Match mit der Version (ETag). / "
-                                    "Changes need If-Match with the version (ETag)."));
+    return refuse(patients, request, precondition_required());
   }
   auto body = JsonBody::parse_object(request.body);
   if (!body) return refuse(patients, request, body.error());

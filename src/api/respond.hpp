@@ -53,4 +53,35 @@ inline core::Result<std::optional<std::int64_t>> if_match(const http::Request& r
   return std::optional<std::int64_t>(version);
 }
 
+// A query parameter that is missing or wrong, with what it should have been.
+inline core::Error bad_parameter(std::string_view name, std::string_view expected) {
+  auto e = core::Error::make(core::ErrorCode::invalid_input,
+                             "Ungültiger Parameter " + std::string(name) +
+                                 ". / Invalid parameter " + std::string(name) + ".");
+  e.fields.push_back({std::string(name), "invalid", std::string(expected)});
+  return e;
+}
+
+// An optional integer query parameter within [min, max]; nullopt when absent.
+inline core::Result<std::optional<std::int64_t>> integer_param(const http::Request& request,
+                                                               std::string_view name,
+                                                               std::int64_t min, std::int64_t max) {
+  const auto param = request.query_param(name);
+  if (!param) return std::optional<std::int64_t>();
+  const std::string_view text = *param;
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < min || v > max) {
+    return tl::unexpected(bad_parameter(name, std::to_string(min) + "–" + std::to_string(max)));
+  }
+  return std::optional<std::int64_t>(v);
+}
+
+// 428 for a change sent without If-Match.
+inline core::Error precondition_required() {
+  return core::Error::make(core::ErrorCode::precondition_required,
+                           "Änderungen brauchen If-Match mit der Version (ETag). / Changes need "
+                           "If-Match with the version (ETag).");
+}
+
 }  // namespace praxis::api

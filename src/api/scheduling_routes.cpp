@@ -23,20 +23,6 @@ constexpr std::size_t kConfigBody = 64 * std::size_t{1024};
 
 const std::string& practice_of(const Request& r) { return r.principal->practice_id; }
 
-core::Error precondition_required() {
-  return core::Error::make(core::ErrorCode::precondition_required,
-                           "Änderungen brauchen If-Match mit der Version (ETag). / Changes need "
-                           "If-Match with the version (ETag).");
-}
-
-core::Error bad_parameter(std::string_view name, std::string expected) {
-  auto e = core::Error::make(core::ErrorCode::invalid_input,
-                             "Ungültiger Parameter " + std::string(name) +
-                                 ". / Invalid parameter " + std::string(name) + ".");
-  e.fields.push_back({std::string(name), "invalid", std::move(expected)});
-  return e;
-}
-
 json::array warnings_json(const std::vector<core::FieldError>& warnings) {
   json::array out;
   for (const auto& w : warnings) {

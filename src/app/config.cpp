@@ -32,6 +32,37 @@ std::function<std::optional<std::string>(Config&, const ConfigValue&)> set_strin
   };
 }
 
+// Integer keys of one section, each bound to a member of that section's struct.
+template <typename Section>
+struct IntegerKey {
+  std::string_view key;
+  std::string_view default_text;
+  std::string_view doc;
+  std::int64_t min;
+  std::int64_t max;
+  std::int64_t Section::*member;
+};
+
+template <typename Section, std::size_t N>
+void add_integer_keys(std::vector<KeySpec>& keys, std::string_view section,
+                      Section Config::*in_config, const IntegerKey<Section> (&list)[N]) {
+  for (const auto& k : list) {
+    keys.push_back({section,
+                    k.key,
+                    ValueKind::integer,
+                    k.default_text,
+                    k.doc,
+                    k.min,
+                    k.max,
+                    {},
+                    [in_config, member = k.member](
+                        Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                      (c.*in_config).*member = std::get<std::int64_t>(v);
+                      return std::nullopt;
+                    }});
+  }
+}
+
 std::vector<KeySpec> build_keys() {
   using K = ValueKind;
   std::vector<KeySpec> keys;
@@ -220,14 +251,7 @@ std::vector<KeySpec> build_keys() {
                     c.log.access_log = std::get<bool>(v);
                     return std::nullopt;
                   }});
-  const struct {
-    std::string_view key;
-    std::string_view default_text;
-    std::string_view doc;
-    std::int64_t min;
-    std::int64_t max;
-    std::int64_t AuthConfig::*member;
-  } auth_keys[] = {
+  const IntegerKey<AuthConfig> auth_keys[] = {
       {"session_idle_minutes", "15", "A staff session ends after this long without a request.", 1,
        1440, &AuthConfig::session_idle_minutes},
       {"session_absolute_hours", "12", "A staff session ends this long after sign-in.", 1, 168,
@@ -258,14 +282,7 @@ std::vector<KeySpec> build_keys() {
                     c.patients.restore_days = std::get<std::int64_t>(v);
                     return std::nullopt;
                   }});
-  const struct {
-    std::string_view key;
-    std::string_view default_text;
-    std::string_view doc;
-    std::int64_t min;
-    std::int64_t max;
-    std::int64_t AuditConfig::*member;
-  } audit_keys[] = {
+  const IntegerKey<AuditConfig> audit_keys[] = {
       {"checkpoint_every", "1000", "Sign an audit checkpoint after this many new entries.", 1,
        1000000, &AuditConfig::checkpoint_every},
       {"checkpoint_interval_seconds", "300",
@@ -274,36 +291,8 @@ std::vector<KeySpec> build_keys() {
       {"break_glass_minutes", "30", "How long a break-glass (emergency) access lasts.", 1, 1440,
        &AuditConfig::break_glass_minutes},
   };
-  for (const auto& k : audit_keys) {
-    keys.push_back(
-        {"audit",
-         k.key,
-         K::integer,
-         k.default_text,
-         k.doc,
-         k.min,
-         k.max,
-         {},
-         [member = k.member](Config& c, const ConfigValue& v) -> std::optional<std::string> {
-           c.audit.*member = std::get<std::int64_t>(v);
-           return std::nullopt;
-         }});
-  }
-  for (const auto& k : auth_keys) {
-    keys.push_back(
-        {"auth",
-         k.key,
-         K::integer,
-         k.default_text,
-         k.doc,
-         k.min,
-         k.max,
-         {},
-         [member = k.member](Config& c, const ConfigValue& v) -> std::optional<std::string> {
-           c.auth.*member = std::get<std::int64_t>(v);
-           return std::nullopt;
-         }});
-  }
+  add_integer_keys(keys, "audit", &Config::audit, audit_keys);
+  add_integer_keys(keys, "auth", &Config::auth, auth_keys);
   return keys;
 }
 

@@ -31,8 +31,9 @@ bool kvnr_check_digit_ok(std::string_view text);
 bool valid_ik(std::string_view text);
 
 // Lebenslange Arztnummer: 9 digits. lanr_check_digit_ok: digits 1–6 weighted 4,9,4,9,4,9,
-// check digit (10 − sum mod 10) mod 10 = digit 7; pseudo-LANRs (999999900, 3333333xx,
-// 4444444xx, 555555xxx) pass. KVs apply the check inconsistently, so callers warn.
+// check digit (10 − sum mod 10) mod 10 = digit 7. Pseudo-LANRs pass: 999999900, and
+// any number starting 3333333, 4444444 or 555555. KVs apply the check inconsistently, so
+// callers warn.
 bool lanr_format_ok(std::string_view text);
 bool lanr_check_digit_ok(std::string_view text);
 

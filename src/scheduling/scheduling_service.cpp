@@ -319,8 +319,9 @@ core::Result<ConfigView> SchedulingService::update(const audit::Context& context
   return v;
 }
 
-core::Result<ConfigView> SchedulingService::get(std::string_view practice_id, ConfigKind kind,
-                                                std::string_view id) {
+core::Result<std::optional<store::ConfigRow>> SchedulingService::find(std::string_view practice_id,
+                                                                      ConfigKind kind,
+                                                                      std::string_view id) {
   std::optional<store::ConfigRow> row;
   auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
     auto found = tx.scheduling().find_config(kind, practice_id, id);
@@ -329,8 +330,30 @@ core::Result<ConfigView> SchedulingService::get(std::string_view practice_id, Co
     return {};
   });
   if (!r) return tl::unexpected(r.error());
-  if (!row) return tl::unexpected(not_found("Eintrag"));
-  return view(kind, std::move(*row));
+  return row;
+}
+
+core::Result<ConfigView> SchedulingService::single(std::string_view practice_id, ConfigKind kind,
+                                                   std::string_view id,
+                                                   const json::object& fallback) {
+  auto row = find(practice_id, kind, id);
+  if (!row) return tl::unexpected(row.error());
+  // Version 0: not set yet; the defaults apply.
+  if (!*row) {
+    return ConfigView{
+        {std::string(practice_id), std::string(id), json::serialize(fallback), true, "", "", 0},
+        fallback,
+        {}};
+  }
+  return view(kind, std::move(**row));
+}
+
+core::Result<ConfigView> SchedulingService::get(std::string_view practice_id, ConfigKind kind,
+                                                std::string_view id) {
+  auto row = find(practice_id, kind, id);
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return tl::unexpected(not_found("Eintrag"));
+  return view(kind, std::move(**row));
 }
 
 core::Result<std::vector<ConfigView>> SchedulingService::list(std::string_view practice_id,
@@ -354,27 +377,10 @@ core::Result<std::vector<ConfigView>> SchedulingService::list(std::string_view p
 
 core::Result<ConfigView> SchedulingService::working_plan(std::string_view practice_id,
                                                          std::string_view practitioner_id) {
-  std::optional<store::ConfigRow> row;
-  bool practitioner = false;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto p = tx.scheduling().find_config(ConfigKind::practitioner, practice_id, practitioner_id);
-    if (!p) return tl::unexpected(p.error());
-    practitioner = p->has_value();
-    auto found =
-        tx.scheduling().find_config(ConfigKind::working_plan, practice_id, practitioner_id);
-    if (!found) return tl::unexpected(found.error());
-    row = std::move(*found);
-    return {};
-  });
-  if (!r) return tl::unexpected(r.error());
-  if (!practitioner) return tl::unexpected(not_found("Behandler"));
-  if (!row) {
-    return ConfigView{{std::string(practice_id), std::string(practitioner_id),
-                       json::serialize(to_json(PlanDoc{})), true, "", "", 0},
-                      to_json(PlanDoc{}),
-                      {}};
-  }
-  return view(ConfigKind::working_plan, std::move(*row));
+  auto practitioner = find(practice_id, ConfigKind::practitioner, practitioner_id);
+  if (!practitioner) return tl::unexpected(practitioner.error());
+  if (!*practitioner) return tl::unexpected(not_found("Behandler"));
+  return single(practice_id, ConfigKind::working_plan, practitioner_id, to_json(PlanDoc{}));
 }
 
 core::Result<ConfigView> SchedulingService::put_single(const audit::Context& context,
@@ -433,21 +439,7 @@ core::Result<ConfigView> SchedulingService::put_working_plan(const audit::Contex
 }
 
 core::Result<ConfigView> SchedulingService::settings(std::string_view practice_id) {
-  std::optional<store::ConfigRow> row;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto found = tx.scheduling().find_config(ConfigKind::settings, practice_id, kSettingsId);
-    if (!found) return tl::unexpected(found.error());
-    row = std::move(*found);
-    return {};
-  });
-  if (!r) return tl::unexpected(r.error());
-  if (!row) {
-    return ConfigView{{std::string(practice_id), std::string(kSettingsId),
-                       json::serialize(to_json(SettingsDoc{})), true, "", "", 0},
-                      to_json(SettingsDoc{}),
-                      {}};
-  }
-  return view(ConfigKind::settings, std::move(*row));
+  return single(practice_id, ConfigKind::settings, kSettingsId, to_json(SettingsDoc{}));
 }
 
 core::Result<ConfigView> SchedulingService::put_settings(const audit::Context& context,

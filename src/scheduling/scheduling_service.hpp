@@ -119,6 +119,11 @@ class SchedulingService {
 
  private:
   core::Result<ConfigView> view(store::ConfigKind kind, store::ConfigRow row) const;
+  core::Result<std::optional<store::ConfigRow>> find(std::string_view practice_id,
+                                                     store::ConfigKind kind, std::string_view id);
+  // A single document (a working plan, the booking rules), or `fallback` at version 0.
+  core::Result<ConfigView> single(std::string_view practice_id, store::ConfigKind kind,
+                                  std::string_view id, const boost::json::object& fallback);
   core::Result<boost::json::object> normalise(store::Transaction& tx, std::string_view practice_id,
                                               store::ConfigKind kind,
                                               const boost::json::object& body,
