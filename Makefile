@@ -27,10 +27,7 @@ build-asan: setup build/debug-asan/build.ninja
 
 # Creates ./var (demo data directory) on first use, then serves on loopback.
 run: build
-	@if [ ! -d "$(DATA)" ]; then $(PRAXIS) init --data "$(DATA)" \
-	  --practice-name "Praxis Dr. Demo" --practice-slug demo --practice-state BE \
-	  --practice-street "Musterstraße 1" --practice-postcode 10115 --practice-city Berlin \
-	  --owner-email inhaber@demo.example; fi
+	@if [ ! -d "$(DATA)" ]; then $(PRAXIS) init --data "$(DATA)" --demo; fi
 	$(PRAXIS) serve --data "$(DATA)" --listen "$(LISTEN)"
 
 # Every suite (unit, store, integration, e2e) under ASan + UBSan.

@@ -16,10 +16,10 @@
 
 #include "audit/trail.hpp"
 #include "audit/verify.hpp"
-#include "bench/patient_data.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "crypto/key_ring.hpp"
+#include "demo/synthetic.hpp"
 #include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   // 2,000 patients to read.
   std::mt19937_64 rng(8);
   std::vector<patients::ImportRow> rows;
-  for (std::size_t i = 0; i < 2000; ++i) rows.push_back({i + 2, bench::person(rng, i)});
+  for (std::size_t i = 0; i < 2000; ++i) rows.push_back({i + 2, demo::person(rng, i)});
   if (!service.import_batch(audit::Context::system("bench"), practice, rows)) return 1;
   std::vector<std::string> ids;
   {

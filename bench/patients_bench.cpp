@@ -18,11 +18,11 @@
 #include <set>
 #include <thread>
 
-#include "bench/patient_data.hpp"
 #include "core/clock.hpp"
 #include "core/phonetic.hpp"
 #include "core/random.hpp"
 #include "crypto/key_ring.hpp"
+#include "demo/synthetic.hpp"
 #include "patients/patient_service.hpp"
 #include "patients/search.hpp"
 #include "practices/practice_service.hpp"
@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
     const auto started = Clock::now();
     std::vector<patients::ImportRow> batch;
     for (std::size_t i = 0; i < count; ++i, ++n) {
-      batch.push_back({i + 2, bench::person(rng, n)});
+      batch.push_back({i + 2, demo::person(rng, n)});
       if (batch.size() == 500 || i + 1 == count) {
         auto r = service.import_batch(audit::Context::system("bench"), ids[p], batch);
         if (!r) {
@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
   // (bench/patients_search.sh) adds the 16 concurrent clients of the target.
   constexpr int kThreads = 4;
   std::vector<std::string> queries;
-  for (const char* s : bench::kSurnames) {
+  for (const char* s : demo::surnames()) {
     const std::string name = s;
     queries.push_back(
         name.substr(0, name.size() >= 4 && static_cast<unsigned char>(name[3]) < 0x80 ? 4 : 3));

@@ -12,8 +12,8 @@
 #include <random>
 
 #include "app/installation.hpp"
-#include "bench/patient_data.hpp"
 #include "crypto/token.hpp"
+#include "demo/synthetic.hpp"
 #include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
 
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     const std::size_t count = p == 0 ? big : rest / others + (p == 1 ? rest % others : 0);
     std::vector<patients::ImportRow> batch;
     for (std::size_t i = 0; i < count; ++i, ++n) {
-      batch.push_back({i + 2, bench::person(rng, n)});
+      batch.push_back({i + 2, demo::person(rng, n)});
       if (batch.size() == 500 || i + 1 == count) {
         if (auto r = service.import_batch(audit::Context::system("bench"), ids[p], batch); !r) {
           std::fprintf(stderr, "import: %s\n", r.error().internal.c_str());

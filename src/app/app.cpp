@@ -16,11 +16,13 @@
 #include "auth/account_service.hpp"
 #include "auth/auth_service.hpp"
 #include "auth/password_policy.hpp"
+#include "booking/booking_service.hpp"
 #include "core/random.hpp"
 #include "crypto/key_ring.hpp"
 #include "crypto/master_key.hpp"
 #include "http/handlers/ops.hpp"
 #include "http/metrics.hpp"
+#include "http/rate_limiter.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "patients/patient_service.hpp"
@@ -43,6 +45,8 @@ struct App::Parts {
   std::unique_ptr<auth::AccountService> accounts;
   std::unique_ptr<practices::PracticeService> practices;
   std::unique_ptr<patients::PatientService> patients;
+  std::unique_ptr<booking::BookingService> bookings;
+  http::RateLimiter limiter;
   std::unique_ptr<api::SessionAuthorizer> authorizer;
   http::Metrics metrics;
   http::Router router;
@@ -92,6 +96,17 @@ auth::AuthOptions auth_options(const AuthConfig& a) {
   o.address_throttle.free_failures = static_cast<int>(a.login_free_failures_per_address);
   o.address_throttle.max_delay = std::chrono::seconds(a.login_max_backoff_seconds);
   return o;
+}
+
+api::PublicLimits public_limits(const BookingConfig& b) {
+  api::PublicLimits l;
+  const auto per_minute = [](std::int64_t n) { return static_cast<double>(n); };
+  l.reads = {per_minute(b.reads_per_minute), std::max(10.0, per_minute(b.reads_per_minute) / 5)};
+  l.challenges = {per_minute(b.challenges_per_minute),
+                  std::max(3.0, per_minute(b.challenges_per_minute) / 3)};
+  l.writes = {static_cast<double>(b.writes_per_hour) / 60.0,
+              std::max(3.0, static_cast<double>(b.writes_per_hour) / 12)};
+  return l;
 }
 
 }  // namespace
@@ -146,6 +161,16 @@ core::Result<void> App::start(bool handle_signals) {
       std::make_unique<scheduling::SchedulingService>(*p.store, *p.trail, p.clock, p.random);
   p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, *p.trail, p.clock,
                                                           p.random, patient_options);
+  booking::BookingOptions booking_options;
+  booking_options.proof_of_work = config_.booking.proof_of_work;
+  booking_options.pow.cost = config_.booking.pow_cost;
+  p.bookings = std::make_unique<booking::BookingService>(
+      *p.store, *p.patients, *p.scheduling, *p.trail, p.clock, p.random, booking_options);
+  if (!config_.booking.proof_of_work) {
+    log_.warn("proof_of_work_off", {{"hint",
+                                     "public bookings need no proof-of-work; set "
+                                     "[booking] proof_of_work = true"}});
+  }
   p.authorizer = std::make_unique<api::SessionAuthorizer>(*p.auth);
   p.metrics.register_value(
       "praxis_audit_checkpoint_failures_total",
@@ -155,10 +180,12 @@ core::Result<void> App::start(bool handle_signals) {
 
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
-  add_all_routes(p.router,
-                 {p.metrics, [&p] { return p.store->ping(); },
-                  api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients, *p.audit,
-                                     *p.scheduling, [this] { return base_url(); }}});
+  add_all_routes(
+      p.router,
+      {p.metrics, [&p] { return p.store->ping(); },
+       api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients, *p.audit, *p.scheduling,
+                          [this] { return base_url(); }},
+       RouteDeps::Public{*p.bookings, p.limiter, p.clock, public_limits(config_.booking)}});
   p.server->set_authorizer(p.authorizer.get());
   if (auto r = p.server->start(); !r) return r;
   p.housekeeping = std::thread([&p, this] {
@@ -169,6 +196,9 @@ core::Result<void> App::start(bool handle_signals) {
       checkpoint_audit(false);
       if (std::chrono::steady_clock::now() >= next_purge) {
         next_purge += std::chrono::hours(1);
+        if (auto spent = p.bookings->purge_expired(); !spent) {
+          log_.warn("booking_purge_failed", {{"error", spent.error().internal}});
+        }
         auto purged = p.auth->purge_sessions();
         if (!purged) {
           log_.warn("session_purge_failed", {{"error", purged.error().internal}});

@@ -291,6 +291,36 @@ std::vector<KeySpec> build_keys() {
       {"break_glass_minutes", "30", "How long a break-glass (emergency) access lasts.", 1, 1440,
        &AuditConfig::break_glass_minutes},
   };
+  keys.push_back({"booking",
+                  "proof_of_work",
+                  K::boolean,
+                  "true",
+                  "Every public booking carries a solved ALTCHA proof-of-work. Switch off only "
+                  "for load tests: praxis doctor warns while it is off.",
+                  0,
+                  0,
+                  {},
+                  [](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                    c.booking.proof_of_work = std::get<bool>(v);
+                    return std::nullopt;
+                  }});
+  const IntegerKey<BookingConfig> booking_keys[] = {
+      {"pow_cost", "5000",
+       "PBKDF2 iterations per proof-of-work try (about 256 tries are needed on average).", 100,
+       1000000, &BookingConfig::pow_cost},
+      {"reads_per_minute", "300",
+       "Public practice, availability and booking views per client address and minute. 0: "
+       "unlimited (load tests only).",
+       0, 1000000, &BookingConfig::reads_per_minute},
+      {"challenges_per_minute", "30",
+       "Proof-of-work challenges per client address and minute. 0: unlimited.", 0, 1000000,
+       &BookingConfig::challenges_per_minute},
+      {"writes_per_hour", "60",
+       "Public bookings, cancellations and reschedules per client address and hour. 0: "
+       "unlimited (load tests only).",
+       0, 10000000, &BookingConfig::writes_per_hour},
+  };
+  add_integer_keys(keys, "booking", &Config::booking, booking_keys);
   add_integer_keys(keys, "audit", &Config::audit, audit_keys);
   add_integer_keys(keys, "auth", &Config::auth, auth_keys);
   return keys;

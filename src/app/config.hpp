@@ -69,6 +69,14 @@ struct AuditConfig {
   std::int64_t break_glass_minutes = 30;
 };
 
+struct BookingConfig {
+  bool proof_of_work = true;
+  std::int64_t pow_cost = 5000;
+  std::int64_t reads_per_minute = 300;  // per client address; 0: unlimited
+  std::int64_t challenges_per_minute = 30;
+  std::int64_t writes_per_hour = 60;
+};
+
 struct Config {
   ServerConfig server;
   StoreConfig store;
@@ -76,6 +84,7 @@ struct Config {
   AuthConfig auth;
   PatientsConfig patients;
   AuditConfig audit;
+  BookingConfig booking;
 };
 
 using ConfigValue = std::variant<std::string, std::int64_t, bool>;

@@ -194,6 +194,19 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
       out.push_back({Severity::ok, "server.listener", "TLS is configured"});
       check_private_file(out, "server.tls_private_key", s.tls_private_key);
     }
+    if (!config->booking.proof_of_work) {
+      out.push_back({Severity::warn, "booking.proof_of_work",
+                     "[booking] proof_of_work = false: public bookings need no proof-of-work, "
+                     "so bots can book freely. Switch it off only for load tests"});
+    } else {
+      out.push_back(
+          {Severity::ok, "booking.proof_of_work", "public bookings carry a solved proof-of-work"});
+    }
+    if (config->booking.reads_per_minute == 0 || config->booking.writes_per_hour == 0) {
+      out.push_back({Severity::warn, "booking.rate_limits",
+                     "a public rate limit in [booking] is 0 (unlimited); use that only for load "
+                     "tests"});
+    }
     if (config->store.sqlite_synchronous == "normal") {
       out.push_back({Severity::warn, "store.synchronous",
                      "sqlite_synchronous = \"normal\": a power cut may lose the last commits. "

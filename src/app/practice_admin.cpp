@@ -72,6 +72,21 @@ core::Result<auth::Invitation> reset_user(const DataDir& dir, std::string_view e
                                     user->id);
 }
 
+core::Result<demo::DemoSummary> seed_demo(const DataDir& dir, std::string_view practice_id,
+                                          const PassphraseSource& passphrase) {
+  auto installation = Installation::open(dir, &passphrase);
+  if (!installation) return tl::unexpected(installation.error());
+  auto& in = **installation;
+  patients::PatientService patients(in.store(), in.keys(), in.trail(), in.clock(), in.random());
+  scheduling::SchedulingService scheduling(in.store(), in.trail(), in.clock(), in.random());
+  auto summary = demo::seed_practice(patients, scheduling, in.clock(), practice_id);
+  if (!summary) return summary;
+  if (auto signed_now = in.trail().checkpoint(in.store(), practice_id, true); !signed_now) {
+    return tl::unexpected(signed_now.error());
+  }
+  return summary;
+}
+
 std::string base_url(const DataDir& dir) {
   auto config = load_config(dir.config());
   return config ? base_url(config->server, config->server.port) : std::string();

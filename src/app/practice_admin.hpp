@@ -7,6 +7,7 @@
 #include "app/keys.hpp"
 #include "auth/account_service.hpp"
 #include "core/error.hpp"
+#include "demo/demo_practice.hpp"
 #include "practices/practice_service.hpp"
 
 namespace praxis::app {
@@ -33,6 +34,11 @@ struct CreatedPractice {
 // and second factor are cleared, the user's sessions end. not_found for an unknown
 // address.
 [[nodiscard]] core::Result<auth::Invitation> reset_user(const DataDir& dir, std::string_view email);
+
+// Fills the practice with the demo data (praxis init --demo).
+[[nodiscard]] core::Result<demo::DemoSummary> seed_demo(const DataDir& dir,
+                                                        std::string_view practice_id,
+                                                        const PassphraseSource& passphrase);
 
 // The server's base URL from the configured listener, e.g. http://127.0.0.1:8080.
 std::string base_url(const DataDir& dir);

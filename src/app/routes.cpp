@@ -25,6 +25,10 @@ bool public_route_allowed(std::string_view pattern) {
 void add_all_routes(http::Router& router, RouteDeps deps) {
   http::add_ops_routes(router, deps.metrics, std::move(deps.ready));
   if (deps.staff) api::add_staff_routes(router, *deps.staff);
+  if (deps.booking) {
+    api::add_booking_routes(router, deps.booking->bookings, deps.booking->limiter,
+                            deps.booking->clock, deps.booking->limits);
+  }
   for (const auto& route : router.routes()) {
     if (route.access.kind == http::Access::Kind::public_endpoint &&
         !public_route_allowed(route.pattern)) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "api/booking_routes.hpp"
 #include "api/staff_routes.hpp"
 #include "http/handlers/ops.hpp"
 #include "http/metrics.hpp"
@@ -18,6 +19,13 @@ struct RouteDeps {
   const http::Metrics& metrics;
   http::ReadinessCheck ready;
   std::optional<api::StaffServices> staff;  // absent: only the operations routes
+  struct Public {
+    booking::BookingService& bookings;
+    http::RateLimiter& limiter;
+    core::Clock& clock;
+    api::PublicLimits limits;
+  };
+  std::optional<Public> booking;  // the public booking API and the review of its bookings
 };
 
 void add_all_routes(http::Router& router, RouteDeps deps);

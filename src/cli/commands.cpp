@@ -88,7 +88,7 @@ void print_practice(const std::string& base, const app::CreatedPractice& c) {
 }  // namespace
 
 int run_init(const std::filesystem::path& data_dir, bool passphrase,
-             const std::optional<PracticeFlags>& practice, bool json) {
+             const std::optional<PracticeFlags>& practice, bool json, bool demo) {
   const app::DataDir dir{data_dir};
   std::optional<std::string> secret;
   if (passphrase) {
@@ -127,6 +127,19 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
       return kExitFailure;
     }
     created = std::move(*row);
+    if (demo) {
+      auto seeded = app::seed_demo(dir, created->practice.id,
+                                   [&secret]() -> core::Result<std::string> { return *secret; });
+      if (!seeded) {
+        print_error(seeded.error());
+        return kExitFailure;
+      }
+      if (!json) {
+        std::cout << "Demo data: " << seeded->practitioners << " practitioners, "
+                  << seeded->appointment_types << " appointment types, " << seeded->patients
+                  << " synthetic patients, " << seeded->appointments << " appointments\n";
+      }
+    }
   }
   if (json) {
     std::string out = "{\"data_dir\":";

@@ -25,8 +25,9 @@ struct PracticeFlags {
   std::optional<std::string> owner_email;
 };
 
+// With `demo`, the practice is filled with the demo data (demo::seed_practice).
 int run_init(const std::filesystem::path& data_dir, bool passphrase,
-             const std::optional<PracticeFlags>& practice, bool json);
+             const std::optional<PracticeFlags>& practice, bool json, bool demo = false);
 int run_patients_import(const std::filesystem::path& data_dir, const std::string& practice_slug,
                         const std::filesystem::path& file, const std::string& encoding,
                         const std::filesystem::path& report);

@@ -53,6 +53,11 @@ int main(int argc, char** argv) {
   };
   practice_options(init, false);
   init->add_flag("--json", json, "Print the result as JSON (for provisioning scripts)");
+  bool demo = false;
+  init->add_flag("--demo", demo,
+                 "Create the demo practice 'demo' (Berlin) with two practitioners, three "
+                 "appointment types, working plans and 300 synthetic patients (for trying "
+                 "praxis out; make run uses it)");
 
   auto* practice_cmd = app.add_subcommand("practice", "Manage practices (hosting operators)");
   practice_cmd->require_subcommand(1);
@@ -137,12 +142,22 @@ int main(int argc, char** argv) {
   try {
     if (*init) {
       // On a terminal, ask for what the flags left out; scripts get no questions.
+      if (demo && practice.name.empty()) {
+        practice.name = "Praxis Dr. Demo";
+        practice.slug = "demo";
+        practice.state = "BE";
+        practice.street = "Musterstraße 1";
+        practice.postcode = "10115";
+        practice.city = "Berlin";
+        if (!practice.owner_email) practice.owner_email = "inhaber@demo.example";
+      }
       bool with_practice = !practice.name.empty();
-      if (!json && on_terminal() && (!with_practice || !practice.owner_email)) {
+      if (!demo && !json && on_terminal() && (!with_practice || !practice.owner_email)) {
         with_practice = ask_practice(practice);
       }
       return run_init(data_dir, passphrase,
-                      with_practice ? std::optional<PracticeFlags>(practice) : std::nullopt, json);
+                      with_practice ? std::optional<PracticeFlags>(practice) : std::nullopt, json,
+                      demo);
     }
     if (*practice_create) return run_practice_create(data_dir, practice, json);
     if (*user_invite)

@@ -243,6 +243,25 @@ core::Result<std::vector<Duplicate>> PatientService::duplicates(Transaction& tx,
   return out;
 }
 
+store::PatientRow PatientService::new_row(const PracticeKeys& keys, std::string_view practice_id,
+                                          std::string_view status, const Record& record,
+                                          const std::string& now) {
+  store::PatientRow row;
+  row.id = core::random_hex(random_, kIdBytes);
+  row.practice_id = std::string(practice_id);
+  row.status = std::string(status);
+  auto patient_key = keys_.create_patient_key(*keys.key, practice_id, row.id);
+  row.key_id = patient_key.wrapped.key_id;
+  row.key_version = patient_key.wrapped.version;
+  row.wrapping_key_id = patient_key.wrapped.wrapping_key_id;
+  row.sealed_key = std::move(patient_key.wrapped.sealed);
+  row.record = crypto::encrypt_field(*patient_key.key, record_context(row),
+                                     json::serialize(to_json(record)));
+  row.created_at = now;
+  row.updated_at = now;
+  return row;
+}
+
 core::Result<CreateOutcome> PatientService::create(const audit::Context& context,
                                                    std::string_view practice_id,
                                                    const json::object& body,
@@ -296,19 +315,7 @@ core::Result<CreateOutcome> PatientService::create(const audit::Context& context
   }
 
   const std::string now = core::to_iso8601(clock_.now());
-  store::PatientRow row;
-  row.id = core::random_hex(random_, kIdBytes);
-  row.practice_id = std::string(practice_id);
-  row.status = std::string(status);
-  auto patient_key = keys_.create_patient_key(*keys.key, practice_id, row.id);
-  row.key_id = patient_key.wrapped.key_id;
-  row.key_version = patient_key.wrapped.version;
-  row.wrapping_key_id = patient_key.wrapped.wrapping_key_id;
-  row.sealed_key = patient_key.wrapped.sealed;
-  row.record = crypto::encrypt_field(*patient_key.key, record_context(row),
-                                     json::serialize(to_json(record)));
-  row.created_at = now;
-  row.updated_at = now;
+  store::PatientRow row = new_row(keys, practice_id, status, record, now);
   const auto terms = keys.index->terms(record);
   auto written = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
     if (auto ins = tx.patients().insert(row, terms); !ins) return ins;
@@ -319,6 +326,39 @@ core::Result<CreateOutcome> PatientService::create(const audit::Context& context
   if (!written) return tl::unexpected(written.error());
   outcome.created = Patient{std::move(row), std::move(record), std::move(parsed->warnings)};
   return outcome;
+}
+
+core::Result<crypto::KeyPtr> PatientService::practice_key(Transaction& tx,
+                                                          std::string_view practice_id) {
+  auto keys = practice_keys(tx, practice_id);
+  if (!keys) return tl::unexpected(keys.error());
+  return keys->key;
+}
+
+core::Result<PatientService::Linked> PatientService::link_or_create(Transaction& tx,
+                                                                    const audit::Context& context,
+                                                                    std::string_view practice_id,
+                                                                    Record record) {
+  auto keys = practice_keys(tx, practice_id);
+  if (!keys) return tl::unexpected(keys.error());
+  auto found = duplicates(tx, *keys, practice_id, record);
+  if (!found) return tl::unexpected(found.error());
+  for (const auto& d : *found) {
+    if (d.reason == "name_birth_date" || d.reason == "kvnr") {
+      auto a = trail_.record(tx, practice_id, context, {"patient.link", "patient", d.id});
+      if (!a) return tl::unexpected(a.error());
+      return Linked{d.id, false};
+    }
+  }
+  stamp_consents(record, nullptr);
+  const std::string now = core::to_iso8601(clock_.now());
+  store::PatientRow row = new_row(*keys, practice_id, "new", record, now);
+  if (auto ins = tx.patients().insert(row, keys->index->terms(record)); !ins) {
+    return tl::unexpected(ins.error());
+  }
+  auto a = trail_.record(tx, practice_id, context, {"patient.create", "patient", row.id});
+  if (!a) return tl::unexpected(a.error());
+  return Linked{row.id, true};
 }
 
 core::Result<std::vector<ImportResult>> PatientService::import_batch(
@@ -353,19 +393,7 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
         results[i].kind = ImportResult::Kind::already_present;
         continue;
       }
-      store::PatientRow row;
-      row.id = core::random_hex(random_, kIdBytes);
-      row.practice_id = std::string(practice_id);
-      row.status = "active";
-      auto patient_key = keys_.create_patient_key(*keys->key, practice_id, row.id);
-      row.key_id = patient_key.wrapped.key_id;
-      row.key_version = patient_key.wrapped.version;
-      row.wrapping_key_id = patient_key.wrapped.wrapping_key_id;
-      row.sealed_key = std::move(patient_key.wrapped.sealed);
-      row.record = crypto::encrypt_field(*patient_key.key, record_context(row),
-                                         json::serialize(to_json(*records[i])));
-      row.created_at = now;
-      row.updated_at = now;
+      store::PatientRow row = new_row(*keys, practice_id, "active", *records[i], now);
       const auto terms = keys->index->terms(*records[i]);
       if (auto ins = tx.patients().insert(row, terms); !ins) return ins;
       results[i].kind = ImportResult::Kind::created;

@@ -111,6 +111,21 @@ class PatientService {
   [[nodiscard]] core::Result<std::vector<ImportResult>> import_batch(
       const audit::Context& context, std::string_view practice_id,
       const std::vector<ImportRow>& rows);
+  // For an online booking, inside the booking's write transaction: the id of the
+  // practice's patient with the same name and birth date, or the same KVNR (contact data
+  // alone never links: families share phones and e-mail addresses); otherwise a new
+  // patient with status "new" for staff to review. The caller answers the same either
+  // way, so the public never learns which it was.
+  struct Linked {
+    std::string patient_id;
+    bool created = false;
+  };
+  [[nodiscard]] core::Result<Linked> link_or_create(store::Transaction& tx,
+                                                    const audit::Context& context,
+                                                    std::string_view practice_id, Record record);
+  // The practice's key (cached), for services that seal practice-level data.
+  [[nodiscard]] core::Result<crypto::KeyPtr> practice_key(store::Transaction& tx,
+                                                          std::string_view practice_id);
   // `cursor` is what the previous page returned; limit 1–100.
   [[nodiscard]] core::Result<SearchPage> search(const audit::Context& context,
                                                 std::string_view practice_id, std::string_view q,
@@ -130,6 +145,9 @@ class PatientService {
                                                   const store::PatientRow& row, const Record& r);
   core::Result<std::vector<Duplicate>> duplicates(store::Transaction& tx, const PracticeKeys& keys,
                                                   std::string_view practice_id, const Record& r);
+  // A new row for `record` under a fresh patient key.
+  store::PatientRow new_row(const PracticeKeys& keys, std::string_view practice_id,
+                            std::string_view status, const Record& record, const std::string& now);
   void stamp_consents(Record& r, const Record* before) const;
   std::string today() const;
   // Records that `ids` were shown (action patient.read or patient.list).

@@ -561,6 +561,30 @@ core::Result<std::vector<Slot>> SchedulingService::availability(
   return out;
 }
 
+core::Result<std::vector<std::string>> SchedulingService::plan_offers(
+    std::string_view practice_id, std::string_view type_id, std::optional<std::string> practitioner,
+    Instant start) {
+  std::vector<std::string> out;
+  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+    auto type = load_type(tx, practice_id, type_id);
+    if (!type) return tl::unexpected(type.error());
+    const auto day = date::floor<date::days>(zone_->to_local(start));
+    auto in = gather(tx, practice_id, zone_, day, day, /*with_busy=*/false);
+    if (!in) return tl::unexpected(in.error());
+    BookingRules rules{date::days(3650), std::chrono::minutes(0),
+                       std::chrono::minutes(in->settings.grid_minutes)};
+    SlotQuery q{day, day, std::move(practitioner), start - std::chrono::minutes(1)};
+    auto slots = free_slots(q, slot_type(*type), in->plans, {}, rules, in->calendar);
+    if (!slots) return tl::unexpected(slots.error());
+    for (auto& s : *slots) {
+      if (s.start == start) out.push_back(std::move(s.practitioner));
+    }
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return out;
+}
+
 // Whether `start` is a start the working plan offers (grid, hours, closing days), with
 // appointments left to the store's overlap check (so a taken time answers 409).
 core::Result<void> SchedulingService::within_hours(Transaction& tx, std::string_view practice_id,
@@ -589,6 +613,21 @@ core::Result<store::AppointmentRow> SchedulingService::book(const audit::Context
                                                             const NewAppointment& input) {
   store::AppointmentRow row;
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+    auto booked = book(tx, context, practice_id, input);
+    if (!booked) return tl::unexpected(booked.error());
+    row = std::move(*booked);
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return row;
+}
+
+core::Result<store::AppointmentRow> SchedulingService::book(Transaction& tx,
+                                                            const audit::Context& context,
+                                                            std::string_view practice_id,
+                                                            const NewAppointment& input) {
+  store::AppointmentRow row;
+  {
     bool active = false;
     auto type = load_type(tx, practice_id, input.type_id, &active);
     if (!type) {
@@ -623,12 +662,12 @@ core::Result<store::AppointmentRow> SchedulingService::book(const audit::Context
       if (auto ok = within_hours(tx, practice_id, *type, input.type_id, input.practitioner_id,
                                  input.start);
           !ok) {
-        return ok;
+        return tl::unexpected(ok.error());
       }
     }
     const std::string now = core::to_iso8601(clock_.now());
     row.practice_id = std::string(practice_id);
-    row.id = core::random_hex(random_, kIdBytes);
+    row.id = input.id.empty() ? core::random_hex(random_, kIdBytes) : input.id;
     row.practitioner_id = input.practitioner_id;
     row.type_id = input.type_id;
     row.patient_id = input.patient_id;
@@ -640,14 +679,14 @@ core::Result<store::AppointmentRow> SchedulingService::book(const audit::Context
     row.active = true;
     row.source = input.source;
     row.resources = type->resources;
+    row.details = input.details;
     row.created_at = now;
     row.updated_at = now;
-    if (auto ins = tx.scheduling().insert_appointment(row); !ins) return ins;
+    if (auto ins = tx.scheduling().insert_appointment(row); !ins)
+      return tl::unexpected(ins.error());
     auto a = trail_.record(tx, practice_id, context, {"appointment.create", "appointment", row.id});
     if (!a) return tl::unexpected(a.error());
-    return {};
-  });
-  if (!r) return tl::unexpected(r.error());
+  }
   return row;
 }
 
@@ -668,6 +707,24 @@ core::Result<store::AppointmentRow> SchedulingService::change(const audit::Conte
   }
   store::AppointmentRow row;
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+    auto changed = this->change(tx, context, practice_id, id, expected_version, change);
+    if (!changed) return tl::unexpected(changed.error());
+    row = std::move(*changed);
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return row;
+}
+
+core::Result<store::AppointmentRow> SchedulingService::change(
+    Transaction& tx, const audit::Context& context, std::string_view practice_id,
+    std::string_view id, std::int64_t expected_version, const AppointmentChange& change) {
+  if (change.status && !known_status(*change.status)) {
+    return tl::unexpected(bad_field("Unbekannter Status. / Unknown status.", "status",
+                                    "booked, arrived, fulfilled, noshow, cancelled"));
+  }
+  store::AppointmentRow row;
+  {
     auto found = tx.scheduling().find_appointment(practice_id, id);
     if (!found) return tl::unexpected(found.error());
     if (!*found) return tl::unexpected(not_found("Termin"));
@@ -698,7 +755,7 @@ core::Result<store::AppointmentRow> SchedulingService::change(const audit::Conte
       const Instant start = change.start.value_or(instant(row.starts_at));
       if (!change.outside_hours) {
         if (auto ok = within_hours(tx, practice_id, *type, row.type_id, practitioner, start); !ok) {
-          return ok;
+          return tl::unexpected(ok.error());
         }
       }
       row.practitioner_id = practitioner;
@@ -719,13 +776,11 @@ core::Result<store::AppointmentRow> SchedulingService::change(const audit::Conte
       action = row.status == "cancelled" ? "appointment.cancel" : "appointment.status";
     }
     row.updated_at = core::to_iso8601(clock_.now());
-    if (auto u = tx.scheduling().update_appointment(row); !u) return u;
+    if (auto u = tx.scheduling().update_appointment(row); !u) return tl::unexpected(u.error());
     ++row.version;
     auto a = trail_.record(tx, practice_id, context, {action, "appointment", row.id});
     if (!a) return tl::unexpected(a.error());
-    return {};
-  });
-  if (!r) return tl::unexpected(r.error());
+  }
   return row;
 }
 

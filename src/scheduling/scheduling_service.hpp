@@ -34,6 +34,8 @@ struct NewAppointment {
   Instant start;
   bool outside_hours = false;    // staff may book outside the working plan, explicitly
   std::string source = "staff";  // staff, walk_in, online
+  std::optional<std::vector<std::uint8_t>> details;  // sealed by the caller (practice key)
+  std::string id;  // empty: a new random id (online booking presets it to seal details under)
 };
 
 struct AppointmentChange {
@@ -101,6 +103,13 @@ class SchedulingService {
       std::optional<std::string> practitioner, date::local_days from, date::local_days to,
       bool online);
 
+  // The practitioners (only `practitioner` when given) whose working plan offers `start`
+  // for the type: on the grid, in working hours, not on a holiday, closing day or
+  // absence; appointments aside. Empty when none does.
+  [[nodiscard]] core::Result<std::vector<std::string>> plan_offers(
+      std::string_view practice_id, std::string_view type_id,
+      std::optional<std::string> practitioner, Instant start);
+
   [[nodiscard]] core::Result<store::AppointmentRow> book(const audit::Context& context,
                                                          std::string_view practice_id,
                                                          const NewAppointment& input);
@@ -109,6 +118,15 @@ class SchedulingService {
                                                            std::string_view id,
                                                            std::int64_t expected_version,
                                                            const AppointmentChange& change);
+  // The same inside a caller's write transaction (online booking writes the appointment
+  // together with its booking row, patient link and idempotency answer).
+  [[nodiscard]] core::Result<store::AppointmentRow> book(store::Transaction& tx,
+                                                         const audit::Context& context,
+                                                         std::string_view practice_id,
+                                                         const NewAppointment& input);
+  [[nodiscard]] core::Result<store::AppointmentRow> change(
+      store::Transaction& tx, const audit::Context& context, std::string_view practice_id,
+      std::string_view id, std::int64_t expected_version, const AppointmentChange& change);
   [[nodiscard]] core::Result<store::AppointmentRow> appointment(std::string_view practice_id,
                                                                 std::string_view id);
   [[nodiscard]] core::Result<std::vector<store::AppointmentRow>> appointments(

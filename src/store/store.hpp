@@ -567,6 +567,67 @@ class SchedulingPort {
                                                                     std::string_view at) = 0;
 };
 
+// A booking made on the public page (issue #7): the appointment it created, the hash of
+// its manage token, keyed hashes of the booker's phone and e-mail (the per-contact cap)
+// and the staff review.
+struct OnlineBookingRow {
+  std::string practice_id;
+  std::string id;  // the reference the patient sees
+  std::string appointment_id;
+  std::vector<std::uint8_t> token_hash;
+  std::optional<std::int64_t> phone_hash;
+  std::optional<std::int64_t> email_hash;
+  bool new_patient = false;  // a patient record was created for it
+  std::optional<std::string> reviewed_at;
+  std::optional<std::string> reviewed_by;
+  std::string created_at;
+  bool operator==(const OnlineBookingRow&) const = default;
+};
+
+// The first answer to a booking POST with an Idempotency-Key.
+struct IdempotencyRow {
+  std::string practice_id;
+  std::vector<std::uint8_t> key_hash;
+  std::vector<std::uint8_t> request_hash;
+  std::vector<std::uint8_t> response;  // sealed with the practice key
+  std::int64_t expires_at = 0;         // seconds since the epoch
+  bool operator==(const IdempotencyRow&) const = default;
+};
+
+class BookingPort {
+ public:
+  virtual ~BookingPort() = default;
+  // conflict if the reference, the token or the appointment is taken.
+  [[nodiscard]] virtual core::Result<void> insert_booking(const OnlineBookingRow& row) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<OnlineBookingRow>> find_by_token(
+      std::string_view practice_id, std::span<const std::uint8_t> token_hash) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<OnlineBookingRow>> find_booking(
+      std::string_view practice_id, std::string_view id) = 0;
+  // Online bookings with this phone or e-mail hash whose appointment is active and
+  // starts after `now` (seconds since the epoch).
+  [[nodiscard]] virtual core::Result<std::int64_t> count_future(
+      std::string_view practice_id, std::optional<std::int64_t> phone_hash,
+      std::optional<std::int64_t> email_hash, std::int64_t now) = 0;
+  // Not yet reviewed, oldest first.
+  [[nodiscard]] virtual core::Result<std::vector<OnlineBookingRow>> list_unreviewed(
+      std::string_view practice_id, std::int64_t limit) = 0;
+  // false if there is no such booking or it was reviewed already.
+  [[nodiscard]] virtual core::Result<bool> mark_reviewed(std::string_view practice_id,
+                                                         std::string_view id, std::string_view by,
+                                                         std::string_view at) = 0;
+
+  [[nodiscard]] virtual core::Result<std::optional<IdempotencyRow>> find_idempotent(
+      std::string_view practice_id, std::span<const std::uint8_t> key_hash) = 0;
+  // conflict if the key is taken.
+  [[nodiscard]] virtual core::Result<void> insert_idempotent(const IdempotencyRow& row) = 0;
+  // Spends a proof-of-work challenge: conflict if it was spent before.
+  [[nodiscard]] virtual core::Result<void> use_challenge(std::string_view practice_id,
+                                                         std::string_view nonce,
+                                                         std::int64_t expires_at) = 0;
+  // Forgets idempotency answers and spent challenges that expired before `now`; how many.
+  [[nodiscard]] virtual core::Result<std::int64_t> purge_expired(std::int64_t now) = 0;
+};
+
 enum class TxMode { read_only, read_write };
 
 class Transaction {
@@ -584,6 +645,7 @@ class Transaction {
   virtual PatientPort& patients() = 0;
   virtual AuditPort& audit() = 0;
   virtual SchedulingPort& scheduling() = 0;
+  virtual BookingPort& booking() = 0;
   // Ends the transaction keeping its changes (for a write job: its savepoint; the group
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.

@@ -569,6 +569,41 @@ class CliTest(unittest.TestCase):
         self.assertEqual(d.returncode, 1, d.stdout)
         self.assertIn("FAIL  audit.trail: practice audit: the audit trail was changed", d.stdout)
 
+    def test_demo_practice_shows_free_times_at_once(self):
+        r = run("init", "--data", self.data, "--demo")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Demo data: 2 practitioners, 3 appointment types, 300 synthetic patients", r.stdout)
+        self.assertIn("/book/demo", r.stdout)
+        self.assertRegex(r.stdout, r"/app/enrol#token=[A-Za-z0-9_-]{43}")
+        s = Serving(self.data)
+        try:
+            status, _, body = http_get(s.url + "/api/v1/public/practices/demo")
+            self.assertEqual(status, 200, body)
+            info = json.loads(body)
+            self.assertEqual(info["name"], "Praxis Dr. Demo")
+            self.assertEqual(len(info["appointment_types"]), 2, "two of three are bookable online")
+            self.assertEqual(len(info["practitioners"]), 2)
+            self.assertNotIn("Müller", body)
+            found = 0
+            for t in info["appointment_types"]:
+                today = time.strftime("%Y-%m-%d", time.gmtime())
+                status, _, body = http_get("%s/api/v1/public/practices/demo/availability?type=%s&from=%s&to=%s"
+                                           % (s.url, t["id"], today,
+                                              time.strftime("%Y-%m-%d", time.gmtime(time.time() + 13 * 86400))))
+                self.assertEqual(status, 200, body)
+                found += len(json.loads(body)["slots"])
+            self.assertGreater(found, 50, "the booking page shows free times at once")
+            status, _, body = http_get(s.url + "/api/v1/public/practices/demo/challenge")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(json.loads(body)["parameters"]["algorithm"], "PBKDF2/SHA-256")
+        finally:
+            s.stop()
+        d = run("doctor", "--data", self.data)
+        self.assertEqual(d.returncode, 0, d.stdout)
+        self.assertIn("booking.proof_of_work", d.stdout)
+        v = run("audit", "verify", "--data", self.data)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
     def test_serve_without_data_directory_fails_clearly(self):
         r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
         self.assertEqual(r.returncode, 78)

@@ -99,9 +99,28 @@ class Matrix {
       auto a = api_.scheduling().book(audit::Context::system("test"), practice, in);
       if (!a) throw std::runtime_error(a.error().message);
       id = a->id;
+    } else if (collection == "practices") {
+      id = practice == own_ ? "alpha" : "beta";  // the public booking API names by slug
+    } else if (collection == "bookings" || collection == "online-bookings") {
+      auto booked = online_booking(practice);
+      id = collection == "bookings" ? booked.first : booked.second;
     }
     if (id && practice == foreign_) foreign_ids_.insert(*id);
     return id;
+  }
+
+  // A booking made on the public page: its manage token and its reference.
+  std::pair<std::string, std::string> online_booking(const std::string& practice) {
+    const auto online = api_.setup_online(practice);
+    const std::string slug = practice == own_ ? "alpha" : "beta";
+    const std::string body =
+        StaffApi::booking_body(online.type, "2027-01-04T09:00:00+01:00", "Matrix", "1970-01-01",
+                               api_.solved(slug), "0151 " + std::to_string(7000000 + ++n_));
+    auto r = api_.call("POST", "/api/v1/public/practices/" + slug + "/bookings", body);
+    if (r.status != 201) throw std::runtime_error("online booking: " + r.body);
+    auto answer = json_of(r);
+    return {std::string(answer["manage_token"].as_string()),
+            std::string(answer["reference"].as_string())};
   }
 
   std::string config(store::ConfigKind kind, const std::string& practice, const std::string& body) {
@@ -164,8 +183,9 @@ std::string body_for(http::Method m) {
 TEST(AuthorizationMatrix, EveryRouteRoleAndPracticeIsDecidedByTheChokePoint) {
   Matrix m;
   // Some foreign data to look for in list answers.
-  for (auto c : {"users", "sessions", "api-tokens", "patients", "practitioners", "resources",
-                 "appointment-types", "absences", "appointments", "break-glass"}) {
+  for (auto c :
+       {"users", "sessions", "api-tokens", "patients", "practitioners", "resources",
+        "appointment-types", "absences", "appointments", "break-glass", "online-bookings"}) {
     (void)m.make(c, m.foreign());
   }
 

@@ -13,6 +13,8 @@
 #include "app/routes.hpp"
 #include "auth/account_service.hpp"
 #include "auth/auth_service.hpp"
+#include "booking/booking_service.hpp"
+#include "booking/proof_of_work.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "crypto/encoding.hpp"
@@ -57,8 +59,12 @@ inline boost::json::object json_of(const HttpResponse& r) {
 
 class StaffApi {
  public:
+  // Public limits off unless a test sets them.
+  static api::PublicLimits unlimited() { return {{0, 1}, {0, 1}, {0, 1}}; }
+
   explicit StaffApi(auth::AuthOptions options = fast_auth_options(),
-                    bool trust_forwarded_for = false) {
+                    bool trust_forwarded_for = false, api::PublicLimits limits = unlimited(),
+                    booking::BookingOptions booking_options = cheap_proof_of_work()) {
     auto created = store::sqlite::SqliteStore::create(dir_.path() / "staff.db",
                                                       store::sqlite::Synchronous::normal);
     if (!created) throw std::runtime_error(created.error().internal);
@@ -72,18 +78,21 @@ class StaffApi {
     scheduling_ = std::make_unique<scheduling::SchedulingService>(*store_, *trail_, clock, random_);
     patients_ =
         std::make_unique<patients::PatientService>(*store_, *keys_, *trail_, clock, random_);
+    bookings_ = std::make_unique<booking::BookingService>(*store_, *patients_, *scheduling_,
+                                                          *trail_, clock, random_, booking_options);
     authorizer_ = std::make_unique<api::SessionAuthorizer>(*auth_);
     http::ServerOptions server_options;
     server_options.host = "127.0.0.1";
     server_options.io_threads = 1;
     server_options.worker_threads = 4;
     server_options.trust_forwarded_for = trust_forwarded_for;
-    server_ = std::make_unique<TestServer>(server_options, [this](http::Router& router) {
+    server_ = std::make_unique<TestServer>(server_options, [this, limits](http::Router& router) {
       app::add_all_routes(
           router,
           {metrics_, []() -> core::Result<void> { return {}; },
            api::StaffServices{*auth_, *accounts_, *practices_, *patients_, *audit_, *scheduling_,
-                              [] { return std::string("https://praxis.test"); }}});
+                              [] { return std::string("https://praxis.test"); }},
+           app::RouteDeps::Public{*bookings_, limiter_, clock, limits}});
       router_ = &router;
     });
     server_->set_authorizer(authorizer_.get());
@@ -101,6 +110,102 @@ class StaffApi {
   audit::Trail& trail() { return *trail_; }
   scheduling::SchedulingService& scheduling() { return *scheduling_; }
   audit::AuditService& audit() { return *audit_; }
+  booking::BookingService& bookings() { return *bookings_; }
+
+  // Proof-of-work that a test solves in microseconds (one hex digit, cheap PBKDF2).
+  static booking::BookingOptions cheap_proof_of_work() {
+    booking::BookingOptions o;
+    o.pow.cost = 10;
+    o.pow.key_prefix = "0";
+    return o;
+  }
+
+  // The widget's answer to a challenge: searched like the altcha widget does.
+  static std::string solve(const boost::json::object& challenge) {
+    const auto& p = challenge.at("parameters").as_object();
+    auto hex = [](std::string_view text) {
+      std::vector<std::uint8_t> out;
+      for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
+        out.push_back(
+            static_cast<std::uint8_t>(std::stoi(std::string(text.substr(i, 2)), nullptr, 16)));
+      }
+      return out;
+    };
+    const auto nonce = hex(p.at("nonce").as_string());
+    const auto salt = hex(p.at("salt").as_string());
+    const std::string prefix(p.at("keyPrefix").as_string());
+    for (std::uint32_t counter = 0;; ++counter) {
+      const auto key = booking::derive_key(nonce, counter, salt, p.at("cost").as_int64(),
+                                           static_cast<std::size_t>(p.at("keyLength").as_int64()));
+      const std::string derived = crypto::hex_encode(key);
+      if (derived.starts_with(prefix)) {
+        const std::string payload = boost::json::serialize(boost::json::object{
+            {"challenge", challenge},
+            {"solution", boost::json::object{{"counter", counter}, {"derivedKey", derived}}}});
+        return crypto::base64_encode(std::span<const std::uint8_t>(
+            reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
+      }
+    }
+  }
+
+  // A challenge from the API, solved.
+  std::string solved(const std::string& slug) {
+    auto r = call("GET", "/api/v1/public/practices/" + slug + "/challenge");
+    if (r.status != 200) throw std::runtime_error("challenge: " + r.body);
+    return solve(json_of(r));
+  }
+
+  // A practitioner working Monday to Friday 08:00–12:00 and an online-bookable 15-minute
+  // type of hers.
+  struct Online {
+    std::string practitioner;
+    std::string type;
+  };
+  Online setup_online(const std::string& practice_id, const std::string& type_extra = {}) {
+    const auto system = audit::Context::system("test");
+    auto p = scheduling_->create(system, practice_id, store::ConfigKind::practitioner,
+                                 boost::json::parse(R"({"name":"Dr. Online"})").as_object());
+    if (!p) throw std::runtime_error(p.error().message);
+    auto t = scheduling_->create(
+        system, practice_id, store::ConfigKind::appointment_type,
+        boost::json::parse(R"({"name_de":"Sprechstunde","name_en":"Consultation",)"
+                           R"("duration_minutes":15,"online_bookable":true,)"
+                           R"("instructions_de":"Bitte Karte mitbringen.",)" +
+                           type_extra + R"("practitioners":[")" + p->row.id + R"("]})")
+            .as_object());
+    if (!t) throw std::runtime_error(t.error().message);
+    std::string rules;
+    for (auto day : {"mon", "tue", "wed", "thu", "fri"}) {
+      if (!rules.empty()) rules += ",";
+      rules += R"({"weekday":")" + std::string(day) + R"(","intervals":[["08:00","12:00"]]})";
+    }
+    auto plan = scheduling_->put_working_plan(
+        system, practice_id, p->row.id, std::nullopt,
+        boost::json::parse(R"({"rules":[)" + rules + "]}").as_object());
+    if (!plan) throw std::runtime_error(plan.error().message);
+    return {p->row.id, t->row.id};
+  }
+
+  // A booking request body (DESIGN.md §5).
+  static std::string booking_body(const std::string& type, const std::string& start,
+                                  const std::string& family, const std::string& birth_date,
+                                  const std::string& altcha,
+                                  const std::string& phone = "0151 2345678",
+                                  const std::string& email = "") {
+    boost::json::object patient{{"family_name", family},
+                                {"given_names", "Anna"},
+                                {"birth_date", birth_date},
+                                {"insurance_kind", "GKV"},
+                                {"new_patient", true}};
+    if (!phone.empty()) patient["phone"] = phone;
+    if (!email.empty()) patient["email"] = email;
+    boost::json::object body{{"appointment_type", type},
+                             {"start", start},
+                             {"patient", std::move(patient)},
+                             {"reminder_consent", true}};
+    if (!altcha.empty()) body["altcha"] = altcha;
+    return boost::json::serialize(body);
+  }
 
   std::string add_practice(const std::string& slug) {
     practices::NewPractice p;
@@ -250,6 +355,8 @@ class StaffApi {
   std::unique_ptr<audit::AuditService> audit_;
   std::unique_ptr<scheduling::SchedulingService> scheduling_;
   std::unique_ptr<patients::PatientService> patients_;
+  std::unique_ptr<booking::BookingService> bookings_;
+  http::RateLimiter limiter_;
   std::unique_ptr<api::SessionAuthorizer> authorizer_;
   http::Metrics metrics_;
   const http::Router* router_ = nullptr;

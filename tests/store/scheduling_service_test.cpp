@@ -81,7 +81,8 @@ struct SchedulingFixture : test::ServiceFixture, testing::Test {
   static date::local_days day(const char* text) { return *parse_local_date(text); }
 
   core::Result<store::AppointmentRow> book(const char* start, bool outside = false) {
-    return service.book(owner, practice, {type, berg, std::nullopt, at(start), outside, "staff"});
+    return service.book(owner, practice,
+                        {type, berg, std::nullopt, at(start), outside, "staff", std::nullopt, {}});
   }
 };
 
@@ -235,16 +236,18 @@ TEST_F(SchedulingFixture, MergingPatientsMovesTheirAppointments) {
   };
   const std::string keep = add("Roth", "1970-01-01");
   const std::string gone = add("Rot", "1970-01-01");
-  auto a = service.book(owner, practice,
-                        {type, berg, gone, at("2026-06-08T09:00:00+02:00"), false, "staff"});
+  auto a = service.book(
+      owner, practice,
+      {type, berg, gone, at("2026-06-08T09:00:00+02:00"), false, "staff", std::nullopt, {}});
   ASSERT_TRUE(a) << a.error().message;
   ASSERT_TRUE(patients.merge(owner, practice, keep, gone));
   auto moved = service.appointment(practice, a->id);
   ASSERT_TRUE(moved);
   EXPECT_EQ(moved->patient_id, keep);
   EXPECT_EQ(moved->version, a->version + 1);
-  auto unknown = service.book(owner, practice,
-                              {type, berg, gone, at("2026-06-08T10:00:00+02:00"), false, "staff"});
+  auto unknown = service.book(
+      owner, practice,
+      {type, berg, gone, at("2026-06-08T10:00:00+02:00"), false, "staff", std::nullopt, {}});
   ASSERT_FALSE(unknown) << "a merged record takes no new appointments";
   EXPECT_EQ(unknown.error().fields.front().field, "patient_id");
 }

@@ -1189,6 +1189,147 @@ TEST_P(WithTwoPractices, AMergeMovesAppointmentsToTheKeptPatient) {
   EXPECT_EQ((*other)->patient_id, "pa-gone") << "another practice is untouched";
 }
 
+TEST_P(WithTwoPractices, OnlineBookingsAreFoundByTokenCountedPerContactAndReviewedOnce) {
+  const std::int64_t now = 1'800'000'000;
+  AppointmentRow past = appointment("ob-a1", "pr-1", now - 3600, 30);
+  AppointmentRow future = appointment("ob-a2", "pr-1", now + 3600, 30);
+  AppointmentRow cancelled = appointment("ob-a3", "pr-1", now + 7200, 30);
+  cancelled.status = "cancelled";
+  cancelled.active = false;
+  AppointmentRow other = appointment("ob-a4", "pr-1", now + 3600, 30);
+  other.practice_id = "p-2";
+  const std::vector<std::uint8_t> token{1, 2, 3};
+  auto booking = [](std::string practice, std::string id, std::string appointment,
+                    std::vector<std::uint8_t> token_hash, std::optional<std::int64_t> phone,
+                    std::optional<std::int64_t> email) {
+    return OnlineBookingRow{std::move(practice),
+                            std::move(id),
+                            std::move(appointment),
+                            std::move(token_hash),
+                            phone,
+                            email,
+                            true,
+                            std::nullopt,
+                            std::nullopt,
+                            "2027-01-15T10:00:00Z"};
+  };
+  const auto b1 = booking("p-1", "REF-1", "ob-a1", {9, 1}, 11, 21);
+  const auto b2 = booking("p-1", "REF-2", "ob-a2", token, 11, std::nullopt);
+  const auto b3 = booking("p-1", "REF-3", "ob-a3", {9, 3}, std::nullopt, 21);
+  const auto b4 = booking("p-2", "REF-4", "ob-a4", {9, 4}, 11, 21);
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        for (const auto* row : {&past, &future, &cancelled, &other}) {
+          if (auto r = tx.scheduling().insert_appointment(*row); !r) return r;
+        }
+        for (const auto* row : {&b1, &b2, &b3, &b4}) {
+          if (auto r = tx.booking().insert_booking(*row); !r) return r;
+        }
+        return {};
+      }));
+  auto again = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    auto dup = b1;
+    dup.id = "REF-9";
+    dup.appointment_id = "ob-a2";
+    dup.token_hash = token;
+    return tx.booking().insert_booking(dup);
+  });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::conflict) << "a token is unique";
+
+  auto found = write_value(store(), [&](Transaction& tx) {
+    return tx.booking().find_by_token("p-1", std::span<const std::uint8_t>(token));
+  });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ(**found, b2);
+  auto elsewhere = write_value(store(), [&](Transaction& tx) {
+    return tx.booking().find_by_token("p-2", std::span<const std::uint8_t>(token));
+  });
+  ASSERT_TRUE(elsewhere);
+  EXPECT_FALSE(*elsewhere) << "a token is scoped to its practice";
+
+  auto count = [&](std::optional<std::int64_t> phone, std::optional<std::int64_t> email) {
+    return write_value(store(), [&](Transaction& tx) {
+      return tx.booking().count_future("p-1", phone, email, now);
+    });
+  };
+  EXPECT_EQ(count(11, std::nullopt), 1) << "only the active future one";
+  EXPECT_EQ(count(11, 21), 1) << "a booking matching both counts once";
+  EXPECT_EQ(count(std::nullopt, 21), 0) << "the past and the cancelled one do not count";
+  EXPECT_EQ(count(12, 22), 0);
+  EXPECT_EQ(count(std::nullopt, std::nullopt), 0);
+
+  auto open =
+      write_value(store(), [](Transaction& tx) { return tx.booking().list_unreviewed("p-1", 10); });
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->size(), 3u);
+  EXPECT_EQ(write_value(store(),
+                        [](Transaction& tx) {
+                          return tx.booking().mark_reviewed("p-1", "REF-2", "u-1", "later");
+                        }),
+            true);
+  EXPECT_EQ(write_value(store(),
+                        [](Transaction& tx) {
+                          return tx.booking().mark_reviewed("p-1", "REF-2", "u-1", "later");
+                        }),
+            false)
+      << "reviewed once";
+  EXPECT_EQ(write_value(store(),
+                        [](Transaction& tx) {
+                          return tx.booking().mark_reviewed("p-2", "REF-1", "u-1", "later");
+                        }),
+            false)
+      << "not another practice's";
+  auto reviewed = write_value(
+      store(), [](Transaction& tx) { return tx.booking().find_booking("p-1", "REF-2"); });
+  ASSERT_TRUE(reviewed && *reviewed);
+  EXPECT_EQ((*reviewed)->reviewed_by, "u-1");
+  open =
+      write_value(store(), [](Transaction& tx) { return tx.booking().list_unreviewed("p-1", 10); });
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->size(), 2u);
+}
+
+TEST_P(WithTwoPractices, IdempotencyAnswersAndSpentChallengesExpire) {
+  const IdempotencyRow row{"p-1", {1, 2}, {3, 4}, {5, 6, 7}, 1000};
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.booking().insert_idempotent(row);
+  }));
+  auto twice = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.booking().insert_idempotent(row);
+  });
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, ErrorCode::conflict);
+  auto found = write_value(store(), [&](Transaction& tx) {
+    return tx.booking().find_idempotent("p-1", std::span<const std::uint8_t>(row.key_hash));
+  });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ(**found, row);
+
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [](Transaction& tx) {
+    return tx.booking().use_challenge("p-1", "n-1", 2000);
+  }));
+  auto spent = with_transaction(store(), TxMode::read_write, [](Transaction& tx) {
+    return tx.booking().use_challenge("p-1", "n-1", 2000);
+  });
+  ASSERT_FALSE(spent);
+  EXPECT_EQ(spent.error().code, ErrorCode::conflict) << "a challenge is single use";
+  EXPECT_TRUE(with_transaction(store(), TxMode::read_write, [](Transaction& tx) {
+    return tx.booking().use_challenge("p-2", "n-1", 2000);
+  })) << "per practice";
+
+  EXPECT_EQ(write_value(store(), [](Transaction& tx) { return tx.booking().purge_expired(1500); }),
+            1)
+      << "the idempotency answer expired";
+  EXPECT_EQ(write_value(store(), [](Transaction& tx) { return tx.booking().purge_expired(2500); }),
+            2);
+  found = write_value(store(), [&](Transaction& tx) {
+    return tx.booking().find_idempotent("p-1", std::span<const std::uint8_t>(row.key_hash));
+  });
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(*found);
+}
+
 // Many clients booking, moving and cancelling overlapping times of three practitioners
 // and two rooms at random; afterwards no two active appointments overlap for any
 // practitioner or room, checked over everything the store holds.

@@ -502,14 +502,14 @@ core::Result<void> SqlPatientPort::write_terms(const PatientRow& row,
 }
 
 core::Result<void> SqlPatientPort::insert(const PatientRow& row, std::span<const IndexTerm> terms) {
-  auto r = x_.run(
-      "INSERT INTO patients(" + std::string(kPatientColumns) +
-          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-      {row.id, row.practice_id, row.status, static_cast<std::int64_t>(row.key_id),
-       static_cast<std::int64_t>(row.key_version), static_cast<std::int64_t>(row.wrapping_key_id),
-       Bytes(row.sealed_key), Bytes(row.record), nullable(row.merged_into),
-       nullable(row.deleted_at), row.created_at, row.updated_at, row.version,
-       std::int64_t{row.restricted ? 1 : 0}});
+  auto r =
+      x_.run("INSERT INTO patients(" + std::string(kPatientColumns) +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             {row.id, row.practice_id, row.status, static_cast<std::int64_t>(row.key_id),
+              static_cast<std::int64_t>(row.key_version),
+              static_cast<std::int64_t>(row.wrapping_key_id), Bytes(row.sealed_key),
+              Bytes(row.record), nullable(row.merged_into), nullable(row.deleted_at),
+              row.created_at, row.updated_at, row.version, std::int64_t{row.restricted ? 1 : 0}});
   if (!r) return tl::unexpected(r.error());
   return write_terms(row, terms);
 }
@@ -1203,6 +1203,124 @@ core::Result<std::int64_t> SqlSchedulingPort::reassign_patient(std::string_view 
       {practice_id, from, to, at});
   if (!r) return tl::unexpected(r.error());
   return r->affected();
+}
+
+}  // namespace praxis::store::sql
+
+// ---- online booking ----
+
+namespace praxis::store::sql {
+
+namespace {
+
+constexpr std::string_view kBookingColumns =
+    "practice_id, id, appointment_id, token_hash, phone_hash, email_hash, new_patient, "
+    "reviewed_at, reviewed_by, created_at";
+
+OnlineBookingRow read_booking(const Rows& r, std::size_t i) {
+  return OnlineBookingRow{
+      r.text(i, 0),      r.text(i, 1),       r.text(i, 2),     r.bytes(i, 3),    r.opt_int64(i, 4),
+      r.opt_int64(i, 5), r.int64(i, 6) != 0, r.opt_text(i, 7), r.opt_text(i, 8), r.text(i, 9)};
+}
+
+}  // namespace
+
+core::Result<void> SqlBookingPort::insert_booking(const OnlineBookingRow& row) {
+  return done(x_.run(
+      "INSERT INTO online_bookings(" + std::string(kBookingColumns) +
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      {row.practice_id, row.id, row.appointment_id, std::span<const std::uint8_t>(row.token_hash),
+       nullable(row.phone_hash), nullable(row.email_hash), std::int64_t{row.new_patient ? 1 : 0},
+       nullable(row.reviewed_at), nullable(row.reviewed_by), row.created_at}));
+}
+
+core::Result<std::optional<OnlineBookingRow>> SqlBookingPort::find_by_token(
+    std::string_view practice_id, std::span<const std::uint8_t> token_hash) {
+  return first_row(read_all<OnlineBookingRow>(
+      x_.run("SELECT " + std::string(kBookingColumns) +
+                 " FROM online_bookings WHERE token_hash = $1 AND practice_id = $2",
+             {token_hash, practice_id}),
+      read_booking));
+}
+
+core::Result<std::optional<OnlineBookingRow>> SqlBookingPort::find_booking(
+    std::string_view practice_id, std::string_view id) {
+  return first_row(read_all<OnlineBookingRow>(
+      x_.run("SELECT " + std::string(kBookingColumns) +
+                 " FROM online_bookings WHERE practice_id = $1 AND id = $2",
+             {practice_id, id}),
+      read_booking));
+}
+
+core::Result<std::int64_t> SqlBookingPort::count_future(std::string_view practice_id,
+                                                        std::optional<std::int64_t> phone_hash,
+                                                        std::optional<std::int64_t> email_hash,
+                                                        std::int64_t now) {
+  if (!phone_hash && !email_hash) return std::int64_t{0};
+  // Each contact column through its own index, then the appointments of the matches.
+  auto rows = x_.run(
+      "SELECT COUNT(*) FROM appointments a WHERE a.practice_id = $1 AND a.active = 1 AND "
+      "a.starts_at > $2 AND a.id IN ("
+      "SELECT appointment_id FROM online_bookings WHERE practice_id = $1 AND phone_hash = $3 "
+      "UNION SELECT appointment_id FROM online_bookings WHERE practice_id = $1 AND "
+      "email_hash = $4)",
+      {practice_id, now, nullable(phone_hash), nullable(email_hash)});
+  if (!rows) return tl::unexpected(rows.error());
+  return rows->int64(0, 0);
+}
+
+core::Result<std::vector<OnlineBookingRow>> SqlBookingPort::list_unreviewed(
+    std::string_view practice_id, std::int64_t limit) {
+  return read_all<OnlineBookingRow>(
+      x_.run("SELECT " + std::string(kBookingColumns) +
+                 " FROM online_bookings WHERE practice_id = $1 AND reviewed_at IS NULL "
+                 "ORDER BY created_at, id LIMIT $2",
+             {practice_id, limit}),
+      read_booking);
+}
+
+core::Result<bool> SqlBookingPort::mark_reviewed(std::string_view practice_id, std::string_view id,
+                                                 std::string_view by, std::string_view at) {
+  return touched_one(
+      x_.run("UPDATE online_bookings SET reviewed_at = $3, reviewed_by = $4 WHERE practice_id = "
+             "$1 AND id = $2 AND reviewed_at IS NULL",
+             {practice_id, id, at, by}));
+}
+
+core::Result<std::optional<IdempotencyRow>> SqlBookingPort::find_idempotent(
+    std::string_view practice_id, std::span<const std::uint8_t> key_hash) {
+  return first_row(read_all<IdempotencyRow>(
+      x_.run("SELECT practice_id, key_hash, request_hash, response, expires_at FROM "
+             "idempotency_keys WHERE practice_id = $1 AND key_hash = $2",
+             {practice_id, key_hash}),
+      [](const Rows& r, std::size_t i) {
+        return IdempotencyRow{r.text(i, 0), r.bytes(i, 1), r.bytes(i, 2), r.bytes(i, 3),
+                              r.int64(i, 4)};
+      }));
+}
+
+core::Result<void> SqlBookingPort::insert_idempotent(const IdempotencyRow& row) {
+  return done(x_.run(
+      "INSERT INTO idempotency_keys(practice_id, key_hash, request_hash, response, expires_at) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      {row.practice_id, std::span<const std::uint8_t>(row.key_hash),
+       std::span<const std::uint8_t>(row.request_hash), std::span<const std::uint8_t>(row.response),
+       row.expires_at}));
+}
+
+core::Result<void> SqlBookingPort::use_challenge(std::string_view practice_id,
+                                                 std::string_view nonce, std::int64_t expires_at) {
+  return done(
+      x_.run("INSERT INTO used_challenges(practice_id, nonce, expires_at) VALUES ($1, $2, $3)",
+             {practice_id, nonce, expires_at}));
+}
+
+core::Result<std::int64_t> SqlBookingPort::purge_expired(std::int64_t now) {
+  auto a = x_.run("DELETE FROM idempotency_keys WHERE expires_at < $1", {now});
+  if (!a) return tl::unexpected(a.error());
+  auto b = x_.run("DELETE FROM used_challenges WHERE expires_at < $1", {now});
+  if (!b) return tl::unexpected(b.error());
+  return a->affected() + b->affected();
 }
 
 }  // namespace praxis::store::sql

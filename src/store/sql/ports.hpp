@@ -206,6 +206,33 @@ class SqlSchedulingPort final : public SchedulingPort {
   Executor& x_;
 };
 
+class SqlBookingPort final : public BookingPort {
+ public:
+  explicit SqlBookingPort(Executor& x) : x_(x) {}
+  core::Result<void> insert_booking(const OnlineBookingRow& row) override;
+  core::Result<std::optional<OnlineBookingRow>> find_by_token(
+      std::string_view practice_id, std::span<const std::uint8_t> token_hash) override;
+  core::Result<std::optional<OnlineBookingRow>> find_booking(std::string_view practice_id,
+                                                             std::string_view id) override;
+  core::Result<std::int64_t> count_future(std::string_view practice_id,
+                                          std::optional<std::int64_t> phone_hash,
+                                          std::optional<std::int64_t> email_hash,
+                                          std::int64_t now) override;
+  core::Result<std::vector<OnlineBookingRow>> list_unreviewed(std::string_view practice_id,
+                                                              std::int64_t limit) override;
+  core::Result<bool> mark_reviewed(std::string_view practice_id, std::string_view id,
+                                   std::string_view by, std::string_view at) override;
+  core::Result<std::optional<IdempotencyRow>> find_idempotent(
+      std::string_view practice_id, std::span<const std::uint8_t> key_hash) override;
+  core::Result<void> insert_idempotent(const IdempotencyRow& row) override;
+  core::Result<void> use_challenge(std::string_view practice_id, std::string_view nonce,
+                                   std::int64_t expires_at) override;
+  core::Result<std::int64_t> purge_expired(std::int64_t now) override;
+
+ private:
+  Executor& x_;
+};
+
 // A transaction's shared half: the executor of one dialect and every port written
 // once over it. The SQLite and PostgreSQL transactions derive from it and add only what
 // differs (begin/commit/rollback, the dialect-specific ports).
@@ -224,6 +251,7 @@ class PortsTransaction : public Transaction {
   PatientPort& patients() override { return patients_; }
   AuditPort& audit() override { return audit_; }
   SchedulingPort& scheduling() override { return scheduling_; }
+  BookingPort& booking() override { return booking_; }
 
  private:
   Exec x_;
@@ -236,6 +264,7 @@ class PortsTransaction : public Transaction {
   SqlPatientPort patients_{x_};
   SqlAuditPort audit_{x_};
   SqlSchedulingPort scheduling_{x_};
+  SqlBookingPort booking_{x_};
 };
 
 }  // namespace praxis::store::sql

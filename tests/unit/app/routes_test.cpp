@@ -7,7 +7,8 @@ namespace {
 
 http::Router full_route_table(http::Metrics& metrics) {
   http::Router router;
-  add_all_routes(router, {metrics, []() -> core::Result<void> { return {}; }, std::nullopt});
+  add_all_routes(router,
+                 {metrics, []() -> core::Result<void> { return {}; }, std::nullopt, std::nullopt});
   return router;
 }
 
@@ -34,9 +35,9 @@ TEST(RouteTable, StaffEndpointsCannotBePublic) {
   http::Router router;
   router.add(http::Method::get, "/api/v1/patients", http::Access::anyone(),
              [](const http::Request&) { return http::Response{}; });
-  EXPECT_THROW(
-      add_all_routes(router, {metrics, []() -> core::Result<void> { return {}; }, std::nullopt}),
-      std::logic_error);
+  EXPECT_THROW(add_all_routes(router, {metrics, []() -> core::Result<void> { return {}; },
+                                       std::nullopt, std::nullopt}),
+               std::logic_error);
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+#pragma once
+// The public booking API (issue #7; DESIGN.md §5, "public booking") and the staff's
+// review of online bookings. Public routes answer without authentication and are
+// limited per client address.
+
+#include "booking/booking_service.hpp"
+#include "core/clock.hpp"
+#include "http/rate_limiter.hpp"
+#include "http/router.hpp"
+
+namespace praxis::api {
+
+struct PublicLimits {
+  http::RateLimit reads{300, 60};      // practice info, availability, manage view
+  http::RateLimit challenges{30, 10};  // proof-of-work challenges
+  http::RateLimit writes{20, 5};       // bookings, cancellations, reschedules
+};
+
+void add_booking_routes(http::Router& router, booking::BookingService& bookings,
+                        http::RateLimiter& limiter, core::Clock& clock, PublicLimits limits);
+
+}  // namespace praxis::api
