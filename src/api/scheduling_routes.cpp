@@ -59,6 +59,7 @@ json::object appointment_json(const store::AppointmentRow& a, const date::time_z
       {"start", scheduling::rfc3339(scheduling::Instant(std::chrono::seconds(a.starts_at)), zone)},
       {"end", scheduling::rfc3339(scheduling::Instant(std::chrono::seconds(a.ends_at)), zone)},
       {"status", a.status},
+      {"cancel_reason", nullable(a.cancel_reason)},
       {"source", a.source},
       {"resources", std::move(resources)},
       {"version", a.version},

@@ -773,6 +773,7 @@ core::Result<store::AppointmentRow> SchedulingService::change(
       }
       row.status = *change.status;
       row.active = row.status != "cancelled";
+      if (row.status == "cancelled") row.cancel_reason = change.cancel_reason.value_or("other");
       action = row.status == "cancelled" ? "appointment.cancel" : "appointment.status";
     }
     row.updated_at = core::to_iso8601(clock_.now());

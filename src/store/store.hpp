@@ -508,6 +508,7 @@ struct AppointmentRow {
   std::string created_at;
   std::string updated_at;
   std::int64_t version = 1;
+  std::optional<std::string> cancel_reason;  // patient, practice, illness, other
   bool operator==(const AppointmentRow&) const = default;
 };
 

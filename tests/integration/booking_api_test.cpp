@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "integration/staff_fixture.hpp"
 
@@ -378,6 +381,33 @@ TEST_F(BookingApi, AnyPractitionerTakesWhoeverIsFree) {
   for (const auto& a : *list) who.insert(a.practitioner_id);
   EXPECT_EQ(who.size(), 2u) << "one each";
   EXPECT_EQ(book("2027-01-05T09:00:00+01:00", "Muster", "1980-03-12", "0151 1000003").status, 409);
+}
+
+TEST_F(BookingApi, SixtyFourPatientsBookingTheSameTimeGetOneSuccess) {
+  constexpr int kClients = 64;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kClients; ++i) {
+    bodies.push_back(StaffApi::booking_body(online.type, "2027-01-05T09:00:00+01:00",
+                                            "Gleich" + std::to_string(i), "1980-03-12",
+                                            api.solved("online"),
+                                            "0151 " + std::to_string(3000000 + i)));
+  }
+  std::vector<int> status(kClients);
+  std::vector<std::thread> threads;
+  std::atomic<bool> go{false};
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      auto r = http_request(api.port(), "POST", base + "/bookings", bodies[static_cast<std::size_t>(i)],
+                            "Content-Type: application/json\r\n");
+      status[static_cast<std::size_t>(i)] = r ? r->status : 0;
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(std::count(status.begin(), status.end(), 201), 1);
+  EXPECT_EQ(std::count(status.begin(), status.end(), 409), kClients - 1);
+  EXPECT_EQ(appointments_on("2027-01-05"), 1u);
 }
 
 TEST_F(BookingApi, StaffReviewWhatCameInOnline) {

@@ -95,6 +95,7 @@ TEST_F(SchedulingApi, SetUpBookMoveAndCancelAcrossTheSpringSwitch) {
   r = api.call("DELETE", path + "?reason=patient", {}, &desk, "If-Match: \"2\"\r\n");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json_of(r)["status"].as_string(), "cancelled");
+  EXPECT_EQ(json_of(r)["cancel_reason"].as_string(), "patient") << "the reason is kept";
   EXPECT_EQ(book("2026-03-30T08:30:00+02:00").status, 201) << "cancelled frees the time";
 
   r = api.call("PUT", "/api/v1/booking-rules", R"({"closing_days":["2026-03-27"]})", &owner);

@@ -939,7 +939,7 @@ constexpr std::string_view kConfigColumns =
 
 constexpr std::string_view kAppointmentColumns =
     "practice_id, id, practitioner_id, type_id, patient_id, starts_at, ends_at, block_start, "
-    "block_end, status, active, source, details, created_at, updated_at, version";
+    "block_end, status, active, source, details, created_at, updated_at, version, cancel_reason";
 
 AppointmentRow read_appointment(const Rows& r, std::size_t i) {
   AppointmentRow a;
@@ -959,6 +959,7 @@ AppointmentRow read_appointment(const Rows& r, std::size_t i) {
   a.created_at = r.text(i, 13);
   a.updated_at = r.text(i, 14);
   a.version = r.int64(i, 15);
+  a.cancel_reason = r.opt_text(i, 16);
   return a;
 }
 
@@ -1079,11 +1080,12 @@ core::Result<void> SqlSchedulingPort::insert_appointment(const AppointmentRow& r
   if (auto free = check_free(row); !free) return free;
   if (auto r = done(x_.run("INSERT INTO appointments(" + std::string(kAppointmentColumns) +
                                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-                               "$14, $15, $16)",
+                               "$14, $15, $16, $17)",
                            {row.practice_id, row.id, row.practitioner_id, row.type_id,
                             nullable(row.patient_id), row.starts_at, row.ends_at, row.block_start,
                             row.block_end, row.status, std::int64_t{row.active ? 1 : 0}, row.source,
-                            nullable(row.details), row.created_at, row.updated_at, row.version}));
+                            nullable(row.details), row.created_at, row.updated_at, row.version,
+                            nullable(row.cancel_reason)}));
       !r) {
     return r;
   }
@@ -1095,11 +1097,12 @@ core::Result<void> SqlSchedulingPort::update_appointment(const AppointmentRow& r
   auto r = x_.run(
       "UPDATE appointments SET practitioner_id = $4, starts_at = $5, ends_at = $6, "
       "block_start = $7, block_end = $8, status = $9, active = $10, details = $11, "
-      "patient_id = $12, updated_at = $13, version = version + 1 "
+      "patient_id = $12, updated_at = $13, cancel_reason = $14, version = version + 1 "
       "WHERE practice_id = $1 AND id = $2 AND version = $3",
       {row.practice_id, row.id, row.version, row.practitioner_id, row.starts_at, row.ends_at,
        row.block_start, row.block_end, row.status, std::int64_t{row.active ? 1 : 0},
-       nullable(row.details), nullable(row.patient_id), row.updated_at});
+       nullable(row.details), nullable(row.patient_id), row.updated_at,
+       nullable(row.cancel_reason)});
   if (!r) return tl::unexpected(r.error());
   if (auto outcome = versioned_update_outcome(
           x_, *r, "appointments", "practice_id = $1 AND id = $2", {row.practice_id, row.id});

@@ -46,3 +46,6 @@ CREATE TABLE used_challenges (
   PRIMARY KEY (practice_id, nonce)
 );
 CREATE INDEX used_challenges_expiry ON used_challenges(expires_at);
+
+-- Why an appointment was cancelled (patient, practice, illness, other): a code, no text.
+ALTER TABLE appointments ADD COLUMN cancel_reason TEXT;
