@@ -9,13 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
-bin=build/release/bin
-work=$(mktemp -d)
-trap 'kill $praxis_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+. bench/lib.sh
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.05; done; echo "server did not start" >&2; exit 1; }
-lat() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
 field() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval('d' + sys.argv[1]))" "$2"; }
 
 "$bin/praxis" init --data "$work/data" --json --practice-name "Bench" --practice-slug bench \

@@ -12,13 +12,7 @@ total=${1:-300000}
 big=${2:-100000}
 practices=${3:-20}
 duration=${4:-15}
-bin=build/release/bin
-work=$(mktemp -d)
-trap 'kill $praxis_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 200); do curl -sf "$1" >/dev/null && return 0; sleep 0.05; done; echo "server did not start" >&2; exit 1; }
-lat() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
+. bench/lib.sh
 
 "$bin/praxis" init --data "$work/data" >/dev/null
 read -r cookie csrf < <("$bin/patients_load" "$work/data" "$total" "$big" "$practices")

@@ -19,3 +19,5 @@ echo "== Audit: overhead per patient read, list entries, verify speed (1,000,000
 build/release/bin/audit_bench build/bench-audit 1000000 "${BENCH_SECONDS:-5}" 4
 echo "== Scheduling: slot engine alone (7 days, 100 appointments) =="
 build/release/bin/slots_bench --benchmark_min_time=1
+echo "== Public booking over HTTP: availability (64 connections) and bookings =="
+bench/booking_http.sh "${BENCH_SECONDS:-10}"

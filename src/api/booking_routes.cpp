@@ -66,7 +66,7 @@ Response availability(BookingService& b, const Request& r) {
   if (practitioner && (practitioner->empty() || *practitioner == "any")) practitioner.reset();
   auto slots = b.availability(r.param("slug"), *type, std::move(practitioner), *from, *to);
   if (!slots) return problem(slots.error(), r);
-  return ok(200, *slots);
+  return Response::json(200, std::move(*slots));
 }
 
 Response book(BookingService& b, const Request& r) {

@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 #include <set>
 
+#include "core/json_text.hpp"
 #include "core/phone.hpp"
 #include "core/random.hpp"
 #include "core/text.hpp"
@@ -281,6 +282,14 @@ audit::Context BookingService::public_context(std::string request_id, std::strin
 }
 
 core::Result<store::PracticeRow> BookingService::practice_by_slug(std::string_view slug) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = practices_.find(slug);
+        it != practices_.end() && now - it->second.second < kPracticeTtl) {
+      return it->second.first;
+    }
+  }
   std::optional<store::PracticeRow> row;
   auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
     auto found = tx.practices().find_by_slug(slug);
@@ -290,6 +299,9 @@ core::Result<store::PracticeRow> BookingService::practice_by_slug(std::string_vi
   });
   if (!r) return tl::unexpected(r.error());
   if (!row) return tl::unexpected(not_found("Praxis nicht gefunden. / Practice not found."));
+  std::lock_guard lock(mutex_);
+  if (practices_.size() > kMaxCachedPractices) practices_.clear();
+  practices_.insert_or_assign(std::string(slug), std::make_pair(*row, now));
   return std::move(*row);
 }
 
@@ -360,30 +372,34 @@ core::Result<json::object> BookingService::practice_info(std::string_view slug) 
                       {"practitioners", std::move(practitioner_list)}};
 }
 
-core::Result<json::object> BookingService::availability(std::string_view slug,
-                                                        std::string_view type_id,
-                                                        std::optional<std::string> practitioner,
-                                                        date::local_days from,
-                                                        date::local_days to) {
+core::Result<std::string> BookingService::availability(std::string_view slug,
+                                                       std::string_view type_id,
+                                                       std::optional<std::string> practitioner,
+                                                       date::local_days from, date::local_days to) {
   auto practice = practice_by_slug(slug);
   if (!practice) return tl::unexpected(practice.error());
   auto slots = scheduling_.availability(practice->id, type_id, std::move(practitioner), from, to,
                                         /*online=*/true);
   if (!slots) return tl::unexpected(slots.error());
-  auto type = scheduling_.get(practice->id, store::ConfigKind::appointment_type, type_id);
-  if (!type) return tl::unexpected(type.error());
-  const auto parsed = scheduling::parse_type(type->doc);
-  if (!parsed) return tl::unexpected(parsed.error());
-  const auto duration = std::chrono::minutes(parsed->duration_minutes);
-  json::array list;
-  list.reserve(slots->size());
-  for (const auto& s : *slots) {
-    const Instant end = s.start + duration;
-    list.push_back(json::object{{"start", scheduling::rfc3339(s.start, zone())},
-                                {"end", scheduling::rfc3339(end, zone())},
-                                {"practitioner", s.practitioner}});
+  auto duration = scheduling_.duration(practice->id, type_id);
+  if (!duration) return tl::unexpected(duration.error());
+  // Written directly: this is the public hot path, and every value is an RFC 3339 time
+  // or an id of hex digits (nothing to escape).
+  std::string out = "{\"slots\":[";
+  out.reserve(out.size() + slots->size() * 120);
+  for (std::size_t i = 0; i < slots->size(); ++i) {
+    const auto& s = (*slots)[i];
+    if (i > 0) out += ',';
+    out += "{\"start\":\"";
+    out += scheduling::rfc3339(s.start, zone());
+    out += "\",\"end\":\"";
+    out += scheduling::rfc3339(s.start + *duration, zone());
+    out += "\",\"practitioner\":";
+    core::append_json_string(out, s.practitioner);
+    out += '}';
   }
-  return json::object{{"slots", std::move(list)}};
+  out += "]}";
+  return out;
 }
 
 core::Result<json::object> BookingService::challenge(std::string_view slug) {
@@ -585,6 +601,11 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
                              {"message", request->message},
                              {"reminder_consent", request->reminder_consent}};
 
+  // The patient lookup, encryption and indexing happen here, on the worker, so the
+  // store's single writer only inserts.
+  auto prepared = patients_.prepare_link(practice->id, request->record);
+  if (!prepared) return tl::unexpected(prepared.error());
+
   BookingAnswer answer;
   auto written = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
     answer = {};
@@ -615,7 +636,7 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
                             " appointments are already booked online with this contact; "
                             "please call the practice.");
     }
-    auto linked = patients_.link_or_create(tx, context, practice->id, request->record);
+    auto linked = patients_.link(tx, context, practice->id, *prepared);
     if (!linked) return tl::unexpected(linked.error());
 
     // The booker's entries, for staff to review, sealed under the practice key and bound

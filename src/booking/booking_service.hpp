@@ -17,6 +17,7 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -65,10 +66,11 @@ class BookingService {
   // {"slug","name","address","appointment_types":[…],"practitioners":[…]}; not_found for
   // an unknown slug.
   [[nodiscard]] core::Result<boost::json::object> practice_info(std::string_view slug);
-  // {"slots":[{"start","end","practitioner"}]} for the local dates [from, to].
-  [[nodiscard]] core::Result<boost::json::object> availability(
-      std::string_view slug, std::string_view type_id, std::optional<std::string> practitioner,
-      date::local_days from, date::local_days to);
+  // {"slots":[{"start","end","practitioner"}]} for the local dates [from, to], as JSON text.
+  [[nodiscard]] core::Result<std::string> availability(std::string_view slug,
+                                                       std::string_view type_id,
+                                                       std::optional<std::string> practitioner,
+                                                       date::local_days from, date::local_days to);
   [[nodiscard]] core::Result<boost::json::object> challenge(std::string_view slug);
 
   // `body` is the request as received (DESIGN.md §5, booking request).
@@ -136,6 +138,12 @@ class BookingService {
   BookingOptions options_;
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const PracticeSecrets>> secrets_;
+  // Practices by slug for the public routes; a change shows after kPracticeTtl at most.
+  static constexpr std::chrono::seconds kPracticeTtl{5};
+  static constexpr std::size_t kMaxCachedPractices = 10000;
+  std::map<std::string, std::pair<store::PracticeRow, std::chrono::steady_clock::time_point>,
+           std::less<>>
+      practices_;
 };
 
 }  // namespace praxis::booking

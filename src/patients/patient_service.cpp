@@ -335,30 +335,51 @@ core::Result<crypto::KeyPtr> PatientService::practice_key(Transaction& tx,
   return keys->key;
 }
 
-core::Result<PatientService::Linked> PatientService::link_or_create(Transaction& tx,
-                                                                    const audit::Context& context,
-                                                                    std::string_view practice_id,
-                                                                    Record record) {
-  auto keys = practice_keys(tx, practice_id);
-  if (!keys) return tl::unexpected(keys.error());
-  auto found = duplicates(tx, *keys, practice_id, record);
-  if (!found) return tl::unexpected(found.error());
-  for (const auto& d : *found) {
-    if (d.reason == "name_birth_date" || d.reason == "kvnr") {
-      auto a = trail_.record(tx, practice_id, context, {"patient.link", "patient", d.id});
-      if (!a) return tl::unexpected(a.error());
-      return Linked{d.id, false};
+core::Result<PatientService::PreparedLink> PatientService::prepare_link(
+    std::string_view practice_id, Record record) {
+  PreparedLink out;
+  PracticeKeys keys;
+  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+    auto k = practice_keys(tx, practice_id);
+    if (!k) return tl::unexpected(k.error());
+    keys = *k;
+    auto found = duplicates(tx, keys, practice_id, record);
+    if (!found) return tl::unexpected(found.error());
+    for (const auto& d : *found) {
+      if (d.reason == "name_birth_date" || d.reason == "kvnr") {
+        out.patient_id = d.id;
+        out.existing = true;
+        return {};
+      }
     }
-  }
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  if (out.existing) return out;
   stamp_consents(record, nullptr);
-  const std::string now = core::to_iso8601(clock_.now());
-  store::PatientRow row = new_row(*keys, practice_id, "new", record, now);
-  if (auto ins = tx.patients().insert(row, keys->index->terms(record)); !ins) {
+  out.row = new_row(keys, practice_id, "new", record, core::to_iso8601(clock_.now()));
+  out.patient_id = out.row->id;
+  out.terms = keys.index->terms(record);
+  return out;
+}
+
+core::Result<PatientService::Linked> PatientService::link(Transaction& tx,
+                                                          const audit::Context& context,
+                                                          std::string_view practice_id,
+                                                          const PreparedLink& prepared) {
+  if (prepared.existing) {
+    auto a =
+        trail_.record(tx, practice_id, context, {"patient.link", "patient", prepared.patient_id});
+    if (!a) return tl::unexpected(a.error());
+    return Linked{prepared.patient_id, false};
+  }
+  if (auto ins = tx.patients().insert(*prepared.row, prepared.terms); !ins) {
     return tl::unexpected(ins.error());
   }
-  auto a = trail_.record(tx, practice_id, context, {"patient.create", "patient", row.id});
+  auto a =
+      trail_.record(tx, practice_id, context, {"patient.create", "patient", prepared.patient_id});
   if (!a) return tl::unexpected(a.error());
-  return Linked{row.id, true};
+  return Linked{prepared.patient_id, true};
 }
 
 core::Result<std::vector<ImportResult>> PatientService::import_batch(

@@ -111,18 +111,30 @@ class PatientService {
   [[nodiscard]] core::Result<std::vector<ImportResult>> import_batch(
       const audit::Context& context, std::string_view practice_id,
       const std::vector<ImportRow>& rows);
-  // For an online booking, inside the booking's write transaction: the id of the
-  // practice's patient with the same name and birth date, or the same KVNR (contact data
-  // alone never links: families share phones and e-mail addresses); otherwise a new
-  // patient with status "new" for staff to review. The caller answers the same either
-  // way, so the public never learns which it was.
+  // For an online booking: the practice's patient with the same name and birth date, or
+  // the same KVNR (contact data alone never links: families share phones and e-mail
+  // addresses); otherwise a new patient with status "new" for staff to review. The
+  // caller answers the same either way, so the public never learns which it was.
+  //
+  // prepare_link looks up and, for a new patient, encrypts and indexes the record outside
+  // any write transaction (the store has one writer; this is most of the work); link
+  // writes the outcome inside the booking's transaction. Two simultaneous first bookings
+  // of the same new person may both create a record; staff merge them in review.
+  struct PreparedLink {
+    std::string patient_id;
+    bool existing = false;
+    std::optional<store::PatientRow> row;  // a new patient
+    std::vector<store::IndexTerm> terms;
+  };
   struct Linked {
     std::string patient_id;
     bool created = false;
   };
-  [[nodiscard]] core::Result<Linked> link_or_create(store::Transaction& tx,
-                                                    const audit::Context& context,
-                                                    std::string_view practice_id, Record record);
+  [[nodiscard]] core::Result<PreparedLink> prepare_link(std::string_view practice_id,
+                                                        Record record);
+  [[nodiscard]] core::Result<Linked> link(store::Transaction& tx, const audit::Context& context,
+                                          std::string_view practice_id,
+                                          const PreparedLink& prepared);
   // The practice's key (cached), for services that seal practice-level data.
   [[nodiscard]] core::Result<crypto::KeyPtr> practice_key(store::Transaction& tx,
                                                           std::string_view practice_id);

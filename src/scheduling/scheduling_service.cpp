@@ -77,44 +77,87 @@ struct Inputs {
   SettingsDoc settings;
 };
 
-core::Result<Inputs> gather(Transaction& tx, std::string_view practice_id,
-                            const date::time_zone* zone, date::local_days from, date::local_days to,
-                            bool with_busy) {
-  Inputs in;
-  in.calendar.zone = zone;
+}  // namespace
+
+// What the slot engine needs about a practice that changes only with its configuration:
+// read once and kept (SchedulingService::snapshot) for the availability hot path.
+struct SchedulingService::Snapshot {
+  std::string state;  // Bundesland
+  SettingsDoc settings;
+  std::vector<PractitionerPlan> plans;  // active plans, without busy times
+  std::map<std::string, std::pair<TypeDoc, bool>, std::less<>> types;  // by id: doc, active
+  std::uint64_t generation = 0;
+  std::chrono::steady_clock::time_point loaded;
+};
+
+namespace {
+
+core::Result<std::shared_ptr<SchedulingService::Snapshot>> load_snapshot(
+    Transaction& tx, std::string_view practice_id) {
+  auto out = std::make_shared<SchedulingService::Snapshot>();
   auto practice = tx.practices().find(practice_id);
   if (!practice) return tl::unexpected(practice.error());
   if (!*practice) return tl::unexpected(not_found("Praxis"));
+  out->state = (*practice)->state;
   auto settings = load_settings(tx, practice_id);
   if (!settings) return tl::unexpected(settings.error());
-  in.settings = std::move(*settings);
-  for (int y = int(date::year_month_day(from).year()); y <= int(date::year_month_day(to).year());
-       ++y) {
-    for (const auto& h : holidays(y, (*practice)->state, in.settings.regional)) {
-      in.calendar.closed.insert(date::local_days(h.day.time_since_epoch()));
-    }
-  }
-  in.calendar.closed.insert(in.settings.closing_days.begin(), in.settings.closing_days.end());
+  out->settings = std::move(*settings);
   auto plans = tx.scheduling().list_config(ConfigKind::working_plan, practice_id);
   if (!plans) return tl::unexpected(plans.error());
-  std::map<std::string, std::size_t> index;
   for (const auto& row : *plans) {
     if (!row.active) continue;
     auto plan = parse_plan(json::parse(row.data).as_object());
     if (!plan) return tl::unexpected(plan.error());
-    index[row.id] = in.plans.size();
-    in.plans.push_back({row.id, std::move(plan->rules), {}});
+    out->plans.push_back({row.id, std::move(plan->rules), {}});
   }
-  if (!with_busy) return in;
+  auto types = tx.scheduling().list_config(ConfigKind::appointment_type, practice_id);
+  if (!types) return tl::unexpected(types.error());
+  for (const auto& row : *types) {
+    auto type = parse_type(json::parse(row.data).as_object());
+    if (!type) return tl::unexpected(type.error());
+    out->types.try_emplace(row.id, std::move(*type), row.active);
+  }
+  return out;
+}
+
+// The snapshot's plans and calendar for the local dates [from, to].
+Inputs inputs_from(const SchedulingService::Snapshot& snap, const date::time_zone* zone,
+                   date::local_days from, date::local_days to) {
+  Inputs in;
+  in.calendar.zone = zone;
+  in.settings = snap.settings;
+  for (int y = int(date::year_month_day(from).year()); y <= int(date::year_month_day(to).year());
+       ++y) {
+    for (const auto& h : holidays(y, snap.state, in.settings.regional)) {
+      in.calendar.closed.insert(date::local_days(h.day.time_since_epoch()));
+    }
+  }
+  in.calendar.closed.insert(in.settings.closing_days.begin(), in.settings.closing_days.end());
+  in.plans = snap.plans;
+  return in;
+}
+
+// Appointments, absences and resource use around [from, to] as busy times: of the
+// practitioners that can take `type` (only `practitioner` when given) and of the
+// resources it needs, each read through its own index range.
+core::Result<void> add_busy(Transaction& tx, std::string_view practice_id,
+                            const date::time_zone* zone, date::local_days from, date::local_days to,
+                            const TypeDoc& type, const std::optional<std::string>& practitioner,
+                            Inputs& in) {
   // A day on either side covers every offset of the zone.
   const auto lo = seconds(zone->to_sys(from - date::days(1), date::choose::earliest));
   const auto hi = seconds(zone->to_sys(to + date::days(2), date::choose::earliest));
-  auto busy = tx.scheduling().practitioner_busy(practice_id, lo, hi);
-  if (!busy) return tl::unexpected(busy.error());
-  for (const auto& b : *busy) {
-    if (auto it = index.find(b.owner_id); it != index.end()) {
-      in.plans[it->second].busy.push_back({instant(b.start), instant(b.end)});
-    }
+  std::map<std::string, std::size_t, std::less<>> index;
+  for (std::size_t i = 0; i < in.plans.size(); ++i) {
+    const auto& id = in.plans[i].id;
+    const bool offers = std::find(type.practitioners.begin(), type.practitioners.end(), id) !=
+                        type.practitioners.end();
+    if (offers && (!practitioner || *practitioner == id)) index[id] = i;
+  }
+  for (const auto& [id, at] : index) {
+    auto busy = tx.scheduling().practitioner_busy(practice_id, id, lo, hi);
+    if (!busy) return tl::unexpected(busy.error());
+    for (const auto& b : *busy) in.plans[at].busy.push_back({instant(b.start), instant(b.end)});
   }
   auto absent = tx.scheduling().list_absences(practice_id, lo, hi);
   if (!absent) return tl::unexpected(absent.error());
@@ -123,15 +166,14 @@ core::Result<Inputs> gather(Transaction& tx, std::string_view practice_id,
       in.plans[it->second].busy.push_back({instant(a.starts_at), instant(a.ends_at)});
     }
   }
-  auto used = tx.scheduling().resource_busy(practice_id, lo, hi);
-  if (!used) return tl::unexpected(used.error());
-  std::map<std::string, std::size_t> by_resource;
-  for (const auto& u : *used) {
-    auto [it, fresh] = by_resource.try_emplace(u.owner_id, in.resources.size());
-    if (fresh) in.resources.push_back({u.owner_id, {}});
-    in.resources[it->second].busy.push_back({instant(u.start), instant(u.end)});
+  for (const auto& resource : type.resources) {
+    auto used = tx.scheduling().resource_busy(practice_id, resource, lo, hi);
+    if (!used) return tl::unexpected(used.error());
+    ResourceUse use{resource, {}};
+    for (const auto& u : *used) use.busy.push_back({instant(u.start), instant(u.end)});
+    in.resources.push_back(std::move(use));
   }
-  return in;
+  return {};
 }
 
 SlotType slot_type(const TypeDoc& t) {
@@ -264,6 +306,7 @@ core::Result<ConfigView> SchedulingService::create(const audit::Context& context
     return {};
   });
   if (!r) return tl::unexpected(r.error());
+  changed(practice_id);
   auto v = view(kind, std::move(row));
   if (v) v->warnings = std::move(warnings);
   return v;
@@ -314,6 +357,7 @@ core::Result<ConfigView> SchedulingService::update(const audit::Context& context
     return {};
   });
   if (!r) return tl::unexpected(r.error());
+  changed(practice_id);
   auto v = view(kind, std::move(row));
   if (v) v->warnings = std::move(warnings);
   return v;
@@ -424,6 +468,7 @@ core::Result<ConfigView> SchedulingService::put_single(const audit::Context& con
     return {};
   });
   if (!r) return tl::unexpected(r.error());
+  changed(practice_id);
   auto v = view(kind, std::move(row));
   if (v) v->warnings = std::move(warnings);
   return v;
@@ -533,28 +578,74 @@ core::Result<std::vector<Slot>> SchedulingService::availability(
     date::local_days from, date::local_days to, bool online) {
   std::vector<Slot> out;
   auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    bool active = false;
-    auto type = load_type(tx, practice_id, type_id, &active);
-    if (!type) return tl::unexpected(type.error());
-    if (!active || (online && !type->online_bookable)) {
+    auto snap = snapshot(tx, practice_id);
+    if (!snap) return tl::unexpected(snap.error());
+    const auto found = (*snap)->types.find(type_id);
+    if (found == (*snap)->types.end() || !found->second.second ||
+        (online && !found->second.first.online_bookable)) {
       return tl::unexpected(not_found("Termintyp"));
     }
+    const TypeDoc* type = &found->second.first;
     if (to < from || (to - from).count() + 1 > kMaxQueryDays) {
       return tl::unexpected(bad_field("Höchstens 31 Tage auf einmal. / At most 31 days at once.",
                                       "to", "≤ from + 30 Tage / days"));
     }
-    auto in = gather(tx, practice_id, zone_, from, to, /*with_busy=*/true);
-    if (!in) return tl::unexpected(in.error());
+    auto in = inputs_from(**snap, zone_, from, to);
+    if (auto b = add_busy(tx, practice_id, zone_, from, to, *type, practitioner, in); !b) {
+      return tl::unexpected(b.error());
+    }
     BookingRules rules;
-    rules.grid = std::chrono::minutes(in->settings.grid_minutes);
-    rules.horizon = online ? date::days(in->settings.horizon_days) : date::days(3650);
+    rules.grid = std::chrono::minutes(in.settings.grid_minutes);
+    rules.horizon = online ? date::days(in.settings.horizon_days) : date::days(3650);
     rules.min_notice =
-        online ? std::chrono::minutes(in->settings.min_notice_minutes) : std::chrono::minutes(0);
+        online ? std::chrono::minutes(in.settings.min_notice_minutes) : std::chrono::minutes(0);
     SlotQuery q{from, to, std::move(practitioner),
                 std::chrono::floor<std::chrono::seconds>(clock_.now())};
-    auto slots = free_slots(q, slot_type(*type), in->plans, in->resources, rules, in->calendar);
+    auto slots = free_slots(q, slot_type(*type), in.plans, in.resources, rules, in.calendar);
     if (!slots) return tl::unexpected(slots.error());
     out = std::move(*slots);
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
+  return out;
+}
+
+core::Result<std::shared_ptr<const SchedulingService::Snapshot>> SchedulingService::snapshot(
+    Transaction& tx, std::string_view practice_id) {
+  const auto now = std::chrono::steady_clock::now();
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock(cache_mutex_);
+    generation = generations_[std::string(practice_id)];
+    if (auto it = snapshots_.find(std::string(practice_id)); it != snapshots_.end()) {
+      if (it->second->generation == generation && now - it->second->loaded < kSnapshotTtl) {
+        return std::shared_ptr<const Snapshot>(it->second);
+      }
+    }
+  }
+  auto loaded = load_snapshot(tx, practice_id);
+  if (!loaded) return tl::unexpected(loaded.error());
+  (*loaded)->generation = generation;
+  (*loaded)->loaded = now;
+  std::lock_guard lock(cache_mutex_);
+  snapshots_[std::string(practice_id)] = *loaded;
+  return std::shared_ptr<const Snapshot>(*loaded);
+}
+
+void SchedulingService::changed(std::string_view practice_id) {
+  std::lock_guard lock(cache_mutex_);
+  ++generations_[std::string(practice_id)];
+}
+
+core::Result<std::chrono::minutes> SchedulingService::duration(std::string_view practice_id,
+                                                               std::string_view type_id) {
+  std::chrono::minutes out{0};
+  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+    auto snap = snapshot(tx, practice_id);
+    if (!snap) return tl::unexpected(snap.error());
+    const auto found = (*snap)->types.find(type_id);
+    if (found == (*snap)->types.end()) return tl::unexpected(not_found("Termintyp"));
+    out = std::chrono::minutes(found->second.first.duration_minutes);
     return {};
   });
   if (!r) return tl::unexpected(r.error());
@@ -566,15 +657,16 @@ core::Result<std::vector<std::string>> SchedulingService::plan_offers(
     Instant start) {
   std::vector<std::string> out;
   auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto type = load_type(tx, practice_id, type_id);
-    if (!type) return tl::unexpected(type.error());
+    auto snap = snapshot(tx, practice_id);
+    if (!snap) return tl::unexpected(snap.error());
+    const auto found = (*snap)->types.find(type_id);
+    if (found == (*snap)->types.end()) return tl::unexpected(not_found("Termintyp"));
     const auto day = date::floor<date::days>(zone_->to_local(start));
-    auto in = gather(tx, practice_id, zone_, day, day, /*with_busy=*/false);
-    if (!in) return tl::unexpected(in.error());
+    auto in = inputs_from(**snap, zone_, day, day);
     BookingRules rules{date::days(3650), std::chrono::minutes(0),
-                       std::chrono::minutes(in->settings.grid_minutes)};
+                       std::chrono::minutes(in.settings.grid_minutes)};
     SlotQuery q{day, day, std::move(practitioner), start - std::chrono::minutes(1)};
-    auto slots = free_slots(q, slot_type(*type), in->plans, {}, rules, in->calendar);
+    auto slots = free_slots(q, slot_type(found->second.first), in.plans, {}, rules, in.calendar);
     if (!slots) return tl::unexpected(slots.error());
     for (auto& s : *slots) {
       if (s.start == start) out.push_back(std::move(s.practitioner));
@@ -592,12 +684,13 @@ core::Result<void> SchedulingService::within_hours(Transaction& tx, std::string_
                                                    std::string_view practitioner_id,
                                                    Instant start) {
   const auto day = date::floor<date::days>(zone_->to_local(start));
-  auto in = gather(tx, practice_id, zone_, day, day, /*with_busy=*/false);
-  if (!in) return tl::unexpected(in.error());
+  auto snap = snapshot(tx, practice_id);
+  if (!snap) return tl::unexpected(snap.error());
+  const auto in = inputs_from(**snap, zone_, day, day);
   BookingRules rules{date::days(3650), std::chrono::minutes(0),
-                     std::chrono::minutes(in->settings.grid_minutes)};
+                     std::chrono::minutes(in.settings.grid_minutes)};
   SlotQuery q{day, day, std::string(practitioner_id), start - std::chrono::minutes(1)};
-  auto slots = free_slots(q, slot_type(type), in->plans, {}, rules, in->calendar);
+  auto slots = free_slots(q, slot_type(type), in.plans, {}, rules, in.calendar);
   if (!slots) return tl::unexpected(slots.error());
   for (const auto& s : *slots) {
     if (s.start == start) return {};
@@ -628,16 +721,15 @@ core::Result<store::AppointmentRow> SchedulingService::book(Transaction& tx,
                                                             const NewAppointment& input) {
   store::AppointmentRow row;
   {
-    bool active = false;
-    auto type = load_type(tx, practice_id, input.type_id, &active);
-    if (!type) {
-      if (type.error().code == ErrorCode::not_found) {
-        return tl::unexpected(
-            bad_field("Unbekannter Termintyp. / Unknown appointment type.", "type_id", "?"));
-      }
-      return tl::unexpected(type.error());
+    auto snap = snapshot(tx, practice_id);
+    if (!snap) return tl::unexpected(snap.error());
+    const auto found = (*snap)->types.find(input.type_id);
+    if (found == (*snap)->types.end()) {
+      return tl::unexpected(
+          bad_field("Unbekannter Termintyp. / Unknown appointment type.", "type_id", "?"));
     }
-    if (!active) {
+    const TypeDoc* type = &found->second.first;
+    if (!found->second.second) {
       return tl::unexpected(
           bad_field("Dieser Termintyp ist abgeschaltet. / This appointment type "
                     "is switched off.",

@@ -7,8 +7,12 @@
 // and days are Europe/Berlin.
 
 #include <boost/json/object.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/trail.hpp"
@@ -133,9 +137,24 @@ class SchedulingService {
       std::string_view practice_id, Instant from, Instant to,
       std::optional<std::string> practitioner);
 
+  // The duration of a type (from the configuration snapshot).
+  [[nodiscard]] core::Result<std::chrono::minutes> duration(std::string_view practice_id,
+                                                            std::string_view type_id);
+
   const date::time_zone* zone() const { return zone_; }
 
+  // A practice's scheduling configuration as the slot engine reads it. Availability uses
+  // a cached copy: replaced at once after a change through this service, and after
+  // kSnapshotTtl at the latest (changes made by another process, e.g. a second server
+  // on the same PostgreSQL database). Booking checks inside write transactions read
+  // the configuration afresh.
+  struct Snapshot;
+  static constexpr std::chrono::seconds kSnapshotTtl{5};
+
  private:
+  core::Result<std::shared_ptr<const Snapshot>> snapshot(store::Transaction& tx,
+                                                         std::string_view practice_id);
+  void changed(std::string_view practice_id);
   core::Result<ConfigView> view(store::ConfigKind kind, store::ConfigRow row) const;
   core::Result<std::optional<store::ConfigRow>> find(std::string_view practice_id,
                                                      store::ConfigKind kind, std::string_view id);
@@ -160,6 +179,9 @@ class SchedulingService {
   core::Clock& clock_;
   core::Random& random_;
   const date::time_zone* zone_;
+  std::mutex cache_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Snapshot>> snapshots_;
+  std::unordered_map<std::string, std::uint64_t> generations_;
 };
 
 }  // namespace praxis::scheduling

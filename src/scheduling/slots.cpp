@@ -170,8 +170,31 @@ core::Result<std::vector<Slot>> free_slots(const SlotQuery& query, const SlotTyp
 }
 
 std::string rfc3339(Instant t, const date::time_zone* zone) {
+  // Written by hand: date::format goes through an ostringstream and its locale, which
+  // cost more than the slot engine itself on an availability answer.
   const auto info = zone->get_info(t);
-  std::string out = date::format("%FT%T", date::local_seconds(t.time_since_epoch() + info.offset));
+  const auto local = date::local_seconds(t.time_since_epoch() + info.offset);
+  const auto day = date::floor<date::days>(local);
+  const date::year_month_day ymd(day);
+  const date::hh_mm_ss<std::chrono::seconds> time(local - day);
+  std::string out(25, '0');
+  auto put = [&out](std::size_t at, long value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) {
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+    }
+  };
+  put(0, int(ymd.year()), 4);
+  out[4] = '-';
+  put(5, unsigned(ymd.month()), 2);
+  out[7] = '-';
+  put(8, unsigned(ymd.day()), 2);
+  out[10] = 'T';
+  put(11, time.hours().count(), 2);
+  out[13] = ':';
+  put(14, time.minutes().count(), 2);
+  out[16] = ':';
+  put(17, time.seconds().count(), 2);
+  out.resize(19);
   const auto offset = std::chrono::duration_cast<minutes>(info.offset).count();
   const auto magnitude = offset < 0 ? -offset : offset;
   out += offset < 0 ? '-' : '+';

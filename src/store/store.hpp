@@ -555,12 +555,14 @@ class SchedulingPort {
   [[nodiscard]] virtual core::Result<std::vector<AppointmentRow>> list_appointments(
       std::string_view practice_id, std::int64_t from, std::int64_t to,
       std::optional<std::string_view> practitioner_id) = 0;
-  // Blocks of active appointments overlapping [from, to), per practitioner and per
-  // resource.
+  // Blocks of one practitioner's (or one resource's) active appointments overlapping
+  // [from, to), each read through the index on (practice, owner, block end).
   [[nodiscard]] virtual core::Result<std::vector<BusyRow>> practitioner_busy(
-      std::string_view practice_id, std::int64_t from, std::int64_t to) = 0;
+      std::string_view practice_id, std::string_view practitioner_id, std::int64_t from,
+      std::int64_t to) = 0;
   [[nodiscard]] virtual core::Result<std::vector<BusyRow>> resource_busy(
-      std::string_view practice_id, std::int64_t from, std::int64_t to) = 0;
+      std::string_view practice_id, std::string_view resource_id, std::int64_t from,
+      std::int64_t to) = 0;
   // Moves every appointment of patient `from` to patient `to` (a merge); how many.
   [[nodiscard]] virtual core::Result<std::int64_t> reassign_patient(std::string_view practice_id,
                                                                     std::string_view from,

@@ -1117,16 +1117,32 @@ TEST_P(WithTwoPractices, ActiveAppointmentsNeverOverlapForAPractitionerOrAResour
   ASSERT_TRUE(mine);
   ASSERT_EQ(mine->size(), 1u);
   EXPECT_EQ(mine->front().resources, std::vector<std::string>{"room-2"});
-  auto busy = write_value(store(), [&](Transaction& tx) {
-    return tx.scheduling().practitioner_busy("p-1", t0, t0 + 3600);
-  });
-  ASSERT_TRUE(busy);
-  EXPECT_EQ(busy->size(), 3u) << "the cancelled one blocks nothing";
-  auto rooms = write_value(store(), [&](Transaction& tx) {
-    return tx.scheduling().resource_busy("p-1", t0, t0 + 3600);
-  });
-  ASSERT_TRUE(rooms);
-  EXPECT_EQ(rooms->size(), 2u);
+  auto busy = [&](const char* practitioner) {
+    return write_value(store(), [&](Transaction& tx) {
+      return tx.scheduling().practitioner_busy("p-1", practitioner, t0, t0 + 3600);
+    });
+  };
+  auto first = busy("pr-1");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->size(), 2u) << "the cancelled one blocks nothing";
+  EXPECT_EQ(first->front().owner_id, "pr-1");
+  EXPECT_EQ(busy("pr-2")->size(), 1u);
+  auto used = [&](const char* resource) {
+    return write_value(store(), [&](Transaction& tx) {
+      return tx.scheduling().resource_busy("p-1", resource, t0, t0 + 3600);
+    });
+  };
+  ASSERT_TRUE(used("room-1"));
+  EXPECT_EQ(used("room-1")->size(), 1u);
+  EXPECT_EQ(used("room-2")->size(), 1u);
+  EXPECT_EQ(write_value(store(),
+                        [&](Transaction& tx) {
+                          return tx.scheduling().practitioner_busy("p-1", "pr-1", t0 + 3600,
+                                                                   t0 + 7200);
+                        })
+                ->size(),
+            0u)
+      << "only the range asked for";
 }
 
 TEST_P(WithTwoPractices, SixtyFourClientsBookingOneSlotGetExactlyOneSuccess) {

@@ -6,6 +6,7 @@ namespace praxis::store::sql {
 
 std::int64_t Rows::int64(std::size_t row, int column) const {
   const auto& c = cell(row, column);
+  if (c.is_integer) return c.integer;
   std::int64_t value = 0;
   std::from_chars(c.data.data(), c.data.data() + c.data.size(), value);
   return value;

@@ -7,6 +7,8 @@
 // to ?1, ?2, …). Parameters always travel separately from the SQL text (ASVS 5.3.4).
 // Results are materialised: fine for the small row sets of lookups and lists.
 
+#include <array>
+#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -39,7 +41,17 @@ class Rows {
  public:
   struct Cell {
     bool null = true;
+    bool is_integer = false;  // `integer` holds the value (data its decimal text)
+    std::int64_t integer = 0;
     std::string data;  // text, the decimal integer, or the raw bytes
+
+    void set_integer(std::int64_t v) {
+      is_integer = true;
+      integer = v;
+      std::array<char, 24> text{};
+      auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), v);
+      data.assign(text.data(), ec == std::errc() ? end : text.data());
+    }
   };
 
   std::size_t size() const { return rows_; }

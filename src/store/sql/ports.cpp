@@ -1078,14 +1078,14 @@ core::Result<void> SqlSchedulingPort::write_resources(const AppointmentRow& row)
 // exclusion constraint under concurrency) or a duplicate id: both are conflicts.
 core::Result<void> SqlSchedulingPort::insert_appointment(const AppointmentRow& row) {
   if (auto free = check_free(row); !free) return free;
-  if (auto r = done(x_.run("INSERT INTO appointments(" + std::string(kAppointmentColumns) +
-                               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-                               "$14, $15, $16, $17)",
-                           {row.practice_id, row.id, row.practitioner_id, row.type_id,
-                            nullable(row.patient_id), row.starts_at, row.ends_at, row.block_start,
-                            row.block_end, row.status, std::int64_t{row.active ? 1 : 0}, row.source,
-                            nullable(row.details), row.created_at, row.updated_at, row.version,
-                            nullable(row.cancel_reason)}));
+  if (auto r = done(x_.run(
+          "INSERT INTO appointments(" + std::string(kAppointmentColumns) +
+              ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+              "$14, $15, $16, $17)",
+          {row.practice_id, row.id, row.practitioner_id, row.type_id, nullable(row.patient_id),
+           row.starts_at, row.ends_at, row.block_start, row.block_end, row.status,
+           std::int64_t{row.active ? 1 : 0}, row.source, nullable(row.details), row.created_at,
+           row.updated_at, row.version, nullable(row.cancel_reason)}));
       !r) {
     return r;
   }
@@ -1174,26 +1174,36 @@ core::Result<std::vector<AppointmentRow>> SqlSchedulingPort::list_appointments(
 }
 
 core::Result<std::vector<BusyRow>> SqlSchedulingPort::practitioner_busy(
-    std::string_view practice_id, std::int64_t from, std::int64_t to) {
-  return read_all<BusyRow>(
-      x_.run("SELECT practitioner_id, block_start, block_end FROM appointments WHERE "
-             "practice_id = $1 AND active = 1 AND block_end > $2 AND block_start < $3",
-             {practice_id, from, to}),
+    std::string_view practice_id, std::string_view practitioner_id, std::int64_t from,
+    std::int64_t to) {
+  auto rows = read_all<BusyRow>(
+      x_.run("SELECT block_start, block_end FROM appointments WHERE practice_id = $1 AND "
+             "practitioner_id = $2 AND active = 1 AND block_end > $3 AND block_start < $4",
+             {practice_id, practitioner_id, from, to}),
       [](const Rows& r, std::size_t i) {
-        return BusyRow{r.text(i, 0), r.int64(i, 1), r.int64(i, 2)};
+        return BusyRow{{}, r.int64(i, 0), r.int64(i, 1)};
       });
+  if (rows) {
+    for (auto& b : *rows) b.owner_id = std::string(practitioner_id);
+  }
+  return rows;
 }
 
 core::Result<std::vector<BusyRow>> SqlSchedulingPort::resource_busy(std::string_view practice_id,
+                                                                    std::string_view resource_id,
                                                                     std::int64_t from,
                                                                     std::int64_t to) {
-  return read_all<BusyRow>(
-      x_.run("SELECT resource_id, block_start, block_end FROM appointment_resources WHERE "
-             "practice_id = $1 AND active = 1 AND block_end > $2 AND block_start < $3",
-             {practice_id, from, to}),
+  auto rows = read_all<BusyRow>(
+      x_.run("SELECT block_start, block_end FROM appointment_resources WHERE practice_id = $1 AND "
+             "resource_id = $2 AND active = 1 AND block_end > $3 AND block_start < $4",
+             {practice_id, resource_id, from, to}),
       [](const Rows& r, std::size_t i) {
-        return BusyRow{r.text(i, 0), r.int64(i, 1), r.int64(i, 2)};
+        return BusyRow{{}, r.int64(i, 0), r.int64(i, 1)};
       });
+  if (rows) {
+    for (auto& b : *rows) b.owner_id = std::string(resource_id);
+  }
+  return rows;
 }
 
 core::Result<std::int64_t> SqlSchedulingPort::reassign_patient(std::string_view practice_id,
@@ -1260,13 +1270,14 @@ core::Result<std::int64_t> SqlBookingPort::count_future(std::string_view practic
                                                         std::optional<std::int64_t> email_hash,
                                                         std::int64_t now) {
   if (!phone_hash && !email_hash) return std::int64_t{0};
-  // Each contact column through its own index, then the appointments of the matches.
+  // Each contact column through its own index, then the appointments of the matches
+  // by primary key (the matches drive the join, not the practice's appointments).
   auto rows = x_.run(
-      "SELECT COUNT(*) FROM appointments a WHERE a.practice_id = $1 AND a.active = 1 AND "
-      "a.starts_at > $2 AND a.id IN ("
-      "SELECT appointment_id FROM online_bookings WHERE practice_id = $1 AND phone_hash = $3 "
-      "UNION SELECT appointment_id FROM online_bookings WHERE practice_id = $1 AND "
-      "email_hash = $4)",
+      "SELECT COUNT(*) FROM (SELECT appointment_id FROM online_bookings WHERE practice_id = $1 "
+      "AND phone_hash = $3 UNION SELECT appointment_id FROM online_bookings WHERE "
+      "practice_id = $1 AND email_hash = $4) AS m CROSS JOIN appointments a "
+      "WHERE a.practice_id = $1 AND a.id = m.appointment_id AND a.active = 1 AND "
+      "a.starts_at > $2",
       {practice_id, now, nullable(phone_hash), nullable(email_hash)});
   if (!rows) return tl::unexpected(rows.error());
   return rows->int64(0, 0);

@@ -192,8 +192,10 @@ class SqlSchedulingPort final : public SchedulingPort {
       std::string_view practice_id, std::int64_t from, std::int64_t to,
       std::optional<std::string_view> practitioner_id) override;
   core::Result<std::vector<BusyRow>> practitioner_busy(std::string_view practice_id,
+                                                       std::string_view practitioner_id,
                                                        std::int64_t from, std::int64_t to) override;
-  core::Result<std::vector<BusyRow>> resource_busy(std::string_view practice_id, std::int64_t from,
+  core::Result<std::vector<BusyRow>> resource_busy(std::string_view practice_id,
+                                                   std::string_view resource_id, std::int64_t from,
                                                    std::int64_t to) override;
   core::Result<std::int64_t> reassign_patient(std::string_view practice_id, std::string_view from,
                                               std::string_view to, std::string_view at) override;

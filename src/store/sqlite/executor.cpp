@@ -35,7 +35,11 @@ core::Result<sql::Rows> SqliteExecutor::run_params(std::string_view sql,
       auto& cell = rows.append_cell();
       if (stmt->column_is_null(c)) continue;
       cell.null = false;
-      cell.data = stmt->column_raw(c);
+      if (stmt->column_is_integer(c)) {
+        cell.set_integer(stmt->column_int64(c));  // no text round trip through SQLite
+      } else {
+        cell.data = stmt->column_raw(c);
+      }
     }
     rows.end_row();
   }

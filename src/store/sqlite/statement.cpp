@@ -91,6 +91,10 @@ std::vector<std::uint8_t> Statement::column_blob(int column) const {
   return data ? std::vector<std::uint8_t>(data, data + size) : std::vector<std::uint8_t>();
 }
 
+bool Statement::column_is_integer(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_INTEGER;
+}
+
 std::string Statement::column_raw(int column) const {
   const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
   const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column));

@@ -38,6 +38,7 @@ class Statement {
   int column_count() const;
   std::int64_t column_int64(int column) const;
   bool column_is_null(int column) const;
+  bool column_is_integer(int column) const;
   std::string column_text(int column) const;
   std::vector<std::uint8_t> column_blob(int column) const;
   // The value's bytes: text as is, blobs raw, integers as decimal text.

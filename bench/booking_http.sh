@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Public booking over HTTP (issue #7): praxis serve (release build) on the practice that
+# bench/booking_load.cpp sets up, proof-of-work and per-address limits off (the load
+# comes from one address), SQLite with FULL durability (the default).
+#
+#   availability: GET …/availability for one type and one practitioner over 7 days with
+#                 100 appointments (~140 free starts, ~15 KB), 64 connections;
+#                 then the same for "any of 5 practitioners".
+#   bookings:     POST …/bookings, each a different free start and a new patient, 64
+#                 connections; afterwards the database is checked for overlaps.
+#
+# Usage: bench/booking_http.sh [SECONDS]   (default 10 s per availability run, 4 s bookings)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-10}
+. bench/lib.sh
+
+report() {  # name file target
+  printf "%-22s %8.0f req/s  p50 %s  p99 %s  max %s  non-2xx %s  (%s)\n" "$1" \
+    "$(awk '/Requests\/sec/ {print $2}' "$2")" "$(lat "$2" 50%)" "$(lat "$2" 99%)" \
+    "$(awk '/Latency/ && !/Distribution/ {print $4}' "$2")" \
+    "$(awk '/Non-2xx/ {print $5}' "$2" | grep . || echo 0)" "$3"
+}
+
+"$bin/praxis" init --data "$work/data" >/dev/null
+read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
+port=$(free_port)
+# The load comes from one address, without a browser: proof-of-work and the
+# per-address limits are off for this run only.
+PRAXIS_BOOKING_PROOF_OF_WORK=false PRAXIS_BOOKING_READS_PER_MINUTE=0 \
+  PRAXIS_BOOKING_WRITES_PER_HOUR=0 PRAXIS_LOG_FILE="$work/praxis.log" "$bin/praxis" serve --data "$work/data" \
+  --listen "127.0.0.1:$port" >/dev/null &
+praxis_pid=$!
+url="http://127.0.0.1:$port"
+wait_up "$url/healthz"
+
+one="$url/api/v1/public/practices/bench/availability?type=$type&from=$from&to=$to&practitioner=$practitioner"
+any="$url/api/v1/public/practices/bench/availability?type=$type&from=$from&to=$to"
+bytes=$(curl -s "$one" | wc -c)
+slots=$(curl -s "$one" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["slots"]))')
+wrk -t2 -c64 -d2s "$one" >/dev/null  # warm-up
+wrk -t2 -c64 -d"${duration}s" --latency "$one" >"$work/one.txt"
+wrk -t2 -c64 -d"${duration}s" --latency "$any" >"$work/any.txt"
+
+cat >"$work/book.lua" <<LUA
+-- Each thread books its own share of the free starts, each for a new patient.
+local threads = {}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  thread:set("count", 0)
+  table.insert(threads, thread)
+end
+function init(args)
+  starts = {}
+  local i = 0
+  for line in io.lines("$work/free.txt") do
+    if i % 2 == (id - 1) then table.insert(starts, line) end
+    i = i + 1
+  end
+  n = 0
+  created = 0
+end
+function request()
+  n = n + 1
+  local line = starts[((n - 1) % #starts) + 1]
+  local p, start = line:match("(%S+) (%S+)")
+  local body = string.format('{"appointment_type":"$type","practitioner":"%s","start":"%s",' ..
+    '"patient":{"family_name":"Last%d","given_names":"Paula","birth_date":"%04d-%02d-%02d",' ..
+    '"phone":"0151 %08d","insurance_kind":"GKV","new_patient":true},"reminder_consent":true}',
+    p, start, n * 10 + id, 1930 + n % 90, 1 + n % 12, 1 + (n * 7 + id) % 28, n * 10 + id)
+  return wrk.format("POST", "/api/v1/public/practices/bench/bookings",
+                    {["Content-Type"] = "application/json"}, body)
+end
+function response(status, headers, body)
+  if status == 201 then created = created + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("created") end
+  io.write(string.format("created %d\n", total))
+end
+LUA
+wrk -t2 -c64 -d"${BOOK_SECONDS:-4}s" --latency -s "$work/book.lua" "$url" >"$work/book.txt"
+created=$(awk '/^created/ {print $2}' "$work/book.txt")
+rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
+kill "$praxis_pid"; wait "$praxis_pid" 2>/dev/null || true
+overlaps=$(python3 - "$work/data/praxis.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("""SELECT COUNT(*) FROM appointments a JOIN appointments b
+  ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
+  AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end
+  """).fetchone()[0], db.execute("SELECT COUNT(*) FROM online_bookings").fetchone()[0])
+PY
+)
+echo "machine:  $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "availability answer: $slots free starts, $bytes bytes"
+report "availability (one)" "$work/one.txt" "target >= 10000 req/s, p99 <= 10 ms"
+report "availability (any of 5)" "$work/any.txt" "reported"
+report "bookings" "$work/book.txt" "201 or 409 once the starts run out"
+printf "durable bookings: %s in %s s = %.0f/s (target >= 2000/s); overlaps, stored online bookings: %s\n" \
+  "$created" "${BOOK_SECONDS:-4}" "$(awk -v c="$created" -v s="${BOOK_SECONDS:-4}" 'BEGIN {print c / s}')" "$overlaps"
+echo "server RSS after load: $((rss_kb / 1024)) MiB"
