@@ -82,7 +82,13 @@ function done(summary, latency, requests)
   io.write(string.format("created %d\n", total))
 end
 LUA
+metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+jobs_before=$(metric praxis_store_write_jobs_total)
+commits_before=$(metric praxis_store_commits_total)
 wrk -t2 -c64 -d"${BOOK_SECONDS:-4}s" --latency -s "$work/book.lua" "$url" >"$work/book.txt"
+per_commit=$(awk -v j="$(metric praxis_store_write_jobs_total)" -v jb="$jobs_before" \
+  -v c="$(metric praxis_store_commits_total)" -v cb="$commits_before" \
+  'BEGIN { printf "%.1f", (j - jb) / (c - cb) }')
 created=$(awk '/^created/ {print $2}' "$work/book.txt")
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
 kill "$praxis_pid"; wait "$praxis_pid" 2>/dev/null || true
@@ -102,4 +108,5 @@ report "availability (any of 5)" "$work/any.txt" "reported"
 report "bookings" "$work/book.txt" "201 or 409 once the starts run out"
 printf "durable bookings: %s in %s s = %.0f/s (target >= 2000/s); overlaps, stored online bookings: %s\n" \
   "$created" "${BOOK_SECONDS:-4}" "$(awk -v c="$created" -v s="${BOOK_SECONDS:-4}" 'BEGIN {print c / s}')" "$overlaps"
+echo "write jobs per group commit during the booking run: $per_commit"
 echo "server RSS after load: $((rss_kb / 1024)) MiB"

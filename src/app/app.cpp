@@ -27,6 +27,7 @@
 #include "http/server.hpp"
 #include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace praxis::app {
 
@@ -71,6 +72,7 @@ http::ServerOptions server_options(const Config& config, bool handle_signals) {
   if (!s.tls_certificate.empty()) o.tls = http::TlsOptions{s.tls_certificate, s.tls_private_key};
   o.io_threads = s.io_threads ? s.io_threads : cores;
   o.worker_threads = s.worker_threads ? s.worker_threads : std::max(2U, 2 * cores);
+  o.write_threads = s.write_threads ? s.write_threads : std::max(64U, 32 * cores);
   o.max_connections = static_cast<std::size_t>(s.max_connections);
   o.max_header_bytes = static_cast<std::size_t>(s.max_header_bytes);
   o.max_body_bytes = static_cast<std::size_t>(s.max_body_bytes);
@@ -178,6 +180,17 @@ core::Result<void> App::start(bool handle_signals) {
         return static_cast<double>(p.audit_checkpoint_failures.load(std::memory_order_relaxed));
       });
 
+  if (const auto* sqlite = dynamic_cast<const store::sqlite::SqliteStore*>(p.store.get())) {
+    // The single writer's group commits: jobs per commit is what durability costs.
+    p.metrics.register_value("praxis_store_write_jobs_total",
+                             "Write transactions the SQLite writer ran.",
+                             http::Metrics::Kind::counter,
+                             [sqlite] { return static_cast<double>(sqlite->stats().jobs); });
+    p.metrics.register_value("praxis_store_commits_total",
+                             "Group commits of the SQLite writer (one fsync each).",
+                             http::Metrics::Kind::counter,
+                             [sqlite] { return static_cast<double>(sqlite->stats().commits); });
+  }
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
   add_all_routes(

@@ -114,6 +114,16 @@ std::vector<KeySpec> build_keys() {
                   {},
                   set_int(&Config::server, &ServerConfig::worker_threads)});
   keys.push_back({"server",
+                  "write_threads",
+                  K::integer,
+                  "0",
+                  "Threads that run requests changing data (they mostly wait for the disk). 0: "
+                  "32 per CPU core (at least 64).",
+                  0,
+                  4096,
+                  {},
+                  set_int(&Config::server, &ServerConfig::write_threads)});
+  keys.push_back({"server",
                   "max_connections",
                   K::integer,
                   "1024",

@@ -27,6 +27,7 @@ struct ServerConfig {
   std::string tls_private_key;
   unsigned io_threads = 0;      // 0: one per CPU core
   unsigned worker_threads = 0;  // 0: two per CPU core, at least 2
+  unsigned write_threads = 0;   // 0: 32 per CPU core, at least 64
   std::int64_t max_connections = 1024;
   std::int64_t max_header_bytes = std::int64_t{16} * 1024;
   std::int64_t max_body_bytes = std::int64_t{1024} * 1024;

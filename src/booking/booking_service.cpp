@@ -636,7 +636,8 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
                             " appointments are already booked online with this contact; "
                             "please call the practice.");
     }
-    auto linked = patients_.link(tx, context, practice->id, *prepared);
+    std::vector<audit::Event> events;
+    auto linked = patients_.link(tx, *prepared, events);
     if (!linked) return tl::unexpected(linked.error());
 
     // The booker's entries, for staff to review, sealed under the practice key and bound
@@ -655,7 +656,7 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
       input.patient_id = linked->patient_id;
       input.start = request->start;
       input.source = "online";
-      auto booked = scheduling_.book(tx, context, practice->id, input);
+      auto booked = scheduling_.book(tx, context, practice->id, input, &events);
       if (booked) {
         appointment = std::move(*booked);
         break;
@@ -700,7 +701,8 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
           epoch(now + std::chrono::duration_cast<std::chrono::seconds>(options_.idempotency_ttl))};
       if (auto ins = tx.booking().insert_idempotent(idem); !ins) return ins;
     }
-    auto a = trail_.record(tx, practice->id, context, {"booking.create", "online_booking", row.id});
+    events.push_back({"booking.create", "online_booking", row.id});
+    auto a = trail_.record(tx, practice->id, context, events);
     if (!a) return tl::unexpected(a.error());
     return {};
   });

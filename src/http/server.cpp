@@ -103,6 +103,7 @@ struct Server::Impl {
   asio::io_context& ioc;  // contexts[0]: also runs the acceptor, signals and shutdown
   std::size_t next_context = 0;
   std::unique_ptr<asio::thread_pool> workers;
+  std::unique_ptr<asio::thread_pool> writers;
   std::optional<ssl::context> tls;
   tcp::acceptor acceptor;
   asio::signal_set signals;
@@ -426,8 +427,9 @@ awaitable<bool> Server::Impl::handle(Stream& stream, beast::flat_buffer& buffer,
     if (route->options.run_inline) {
       response = invoke(*route, request);
     } else {
+      const bool reads = route->method == Method::get || route->method == Method::head;
       response = co_await asio::co_spawn(
-          workers->get_executor(),
+          (reads ? workers : writers)->get_executor(),
           [this, route, &request]() -> awaitable<Response> { co_return invoke(*route, request); },
           use_awaitable);
     }
@@ -600,6 +602,7 @@ Server::Server(ServerOptions options, const Router& router, Metrics& metrics, co
 
 Server::~Server() {
   if (impl_->workers) impl_->workers->join();
+  if (impl_->writers) impl_->writers->join();
 }
 
 core::Result<void> Server::start() {
@@ -617,6 +620,7 @@ core::Result<void> Server::start() {
   impl_->header_phase_body_limit = impl_->router.max_body_bytes(o.max_body_bytes);
   if (auto r = impl_->bind(); !r) return r;
   impl_->workers = std::make_unique<asio::thread_pool>(std::max(1U, o.worker_threads));
+  impl_->writers = std::make_unique<asio::thread_pool>(std::max(1U, o.write_threads));
   if (o.handle_signals) {
     // Installed now, not in run(): a signal that arrives in between is queued, not fatal.
     impl_->signals.add(SIGTERM);
@@ -649,6 +653,7 @@ void Server::run() {
   impl.ioc.run();
   for (auto& t : threads) t.join();
   impl.workers->join();
+  impl.writers->join();
 }
 
 void Server::stop() {

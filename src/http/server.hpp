@@ -4,8 +4,9 @@
 // Contract:
 // - Listens on one address; a non-loopback address is refused unless TLS is configured
 //   (DESIGN.md T10). TLS: 1.2 minimum, 1.3 preferred, certificate and key from PEM files.
-// - Network I/O runs on `io_threads` Asio threads; handlers run on a pool of
-//   `worker_threads` (except routes marked run_inline).
+// - Network I/O runs on `io_threads` Asio threads; handlers of reads run on a pool of
+//   `worker_threads`, of writes on a pool of `write_threads` (routes marked run_inline
+//   on the network thread).
 // - Bounds: header bytes (→ 431), body bytes per route (→ 413), read/idle timeouts
 //   (→ connection closed), concurrent connections (→ new ones closed at once).
 // - Every response carries X-Request-Id and the security headers; there is no Server
@@ -42,6 +43,10 @@ struct ServerOptions {
   std::optional<TlsOptions> tls;
   unsigned io_threads = 1;
   unsigned worker_threads = 2;
+  // Requests that change something (every method but GET and HEAD) wait for a durable
+  // commit, mostly off the CPU: they run on a larger pool of their own, so the group
+  // commit can gather many of them and reads keep the CPU-sized pool.
+  unsigned write_threads = 16;
   std::size_t max_connections = 1024;
   std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::size_t max_body_bytes = std::size_t{1024} * 1024;

@@ -364,21 +364,16 @@ core::Result<PatientService::PreparedLink> PatientService::prepare_link(
 }
 
 core::Result<PatientService::Linked> PatientService::link(Transaction& tx,
-                                                          const audit::Context& context,
-                                                          std::string_view practice_id,
-                                                          const PreparedLink& prepared) {
+                                                          const PreparedLink& prepared,
+                                                          std::vector<audit::Event>& events) {
   if (prepared.existing) {
-    auto a =
-        trail_.record(tx, practice_id, context, {"patient.link", "patient", prepared.patient_id});
-    if (!a) return tl::unexpected(a.error());
+    events.push_back({"patient.link", "patient", prepared.patient_id});
     return Linked{prepared.patient_id, false};
   }
   if (auto ins = tx.patients().insert(*prepared.row, prepared.terms); !ins) {
     return tl::unexpected(ins.error());
   }
-  auto a =
-      trail_.record(tx, practice_id, context, {"patient.create", "patient", prepared.patient_id});
-  if (!a) return tl::unexpected(a.error());
+  events.push_back({"patient.create", "patient", prepared.patient_id});
   return Linked{prepared.patient_id, true};
 }
 

@@ -132,9 +132,10 @@ class PatientService {
   };
   [[nodiscard]] core::Result<PreparedLink> prepare_link(std::string_view practice_id,
                                                         Record record);
-  [[nodiscard]] core::Result<Linked> link(store::Transaction& tx, const audit::Context& context,
-                                          std::string_view practice_id,
-                                          const PreparedLink& prepared);
+  // The audit event (patient.link or patient.create) goes into `events` for the caller
+  // to record with its own.
+  [[nodiscard]] core::Result<Linked> link(store::Transaction& tx, const PreparedLink& prepared,
+                                          std::vector<audit::Event>& events);
   // The practice's key (cached), for services that seal practice-level data.
   [[nodiscard]] core::Result<crypto::KeyPtr> practice_key(store::Transaction& tx,
                                                           std::string_view practice_id);

@@ -718,7 +718,8 @@ core::Result<store::AppointmentRow> SchedulingService::book(const audit::Context
 core::Result<store::AppointmentRow> SchedulingService::book(Transaction& tx,
                                                             const audit::Context& context,
                                                             std::string_view practice_id,
-                                                            const NewAppointment& input) {
+                                                            const NewAppointment& input,
+                                                            std::vector<audit::Event>* events) {
   store::AppointmentRow row;
   {
     auto snap = snapshot(tx, practice_id);
@@ -776,8 +777,12 @@ core::Result<store::AppointmentRow> SchedulingService::book(Transaction& tx,
     row.updated_at = now;
     if (auto ins = tx.scheduling().insert_appointment(row); !ins)
       return tl::unexpected(ins.error());
-    auto a = trail_.record(tx, practice_id, context, {"appointment.create", "appointment", row.id});
-    if (!a) return tl::unexpected(a.error());
+    audit::Event event{"appointment.create", "appointment", row.id};
+    if (events) {
+      events->push_back(std::move(event));
+    } else if (auto a = trail_.record(tx, practice_id, context, event); !a) {
+      return tl::unexpected(a.error());
+    }
   }
   return row;
 }

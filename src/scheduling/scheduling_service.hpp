@@ -124,10 +124,11 @@ class SchedulingService {
                                                            const AppointmentChange& change);
   // The same inside a caller's write transaction (online booking writes the appointment
   // together with its booking row, patient link and idempotency answer).
-  [[nodiscard]] core::Result<store::AppointmentRow> book(store::Transaction& tx,
-                                                         const audit::Context& context,
-                                                         std::string_view practice_id,
-                                                         const NewAppointment& input);
+  // With `events`, the audit event is added there for the caller to record together with
+  // its own (one append to the trail instead of several).
+  [[nodiscard]] core::Result<store::AppointmentRow> book(
+      store::Transaction& tx, const audit::Context& context, std::string_view practice_id,
+      const NewAppointment& input, std::vector<audit::Event>* events = nullptr);
   [[nodiscard]] core::Result<store::AppointmentRow> change(
       store::Transaction& tx, const audit::Context& context, std::string_view practice_id,
       std::string_view id, std::int64_t expected_version, const AppointmentChange& change);

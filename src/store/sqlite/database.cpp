@@ -83,10 +83,7 @@ core::Result<Database> Database::open(const std::filesystem::path& path,
   // B-tree of a large practice stays in memory for search.
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;";
   if (options.mode != OpenMode::read_only) {
-    // Checkpoint every 10,000 pages (about 40 MiB of WAL) instead of SQLite's 1,000: pages
-    // the writer touches again and again (audit heads, index roots) are copied back once
-    // per checkpoint, not ten times (bookings/s +16 %, docs/benchmarks.md).
-    pragmas += "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=10000;";
+    pragmas += "PRAGMA journal_mode=WAL;";
     pragmas += options.synchronous == Synchronous::full ? "PRAGMA synchronous=FULL;"
                                                         : "PRAGMA synchronous=NORMAL;";
   }

@@ -95,8 +95,49 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(const Sqlite
     return core::fail(ErrorCode::internal, "database file vanished: " + options.file.string());
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(writer), *inode));
   if (auto r = store->open_readers(); !r) return tl::unexpected(r.error());
+  auto checkpointer = Database::open(options.file, {OpenMode::read_write, options.synchronous,
+                                                    options.busy_timeout_ms, options.vfs});
+  if (!checkpointer) return tl::unexpected(checkpointer.error());
+  store->checkpointer_ = std::make_unique<Database>(std::move(*checkpointer));
+  // The hook replaces SQLite's automatic checkpoint on the writer's connection.
+  sqlite3_wal_hook(store->writer_.handle(), &SqliteStore::on_wal_commit, store.get());
+  store->checkpoint_thread_ = std::thread([s = store.get()] { s->checkpoint_loop(); });
   store->writer_thread_ = std::thread([s = store.get()] { s->writer_loop(); });
   return store;
+}
+
+int SqliteStore::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+  if (pages >= kCheckpointPages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    {
+      std::lock_guard lock(store->checkpoint_mutex_);
+      store->checkpoint_due_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::checkpoint_loop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  while (true) {
+    checkpoint_cv_.wait(lock, [this] { return checkpoint_due_ || checkpoint_stop_; });
+    if (checkpoint_stop_) return;
+    checkpoint_due_ = false;
+    lock.unlock();
+    int wal_pages = 0;
+    int copied = 0;
+    // PASSIVE copies what no reader still needs, beside the writer. When the WAL has
+    // grown large anyway (readers kept old frames alive), RESTART waits for them so the
+    // next writer starts the WAL from its beginning.
+    sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                              &wal_pages, &copied);
+    if (wal_pages >= kRestartPages) {
+      sqlite3_wal_checkpoint_v2(checkpointer_->handle(), nullptr, SQLITE_CHECKPOINT_RESTART,
+                                &wal_pages, &copied);
+    }
+    lock.lock();
+  }
 }
 
 core::Result<void> SqliteStore::open_readers() {
@@ -145,6 +186,12 @@ SqliteStore::~SqliteStore() {
   }
   queue_cv_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
 
 core::Result<void> SqliteStore::write(const WriteJob& job) {

@@ -5,7 +5,9 @@
 // jobs into one transaction (a savepoint each, one COMMIT, one fsync); a lone job is
 // not delayed: the writer takes whatever is queued when it becomes free. A pool of
 // read-only connections serves read transactions on the callers' threads (WAL lets
-// them read while the writer writes).
+// them read while the writer writes). A third thread checkpoints the WAL back into the
+// database file (PASSIVE, beside the writer) once kCheckpointPages have gathered, so the
+// writer never stops to copy pages.
 // Thread-safe.
 
 #include <condition_variable>
@@ -21,11 +23,17 @@
 
 #include "core/error.hpp"
 #include "store/sqlite/database.hpp"
+
+struct sqlite3;
 #include "store/store.hpp"
 
 namespace praxis::store::sqlite {
 
 inline constexpr const char* kDatabaseFileName = "praxis.db";
+// WAL pages (4 KiB each) after which the checkpointer copies them back (PASSIVE), and
+// after which it waits for readers and restarts the WAL so the file stays bounded.
+inline constexpr int kCheckpointPages = 4000;
+inline constexpr int kRestartPages = 50000;
 
 struct SqliteOptions {
   std::filesystem::path file;
@@ -94,6 +102,16 @@ class SqliteStore final : public Store {
   bool stopping_ = false;
   Stats stats_;
   std::thread writer_thread_;
+
+  // The checkpointer: its own connection, woken by the writer's WAL hook.
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
+  void checkpoint_loop();
+  std::unique_ptr<Database> checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;
+  bool checkpoint_stop_ = false;
+  std::thread checkpoint_thread_;
 
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;
