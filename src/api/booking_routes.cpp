@@ -23,13 +23,13 @@ constexpr std::size_t kBookingBody = 16 * std::size_t{1024};
 constexpr std::int64_t kMaxPending = 200;
 
 struct Limited {
-  http::RateLimiter& limiter;
+  core::RateLimiter& limiter;
   core::Clock& clock;
 };
 
 // 429 with Retry-After when the client address has used up `limit` for `what`.
 std::optional<Response> over_limit(const Limited& l, const Request& r, std::string_view what,
-                                   const http::RateLimit& limit) {
+                                   const core::RateLimit& limit) {
   auto wait = l.limiter.take(std::string(what) + ":" + r.remote_address, limit, l.clock.now());
   if (!wait) return std::nullopt;
   auto e = core::Error::make(core::ErrorCode::rate_limited,
@@ -121,7 +121,7 @@ Response review(BookingService& b, const Request& r) {
 
 }  // namespace
 
-void add_booking_routes(http::Router& router, BookingService& b, http::RateLimiter& limiter,
+void add_booking_routes(http::Router& router, BookingService& b, core::RateLimiter& limiter,
                         core::Clock& clock, PublicLimits limits) {
   const Limited l{limiter, clock};
   const http::RouteOptions small{kBookingBody, false};

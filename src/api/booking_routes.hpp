@@ -5,18 +5,18 @@
 
 #include "booking/booking_service.hpp"
 #include "core/clock.hpp"
-#include "http/rate_limiter.hpp"
+#include "core/rate_limiter.hpp"
 #include "http/router.hpp"
 
 namespace praxis::api {
 
 struct PublicLimits {
-  http::RateLimit reads{300, 60};      // practice info, availability, manage view
-  http::RateLimit challenges{30, 10};  // proof-of-work challenges
-  http::RateLimit writes{20, 5};       // bookings, cancellations, reschedules
+  core::RateLimit reads{300, 60};      // practice info, availability, manage view
+  core::RateLimit challenges{30, 10};  // proof-of-work challenges
+  core::RateLimit writes{20, 5};       // bookings, cancellations, reschedules
 };
 
 void add_booking_routes(http::Router& router, booking::BookingService& bookings,
-                        http::RateLimiter& limiter, core::Clock& clock, PublicLimits limits);
+                        core::RateLimiter& limiter, core::Clock& clock, PublicLimits limits);
 
 }  // namespace praxis::api

@@ -18,11 +18,11 @@
 #include "auth/password_policy.hpp"
 #include "booking/booking_service.hpp"
 #include "core/random.hpp"
+#include "core/rate_limiter.hpp"
 #include "crypto/key_ring.hpp"
 #include "crypto/master_key.hpp"
 #include "http/handlers/ops.hpp"
 #include "http/metrics.hpp"
-#include "http/rate_limiter.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "patients/patient_service.hpp"
@@ -47,7 +47,8 @@ struct App::Parts {
   std::unique_ptr<practices::PracticeService> practices;
   std::unique_ptr<patients::PatientService> patients;
   std::unique_ptr<booking::BookingService> bookings;
-  http::RateLimiter limiter;
+  std::unique_ptr<audit::DeleteGuard> delete_guard;
+  core::RateLimiter limiter;
   std::unique_ptr<api::SessionAuthorizer> authorizer;
   http::Metrics metrics;
   http::Router router;
@@ -163,6 +164,14 @@ core::Result<void> App::start(bool handle_signals) {
       std::make_unique<scheduling::SchedulingService>(*p.store, *p.trail, p.clock, p.random);
   p.patients = std::make_unique<patients::PatientService>(*p.store, *p.keys, *p.trail, p.clock,
                                                           p.random, patient_options);
+  p.delete_guard = std::make_unique<audit::DeleteGuard>(*p.store, *p.trail, p.clock,
+                                                        config_.patients.deletes_per_hour);
+  p.patients->set_delete_guard(p.delete_guard.get());
+  p.scheduling->set_delete_guard(p.delete_guard.get());
+  p.metrics.register_value("praxis_delete_limit_refusals_total",
+                           "Deletions refused because one user deleted too many in an hour.",
+                           http::Metrics::Kind::counter,
+                           [&p] { return static_cast<double>(p.delete_guard->refusals()); });
   booking::BookingOptions booking_options;
   booking_options.proof_of_work = config_.booking.proof_of_work;
   booking_options.pow.cost = config_.booking.pow_cost;

@@ -292,6 +292,20 @@ std::vector<KeySpec> build_keys() {
                     c.patients.restore_days = std::get<std::int64_t>(v);
                     return std::nullopt;
                   }});
+  keys.push_back({"patients",
+                  "deletes_per_hour",
+                  K::integer,
+                  "60",
+                  "Patients one staff member or API token may delete, and appointments they may "
+                  "cancel, per hour; more are refused (429) and recorded in the audit trail for "
+                  "the owner. 0: no limit.",
+                  0,
+                  100000,
+                  {},
+                  [](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                    c.patients.deletes_per_hour = std::get<std::int64_t>(v);
+                    return std::nullopt;
+                  }});
   const IntegerKey<AuditConfig> audit_keys[] = {
       {"checkpoint_every", "1000", "Sign an audit checkpoint after this many new entries.", 1,
        1000000, &AuditConfig::checkpoint_every},

@@ -62,6 +62,7 @@ struct LogConfig {
 
 struct PatientsConfig {
   std::int64_t restore_days = 30;
+  std::int64_t deletes_per_hour = 60;  // per staff member or API token; 0: no limit
 };
 
 struct AuditConfig {

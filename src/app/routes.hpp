@@ -21,7 +21,7 @@ struct RouteDeps {
   std::optional<api::StaffServices> staff;  // absent: only the operations routes
   struct Public {
     booking::BookingService& bookings;
-    http::RateLimiter& limiter;
+    core::RateLimiter& limiter;
     core::Clock& clock;
     api::PublicLimits limits;
   };

@@ -540,6 +540,10 @@ core::Result<Patient> PatientService::update(const audit::Context& context,
 core::Result<Patient> PatientService::remove(const audit::Context& context,
                                              std::string_view practice_id, std::string_view id,
                                              std::optional<std::int64_t> expected_version) {
+  if (delete_guard_) {
+    if (auto ok = delete_guard_->admit(context, practice_id); !ok)
+      return tl::unexpected(ok.error());
+  }
   std::optional<Patient> out;
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
     auto row = tx.patients().find(practice_id, id);

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "audit/delete_guard.hpp"
 #include "audit/trail.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -139,6 +140,8 @@ class PatientService {
   // The practice's key (cached), for services that seal practice-level data.
   [[nodiscard]] core::Result<crypto::KeyPtr> practice_key(store::Transaction& tx,
                                                           std::string_view practice_id);
+  // Deletions are limited per user and hour (issue #9; not owned, may be null).
+  void set_delete_guard(audit::DeleteGuard* guard) { delete_guard_ = guard; }
   // `cursor` is what the previous page returned; limit 1–100.
   [[nodiscard]] core::Result<SearchPage> search(const audit::Context& context,
                                                 std::string_view practice_id, std::string_view q,
@@ -179,6 +182,7 @@ class PatientService {
   PatientOptions options_;
   std::mutex mutex_;
   std::unordered_map<std::string, PracticeKeys> practices_;  // by practice id
+  audit::DeleteGuard* delete_guard_ = nullptr;
 };
 
 }  // namespace praxis::patients

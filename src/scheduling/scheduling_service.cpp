@@ -802,6 +802,10 @@ core::Result<store::AppointmentRow> SchedulingService::change(const audit::Conte
     return tl::unexpected(bad_field("Unbekannter Grund. / Unknown reason.", "cancel_reason",
                                     "patient, practice, illness, other"));
   }
+  if (delete_guard_ && change.status == "cancelled") {
+    if (auto ok = delete_guard_->admit(context, practice_id); !ok)
+      return tl::unexpected(ok.error());
+  }
   store::AppointmentRow row;
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
     auto changed = this->change(tx, context, practice_id, id, expected_version, change);

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "audit/delete_guard.hpp"
 #include "audit/trail.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -138,6 +139,9 @@ class SchedulingService {
       std::string_view practice_id, Instant from, Instant to,
       std::optional<std::string> practitioner);
 
+  // Cancellations by staff are limited per user and hour (issue #9; may be null).
+  void set_delete_guard(audit::DeleteGuard* guard) { delete_guard_ = guard; }
+
   // The duration of a type (from the configuration snapshot).
   [[nodiscard]] core::Result<std::chrono::minutes> duration(std::string_view practice_id,
                                                             std::string_view type_id);
@@ -183,6 +187,7 @@ class SchedulingService {
   std::mutex cache_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Snapshot>> snapshots_;
   std::unordered_map<std::string, std::uint64_t> generations_;
+  audit::DeleteGuard* delete_guard_ = nullptr;
 };
 
 }  // namespace praxis::scheduling

@@ -166,5 +166,90 @@ TEST_F(PatientApi, NoPatientValueReachesTheDatabaseFilesOrTheLog) {
   }
 }
 
+// Issue #9, wiper resilience: one account deleting patients and cancelling appointments
+// in bulk is stopped, the owner learns of it from the audit trail, and what was refused
+// stays.
+TEST(WiperResilience, BulkDeletionByOneAccountIsStoppedAndRecorded) {
+  StaffApi api;
+  const std::string practice = api.add_practice("wiper");
+  auto& guard = api.limit_deletes(3);
+  const std::string user = api.add_active_user(practice, "w@x.example", "physician");
+  const Session s = api.mint_session(practice, user);
+  const Session other =
+      api.mint_session(practice, api.add_active_user(practice, "o@x.example", "physician"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    auto made = api.patients().create(
+        audit::Context::system("test"), practice,
+        boost::json::parse(
+            R"({"family_name":"Wisch)" + std::to_string(i) +
+            R"(","given_names":"Test","birth_date":"1970-01-01","confirm_new":true})")
+            .as_object());
+    ASSERT_TRUE(made && made->created);
+    ids.push_back(made->created->row.id);
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(api.call("DELETE", "/api/v1/patients/" + ids[static_cast<std::size_t>(i)], {}, &s,
+                       "If-Match: \"1\"\r\n")
+                  .status,
+              204)
+        << i;
+  }
+  auto refused = api.call("DELETE", "/api/v1/patients/" + ids[3], {}, &s, "If-Match: \"1\"\r\n");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_FALSE(refused.header("retry-after").empty());
+  EXPECT_EQ(guard.refusals(), 1u);
+  auto kept = api.patients().get(audit::Context::system("test"), practice, ids[3]);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->row.status, "active") << "the refused deletion changed nothing";
+  EXPECT_EQ(
+      api.call("DELETE", "/api/v1/patients/" + ids[4], {}, &other, "If-Match: \"1\"\r\n").status,
+      204)
+      << "another account has its own allowance";
+
+  // Cancelling appointments draws on the same allowance: `other` has two left.
+  auto practitioner = api.scheduling().create(
+      audit::Context::system("test"), practice, store::ConfigKind::practitioner,
+      boost::json::parse(R"({"name":"Dr. W"})").as_object());
+  ASSERT_TRUE(practitioner);
+  auto type = api.scheduling().create(
+      audit::Context::system("test"), practice, store::ConfigKind::appointment_type,
+      boost::json::parse(R"({"name_de":"T","practitioners":[")" + practitioner->row.id + R"("]})")
+          .as_object());
+  ASSERT_TRUE(type);
+  std::vector<int> cancel_status;
+  for (int i = 0; i < 3; ++i) {
+    scheduling::NewAppointment in;
+    in.type_id = type->row.id;
+    in.practitioner_id = practitioner->row.id;
+    in.start = *scheduling::parse_instant("2027-02-0" + std::to_string(i + 1) + "T09:00:00Z");
+    in.outside_hours = true;
+    auto a = api.scheduling().book(audit::Context::system("test"), practice, in);
+    ASSERT_TRUE(a);
+    cancel_status.push_back(api.call("DELETE", "/api/v1/appointments/" + a->id + "?reason=practice",
+                                     {}, &other, "If-Match: \"1\"\r\n")
+                                .status);
+  }
+  EXPECT_EQ(cancel_status, (std::vector<int>{200, 200, 429}));
+
+  store::AuditQuery query;
+  query.action = "security.delete_limit";
+  auto alerts = api.audit().search(audit::Context::system("test"), practice, query);
+  ASSERT_TRUE(alerts);
+  ASSERT_EQ(alerts->entries.size(), 2u) << "the owner sees who was stopped";
+  EXPECT_EQ(alerts->entries[1].entry.resource_id, user) << "newest first";
+  EXPECT_EQ(alerts->entries[1].entry.outcome, "denied");
+  EXPECT_EQ(guard.refusals(), 2u);
+
+  api.clock.advance(std::chrono::minutes(20));  // one more deletion's worth after 20 min
+  const Session again = api.mint_session(practice, user);
+  EXPECT_EQ(
+      api.call("DELETE", "/api/v1/patients/" + ids[3], {}, &again, "If-Match: \"1\"\r\n").status,
+      204);
+  EXPECT_EQ(
+      api.call("DELETE", "/api/v1/patients/" + ids[5], {}, &again, "If-Match: \"1\"\r\n").status,
+      429);
+}
+
 }  // namespace
 }  // namespace praxis::test

@@ -112,6 +112,14 @@ class StaffApi {
   audit::AuditService& audit() { return *audit_; }
   booking::BookingService& bookings() { return *bookings_; }
 
+  // Limits deletions per user and hour as the server does ([patients] deletes_per_hour).
+  audit::DeleteGuard& limit_deletes(std::int64_t per_hour) {
+    delete_guard_ = std::make_unique<audit::DeleteGuard>(*store_, *trail_, clock, per_hour);
+    patients_->set_delete_guard(delete_guard_.get());
+    scheduling_->set_delete_guard(delete_guard_.get());
+    return *delete_guard_;
+  }
+
   // Proof-of-work that a test solves in microseconds (one hex digit, cheap PBKDF2).
   static booking::BookingOptions cheap_proof_of_work() {
     booking::BookingOptions o;
@@ -356,7 +364,8 @@ class StaffApi {
   std::unique_ptr<scheduling::SchedulingService> scheduling_;
   std::unique_ptr<patients::PatientService> patients_;
   std::unique_ptr<booking::BookingService> bookings_;
-  http::RateLimiter limiter_;
+  std::unique_ptr<audit::DeleteGuard> delete_guard_;
+  core::RateLimiter limiter_;
   std::unique_ptr<api::SessionAuthorizer> authorizer_;
   http::Metrics metrics_;
   const http::Router* router_ = nullptr;

@@ -1,5 +1,5 @@
 #pragma once
-// Per-key request limits for the public endpoints (issue #7, abuse): a token bucket per
+// Per-key limits (issue #7 public endpoints, issue #9 deletes per user): a token bucket per
 // key (e.g. "book:<client address>") that refills at `per_minute` and holds at most
 // `burst`. Memory is bounded: past max_keys, full buckets (idle clients) are dropped
 // first. Per process, like the login throttle. Thread-safe; sharded so concurrent
@@ -16,7 +16,7 @@
 
 #include "core/clock.hpp"
 
-namespace praxis::http {
+namespace praxis::core {
 
 struct RateLimit {
   double per_minute = 60;  // 0: unlimited
@@ -31,13 +31,13 @@ class RateLimiter {
   // nullopt when the request may go ahead (one token taken); otherwise how long until
   // the next token.
   std::optional<std::chrono::seconds> take(std::string_view key, const RateLimit& limit,
-                                           core::Instant now);
+                                           Instant now);
 
  private:
   static constexpr std::size_t kShards = 16;
   struct Bucket {
     double tokens = 0;
-    core::Instant updated{};
+    Instant updated{};
   };
   struct Shard {
     std::mutex mutex;
@@ -47,4 +47,4 @@ class RateLimiter {
   std::array<Shard, kShards> shards_;
 };
 
-}  // namespace praxis::http
+}  // namespace praxis::core

@@ -1,14 +1,14 @@
 // The public endpoints' token buckets (issue #7): a burst, then the refill rate; keys are
 // independent; 0 means unlimited; memory stays bounded.
 
-#include "http/rate_limiter.hpp"
+#include "core/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
 
-namespace praxis::http {
+namespace praxis::core {
 namespace {
 
-const core::Instant kT0{std::chrono::seconds(1'800'000'000)};
+const Instant kT0{std::chrono::seconds(1'800'000'000)};
 
 TEST(RateLimiter, ABurstThenTheRefillRate) {
   RateLimiter limiter;
@@ -43,4 +43,4 @@ TEST(RateLimiter, ManyClientsDoNotGrowItWithoutBound) {
 }
 
 }  // namespace
-}  // namespace praxis::http
+}  // namespace praxis::core

@@ -1,13 +1,13 @@
-#include "http/rate_limiter.hpp"
+#include "core/rate_limiter.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
 
-namespace praxis::http {
+namespace praxis::core {
 
 std::optional<std::chrono::seconds> RateLimiter::take(std::string_view key, const RateLimit& limit,
-                                                      core::Instant now) {
+                                                      Instant now) {
   if (limit.per_minute <= 0) return std::nullopt;
   const double burst = std::max(1.0, limit.burst);
   const double per_second = limit.per_minute / 60.0;
@@ -44,4 +44,4 @@ std::optional<std::chrono::seconds> RateLimiter::take(std::string_view key, cons
   return std::chrono::seconds(static_cast<long>(std::ceil(wait)));
 }
 
-}  // namespace praxis::http
+}  // namespace praxis::core
