@@ -610,19 +610,25 @@ core::Result<std::vector<Slot>> SchedulingService::availability(
   return out;
 }
 
+std::shared_ptr<const SchedulingService::Snapshot> SchedulingService::cached(
+    std::string_view practice_id, std::uint64_t* generation) {
+  std::lock_guard lock(cache_mutex_);
+  const std::uint64_t current = generations_[std::string(practice_id)];
+  if (generation) *generation = current;
+  if (auto it = snapshots_.find(std::string(practice_id)); it != snapshots_.end()) {
+    if (it->second->generation == current &&
+        std::chrono::steady_clock::now() - it->second->loaded < kSnapshotTtl) {
+      return it->second;
+    }
+  }
+  return nullptr;
+}
+
 core::Result<std::shared_ptr<const SchedulingService::Snapshot>> SchedulingService::snapshot(
     Transaction& tx, std::string_view practice_id) {
   const auto now = std::chrono::steady_clock::now();
   std::uint64_t generation = 0;
-  {
-    std::lock_guard lock(cache_mutex_);
-    generation = generations_[std::string(practice_id)];
-    if (auto it = snapshots_.find(std::string(practice_id)); it != snapshots_.end()) {
-      if (it->second->generation == generation && now - it->second->loaded < kSnapshotTtl) {
-        return std::shared_ptr<const Snapshot>(it->second);
-      }
-    }
-  }
+  if (auto hit = cached(practice_id, &generation)) return hit;
   auto loaded = load_snapshot(tx, practice_id);
   if (!loaded) return tl::unexpected(loaded.error());
   (*loaded)->generation = generation;
@@ -639,13 +645,17 @@ void SchedulingService::changed(std::string_view practice_id) {
 
 core::Result<std::chrono::minutes> SchedulingService::duration(std::string_view practice_id,
                                                                std::string_view type_id) {
-  std::chrono::minutes out{0};
+  auto of = [&](const Snapshot& snap) -> core::Result<std::chrono::minutes> {
+    const auto found = snap.types.find(type_id);
+    if (found == snap.types.end()) return tl::unexpected(not_found("Termintyp"));
+    return std::chrono::minutes(found->second.first.duration_minutes);
+  };
+  if (auto hit = cached(practice_id, nullptr)) return of(*hit);  // no transaction needed
+  core::Result<std::chrono::minutes> out = std::chrono::minutes(0);
   auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
     auto snap = snapshot(tx, practice_id);
     if (!snap) return tl::unexpected(snap.error());
-    const auto found = (*snap)->types.find(type_id);
-    if (found == (*snap)->types.end()) return tl::unexpected(not_found("Termintyp"));
-    out = std::chrono::minutes(found->second.first.duration_minutes);
+    out = of(**snap);
     return {};
   });
   if (!r) return tl::unexpected(r.error());

@@ -159,6 +159,8 @@ class SchedulingService {
  private:
   core::Result<std::shared_ptr<const Snapshot>> snapshot(store::Transaction& tx,
                                                          std::string_view practice_id);
+  // The cached snapshot if it is current, else null (and the generation to load it at).
+  std::shared_ptr<const Snapshot> cached(std::string_view practice_id, std::uint64_t* generation);
   void changed(std::string_view practice_id);
   core::Result<ConfigView> view(store::ConfigKind kind, store::ConfigRow row) const;
   core::Result<std::optional<store::ConfigRow>> find(std::string_view practice_id,
