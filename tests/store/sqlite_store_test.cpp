@@ -4,6 +4,9 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <thread>
+
 #include "store/migration.hpp"
 #include "store/sqlite/migrate.hpp"
 #include "support/temp_dir.hpp"
@@ -31,6 +34,28 @@ TEST(SqliteStore, CreatesPrivateWalDatabaseWithAllMigrations) {
   EXPECT_EQ(*db->query_text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(*schema_version(*db), migrations().back().number);
   EXPECT_EQ(mode_of(dir.path() / "praxis.db-wal"), 0600u);
+}
+
+// The writer never checkpoints itself (its WAL hook wakes the checkpointer thread), so
+// the pages written must reach the database file while the store stays open.
+TEST(SqliteStore, TheCheckpointerCopiesTheWalBackWhileTheStoreRuns) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  auto store = SqliteStore::create(file, Synchronous::normal);
+  ASSERT_TRUE(store) << store.error().internal;
+  const auto before = std::filesystem::file_size(file);
+  const std::string value(8000, 'x');  // two pages each
+  for (int i = 0; i < 3 * kCheckpointPages / 2; ++i) {
+    ASSERT_TRUE(with_transaction(**store, TxMode::read_write, [&](Transaction& tx) {
+      return tx.meta().put("filler." + std::to_string(i), value);
+    }));
+  }
+  bool grew = false;
+  for (int i = 0; i < 200 && !grew; ++i) {
+    grew = std::filesystem::file_size(file) > before + std::uintmax_t{4 * 1024 * 1024};
+    if (!grew) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_TRUE(grew) << "pages were copied into " << file << " while the store ran";
 }
 
 TEST(SqliteStore, CreateRefusesAnExistingFile) {
