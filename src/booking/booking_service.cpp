@@ -381,8 +381,9 @@ core::Result<std::string> BookingService::availability(std::string_view slug,
   auto slots = scheduling_.availability(practice->id, type_id, std::move(practitioner), from, to,
                                         /*online=*/true);
   if (!slots) return tl::unexpected(slots.error());
-  auto duration = scheduling_.duration(practice->id, type_id);
-  if (!duration) return tl::unexpected(duration.error());
+  auto type = scheduling_.type(practice->id, type_id);
+  if (!type) return tl::unexpected(type.error());
+  const auto duration = std::chrono::minutes(type->doc.duration_minutes);
   // Written directly: this is the public hot path, and every value is an RFC 3339 time
   // or an id of hex digits (nothing to escape).
   std::string out = "{\"slots\":[";
@@ -393,7 +394,7 @@ core::Result<std::string> BookingService::availability(std::string_view slug,
     out += "{\"start\":\"";
     out += scheduling::rfc3339(s.start, zone());
     out += "\",\"end\":\"";
-    out += scheduling::rfc3339(s.start + *duration, zone());
+    out += scheduling::rfc3339(s.start + duration, zone());
     out += "\",\"practitioner\":";
     core::append_json_string(out, s.practitioner);
     out += '}';
@@ -418,9 +419,7 @@ core::Result<json::object> BookingService::challenge(std::string_view slug) {
 core::Result<std::vector<std::string>> BookingService::bookable(
     const store::PracticeRow& practice, std::string_view type_id,
     const std::optional<std::string>& practitioner, Instant start) {
-  auto settings_view = scheduling_.settings(practice.id);
-  if (!settings_view) return tl::unexpected(settings_view.error());
-  auto settings = scheduling::parse_settings(settings_view->doc);
+  auto settings = scheduling_.rules(practice.id);
   if (!settings) return tl::unexpected(settings.error());
   const auto now = std::chrono::floor<std::chrono::seconds>(clock_.now());
   if (start <= now) {
@@ -542,14 +541,12 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
   }
 
   // The type as the public page offers it.
-  auto type_view =
-      scheduling_.get(practice->id, store::ConfigKind::appointment_type, request->type_id);
-  std::optional<scheduling::TypeDoc> type;
-  if (type_view && type_view->row.active) {
-    if (auto t = scheduling::parse_type(type_view->doc); t && t->online_bookable) type = *t;
-  } else if (!type_view && type_view.error().code != ErrorCode::not_found) {
-    return tl::unexpected(type_view.error());
+  auto found_type = scheduling_.type(practice->id, request->type_id);
+  if (!found_type && found_type.error().code != ErrorCode::not_found) {
+    return tl::unexpected(found_type.error());
   }
+  std::optional<scheduling::TypeDoc> type;
+  if (found_type && found_type->active && found_type->doc.online_bookable) type = found_type->doc;
   if (!type) {
     return tl::unexpected(field_error("Unbekannter Termintyp. / Unknown appointment type.",
                                       "appointment_type", "unknown", "?"));
@@ -576,9 +573,7 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
   auto candidates = bookable(*practice, request->type_id, request->practitioner, request->start);
   if (!candidates) return tl::unexpected(candidates.error());
 
-  auto settings_view = scheduling_.settings(practice->id);
-  if (!settings_view) return tl::unexpected(settings_view.error());
-  auto settings = scheduling::parse_settings(settings_view->doc);
+  auto settings = scheduling_.rules(practice->id);
   if (!settings) return tl::unexpected(settings.error());
   const auto& contact = (*s)->contact;
   std::optional<std::int64_t> phone_hash;
@@ -740,25 +735,11 @@ core::Result<BookingService::Found> BookingService::find(Transaction& tx, std::s
   if (!appointment) return tl::unexpected(appointment.error());
   if (!*appointment) return tl::unexpected(unknown);
   f.appointment = std::move(**appointment);
-  auto type = tx.scheduling().find_config(store::ConfigKind::appointment_type, practice_id,
-                                          f.appointment.type_id);
-  if (!type) return tl::unexpected(type.error());
-  if (*type) {
-    boost::system::error_code ec;
-    auto doc = json::parse((*type)->data, ec);
-    if (!ec && doc.is_object()) {
-      if (auto t = scheduling::parse_type(doc.as_object())) f.type = std::move(*t);
-    }
-  }
-  auto settings = tx.scheduling().find_config(store::ConfigKind::settings, practice_id, "booking");
+  // A type switched off or removed later still names the booking's appointment.
+  if (auto type = scheduling_.type(tx, practice_id, f.appointment.type_id)) f.type = type->doc;
+  auto settings = scheduling_.rules(tx, practice_id);
   if (!settings) return tl::unexpected(settings.error());
-  if (*settings) {
-    boost::system::error_code ec;
-    auto doc = json::parse((*settings)->data, ec);
-    if (!ec && doc.is_object()) {
-      if (auto s = scheduling::parse_settings(doc.as_object())) f.settings = std::move(*s);
-    }
-  }
+  f.settings = std::move(*settings);
   return f;
 }
 

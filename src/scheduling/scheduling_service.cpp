@@ -53,15 +53,6 @@ std::string_view what(ConfigKind kind) {
 std::int64_t seconds(Instant t) { return t.time_since_epoch().count(); }
 Instant instant(std::int64_t s) { return Instant(std::chrono::seconds(s)); }
 
-core::Result<TypeDoc> load_type(Transaction& tx, std::string_view practice_id,
-                                std::string_view type_id, bool* active = nullptr) {
-  auto row = tx.scheduling().find_config(ConfigKind::appointment_type, practice_id, type_id);
-  if (!row) return tl::unexpected(row.error());
-  if (!*row) return tl::unexpected(not_found("Termintyp"));
-  if (active) *active = (*row)->active;
-  return parse_type(json::parse((*row)->data).as_object());
-}
-
 core::Result<SettingsDoc> load_settings(Transaction& tx, std::string_view practice_id) {
   auto row = tx.scheduling().find_config(ConfigKind::settings, practice_id, kSettingsId);
   if (!row) return tl::unexpected(row.error());
@@ -282,6 +273,15 @@ core::Result<json::object> SchedulingService::normalise(Transaction& tx,
   return tl::unexpected(core::Error::make(ErrorCode::internal, "", "unknown config kind"));
 }
 
+core::Result<ConfigView> SchedulingService::written(std::string_view practice_id, ConfigKind kind,
+                                                    store::ConfigRow row,
+                                                    std::vector<core::FieldError> warnings) {
+  changed(practice_id);
+  auto v = view(kind, std::move(row));
+  if (v) v->warnings = std::move(warnings);
+  return v;
+}
+
 core::Result<ConfigView> SchedulingService::create(const audit::Context& context,
                                                    std::string_view practice_id, ConfigKind kind,
                                                    const json::object& body) {
@@ -306,10 +306,7 @@ core::Result<ConfigView> SchedulingService::create(const audit::Context& context
     return {};
   });
   if (!r) return tl::unexpected(r.error());
-  changed(practice_id);
-  auto v = view(kind, std::move(row));
-  if (v) v->warnings = std::move(warnings);
-  return v;
+  return written(practice_id, kind, std::move(row), std::move(warnings));
 }
 
 core::Result<ConfigView> SchedulingService::update(const audit::Context& context,
@@ -357,10 +354,7 @@ core::Result<ConfigView> SchedulingService::update(const audit::Context& context
     return {};
   });
   if (!r) return tl::unexpected(r.error());
-  changed(practice_id);
-  auto v = view(kind, std::move(row));
-  if (v) v->warnings = std::move(warnings);
-  return v;
+  return written(practice_id, kind, std::move(row), std::move(warnings));
 }
 
 core::Result<std::optional<store::ConfigRow>> SchedulingService::find(std::string_view practice_id,
@@ -468,10 +462,7 @@ core::Result<ConfigView> SchedulingService::put_single(const audit::Context& con
     return {};
   });
   if (!r) return tl::unexpected(r.error());
-  changed(practice_id);
-  auto v = view(kind, std::move(row));
-  if (v) v->warnings = std::move(warnings);
-  return v;
+  return written(practice_id, kind, std::move(row), std::move(warnings));
 }
 
 core::Result<ConfigView> SchedulingService::put_working_plan(const audit::Context& context,
@@ -643,23 +634,54 @@ void SchedulingService::changed(std::string_view practice_id) {
   ++generations_[std::string(practice_id)];
 }
 
-core::Result<std::chrono::minutes> SchedulingService::duration(std::string_view practice_id,
-                                                               std::string_view type_id) {
-  auto of = [&](const Snapshot& snap) -> core::Result<std::chrono::minutes> {
-    const auto found = snap.types.find(type_id);
-    if (found == snap.types.end()) return tl::unexpected(not_found("Termintyp"));
-    return std::chrono::minutes(found->second.first.duration_minutes);
-  };
-  if (auto hit = cached(practice_id, nullptr)) return of(*hit);  // no transaction needed
-  core::Result<std::chrono::minutes> out = std::chrono::minutes(0);
+core::Result<std::shared_ptr<const SchedulingService::Snapshot>> SchedulingService::current(
+    std::string_view practice_id) {
+  if (auto hit = cached(practice_id, nullptr)) return hit;  // no transaction needed
+  std::shared_ptr<const Snapshot> out;
   auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
     auto snap = snapshot(tx, practice_id);
     if (!snap) return tl::unexpected(snap.error());
-    out = of(**snap);
+    out = std::move(*snap);
     return {};
   });
   if (!r) return tl::unexpected(r.error());
   return out;
+}
+
+namespace {
+
+core::Result<TypeInfo> type_in(const SchedulingService::Snapshot& snap, std::string_view type_id) {
+  const auto found = snap.types.find(type_id);
+  if (found == snap.types.end()) return tl::unexpected(not_found("Termintyp"));
+  return TypeInfo{found->second.first, found->second.second};
+}
+
+}  // namespace
+
+core::Result<TypeInfo> SchedulingService::type(std::string_view practice_id,
+                                               std::string_view type_id) {
+  auto snap = current(practice_id);
+  if (!snap) return tl::unexpected(snap.error());
+  return type_in(**snap, type_id);
+}
+
+core::Result<TypeInfo> SchedulingService::type(Transaction& tx, std::string_view practice_id,
+                                               std::string_view type_id) {
+  auto snap = snapshot(tx, practice_id);
+  if (!snap) return tl::unexpected(snap.error());
+  return type_in(**snap, type_id);
+}
+
+core::Result<SettingsDoc> SchedulingService::rules(std::string_view practice_id) {
+  auto snap = current(practice_id);
+  if (!snap) return tl::unexpected(snap.error());
+  return (*snap)->settings;
+}
+
+core::Result<SettingsDoc> SchedulingService::rules(Transaction& tx, std::string_view practice_id) {
+  auto snap = snapshot(tx, practice_id);
+  if (!snap) return tl::unexpected(snap.error());
+  return (*snap)->settings;
 }
 
 core::Result<std::vector<std::string>> SchedulingService::plan_offers(
@@ -732,15 +754,16 @@ core::Result<store::AppointmentRow> SchedulingService::book(Transaction& tx,
                                                             std::vector<audit::Event>* events) {
   store::AppointmentRow row;
   {
-    auto snap = snapshot(tx, practice_id);
-    if (!snap) return tl::unexpected(snap.error());
-    const auto found = (*snap)->types.find(input.type_id);
-    if (found == (*snap)->types.end()) {
-      return tl::unexpected(
-          bad_field("Unbekannter Termintyp. / Unknown appointment type.", "type_id", "?"));
+    auto info = type(tx, practice_id, input.type_id);
+    if (!info) {
+      if (info.error().code == ErrorCode::not_found) {
+        return tl::unexpected(
+            bad_field("Unbekannter Termintyp. / Unknown appointment type.", "type_id", "?"));
+      }
+      return tl::unexpected(info.error());
     }
-    const TypeDoc* type = &found->second.first;
-    if (!found->second.second) {
+    const TypeDoc* type = &info->doc;
+    if (!info->active) {
       return tl::unexpected(
           bad_field("Dieser Termintyp ist abgeschaltet. / This appointment type "
                     "is switched off.",
@@ -853,8 +876,9 @@ core::Result<store::AppointmentRow> SchedulingService::change(
                           "Nur gebuchte Termine werden verschoben. / Only booked appointments "
                           "move.");
       }
-      auto type = load_type(tx, practice_id, row.type_id);
-      if (!type) return tl::unexpected(type.error());
+      auto info = type(tx, practice_id, row.type_id);
+      if (!info) return tl::unexpected(info.error());
+      const TypeDoc* type = &info->doc;
       const std::string practitioner = change.practitioner_id.value_or(row.practitioner_id);
       if (std::find(type->practitioners.begin(), type->practitioners.end(), practitioner) ==
           type->practitioners.end()) {

@@ -32,6 +32,11 @@ struct ConfigView {
   std::vector<core::FieldError> warnings;
 };
 
+struct TypeInfo {
+  TypeDoc doc;
+  bool active = false;
+};
+
 struct NewAppointment {
   std::string type_id;
   std::string practitioner_id;
@@ -142,9 +147,14 @@ class SchedulingService {
   // Cancellations by staff are limited per user and hour (issue #9; may be null).
   void set_delete_guard(audit::DeleteGuard* guard) { delete_guard_ = guard; }
 
-  // The duration of a type (from the configuration snapshot).
-  [[nodiscard]] core::Result<std::chrono::minutes> duration(std::string_view practice_id,
-                                                            std::string_view type_id);
+  // A type and the booking rules from the configuration snapshot (below): without a
+  // transaction when it is cached, else in one of their own or the caller's.
+  [[nodiscard]] core::Result<TypeInfo> type(std::string_view practice_id, std::string_view type_id);
+  [[nodiscard]] core::Result<TypeInfo> type(store::Transaction& tx, std::string_view practice_id,
+                                            std::string_view type_id);
+  [[nodiscard]] core::Result<SettingsDoc> rules(std::string_view practice_id);
+  [[nodiscard]] core::Result<SettingsDoc> rules(store::Transaction& tx,
+                                                std::string_view practice_id);
 
   const date::time_zone* zone() const { return zone_; }
 
@@ -159,10 +169,15 @@ class SchedulingService {
  private:
   core::Result<std::shared_ptr<const Snapshot>> snapshot(store::Transaction& tx,
                                                          std::string_view practice_id);
+  // The current snapshot: the cached one, or loaded in a read transaction.
+  core::Result<std::shared_ptr<const Snapshot>> current(std::string_view practice_id);
   // The cached snapshot if it is current, else null (and the generation to load it at).
   std::shared_ptr<const Snapshot> cached(std::string_view practice_id, std::uint64_t* generation);
   void changed(std::string_view practice_id);
   core::Result<ConfigView> view(store::ConfigKind kind, store::ConfigRow row) const;
+  // After a configuration write: the snapshot is stale; the view with its warnings.
+  core::Result<ConfigView> written(std::string_view practice_id, store::ConfigKind kind,
+                                   store::ConfigRow row, std::vector<core::FieldError> warnings);
   core::Result<std::optional<store::ConfigRow>> find(std::string_view practice_id,
                                                      store::ConfigKind kind, std::string_view id);
   // A single document (a working plan, the booking rules), or `fallback` at version 0.

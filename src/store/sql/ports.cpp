@@ -1173,37 +1173,36 @@ core::Result<std::vector<AppointmentRow>> SqlSchedulingPort::list_appointments(
   return rows;
 }
 
+namespace {
+
+// Blocks of one owner's active appointments overlapping [from, to), through the index on
+// (practice, owner, block_end) of `table`.
+core::Result<std::vector<BusyRow>> busy_of(Executor& x, std::string_view table,
+                                           std::string_view owner_column,
+                                           std::string_view practice_id, std::string_view owner,
+                                           std::int64_t from, std::int64_t to) {
+  return read_all<BusyRow>(x.run("SELECT block_start, block_end FROM " + std::string(table) +
+                                     " WHERE practice_id = $1 AND " + std::string(owner_column) +
+                                     " = $2 AND active = 1 AND block_end > $3 AND block_start < $4",
+                                 {practice_id, owner, from, to}),
+                           [&](const Rows& r, std::size_t i) {
+                             return BusyRow{std::string(owner), r.int64(i, 0), r.int64(i, 1)};
+                           });
+}
+
+}  // namespace
+
 core::Result<std::vector<BusyRow>> SqlSchedulingPort::practitioner_busy(
     std::string_view practice_id, std::string_view practitioner_id, std::int64_t from,
     std::int64_t to) {
-  auto rows = read_all<BusyRow>(
-      x_.run("SELECT block_start, block_end FROM appointments WHERE practice_id = $1 AND "
-             "practitioner_id = $2 AND active = 1 AND block_end > $3 AND block_start < $4",
-             {practice_id, practitioner_id, from, to}),
-      [](const Rows& r, std::size_t i) {
-        return BusyRow{{}, r.int64(i, 0), r.int64(i, 1)};
-      });
-  if (rows) {
-    for (auto& b : *rows) b.owner_id = std::string(practitioner_id);
-  }
-  return rows;
+  return busy_of(x_, "appointments", "practitioner_id", practice_id, practitioner_id, from, to);
 }
 
 core::Result<std::vector<BusyRow>> SqlSchedulingPort::resource_busy(std::string_view practice_id,
                                                                     std::string_view resource_id,
                                                                     std::int64_t from,
                                                                     std::int64_t to) {
-  auto rows = read_all<BusyRow>(
-      x_.run("SELECT block_start, block_end FROM appointment_resources WHERE practice_id = $1 AND "
-             "resource_id = $2 AND active = 1 AND block_end > $3 AND block_start < $4",
-             {practice_id, resource_id, from, to}),
-      [](const Rows& r, std::size_t i) {
-        return BusyRow{{}, r.int64(i, 0), r.int64(i, 1)};
-      });
-  if (rows) {
-    for (auto& b : *rows) b.owner_id = std::string(resource_id);
-  }
-  return rows;
+  return busy_of(x_, "appointment_resources", "resource_id", practice_id, resource_id, from, to);
 }
 
 core::Result<std::int64_t> SqlSchedulingPort::reassign_patient(std::string_view practice_id,
