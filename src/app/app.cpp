@@ -9,6 +9,7 @@
 
 #include "api/authorizer.hpp"
 #include "api/staff_routes.hpp"
+#include "app/backup_scheduler.hpp"
 #include "app/installation.hpp"
 #include "app/keys.hpp"
 #include "app/routes.hpp"
@@ -60,6 +61,7 @@ struct App::Parts {
   bool stopping = false;
   std::thread housekeeping;
   std::atomic<std::uint64_t> audit_checkpoint_failures{0};
+  std::unique_ptr<BackupScheduler> backups;  // SQLite with [backup] scheduled only
 };
 
 namespace {
@@ -200,6 +202,30 @@ core::Result<void> App::start(bool handle_signals) {
                              http::Metrics::Kind::counter,
                              [sqlite] { return static_cast<double>(sqlite->stats().commits); });
   }
+  if (config_.backup.scheduled && config_.store.backend == "sqlite") {
+    BackupSchedule schedule;
+    schedule.directory = backup_directory(data_dir_, config_);
+    schedule.hour = std::stoi(config_.backup.time.substr(0, 2));
+    schedule.minute = std::stoi(config_.backup.time.substr(3, 2));
+    schedule.keep = {static_cast<int>(config_.backup.keep_daily),
+                     static_cast<int>(config_.backup.keep_weekly),
+                     static_cast<int>(config_.backup.keep_monthly)};
+    p.backups = std::make_unique<BackupScheduler>(data_dir_, *p.store, *p.keys, p.clock, log_,
+                                                  std::move(schedule));
+    auto* backups = p.backups.get();
+    p.metrics.register_value("praxis_backups_total", "Scheduled backups written.",
+                             http::Metrics::Kind::counter,
+                             [backups] { return static_cast<double>(backups->successes()); });
+    p.metrics.register_value("praxis_backup_failures_total",
+                             "Scheduled backups that failed (see the log and praxis doctor).",
+                             http::Metrics::Kind::counter,
+                             [backups] { return static_cast<double>(backups->failures()); });
+    p.metrics.register_value(
+        "praxis_backup_last_success_timestamp_seconds",
+        "Unix time of the last scheduled backup written since start (0: none yet).",
+        http::Metrics::Kind::gauge,
+        [backups] { return static_cast<double>(backups->last_success_unix()); });
+  }
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
   add_all_routes(
@@ -232,6 +258,7 @@ core::Result<void> App::start(bool handle_signals) {
       p.housekeeping_cv.wait_for(guard, std::chrono::minutes(1), [&p] { return p.stopping; });
     }
   });
+  if (p.backups) p.backups->start();
   log_.info("server_started", {{"host", config_.server.host},
                                {"port", p.server->port()},
                                {"tls", !config_.server.tls_certificate.empty()}});
@@ -242,6 +269,7 @@ void App::run() { parts_->server->run(); }
 void App::stop() { parts_->server->stop(); }
 
 App::~App() {
+  if (parts_ && parts_->backups) parts_->backups->stop();
   if (parts_ && parts_->housekeeping.joinable()) {
     {
       std::lock_guard lock(parts_->housekeeping_mutex);

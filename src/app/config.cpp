@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -306,6 +307,64 @@ std::vector<KeySpec> build_keys() {
                     c.patients.deletes_per_hour = std::get<std::int64_t>(v);
                     return std::nullopt;
                   }});
+  keys.push_back({"backup",
+                  "scheduled",
+                  K::boolean,
+                  "true",
+                  "The running server backs up every day at [backup] time. Backups are "
+                  "encrypted to the recovery key shown once by praxis init.",
+                  0,
+                  0,
+                  {},
+                  [](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                    c.backup.scheduled = std::get<bool>(v);
+                    return std::nullopt;
+                  }});
+  keys.push_back({"backup",
+                  "directory",
+                  K::string,
+                  "\"backups\"",
+                  "Where backups are written; a relative path is inside the data directory. "
+                  "Best another disk or a mounted share: praxis doctor warns when it shares the "
+                  "database's file system.",
+                  0,
+                  0,
+                  {},
+                  [](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                    const auto& dir = std::get<std::string>(v);
+                    if (dir.empty()) return "must not be empty";
+                    c.backup.directory = dir;
+                    return std::nullopt;
+                  }});
+  keys.push_back({"backup",
+                  "time",
+                  K::string,
+                  "\"02:30\"",
+                  "Local time (Europe/Berlin, HH:MM) of the daily backup.",
+                  0,
+                  0,
+                  {},
+                  [](Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                    const auto& t = std::get<std::string>(v);
+                    const bool ok = t.size() == 5 && t[2] == ':' &&
+                                    std::isdigit(static_cast<unsigned char>(t[0])) &&
+                                    std::isdigit(static_cast<unsigned char>(t[1])) &&
+                                    std::isdigit(static_cast<unsigned char>(t[3])) &&
+                                    std::isdigit(static_cast<unsigned char>(t[4])) &&
+                                    std::stoi(t.substr(0, 2)) < 24 && std::stoi(t.substr(3)) < 60;
+                    if (!ok) return "\"" + t + "\" is not a time of day (HH:MM)";
+                    c.backup.time = t;
+                    return std::nullopt;
+                  }});
+  const IntegerKey<BackupConfig> backup_keys[] = {
+      {"keep_daily", "7", "Keep the newest backup of each of this many days.", 1, 3650,
+       &BackupConfig::keep_daily},
+      {"keep_weekly", "4", "Also keep the newest backup of each of this many weeks.", 0, 520,
+       &BackupConfig::keep_weekly},
+      {"keep_monthly", "12", "Also keep the newest backup of each of this many months.", 0, 1200,
+       &BackupConfig::keep_monthly},
+  };
+  add_integer_keys(keys, "backup", &Config::backup, backup_keys);
   const IntegerKey<AuditConfig> audit_keys[] = {
       {"checkpoint_every", "1000", "Sign an audit checkpoint after this many new entries.", 1,
        1000000, &AuditConfig::checkpoint_every},

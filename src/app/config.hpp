@@ -79,6 +79,15 @@ struct BookingConfig {
   std::int64_t writes_per_hour = 60;
 };
 
+struct BackupConfig {
+  bool scheduled = true;
+  std::string directory = "backups";  // relative: inside the data directory
+  std::string time = "02:30";         // local time (Europe/Berlin), HH:MM
+  std::int64_t keep_daily = 7;
+  std::int64_t keep_weekly = 4;
+  std::int64_t keep_monthly = 12;
+};
+
 struct Config {
   ServerConfig server;
   StoreConfig store;
@@ -87,6 +96,7 @@ struct Config {
   PatientsConfig patients;
   AuditConfig audit;
   BookingConfig booking;
+  BackupConfig backup;
 };
 
 using ConfigValue = std::variant<std::string, std::int64_t, bool>;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "app/backup_admin.hpp"
 #include "app/config.hpp"
 #include "app/keys.hpp"
 #include "core/clock.hpp"
@@ -39,7 +40,7 @@ core::Result<void> write_new_file(const std::filesystem::path& path, std::string
 
 }  // namespace
 
-core::Result<void> init_data_dir(const DataDir& dir, std::optional<std::string> passphrase) {
+core::Result<InitResult> init_data_dir(const DataDir& dir, std::optional<std::string> passphrase) {
   if (passphrase && passphrase->size() < 12) {
     return core::fail(ErrorCode::invalid_input, "the passphrase must have at least 12 characters");
   }
@@ -66,14 +67,16 @@ core::Result<void> init_data_dir(const DataDir& dir, std::optional<std::string> 
   if (::chmod(dir.root.c_str(), 0700) != 0) {
     return core::fail(ErrorCode::internal, "cannot restrict " + dir.root.string() + " to 0700");
   }
-  if (auto r = write_new_file(dir.config(), default_config_text()); !r) return r;
+  if (auto r = write_new_file(dir.config(), default_config_text()); !r)
+    return tl::unexpected(r.error());
   std::vector<crypto::MasterKey> masters;
   if (passphrase) {
     auto created = crypto::create_passphrase_salt_file(dir.master_salt(), *passphrase);
     if (!created) return tl::unexpected(created.error());
     masters.push_back(std::move(*created));
   } else {
-    if (auto r = crypto::create_master_key_file(dir.master_key()); !r) return r;
+    if (auto r = crypto::create_master_key_file(dir.master_key()); !r)
+      return tl::unexpected(r.error());
     auto loaded = crypto::load_master_key_file(dir.master_key());
     if (!loaded) return tl::unexpected(loaded.error());
     masters.push_back(std::move(*loaded));
@@ -87,9 +90,12 @@ core::Result<void> init_data_dir(const DataDir& dir, std::optional<std::string> 
     if (auto r = tx.meta().put("installation_id", installation_id); !r) return r;
     return tx.meta().put("created_at", created_at);
   });
-  if (!meta) return meta;
+  if (!meta) return tl::unexpected(meta.error());
   crypto::KeyRing keys(std::move(masters));
-  return ensure_server_signing_key(**db, keys);
+  if (auto r = ensure_server_signing_key(**db, keys); !r) return tl::unexpected(r.error());
+  auto recovery = install_recovery_key(**db);
+  if (!recovery) return tl::unexpected(recovery.error());
+  return InitResult{std::move(*recovery), installation_id, created_at};
 }
 
 }  // namespace praxis::app

@@ -21,11 +21,20 @@ struct DataDir {
   std::filesystem::path database() const;
 };
 
+struct InitResult {
+  // The backup recovery key's secret in printed form (backup/recovery_key.hpp). Only
+  // its public half is stored; the caller shows this once and forgets it.
+  std::string recovery_key;
+  std::string installation_id;
+  std::string created_at;
+};
+
 // `praxis init`: creates the directory (0700) or takes an existing empty one, then
-// writes the commented configuration, a fresh master key and the migrated database.
+// writes the commented configuration, a fresh master key, the migrated database and
+// the backup recovery key's public half.
 // With a passphrase, master.salt replaces master.key: nothing on disk opens the data.
 // Refuses a non-empty directory and changes nothing in that case.
-[[nodiscard]] core::Result<void> init_data_dir(
+[[nodiscard]] core::Result<InitResult> init_data_dir(
     const DataDir& dir, std::optional<std::string> passphrase = std::nullopt);
 
 }  // namespace praxis::app

@@ -11,6 +11,7 @@
 
 #include "app/config.hpp"
 #include "app/store_factory.hpp"
+#include "backup/backup_file.hpp"
 
 namespace praxis::app {
 
@@ -70,17 +71,6 @@ struct KeyMaterial {
     return {};
   }
 };
-
-core::Result<void> sync_directory(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    if (fd >= 0) ::close(fd);
-    return core::fail(ErrorCode::internal, "cannot sync directory " + dir.string(),
-                      core::errno_text(errno));
-  }
-  ::close(fd);
-  return {};
-}
 
 crypto::WrappedKey to_wrapped(const store::WrappedKeyRow& row) {
   return crypto::WrappedKey{row.key_id, row.version, row.wrapping_key_id, row.sealed};
@@ -205,6 +195,52 @@ core::Result<void> ensure_server_signing_key(store::Store& store, crypto::KeyRin
       });
 }
 
+std::optional<crypto::KeyOwner> key_owner_of(std::string_view owner) {
+  if (owner.starts_with(kPracticePrefix)) {
+    return crypto::KeyOwner{crypto::KeyKind::practice, owner.substr(kPracticePrefix.size()), {}};
+  }
+  if (owner.starts_with(kSigningPrefix)) {
+    return crypto::KeyOwner{crypto::KeyKind::signing, {}, owner.substr(kSigningPrefix.size())};
+  }
+  return std::nullopt;
+}
+
+core::Result<crypto::KeyPtr> unwrap_master_wrapped(crypto::KeyRing& keys,
+                                                   const store::WrappedKeyRow& row) {
+  const auto owner = key_owner_of(row.owner);
+  crypto::CryptoResult<crypto::KeyPtr> key = tl::unexpected(crypto::CryptoError::malformed);
+  if (owner && owner->kind == crypto::KeyKind::practice) {
+    key = keys.practice_key(owner->practice_id, to_wrapped(row));
+  } else if (owner) {
+    key = keys.signing_seed(owner->subject, to_wrapped(row));
+  }
+  if (!key) {
+    return core::fail(ErrorCode::internal, "cannot unwrap the key of " + row.owner,
+                      std::string(crypto::crypto_error_name(key.error())));
+  }
+  return *key;
+}
+
+core::Result<crypto::SigningKey> server_signing_key(store::Store& store, crypto::KeyRing& keys) {
+  const std::string owner = std::string(kSigningPrefix) + std::string(kServerSigningPurpose);
+  std::optional<store::WrappedKeyRow> row;
+  auto r = store::with_transaction(store, store::TxMode::read_only,
+                                   [&](store::Transaction& tx) -> core::Result<void> {
+                                     auto found = tx.master_wrapped_keys().find(owner);
+                                     if (!found) return tl::unexpected(found.error());
+                                     row = std::move(*found);
+                                     return {};
+                                   });
+  if (!r) return tl::unexpected(r.error());
+  if (!row) return core::fail(ErrorCode::not_found, "the server has no signing key yet");
+  auto seed = keys.signing_seed(kServerSigningPurpose, to_wrapped(*row));
+  if (!seed) {
+    return core::fail(ErrorCode::internal, "cannot unwrap the server's signing key",
+                      std::string(crypto::crypto_error_name(seed.error())));
+  }
+  return crypto::SigningKey((*seed)->secret);
+}
+
 core::Result<RotationReport> rotate_master_key(const DataDir& dir,
                                                std::optional<RotationStep> stop_after,
                                                const RotationSecrets& secrets) {
@@ -230,7 +266,7 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
   // 1. The new key material, durable before anything is wrapped under it.
   if (!have_next) {
     if (auto r = m.create_next(&new_secret); !r) return tl::unexpected(r.error());
-    if (auto r = sync_directory(dir.root); !r) return tl::unexpected(r.error());
+    if (auto r = backup::sync_directory(dir.root); !r) return tl::unexpected(r.error());
   }
   if (stop_after == RotationStep::wrote_next_key) return RotationReport{};
   auto next = m.load(m.next, &new_secret);
@@ -275,7 +311,7 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
       return core::fail(ErrorCode::internal, "cannot keep the old master key",
                         core::errno_text(errno));
     }
-    if (auto r = sync_directory(dir.root); !r) return tl::unexpected(r.error());
+    if (auto r = backup::sync_directory(dir.root); !r) return tl::unexpected(r.error());
   }
   if (stop_after == RotationStep::kept_old_key) return report;
 
@@ -284,7 +320,7 @@ core::Result<RotationReport> rotate_master_key(const DataDir& dir,
     return core::fail(ErrorCode::internal, "cannot install the new master key",
                       core::errno_text(errno));
   }
-  if (auto r = sync_directory(dir.root); !r) return tl::unexpected(r.error());
+  if (auto r = backup::sync_directory(dir.root); !r) return tl::unexpected(r.error());
   return report;
 }
 
@@ -344,7 +380,7 @@ core::Result<void> finish_rotation(const DataDir& dir, const PassphraseSource& p
     return core::fail(ErrorCode::internal, "cannot remove the old master key",
                       core::errno_text(errno));
   }
-  return sync_directory(dir.root);
+  return backup::sync_directory(dir.root);
 }
 
 }  // namespace praxis::app

@@ -24,6 +24,7 @@
 #include "core/error.hpp"
 #include "crypto/key_ring.hpp"
 #include "crypto/master_key.hpp"
+#include "crypto/signature.hpp"
 #include "store/store.hpp"
 
 namespace praxis::app {
@@ -57,6 +58,18 @@ bool uses_passphrase(const DataDir& dir);
 // Creates the server-wide signing seed (backups, exports) if the database has none.
 [[nodiscard]] core::Result<void> ensure_server_signing_key(store::Store& store,
                                                            crypto::KeyRing& keys);
+
+// What a master_wrapped_keys row's owner ("practice:<id>", "signing:<purpose>") binds
+// its key to; nullopt for an unknown owner.
+std::optional<crypto::KeyOwner> key_owner_of(std::string_view owner);
+
+// Unwraps a master_wrapped_keys row with whichever of the ring's master keys sealed it.
+[[nodiscard]] core::Result<crypto::KeyPtr> unwrap_master_wrapped(crypto::KeyRing& keys,
+                                                                 const store::WrappedKeyRow& row);
+
+// The server-wide Ed25519 key that signs backups (created by ensure_server_signing_key).
+[[nodiscard]] core::Result<crypto::SigningKey> server_signing_key(store::Store& store,
+                                                                  crypto::KeyRing& keys);
 
 enum class RotationStep { wrote_next_key, rewrapped, kept_old_key, replaced };
 

@@ -18,22 +18,18 @@
 #include "app/patient_admin.hpp"
 #include "app/practice_admin.hpp"
 #include "cli/passphrase.hpp"
-#include "cli/version.hpp"
 #include "core/json_text.hpp"
 #include "core/log.hpp"
+#include "core/version.hpp"
 
 namespace praxis::cli {
-namespace {
 
-// Start-up errors go to the operator's terminal, so the internal detail is shown too.
 void print_error(const core::Error& e) {
   std::cerr << "praxis: " << e.message;
   if (!e.internal.empty()) std::cerr << " (" << e.internal << ")";
   std::cerr << "\n";
   for (const auto& f : e.fields) std::cerr << "  " << f.field << ": " << f.message << "\n";
 }
-
-}  // namespace
 
 namespace {
 
@@ -88,7 +84,8 @@ void print_practice(const std::string& base, const app::CreatedPractice& c) {
 }  // namespace
 
 int run_init(const std::filesystem::path& data_dir, bool passphrase,
-             const std::optional<PracticeFlags>& practice, bool json, bool demo) {
+             const std::optional<PracticeFlags>& practice, bool json, bool demo,
+             const std::filesystem::path& recovery_sheet) {
   const app::DataDir dir{data_dir};
   std::optional<std::string> secret;
   if (passphrase) {
@@ -114,7 +111,28 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
       return kExitUsage;
     }
   }
-  if (auto r = app::init_data_dir(dir, secret); !r) {
+  const auto sheet =
+      recovery_sheet.empty() ? default_recovery_sheet_path(data_dir) : recovery_sheet;
+  std::error_code ec;
+  const bool fresh =
+      !std::filesystem::exists(data_dir, ec) || std::filesystem::is_empty(data_dir, ec);
+  if (fresh && std::filesystem::exists(sheet, ec)) {
+    if (!demo || !recovery_sheet.empty()) {
+      std::cerr << "praxis: " << sheet.string()
+                << " exists; move it away or name another file with --recovery-sheet (nothing "
+                   "was created)\n";
+      return kExitCannotCreate;
+    }
+    std::filesystem::remove(sheet, ec);  // the sheet of an earlier demo directory
+  }
+  auto initialised = app::init_data_dir(dir, secret);
+  if (!initialised) {
+    print_error(initialised.error());
+    return kExitCannotCreate;
+  }
+  if (auto r = write_recovery_sheet(sheet, initialised->recovery_key, initialised->installation_id,
+                                    initialised->created_at);
+      !r) {
     print_error(r.error());
     return kExitCannotCreate;
   }
@@ -145,7 +163,12 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
     std::string out = "{\"data_dir\":";
     core::append_json_string(out, dir.root.string());
     out += ",\"practice\":" +
-           (created ? practice_json(app::base_url(dir), *created) : std::string("null")) + "}";
+           (created ? practice_json(app::base_url(dir), *created) : std::string("null"));
+    out += ",\"recovery_key\":";
+    core::append_json_string(out, initialised->recovery_key);
+    out += ",\"recovery_sheet\":";
+    core::append_json_string(out, sheet.string());
+    out += "}";
     std::cout << out << "\n";
     return kExitOk;
   }
@@ -160,6 +183,7 @@ int run_init(const std::filesystem::path& data_dir, bool passphrase,
               << "   master key: keep a copy offline; without it the data cannot be read\n";
   }
   std::cout << "  " << dir.database().string() << "   database (encrypted fields)\n";
+  print_recovery_key(initialised->recovery_key, sheet);
   if (created) print_practice(app::base_url(dir), *created);
   std::cout << "Start the server with: praxis serve --data " << data_dir.string() << "\n";
   return kExitOk;
@@ -296,7 +320,7 @@ int run_serve(const std::filesystem::path& data_dir, const std::optional<std::st
     log.error("start_failed", {{"error", r.error().message}});
     return r.error().code == core::ErrorCode::invalid_input ? kExitConfig : kExitFailure;
   }
-  std::cout << "praxis " << kVersion << " serves " << application.base_url() << "/\n"
+  std::cout << "praxis " << core::kVersion << " serves " << application.base_url() << "/\n"
             << "  health:  " << application.base_url() << "/healthz\n"
             << "  stop with Ctrl+C (SIGINT) or SIGTERM" << std::endl;
   application.run();
@@ -385,7 +409,7 @@ int run_keys_rotate(const std::filesystem::path& data_dir, bool finish) {
 }
 
 int run_version() {
-  std::cout << "praxis " << kVersion << " (" << kCommit << ")\n";
+  std::cout << "praxis " << core::kVersion << " (" << core::kCommit << ")\n";
   return kExitOk;
 }
 

@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   };
   practice_options(init, false);
   init->add_flag("--json", json, "Print the result as JSON (for provisioning scripts)");
+  std::filesystem::path recovery_sheet;
+  init->add_option("--recovery-sheet", recovery_sheet,
+                   "Where to write the printable backup recovery sheet (SVG; default: beside "
+                   "the data directory, DIR-recovery-sheet.svg)");
   bool demo = false;
   init->add_flag("--demo", demo,
                  "Create the demo practice 'demo' (Berlin) with two practitioners, three "
@@ -120,6 +124,43 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
 
+  BackupFlags backup_flags;
+  auto* backup_cmd = app.add_subcommand("backup", "Encrypted backups: create, verify, restore");
+  backup_cmd->require_subcommand(1);
+  auto* backup_create = backup_cmd->add_subcommand(
+      "create", "Back up now (the server may keep running): one encrypted, signed file");
+  backup_create->add_option("--data", backup_flags.data_dir, "Data directory")->required();
+  backup_create->add_option("--to", backup_flags.to,
+                            "Directory for the file (default: [backup] directory)");
+  backup_create->add_flag("--json", backup_flags.json, "Print the result as JSON");
+  auto* backup_verify = backup_cmd->add_subcommand(
+      "verify", "Check a backup's structure and signature; --deep also decrypts and checks it");
+  backup_verify->add_option("FILE", backup_flags.file, "Backup file")->required();
+  backup_verify->add_flag("--deep", backup_flags.deep,
+                          "Decrypt, run the integrity check and count the records");
+  backup_verify->add_option("--recovery-key", backup_flags.recovery_key,
+                            "File holding the recovery key (the 14 groups of the sheet)");
+  backup_verify->add_flag("--json", backup_flags.json, "Print the result as JSON");
+  auto* backup_restore = backup_cmd->add_subcommand(
+      "restore", "Restore a backup into a new data directory, with a new master key");
+  backup_restore->add_option("FILE", backup_flags.file, "Backup file")->required();
+  backup_restore
+      ->add_option("--recovery-key", backup_flags.recovery_key,
+                   "File holding the recovery key (the 14 groups of the sheet)")
+      ->required();
+  backup_restore
+      ->add_option("--data", backup_flags.data_dir,
+                   "New data directory (must not exist or be empty)")
+      ->required();
+  backup_restore->add_flag("--passphrase", backup_flags.passphrase,
+                           "Derive the new master key from a passphrase instead of a key file");
+  backup_restore->add_flag("--json", backup_flags.json, "Print the result as JSON");
+  auto* backup_recovery = backup_cmd->add_subcommand(
+      "recovery-key", "Create a new recovery key (new backups are sealed to it); prints it once");
+  backup_recovery->add_option("--data", backup_flags.data_dir, "Data directory")->required();
+  backup_recovery->add_option("--sheet", backup_flags.sheet,
+                              "Where to write the recovery sheet (SVG)");
+
   bool finish = false;
   auto* keys = app.add_subcommand("keys", "Manage the master key");
   keys->require_subcommand(1);
@@ -157,7 +198,7 @@ int main(int argc, char** argv) {
       }
       return run_init(data_dir, passphrase,
                       with_practice ? std::optional<PracticeFlags>(practice) : std::nullopt, json,
-                      demo);
+                      demo, recovery_sheet);
     }
     if (*practice_create) return run_practice_create(data_dir, practice, json);
     if (*user_invite)
@@ -172,6 +213,10 @@ int main(int argc, char** argv) {
     if (*audit_verify) return run_audit_verify(data_dir, json);
     if (*version) return run_version();
     if (*rotate) return run_keys_rotate(data_dir, finish);
+    if (*backup_create) return run_backup_create(backup_flags);
+    if (*backup_verify) return run_backup_verify(backup_flags);
+    if (*backup_restore) return run_backup_restore(backup_flags);
+    if (*backup_recovery) return run_backup_recovery_key(backup_flags);
   } catch (const std::exception& e) {
     std::cerr << "praxis: " << e.what() << "\n";
     return kExitFailure;

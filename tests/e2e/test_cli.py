@@ -604,6 +604,139 @@ class CliTest(unittest.TestCase):
         v = run("audit", "verify", "--data", self.data)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
+    def test_restore_drill_brings_back_every_record_through_the_api(self):
+        r = run("init", "--data", self.data, "--demo", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        info = json.loads(r.stdout)
+        token = info["practice"]["owner"]["enrolment_token"]
+        # The recovery key is shown once; the sheet lies beside the data directory.
+        self.assertRegex(info["recovery_key"], r"^([A-Z2-7]{4}-){13}[A-Z2-7]{4}$")
+        self.assertEqual(info["recovery_sheet"], self.data + "-recovery-sheet.svg")
+        self.assertEqual(stat.S_IMODE(os.stat(info["recovery_sheet"]).st_mode), 0o600)
+        for name in os.listdir(self.data):
+            self.assertNotIn(info["recovery_key"].encode(),
+                             read_bytes(os.path.join(self.data, name)), name)
+        key_file = os.path.join(self.tmp.name, "key.txt")
+        with open(key_file, "w") as f:
+            f.write(info["recovery_key"].lower().replace("-", " ") + "\n")
+        password = "Sicherung ist Pflicht 2026"
+
+        def sign_in(url, recovery_code):
+            status, headers, login = http_json(
+                "POST", url + "/api/v1/auth/login",
+                {"email": "inhaber@demo.example", "password": password,
+                 "recovery_code": recovery_code})
+            self.assertEqual(status, 200, login)
+            return {"Cookie": headers["Set-Cookie"].split(";")[0],
+                    "X-CSRF-Token": login["csrf_token"]}
+
+        def records(url, auth, patient_id):
+            out = {}
+            for path in ["/api/v1/patients/" + patient_id,
+                         "/api/v1/patients?q=Quaxelbrunn",
+                         "/api/v1/patients?q=Wagner",
+                         "/api/v1/appointments?from=%s&to=%s" % (
+                             time.strftime("%Y-%m-%dT00:00:00%%2B00:00",
+                                           time.gmtime(time.time() - 10 * 86400)),
+                             time.strftime("%Y-%m-%dT00:00:00%%2B00:00",
+                                           time.gmtime(time.time() + 20 * 86400))),
+                         "/api/v1/practice", "/api/v1/appointment-types",
+                         "/api/v1/practitioners"]:
+                status, _, body = http_json("GET", url + path, headers=auth)
+                self.assertEqual(status, 200, (path, body))
+                out[path] = body
+            return out
+
+        server = Serving(self.data)
+        try:
+            status, _, secrets = http_json("POST", server.url + "/api/v1/auth/enrol",
+                                           {"token": token, "password": password})
+            self.assertEqual(status, 200, secrets)
+            status, _, body = http_json("POST", server.url + "/api/v1/auth/enrol/confirm",
+                                        {"token": token, "totp": totp(secrets["totp_secret"])})
+            self.assertEqual(status, 200, body)
+            auth = sign_in(server.url, secrets["recovery_codes"][0])
+            status, _, patient = http_json("POST", server.url + "/api/v1/patients", {
+                "family_name": "Quaxelbrunn", "given_names": "Wiltrud",
+                "birth_date": "1961-04-05", "email": "wiltrud.quaxelbrunn@example.org",
+                "phones": [{"kind": "mobile", "number": "0151 87654321"}],
+                "note": "Allergie gegen Penicillin"}, headers=auth)
+            self.assertEqual(status, 201, patient)
+            before = records(server.url, auth, patient["id"])
+            # An online backup while the server runs.
+            made = run("backup", "create", "--data", self.data, "--json")
+            self.assertEqual(made.returncode, 0, made.stderr)
+            backup_file = json.loads(made.stdout)["file"]
+        finally:
+            server.stop()
+
+        # Nothing of the patient in the file.
+        content = read_bytes(backup_file)
+        for needle in [b"Quaxelbrunn", b"Wiltrud", b"wiltrud.quaxelbrunn", b"87654321",
+                       b"Penicillin", b"Praxis Dr. Demo", b"inhaber@demo.example"]:
+            self.assertNotIn(needle, content)
+        verified = run("backup", "verify", backup_file)
+        self.assertEqual(verified.returncode, 0, verified.stderr)
+        self.assertIn("signature valid", verified.stdout)
+        deep = run("backup", "verify", backup_file, "--deep", "--recovery-key", key_file, "--json")
+        self.assertEqual(deep.returncode, 0, deep.stderr)
+        counts = json.loads(deep.stdout)["counts"]
+        self.assertEqual(counts["patients"], 301)
+        self.assertEqual(counts["practices"], 1)
+
+        # A flipped bit and a cut file are refused, and nothing is restored from them.
+        broken = os.path.join(self.tmp.name, "broken.pxbak")
+        damaged = bytearray(content)
+        damaged[len(damaged) // 2] ^= 0x10
+        with open(broken, "wb") as f:
+            f.write(bytes(damaged))
+        bad = run("backup", "verify", broken)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("signature does not match", bad.stderr)
+        bad = run("backup", "restore", broken, "--recovery-key", key_file,
+                  "--data", os.path.join(self.tmp.name, "from-broken"))
+        self.assertEqual(bad.returncode, 1)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "from-broken")))
+        with open(broken, "wb") as f:
+            f.write(content[:len(content) - 100])
+        self.assertEqual(run("backup", "verify", broken).returncode, 1)
+        wrong_key = os.path.join(self.tmp.name, "wrong.txt")
+        other = run("init", "--data", os.path.join(self.tmp.name, "other"), "--json")
+        with open(wrong_key, "w") as f:
+            f.write(json.loads(other.stdout)["recovery_key"])
+        bad = run("backup", "restore", backup_file, "--recovery-key", wrong_key,
+                  "--data", os.path.join(self.tmp.name, "wrong"))
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("does not belong", bad.stderr)
+
+        # The wiper: the database is gone.
+        for suffix in ["", "-wal", "-shm"]:
+            path = os.path.join(self.data, "praxis.db" + suffix)
+            if os.path.exists(path):
+                os.remove(path)
+        restored = os.path.join(self.tmp.name, "restored")
+        r = run("backup", "restore", backup_file, "--recovery-key", key_file, "--data", restored)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("audit trail verified: 1 practice(s)", r.stdout)
+        self.assertNotEqual(read_bytes(os.path.join(restored, "master.key")),
+                            read_bytes(os.path.join(self.data, "master.key")))
+        again = run("backup", "restore", backup_file, "--recovery-key", key_file, "--data", restored)
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("not empty", again.stderr)
+
+        server = Serving(restored)
+        try:
+            auth = sign_in(server.url, secrets["recovery_codes"][1])
+            after = records(server.url, auth, patient["id"])
+        finally:
+            server.stop()
+        self.assertEqual(after, before)
+        self.assertEqual(after["/api/v1/patients/" + patient["id"]]["family_name"], "Quaxelbrunn")
+        audit = run("audit", "verify", "--data", restored)
+        self.assertEqual(audit.returncode, 0, audit.stdout + audit.stderr)
+        doctor = run("doctor", "--data", restored)
+        self.assertEqual(doctor.returncode, 0, doctor.stdout)
+
     def test_serve_without_data_directory_fails_clearly(self):
         r = run("serve", "--data", os.path.join(self.tmp.name, "nowhere"))
         self.assertEqual(r.returncode, 78)
