@@ -1,8 +1,14 @@
 #include "app/doctor.hpp"
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
 
 #include "app/audit_admin.hpp"
+#include "app/backup_admin.hpp"
 #include "app/config.hpp"
 #include "app/keys.hpp"
 #include "auth/password_policy.hpp"
@@ -25,11 +31,12 @@ void check_private_file(std::vector<Finding>& out, const std::string& check,
                         const std::filesystem::path& file) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) {
-    out.push_back({Severity::fail, check, file.string() + " is missing"});
+    out.push_back({Severity::fail, check, file.string() + " is missing", true});
   } else if ((st.st_mode & 077) != 0) {
     out.push_back({Severity::fail, check,
                    file.string() + " has mode " + octal_mode(st.st_mode) +
-                       "; others may read it. Fix: chmod 600 " + file.string()});
+                       "; others may read it. Fix: chmod 600 " + file.string(),
+                   true});
   } else {
     out.push_back(
         {Severity::ok, check, file.string() + " is private (" + octal_mode(st.st_mode) + ")"});
@@ -59,8 +66,153 @@ void check_second_factor(std::vector<Finding>& out, store::sqlite::Database& db,
   }
 }
 
-void check_database(std::vector<Finding>& out, const DataDir& dir, bool synchronous_full) {
+// Staff accounts without a second factor, and enrolment links nobody used yet: each
+// is a way in with less than a password and a code.
+void check_accounts(std::vector<Finding>& out, store::sqlite::Database& db, bool public_listener) {
+  auto missing = db.query_text(
+      "SELECT count(*) || ',' || coalesce(sum(role = 'owner'), 0) FROM users "
+      "WHERE status = 'active' AND totp_secret IS NULL");
+  if (!missing) {
+    out.push_back({Severity::warn, "auth.users_second_factor",
+                   "cannot read the staff accounts: " + missing.error().internal});
+  } else {
+    const auto comma = missing->find(',');
+    const long users = std::stol(missing->substr(0, comma));
+    const long owners = std::stol(missing->substr(comma + 1));
+    if (owners > 0 && public_listener) {
+      out.push_back({Severity::fail, "auth.users_second_factor",
+                     std::to_string(owners) +
+                         " owner account(s) have no second factor while the server is reachable "
+                         "from other machines. Fix: praxis user reset --email … and enrol again "
+                         "with an authenticator app",
+                     true});
+    } else if (users > 0) {
+      out.push_back({Severity::warn, "auth.users_second_factor",
+                     std::to_string(users) +
+                         " active staff account(s) sign in without a second factor (allowed for "
+                         "reception by the owner); each should enrol an authenticator app"});
+    } else {
+      out.push_back({Severity::ok, "auth.users_second_factor",
+                     "every active staff account has a second factor"});
+    }
+  }
+  auto open_links = db.query_text(
+      "SELECT count(*) FROM enrolment_tokens WHERE used_at IS NULL AND expires_at > "
+      "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')");
+  if (open_links && *open_links != "0") {
+    out.push_back({Severity::warn, "auth.enrolment_links",
+                   *open_links +
+                       " enrolment link(s) are outstanding: whoever holds one sets the account's "
+                       "password. Let them be used soon, or withdraw them (praxis user reset, or "
+                       "disable the invited account in the app)"});
+  } else if (open_links) {
+    out.push_back({Severity::ok, "auth.enrolment_links", "no enrolment link is outstanding"});
+  }
+}
+
+// Backups: a recovery key to seal them to, recent ones, none failing, and not only on
+// the disk of the database.
+void check_backups(std::vector<Finding>& out, const DataDir& dir, const Config& config,
+                   store::sqlite::Database& db) {
+  auto recipient = db.query_text("SELECT value FROM server_meta WHERE key = 'backup.recipient'");
+  if (!recipient || recipient->empty()) {
+    out.push_back({Severity::fail, "backup.recovery_key",
+                   "there is no backup recovery key, so no backup can be made. Fix: praxis backup "
+                   "recovery-key --data " +
+                       dir.root.string() + " and keep the sheet offline"});
+  } else {
+    out.push_back({Severity::ok, "backup.recovery_key",
+                   "backups are sealed to the recovery key (its secret is not on this machine)"});
+  }
+  const auto directory = backup_directory(dir, config);
+  const auto now = core::SystemClock().now();
+  const auto newest = newest_backup(directory);
+  const auto status = read_backup_status(dir);
+  auto created = db.query_text("SELECT value FROM server_meta WHERE key = 'created_at'");
+  const auto installed = created ? core::parse_iso8601(*created) : std::nullopt;
+  constexpr auto kMaxAge = std::chrono::hours(26);
+  if (!config.backup.scheduled) {
+    out.push_back({Severity::warn, "backup.schedule",
+                   "[backup] scheduled = false: the server makes no backups by itself; run praxis "
+                   "backup create daily (cron, systemd timer)"});
+  }
+  if (newest && now - *newest <= kMaxAge) {
+    out.push_back(
+        {Severity::ok, "backup.age",
+         "the newest backup in " + directory.string() + " is from " + core::to_iso8601(*newest)});
+  } else if (!newest && installed && now - *installed <= kMaxAge) {
+    out.push_back({Severity::ok, "backup.age",
+                   "no backup yet; the running server makes the first within minutes"});
+  } else {
+    out.push_back({Severity::warn, "backup.age",
+                   (newest ? "the newest backup in " + directory.string() + " is from " +
+                                 core::to_iso8601(*newest) + ", more than 26 hours ago"
+                           : "there is no backup in " + directory.string()) +
+                       ". Is the server running? Make one now: praxis backup create --data " +
+                       dir.root.string()});
+  }
+  if (status.last_failure &&
+      (!status.last_success || *status.last_failure > *status.last_success)) {
+    out.push_back({Severity::warn, "backup.last_run",
+                   "the last scheduled backup failed at " + core::to_iso8601(*status.last_failure) +
+                       ": " + status.last_error});
+  }
+  struct stat db_st {
+  }, backup_st{};
+  std::error_code ec;
+  auto existing = directory;
+  while (!existing.empty() && !std::filesystem::exists(existing, ec)) {
+    existing = existing.parent_path();
+  }
+  if (::stat(dir.database().c_str(), &db_st) == 0 && !existing.empty() &&
+      ::stat(existing.c_str(), &backup_st) == 0) {
+    if (db_st.st_dev == backup_st.st_dev) {
+      out.push_back({Severity::warn, "backup.same_filesystem",
+                     "backups go to " + directory.string() +
+                         ", on the same file system as the database: a disk failure or a wiper "
+                         "takes both. Set [backup] directory to another disk or a mounted share, "
+                         "and copy backups off site"});
+    } else {
+      out.push_back({Severity::ok, "backup.same_filesystem",
+                     "backups go to another file system than the database"});
+    }
+  }
+}
+
+void check_tls(std::vector<Finding>& out, const ServerConfig& s) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(s.tls_certificate.c_str(), "r"),
+                                                &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr, &X509_free);
+  if (!cert) {
+    out.push_back({Severity::fail, "server.tls_certificate",
+                   "cannot read the certificate " + s.tls_certificate + " (PEM)", true});
+    return;
+  }
+  int days = 0, seconds = 0;
+  if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert.get())) != 1) {
+    out.push_back({Severity::warn, "server.tls_certificate", "cannot read the expiry date"});
+  } else if (days < 0 || (days == 0 && seconds <= 0)) {
+    out.push_back({Severity::fail, "server.tls_certificate",
+                   "the certificate " + s.tls_certificate +
+                       " has expired; browsers refuse it. Renew it (e.g. certbot renew)",
+                   true});
+  } else if (days < 21) {
+    out.push_back({Severity::warn, "server.tls_certificate",
+                   "the certificate expires in " + std::to_string(days) +
+                       " day(s); renew it now (automatic renewal, e.g. certbot, avoids this)"});
+  } else {
+    out.push_back({Severity::ok, "server.tls_certificate",
+                   "the certificate is valid for " + std::to_string(days) + " more days"});
+  }
+  out.push_back({Severity::ok, "server.tls_versions",
+                 "TLS 1.2 and 1.3 only, forward-secret AEAD ciphers (fixed in praxis)"});
+}
+
+void check_database(std::vector<Finding>& out, const DataDir& dir, const Config* config,
+                    bool full) {
   namespace sq = store::sqlite;
+  const bool synchronous_full = !config || config->store.sqlite_synchronous != "normal";
   check_private_file(out, "database.permissions", dir.database());
   sq::OpenOptions options;
   options.mode = sq::OpenMode::read_only;
@@ -70,14 +222,16 @@ void check_database(std::vector<Finding>& out, const DataDir& dir, bool synchron
         {Severity::fail, "database.open", "cannot open the database: " + db.error().internal});
     return;
   }
-  auto check = db->query_text("PRAGMA integrity_check");
+  auto check = db->query_text(full ? "PRAGMA integrity_check" : "PRAGMA quick_check(1)");
   if (!check || *check != "ok") {
     out.push_back({Severity::fail, "database.integrity",
                    "the database is damaged (" + (check ? *check : check.error().internal) +
-                       "); restore the latest backup"});
+                       "); restore the latest backup (praxis backup restore)",
+                   true});
     return;
   }
-  out.push_back({Severity::ok, "database.integrity", "integrity check passed"});
+  out.push_back(
+      {Severity::ok, "database.integrity", full ? "integrity check passed" : "quick check passed"});
   auto journal = db->query_text("PRAGMA journal_mode");
   if (journal && *journal == "wal") {
     out.push_back({Severity::ok, "database.journal", "write-ahead log (WAL)"});
@@ -106,6 +260,10 @@ void check_database(std::vector<Finding>& out, const DataDir& dir, bool synchron
                    "schema version " + std::to_string(*version) + ", up to date"});
   }
   check_second_factor(out, *db, version ? *version : 0);
+  if (version && pending && *pending == 0 && config) {
+    check_accounts(out, *db, !http::is_loopback_host(config->server.host));
+    check_backups(out, dir, *config, *db);
+  }
 }
 
 // Verifies the audit trail when that needs nothing doctor may not do: the master key
@@ -115,8 +273,9 @@ void check_audit(std::vector<Finding>& out, const DataDir& dir) {
   const bool schema_current = std::any_of(out.begin(), out.end(), [](const Finding& f) {
     return f.check == "database.schema" && f.severity == Severity::ok;
   });
-  const bool healthy = std::none_of(out.begin(), out.end(),
-                                    [](const Finding& f) { return f.severity == Severity::fail; });
+  const bool healthy = std::none_of(out.begin(), out.end(), [](const Finding& f) {
+    return f.severity == Severity::fail && f.blocks_start;
+  });
   if (!schema_current || !healthy) {
     out.push_back({Severity::warn, "audit.trail",
                    "not verified: fix the findings above first, then run praxis audit verify"});
@@ -155,25 +314,42 @@ void check_audit(std::vector<Finding>& out, const DataDir& dir) {
 
 }  // namespace
 
-std::vector<Finding> run_doctor(const DataDir& dir) {
+std::vector<Finding> start_blockers(const std::vector<Finding>& findings) {
+  std::vector<Finding> out;
+  for (const auto& f : findings) {
+    if (f.severity == Severity::fail && f.blocks_start) out.push_back(f);
+  }
+  return out;
+}
+
+std::vector<Finding> run_doctor(const DataDir& dir, const DoctorOptions& options) {
   std::vector<Finding> out;
   struct stat st {};
   if (::stat(dir.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     out.push_back({Severity::fail, "data_dir.exists",
-                   dir.root.string() + " is not a data directory; create one with praxis init"});
+                   dir.root.string() + " is not a data directory; create one with praxis init",
+                   true});
     return out;
   }
   if ((st.st_mode & 077) != 0) {
     out.push_back({Severity::fail, "data_dir.permissions",
                    dir.root.string() + " has mode " + octal_mode(st.st_mode) +
-                       "; other users can look inside. Fix: chmod 700 " + dir.root.string()});
+                       "; other users can look inside. Fix: chmod 700 " + dir.root.string(),
+                   true});
   } else {
     out.push_back({Severity::ok, "data_dir.permissions", dir.root.string() + " is private"});
   }
+  if (::geteuid() == 0) {
+    out.push_back({Severity::warn, "process.root",
+                   "praxis runs as root: a flaw in it would own the whole machine. Run it as its "
+                   "own user (e.g. systemd User=praxis) that owns only the data directory"});
+  } else {
+    out.push_back({Severity::ok, "process.root", "praxis does not run as root"});
+  }
 
-  auto config = load_config(dir.config());
+  auto config = options.config ? core::Result<Config>(*options.config) : load_config(dir.config());
   if (!config) {
-    out.push_back({Severity::fail, "config.valid", config.error().message});
+    out.push_back({Severity::fail, "config.valid", config.error().message, true});
   } else {
     out.push_back({Severity::ok, "config.valid", dir.config().string() + " is valid"});
     const auto& s = config->server;
@@ -187,12 +363,14 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
         out.push_back(
             {Severity::fail, "server.listener",
              "listens on " + s.host +
-                 " without TLS; praxis serve will refuse to start. "
-                 "Set [server] tls_certificate and tls_private_key, or listen on 127.0.0.1"});
+                 " without TLS; praxis serve refuses to start. "
+                 "Set [server] tls_certificate and tls_private_key, or listen on 127.0.0.1",
+             true});
       }
     } else {
       out.push_back({Severity::ok, "server.listener", "TLS is configured"});
       check_private_file(out, "server.tls_private_key", s.tls_private_key);
+      check_tls(out, s);
     }
     if (!config->booking.proof_of_work) {
       out.push_back({Severity::warn, "booking.proof_of_work",
@@ -219,7 +397,7 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
     out.push_back({Severity::ok, "master_key.mode",
                    "the master key is derived from a passphrase; no key is stored on disk"});
   } else if (auto r = crypto::check_master_key_file(dir.master_key()); !r) {
-    out.push_back({Severity::fail, "master_key", r.error().message});
+    out.push_back({Severity::fail, "master_key", r.error().message, true});
   } else {
     out.push_back({Severity::ok, "master_key", "master key file is present and private"});
   }
@@ -240,20 +418,21 @@ std::vector<Finding> run_doctor(const DataDir& dir) {
   } else {
     out.push_back({Severity::fail, "auth.password_dictionary",
                    "the cracklib dictionary is missing, so nobody can set a password and "
-                   "praxis serve refuses to start; install cracklib-runtime"});
+                   "praxis serve refuses to start; install cracklib-runtime",
+                   true});
   }
   if (config && config->store.backend == "postgres") {
     // The database lives on a PostgreSQL server; doctor only reads, so it does not
     // connect (connecting would migrate). It checks what it can see from here.
     if (auto r = store::postgres::check_dsn_security(config->store.postgres_dsn); !r) {
-      out.push_back({Severity::fail, "database.postgres", r.error().message});
+      out.push_back({Severity::fail, "database.postgres", r.error().message, true});
     } else {
       out.push_back({Severity::ok, "database.postgres",
                      "PostgreSQL backend; the connection is local or verified TLS"});
     }
   } else {
-    check_database(out, dir, !config || config->store.sqlite_synchronous != "normal");
-    check_audit(out, dir);
+    check_database(out, dir, config ? &*config : nullptr, !options.start);
+    if (!options.start) check_audit(out, dir);
   }
   return out;
 }

@@ -309,6 +309,18 @@ int run_serve(const std::filesystem::path& data_dir, const std::optional<std::st
       return kExitConfig;
     }
   }
+  // The doctor's start checks (DESIGN.md T10): an unsafe set-up does not serve.
+  app::DoctorOptions doctor;
+  doctor.start = true;
+  doctor.config = *config;
+  const auto blockers = app::start_blockers(app::run_doctor(dir, doctor));
+  if (!blockers.empty()) {
+    for (const auto& f : blockers) {
+      std::cerr << "praxis: refusing to start: " << f.check << ": " << f.message << "\n";
+    }
+    std::cerr << "praxis doctor --data " << data_dir.string() << " shows every check\n";
+    return kExitConfig;
+  }
   core::LogOptions log_options;
   core::parse_log_level(config->log.level, log_options.level);
   log_options.file = config->log.file;
@@ -328,8 +340,24 @@ int run_serve(const std::filesystem::path& data_dir, const std::optional<std::st
   return kExitOk;
 }
 
-int run_doctor(const std::filesystem::path& data_dir) {
+int run_doctor(const std::filesystem::path& data_dir, bool json) {
   const auto findings = app::run_doctor(app::DataDir{data_dir});
+  if (json) {
+    boost::json::array out;
+    bool failed = false;
+    for (const auto& f : findings) {
+      const char* severity = f.severity == app::Severity::ok     ? "ok"
+                             : f.severity == app::Severity::warn ? "warn"
+                                                                 : "fail";
+      failed = failed || f.severity == app::Severity::fail;
+      out.push_back(boost::json::object{{"check", f.check},
+                                        {"severity", severity},
+                                        {"message", f.message},
+                                        {"blocks_start", f.blocks_start}});
+    }
+    std::cout << boost::json::serialize(out) << "\n";
+    return failed ? kExitFailure : kExitOk;
+  }
   int failures = 0;
   int warnings = 0;
   for (const auto& f : findings) {

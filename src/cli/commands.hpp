@@ -45,7 +45,7 @@ int run_user_invite(const std::filesystem::path& data_dir, const std::string& pr
 int run_practice_create(const std::filesystem::path& data_dir, const PracticeFlags& practice,
                         bool json);
 int run_serve(const std::filesystem::path& data_dir, const std::optional<std::string>& listen);
-int run_doctor(const std::filesystem::path& data_dir);
+int run_doctor(const std::filesystem::path& data_dir, bool json = false);
 // Exit 1 when any practice's trail fails verification.
 int run_audit_verify(const std::filesystem::path& data_dir, bool json);
 int run_version();

@@ -112,6 +112,7 @@ int main(int argc, char** argv) {
   auto* doctor =
       app.add_subcommand("doctor", "Check an installation for insecure or broken settings");
   doctor->add_option("--data", data_dir, "Data directory to check")->required();
+  doctor->add_flag("--json", json, "Print the findings as JSON (check, severity, message)");
 
   auto* audit_cmd = app.add_subcommand("audit", "Check the audit trail");
   audit_cmd->require_subcommand(1);
@@ -209,7 +210,7 @@ int main(int argc, char** argv) {
                                  import_report);
     }
     if (*serve) return run_serve(data_dir, listen);
-    if (*doctor) return run_doctor(data_dir);
+    if (*doctor) return run_doctor(data_dir, json);
     if (*audit_verify) return run_audit_verify(data_dir, json);
     if (*version) return run_version();
     if (*rotate) return run_keys_rotate(data_dir, finish);

@@ -230,7 +230,32 @@ class CliTest(unittest.TestCase):
         self.init()
         d = run("doctor", "--data", self.data)
         self.assertEqual(d.returncode, 0, d.stdout)
-        self.assertIn("0 failed, 0 warnings", d.stdout)
+        self.assertIn("0 failed", d.stdout)
+        j = run("doctor", "--data", self.data, "--json")
+        self.assertEqual(j.returncode, 0, j.stderr)
+        findings = json.loads(j.stdout)
+        warnings = {f["check"] for f in findings if f["severity"] != "ok"}
+        # Only: backups inside the data directory by default, and root in CI containers.
+        expected = {"backup.same_filesystem"} | ({"process.root"} if os.geteuid() == 0 else set())
+        self.assertEqual(warnings, expected)
+        checks = {f["check"] for f in findings}
+        for check in ["data_dir.permissions", "master_key", "database.permissions",
+                      "server.listener", "database.integrity", "database.synchronous",
+                      "auth.users_second_factor", "auth.enrolment_links", "backup.recovery_key",
+                      "backup.age", "audit.trail", "booking.proof_of_work", "process.root"]:
+            self.assertIn(check, checks)
+
+    def test_serve_refuses_what_doctor_finds_unsafe(self):
+        self.init()
+        os.chmod(self.data, 0o755)
+        r = run("serve", "--data", self.data, "--listen", "127.0.0.1:0")
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("refusing to start: data_dir.permissions", r.stderr)
+        self.assertIn("chmod 700", r.stderr)
+        d = run("doctor", "--data", self.data, "--json")
+        self.assertEqual(d.returncode, 1)
+        blocking = [f for f in json.loads(d.stdout) if f["blocks_start"]]
+        self.assertEqual([f["check"] for f in blocking], ["data_dir.permissions"])
 
     def test_key_rotation_while_stopped_and_refused_while_serving(self):
         self.init()

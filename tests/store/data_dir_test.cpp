@@ -1,11 +1,17 @@
 #include "app/data_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
+#include "app/backup_admin.hpp"
 #include "app/doctor.hpp"
+#include "backup/schedule.hpp"
 #include "store/sqlite/database.hpp"
 #include "support/temp_dir.hpp"
 
@@ -59,8 +65,216 @@ TEST(Doctor, FreshInstallationPasses) {
   const DataDir dir{tmp.path() / "var"};
   ASSERT_TRUE(init_data_dir(dir));
   for (const auto& f : run_doctor(dir)) {
+    // By default backups go inside the data directory (a warning that names the fix),
+    // and tests may run as root.
+    if (f.check == "backup.same_filesystem" || (f.check == "process.root" && ::geteuid() == 0)) {
+      EXPECT_EQ(f.severity, Severity::warn) << f.check;
+      continue;
+    }
     EXPECT_EQ(f.severity, Severity::ok) << f.check << ": " << f.message;
   }
+}
+
+TEST(Doctor, NamesARootProcess) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  const auto findings = run_doctor(dir);
+  ASSERT_NE(find(findings, "process.root"), nullptr);
+  EXPECT_EQ(find(findings, "process.root")->severity,
+            ::geteuid() == 0 ? Severity::warn : Severity::ok);
+}
+
+// A self-signed certificate whose validity ends `not_after` from now (negative: past).
+void write_certificate(const std::filesystem::path& cert, const std::filesystem::path& key,
+                       long not_after) {
+  EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  ASSERT_NE(pkey, nullptr);
+  X509* x = X509_new();
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -30L * 86400);
+  X509_gmtime_adj(X509_getm_notAfter(x), not_after);
+  X509_set_pubkey(x, pkey);
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(x, name);
+  ASSERT_GT(X509_sign(x, pkey, EVP_sha256()), 0);
+  FILE* c = std::fopen(cert.c_str(), "w");
+  PEM_write_X509(c, x);
+  std::fclose(c);
+  FILE* k = std::fopen(key.c_str(), "w");
+  PEM_write_PrivateKey(k, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(k);
+  ::chmod(key.c_str(), 0600);
+  X509_free(x);
+  EVP_PKEY_free(pkey);
+}
+
+TEST(Doctor, ChecksTheCertificatesExpiry) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  const auto cert = tmp.path() / "cert.pem", key = tmp.path() / "key.pem";
+  auto configure = [&] {
+    std::ofstream cfg(dir.config(), std::ios::trunc);
+    cfg << "[server]\nlisten = \"0.0.0.0:8443\"\ntls_certificate = \"" << cert.string()
+        << "\"\ntls_private_key = \"" << key.string() << "\"\n";
+  };
+  write_certificate(cert, key, 90L * 86400);
+  configure();
+  auto findings = run_doctor(dir);
+  ASSERT_NE(find(findings, "server.tls_certificate"), nullptr);
+  EXPECT_EQ(find(findings, "server.tls_certificate")->severity, Severity::ok);
+  EXPECT_EQ(find(findings, "server.tls_versions")->severity, Severity::ok);
+  EXPECT_TRUE(start_blockers(findings).empty());
+
+  std::filesystem::remove(cert);
+  std::filesystem::remove(key);
+  write_certificate(cert, key, 5L * 86400);
+  findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "server.tls_certificate")->severity, Severity::warn);
+  EXPECT_NE(find(findings, "server.tls_certificate")->message.find("expires in"),
+            std::string::npos);
+
+  std::filesystem::remove(cert);
+  std::filesystem::remove(key);
+  write_certificate(cert, key, -86400);
+  DoctorOptions start;
+  start.start = true;
+  findings = run_doctor(dir, start);
+  const Finding* expired = find(findings, "server.tls_certificate");
+  ASSERT_NE(expired, nullptr);
+  EXPECT_EQ(expired->severity, Severity::fail);
+  EXPECT_TRUE(expired->blocks_start);
+  EXPECT_EQ(start_blockers(findings).size(), 1U);
+}
+
+TEST(Doctor, NamesAccountsWithoutSecondFactorAndOutstandingLinks) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  auto findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "auth.users_second_factor")->severity, Severity::ok);
+  EXPECT_EQ(find(findings, "auth.enrolment_links")->severity, Severity::ok);
+  {
+    auto db = store::sqlite::Database::open(dir.database(), store::sqlite::OpenOptions{});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO practices (id, slug, name, kind, state, street, postcode, city, "
+        "created_at, version) SELECT 'p1', 'p', 'P', 'arztpraxis', 'BE', '', '', '', "
+        "'2026-01-01T00:00:00Z', 1 WHERE NOT EXISTS (SELECT 1 FROM practices);"
+        "INSERT INTO users (id, practice_id, email, role, status, created_at) VALUES "
+        "('u1', 'p1', 'empfang@example.org', 'reception', 'active', '2026-01-01T00:00:00Z'),"
+        "('u2', 'p1', 'neu@example.org', 'assistant', 'invited', '2026-01-01T00:00:00Z');"
+        "INSERT INTO enrolment_tokens (token_hash, practice_id, user_id, expires_at) VALUES "
+        "(x'01', 'p1', 'u2', '2999-01-01T00:00:00Z'), (x'02', 'p1', 'u2', "
+        "'2001-01-01T00:00:00Z');"));
+  }
+  findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "auth.users_second_factor")->severity, Severity::warn);
+  EXPECT_NE(find(findings, "auth.users_second_factor")->message.find("1 active staff"),
+            std::string::npos);
+  EXPECT_EQ(find(findings, "auth.enrolment_links")->severity, Severity::warn);
+  EXPECT_NE(find(findings, "auth.enrolment_links")->message.find("1 enrolment link"),
+            std::string::npos);  // the expired one does not count
+  // An owner without a second factor behind a public listener stops the server.
+  {
+    auto db = store::sqlite::Database::open(dir.database(), store::sqlite::OpenOptions{});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("UPDATE users SET role = 'owner' WHERE id = 'u1'"));
+  }
+  DoctorOptions public_listener;
+  public_listener.config = *load_config(dir.config());
+  public_listener.config->server.host = "0.0.0.0";
+  public_listener.config->server.tls_certificate = "/nonexistent";
+  findings = run_doctor(dir, public_listener);
+  EXPECT_EQ(find(findings, "auth.users_second_factor")->severity, Severity::fail);
+  EXPECT_TRUE(find(findings, "auth.users_second_factor")->blocks_start);
+}
+
+TEST(Doctor, ReportsBackupsMissingOldFailingOrBesideTheDatabase) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  auto findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "backup.recovery_key")->severity, Severity::ok);
+  EXPECT_EQ(find(findings, "backup.age")->severity, Severity::ok);  // new: none expected yet
+  EXPECT_EQ(find(findings, "backup.same_filesystem")->severity, Severity::warn);
+  EXPECT_EQ(find(findings, "backup.last_run"), nullptr);
+
+  // An installation a week old whose newest backup is two days old.
+  const auto now = core::SystemClock().now();
+  {
+    auto db = store::sqlite::Database::open(dir.database(), store::sqlite::OpenOptions{});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("UPDATE server_meta SET value = '" +
+                         core::to_iso8601(now - std::chrono::hours(24 * 7)) +
+                         "' WHERE key = 'created_at'"));
+  }
+  findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "backup.age")->severity, Severity::warn);
+  std::filesystem::create_directories(dir.root / "backups");
+  const auto old_name = backup::backup_file_name(now - std::chrono::hours(48));
+  std::ofstream(dir.root / "backups" / old_name) << "x";
+  findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "backup.age")->severity, Severity::warn);
+  EXPECT_NE(find(findings, "backup.age")->message.find("more than 26 hours"), std::string::npos);
+  std::ofstream(dir.root / "backups" / backup::backup_file_name(now - std::chrono::hours(2)))
+      << "x";
+  findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "backup.age")->severity, Severity::ok);
+
+  // The last scheduled run failed.
+  const auto failure = core::Error::make(core::ErrorCode::unavailable, "disk full");
+  ASSERT_TRUE(record_backup_outcome(dir, now, &failure));
+  findings = run_doctor(dir);
+  ASSERT_NE(find(findings, "backup.last_run"), nullptr);
+  EXPECT_EQ(find(findings, "backup.last_run")->severity, Severity::warn);
+  EXPECT_NE(find(findings, "backup.last_run")->message.find("disk full"), std::string::npos);
+  ASSERT_TRUE(record_backup_outcome(dir, now + std::chrono::seconds(1), nullptr));
+  EXPECT_EQ(find(run_doctor(dir), "backup.last_run"), nullptr);
+
+  // Backups on another file system (tmpfs) are fine.
+  if (std::filesystem::is_directory("/dev/shm")) {
+    const auto elsewhere = std::filesystem::path("/dev/shm") / tmp.path().filename();
+    std::filesystem::create_directories(elsewhere);
+    DoctorOptions options;
+    options.config = *load_config(dir.config());
+    options.config->backup.directory = elsewhere.string();
+    findings = run_doctor(dir, options);
+    std::filesystem::remove_all(elsewhere);
+    EXPECT_EQ(find(findings, "backup.same_filesystem")->severity, Severity::ok);
+  }
+
+  // No recovery key: no backup can be made.
+  {
+    auto db = store::sqlite::Database::open(dir.database(), store::sqlite::OpenOptions{});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("DELETE FROM server_meta WHERE key = 'backup.recipient'"));
+  }
+  findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "backup.recovery_key")->severity, Severity::fail);
+  EXPECT_FALSE(find(findings, "backup.recovery_key")->blocks_start);
+}
+
+TEST(Doctor, TheStartChecksSkipWhatReadsEverything) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  DoctorOptions start;
+  start.start = true;
+  const auto findings = run_doctor(dir, start);
+  EXPECT_EQ(find(findings, "audit.trail"), nullptr);
+  ASSERT_NE(find(findings, "database.integrity"), nullptr);
+  EXPECT_NE(find(findings, "database.integrity")->message.find("quick"), std::string::npos);
+  EXPECT_TRUE(start_blockers(findings).empty());
+  // A world-readable key blocks the start.
+  ::chmod(dir.master_key().c_str(), 0644);
+  const auto blocked = start_blockers(run_doctor(dir, start));
+  ASSERT_EQ(blocked.size(), 1U);
+  EXPECT_EQ(blocked[0].check, "master_key");
 }
 
 TEST(Doctor, FlagsWhatAnAttackerWouldLike) {
