@@ -21,3 +21,5 @@ echo "== Scheduling: slot engine alone (7 days, 100 appointments) =="
 build/release/bin/slots_bench --benchmark_min_time=1
 echo "== Public booking over HTTP: availability (64 connections) and bookings =="
 bench/booking_http.sh "${BENCH_SECONDS:-10}"
+echo "== Backups: create, verify, restore; availability p99 before and during backups =="
+bench/backup.sh "${BACKUP_PATIENTS:-100000}" "${BENCH_SECONDS:-10}"

@@ -259,6 +259,38 @@ TEST(Doctor, ReportsBackupsMissingOldFailingOrBesideTheDatabase) {
   EXPECT_FALSE(find(findings, "backup.recovery_key")->blocks_start);
 }
 
+TEST(Doctor, WarnsWhenBotProtectionIsOff) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  auto findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "booking.proof_of_work")->severity, Severity::ok);
+  EXPECT_EQ(find(findings, "booking.rate_limits"), nullptr);
+  DoctorOptions off;
+  off.config = *load_config(dir.config());
+  off.config->booking.proof_of_work = false;
+  off.config->booking.reads_per_minute = 0;
+  findings = run_doctor(dir, off);
+  EXPECT_EQ(find(findings, "booking.proof_of_work")->severity, Severity::warn);
+  ASSERT_NE(find(findings, "booking.rate_limits"), nullptr);
+  EXPECT_EQ(find(findings, "booking.rate_limits")->severity, Severity::warn);
+  EXPECT_TRUE(start_blockers(findings).empty());
+}
+
+TEST(Doctor, NamesAnUnfinishedKeyRotation) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  EXPECT_EQ(find(run_doctor(dir), "master_key.rotation"), nullptr);
+  std::filesystem::copy_file(dir.master_key(), dir.root / "master.key.old");
+  auto findings = run_doctor(dir);
+  ASSERT_NE(find(findings, "master_key.rotation"), nullptr);
+  EXPECT_NE(find(findings, "master_key.rotation")->message.find("--finish"), std::string::npos);
+  std::filesystem::rename(dir.root / "master.key.old", dir.root / "master.key.next");
+  findings = run_doctor(dir);
+  EXPECT_NE(find(findings, "master_key.rotation")->message.find("interrupted"), std::string::npos);
+}
+
 TEST(Doctor, TheStartChecksSkipWhatReadsEverything) {
   test::TempDir tmp;
   const DataDir dir{tmp.path() / "var"};
@@ -268,8 +300,19 @@ TEST(Doctor, TheStartChecksSkipWhatReadsEverything) {
   const auto findings = run_doctor(dir, start);
   EXPECT_EQ(find(findings, "audit.trail"), nullptr);
   ASSERT_NE(find(findings, "database.integrity"), nullptr);
-  EXPECT_NE(find(findings, "database.integrity")->message.find("quick"), std::string::npos);
+  EXPECT_NE(find(findings, "database.integrity")->message.find("schema reads"), std::string::npos);
   EXPECT_TRUE(start_blockers(findings).empty());
+  // A file that is no database blocks the start too.
+  {
+    const DataDir broken{tmp.path() / "broken"};
+    ASSERT_TRUE(init_data_dir(broken));
+    std::filesystem::remove(broken.database());
+    std::ofstream(broken.database()) << std::string(8192, 'x');
+    ::chmod(broken.database().c_str(), 0600);
+    const auto blockers = start_blockers(run_doctor(broken, start));
+    ASSERT_FALSE(blockers.empty());
+    EXPECT_TRUE(blockers[0].check == "database.integrity" || blockers[0].check == "database.open");
+  }
   // A world-readable key blocks the start.
   ::chmod(dir.master_key().c_str(), 0644);
   const auto blocked = start_blockers(run_doctor(dir, start));
