@@ -688,6 +688,11 @@ class CliTest(unittest.TestCase):
                 "note": "Allergie gegen Penicillin"}, headers=auth)
             self.assertEqual(status, 201, patient)
             before = records(server.url, auth, patient["id"])
+            status, _, metrics = http_get(server.url + "/metrics")
+            self.assertEqual(status, 200)
+            for line in ["praxis_backups_total 0", "praxis_backup_failures_total 0",
+                         "praxis_backup_last_success_timestamp_seconds 0"]:
+                self.assertIn(line, metrics)
             # An online backup while the server runs.
             made = run("backup", "create", "--data", self.data, "--json")
             self.assertEqual(made.returncode, 0, made.stderr)
