@@ -210,8 +210,8 @@ core::Result<void> App::start(bool handle_signals) {
     schedule.keep = {static_cast<int>(config_.backup.keep_daily),
                      static_cast<int>(config_.backup.keep_weekly),
                      static_cast<int>(config_.backup.keep_monthly)};
-    p.backups = std::make_unique<BackupScheduler>(data_dir_, *p.store, *p.keys, p.clock, log_,
-                                                  std::move(schedule));
+    p.backups = std::make_unique<BackupScheduler>(data_dir_, *p.store, *p.keys, *p.trail, p.clock,
+                                                  log_, std::move(schedule));
     auto* backups = p.backups.get();
     p.metrics.register_value("praxis_backups_total", "Scheduled backups written.",
                              http::Metrics::Kind::counter,

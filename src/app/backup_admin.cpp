@@ -102,6 +102,23 @@ core::Result<std::vector<backup::BackupKey>> unwrap_snapshot_keys(store::Store& 
   return out;
 }
 
+// One entry in every practice's trail, in one transaction.
+core::Result<void> record_for_every_practice(store::Store& store, audit::Trail& trail,
+                                             std::string_view action, std::string_view file) {
+  return store::with_transaction(
+      store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+        auto practices = tx.practices().list();
+        if (!practices) return tl::unexpected(practices.error());
+        const auto context = audit::Context::system("backup");
+        for (const auto& p : *practices) {
+          auto r = trail.record(tx, p.id, context,
+                                audit::Event{std::string(action), "backup", std::string(file)});
+          if (!r) return tl::unexpected(r.error());
+        }
+        return {};
+      });
+}
+
 }  // namespace
 
 core::Result<std::string> install_recovery_key(store::Store& store) {
@@ -131,7 +148,7 @@ std::filesystem::path backup_directory(const DataDir& dir, const Config& config)
 }
 
 core::Result<CreatedBackup> create_backup(const DataDir& dir, store::Store& live,
-                                          crypto::KeyRing& keys,
+                                          crypto::KeyRing& keys, audit::Trail& trail,
                                           const std::filesystem::path& to_dir, core::Instant now) {
   auto recipient = recovery_public_key(live);
   if (!recipient) return tl::unexpected(recipient.error());
@@ -186,6 +203,10 @@ core::Result<CreatedBackup> create_backup(const DataDir& dir, store::Store& live
   source.config_text = read_text_file(dir.config());
   auto written = backup::write_backup(source, *recipient, *signer, target);
   if (!written) return tl::unexpected(written.error());
+  if (auto r = record_for_every_practice(live, trail, "backup.create", target.filename().string());
+      !r) {
+    return tl::unexpected(r.error());
+  }
   return CreatedBackup{target, *written};
 }
 
@@ -302,6 +323,23 @@ core::Result<RestoreReport> restore_backup(const std::filesystem::path& file,
     }
     ++report.practices_verified;
     report.audit_entries_verified += a.result.entries;
+  }
+
+  {
+    auto store =
+        store::sqlite::SqliteStore::open(staging.database(), store::sqlite::Synchronous::full);
+    if (!store) return tl::unexpected(store.error());
+    std::vector<crypto::MasterKey> masters;
+    masters.push_back(
+        crypto::MasterKey{crypto::SecretKey::from_bytes(master->key.bytes()), master->id});
+    crypto::KeyRing ring(std::move(masters));
+    core::SystemClock clock;
+    audit::Trail trail(ring, clock);
+    if (auto r =
+            record_for_every_practice(**store, trail, "backup.restore", file.filename().string());
+        !r) {
+      return tl::unexpected(r.error());
+    }
   }
 
   // Into place: the empty target (if any) goes, the staging directory takes its name.

@@ -13,6 +13,7 @@
 #include "app/config.hpp"
 #include "app/data_dir.hpp"
 #include "app/keys.hpp"
+#include "audit/trail.hpp"
 #include "backup/backup_file.hpp"
 #include "backup/recovery_key.hpp"
 #include "backup/snapshot.hpp"
@@ -45,8 +46,9 @@ struct CreatedBackup {
 // An online backup of the SQLite database (the server may be running) into `to_dir`,
 // named after `now` (backup/schedule.hpp). The snapshot is taken inside the data
 // directory and removed afterwards.
+// Every practice's audit trail records it (backup.create, the file name as resource).
 [[nodiscard]] core::Result<CreatedBackup> create_backup(const DataDir& dir, store::Store& live,
-                                                        crypto::KeyRing& keys,
+                                                        crypto::KeyRing& keys, audit::Trail& trail,
                                                         const std::filesystem::path& to_dir,
                                                         core::Instant now);
 
@@ -71,7 +73,8 @@ struct RestoreReport {
 // key (a key file, or derived from `passphrase`): the backed-up keys are wrapped under
 // it, the signer is checked, and every practice's audit trail is verified. Everything
 // happens in a hidden sibling directory that is renamed into place at the end; on any
-// error it is removed and `target` is untouched.
+// error it is removed and `target` is untouched. Every practice's audit trail then
+// records the restore (backup.restore).
 [[nodiscard]] core::Result<RestoreReport> restore_backup(
     const std::filesystem::path& file, const backup::RecoveryKey& key, const DataDir& target,
     const std::optional<std::string>& passphrase = std::nullopt);

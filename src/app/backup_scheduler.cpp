@@ -3,10 +3,12 @@
 namespace praxis::app {
 
 BackupScheduler::BackupScheduler(DataDir dir, store::Store& store, crypto::KeyRing& keys,
-                                 core::Clock& clock, core::Logger& log, BackupSchedule schedule)
+                                 audit::Trail& trail, core::Clock& clock, core::Logger& log,
+                                 BackupSchedule schedule)
     : dir_(std::move(dir)),
       store_(store),
       keys_(keys),
+      trail_(trail),
       clock_(clock),
       log_(log),
       schedule_(std::move(schedule)) {}
@@ -75,7 +77,7 @@ void BackupScheduler::loop() {
 core::Result<CreatedBackup> BackupScheduler::run_once() {
   const auto started = std::chrono::steady_clock::now();
   const auto at = clock_.now();
-  auto created = create_backup(dir_, store_, keys_, schedule_.directory, at);
+  auto created = create_backup(dir_, store_, keys_, trail_, schedule_.directory, at);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();

@@ -35,8 +35,8 @@ struct BackupSchedule {
 
 class BackupScheduler {
  public:
-  BackupScheduler(DataDir dir, store::Store& store, crypto::KeyRing& keys, core::Clock& clock,
-                  core::Logger& log, BackupSchedule schedule);
+  BackupScheduler(DataDir dir, store::Store& store, crypto::KeyRing& keys, audit::Trail& trail,
+                  core::Clock& clock, core::Logger& log, BackupSchedule schedule);
   ~BackupScheduler();  // stops and joins
   BackupScheduler(const BackupScheduler&) = delete;
   BackupScheduler& operator=(const BackupScheduler&) = delete;
@@ -63,6 +63,7 @@ class BackupScheduler {
   DataDir dir_;
   store::Store& store_;
   crypto::KeyRing& keys_;
+  audit::Trail& trail_;
   core::Clock& clock_;
   core::Logger& log_;
   BackupSchedule schedule_;

@@ -117,7 +117,7 @@ int run_backup_create(const BackupFlags& flags) {
   }
   const auto to = flags.to.empty() ? app::backup_directory(dir, in.config()) : flags.to;
   const auto started = std::chrono::steady_clock::now();
-  auto created = app::create_backup(dir, in.store(), in.keys(), to, in.clock().now());
+  auto created = app::create_backup(dir, in.store(), in.keys(), in.trail(), to, in.clock().now());
   if (!created) {
     print_error(created.error());
     return kExitFailure;

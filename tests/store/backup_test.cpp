@@ -86,6 +86,19 @@ std::map<std::string, std::vector<std::string>> dump(const fs::path& db_file,
   return out;
 }
 
+std::int64_t count_rows(const fs::path& db_file, const std::string& from_where) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  const std::string sql = "SELECT count(*) FROM " + from_where;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql;
+  std::int64_t n = -1;
+  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
 PassphraseSource no_passphrase() {
   return
       [] { return core::Result<std::string>(core::fail(core::ErrorCode::invalid_input, "none")); };
@@ -116,7 +129,8 @@ class BackupTest : public ::testing::Test {
   core::Result<CreatedBackup> make_backup(const fs::path& to) {
     auto in = Installation::open(dir, &passphrase_);
     if (!in) return tl::unexpected(in.error());
-    return create_backup(dir, (*in)->store(), (*in)->keys(), to, core::SystemClock().now());
+    return create_backup(dir, (*in)->store(), (*in)->keys(), (*in)->trail(), to,
+                         core::SystemClock().now());
   }
 
   test::TempDir tmp;
@@ -126,12 +140,21 @@ class BackupTest : public ::testing::Test {
 };
 
 TEST_F(BackupTest, RestoreGivesEveryRecordBackUnderANewMasterKeyAndTheAuditTrailVerifies) {
+  const std::set<std::string> audit_tables = {"master_wrapped_keys", "audit_entries", "audit_nodes",
+                                              "audit_heads", "audit_checkpoints"};
+  const auto before = dump(dir.database(), audit_tables);
+  const auto entries_before = dump(dir.database(), {})["audit_entries"];
+  const auto keys_before = dump(dir.database(), {})["master_wrapped_keys"];
   auto made = make_backup(tmp.path() / "backups");
   ASSERT_TRUE(made) << made.error().message << made.error().internal;
   EXPECT_EQ(made->file.parent_path(), tmp.path() / "backups");
   EXPECT_TRUE(backup::parse_backup_file_name(made->file.filename().string()));
-  const auto before = dump(dir.database(), {"master_wrapped_keys"});
-  const auto keys_before = dump(dir.database(), {})["master_wrapped_keys"];
+  // The practice's trail records the backup (after the snapshot, so not inside it).
+  EXPECT_EQ(count_rows(dir.database(),
+                       "audit_entries WHERE action = 'backup.create' AND "
+                       "resource_id = '" +
+                           made->file.filename().string() + "'"),
+            1);
 
   // The wiper: the database files are gone.
   for (const auto* suffix : {"", "-wal", "-shm"}) fs::remove(dir.database().string() + suffix);
@@ -148,7 +171,14 @@ TEST_F(BackupTest, RestoreGivesEveryRecordBackUnderANewMasterKeyAndTheAuditTrail
             static_cast<std::uint64_t>(report->counts.audit_entries));
 
   // Every row of every table is identical (ciphertexts included) ...
-  EXPECT_EQ(dump(restored.database(), {"master_wrapped_keys"}), before);
+  EXPECT_EQ(dump(restored.database(), audit_tables), before);
+  // ... the audit trail is the one of the snapshot, plus the restore itself ...
+  const auto entries_after = dump(restored.database(), {})["audit_entries"];
+  EXPECT_EQ(entries_after.size(), entries_before.size() + 1);
+  EXPECT_TRUE(std::includes(entries_after.begin(), entries_after.end(), entries_before.begin(),
+                            entries_before.end()));
+  EXPECT_EQ(count_rows(restored.database(), "audit_entries WHERE action = 'backup.restore'"), 1);
+  EXPECT_EQ(count_rows(restored.database(), "audit_entries WHERE action = 'backup.create'"), 0);
   // ... except the key wrappings: the same keys, sealed under a different master key.
   const auto keys_after = dump(restored.database(), {})["master_wrapped_keys"];
   ASSERT_EQ(keys_after.size(), keys_before.size());
@@ -173,8 +203,8 @@ TEST_F(BackupTest, RestoreGivesEveryRecordBackUnderANewMasterKeyAndTheAuditTrail
   // The recovery key stays the installation's: the restored one backs up to it.
   auto in = Installation::open(restored, &passphrase_);
   ASSERT_TRUE(in);
-  auto second = create_backup(restored, (*in)->store(), (*in)->keys(), tmp.path() / "b2",
-                              core::SystemClock().now());
+  auto second = create_backup(restored, (*in)->store(), (*in)->keys(), (*in)->trail(),
+                              tmp.path() / "b2", core::SystemClock().now());
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_TRUE(deep_verify_backup(second->file, *recovery));
 }
@@ -302,7 +332,7 @@ TEST_F(BackupTest, ABackupNeverOverwritesAFileAndLeavesNoTemporaryFile) {
   auto in = Installation::open(dir, &passphrase_);
   ASSERT_TRUE(in);
   const auto at = *backup::parse_backup_file_name(first->file.filename().string());
-  auto second = create_backup(dir, (*in)->store(), (*in)->keys(), to, at);
+  auto second = create_backup(dir, (*in)->store(), (*in)->keys(), (*in)->trail(), to, at);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, core::ErrorCode::conflict);
   EXPECT_EQ(read_bytes(first->file), before);
@@ -337,8 +367,8 @@ TEST_F(BackupTest, AnOnlineBackupIsOneCommittedStateWhileWritesGoOn) {
     }
   });
   while (written < 20) std::this_thread::yield();
-  auto made =
-      create_backup(dir, store, (*in)->keys(), tmp.path() / "backups", core::SystemClock().now());
+  auto made = create_backup(dir, store, (*in)->keys(), (*in)->trail(), tmp.path() / "backups",
+                            core::SystemClock().now());
   stop = true;
   writer.join();
   ASSERT_TRUE(made) << made.error().message;
@@ -366,7 +396,7 @@ TEST_F(BackupTest, WithoutARecoveryKeyThereIsNoBackup) {
   ASSERT_TRUE(store::with_transaction(
       (*in)->store(), store::TxMode::read_write,
       [](store::Transaction& tx) { return tx.meta().put(kRecipientMetaKey, ""); }));
-  auto made = create_backup(dir, (*in)->store(), (*in)->keys(), tmp.path() / "b",
+  auto made = create_backup(dir, (*in)->store(), (*in)->keys(), (*in)->trail(), tmp.path() / "b",
                             core::SystemClock().now());
   ASSERT_FALSE(made);
   // A fresh one from praxis backup recovery-key works again, and the old sheet no
@@ -375,7 +405,7 @@ TEST_F(BackupTest, WithoutARecoveryKeyThereIsNoBackup) {
   ASSERT_TRUE(printed);
   auto fresh = backup::parse_recovery_key(*printed);
   ASSERT_TRUE(fresh);
-  made = create_backup(dir, (*in)->store(), (*in)->keys(), tmp.path() / "b",
+  made = create_backup(dir, (*in)->store(), (*in)->keys(), (*in)->trail(), tmp.path() / "b",
                        core::SystemClock().now());
   ASSERT_TRUE(made) << made.error().message;
   EXPECT_TRUE(deep_verify_backup(made->file, *fresh));
@@ -417,7 +447,7 @@ class ScheduledBackupTest : public ::testing::Test {
   }
   std::unique_ptr<BackupScheduler> scheduler() {
     return std::make_unique<BackupScheduler>(dir, installation->store(), installation->keys(),
-                                             clock, log, schedule);
+                                             installation->trail(), clock, log, schedule);
   }
   void advance_to(core::Instant t) { clock.advance(t - clock.now()); }
 
