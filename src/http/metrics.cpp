@@ -6,9 +6,11 @@
 namespace praxis::http {
 namespace {
 
+// 15 significant digits: counters in the millions and Unix timestamps print exactly
+// (six digits turned 1795790056 into 1.79579e+09), while 0.1 stays 0.1.
 void append_double(std::string& out, double v) {
   char buf[32];
-  const int n = std::snprintf(buf, sizeof buf, "%.6g", v);
+  const int n = std::snprintf(buf, sizeof buf, "%.15g", v);
   out.append(buf, static_cast<std::size_t>(n));
 }
 

@@ -55,5 +55,20 @@ TEST(Metrics, RegisteredValuesAreReadAtRenderTime) {
   EXPECT_NE(text.find("praxis_backup_failures_total 3\n"), std::string::npos);
 }
 
+TEST(Metrics, LargeValuesAndTimestampsRenderExactly) {
+  Metrics m;
+  m.register_value("praxis_backup_last_success_timestamp_seconds", "Last backup.",
+                   Metrics::Kind::gauge, [] { return 1795790056.0; });
+  m.register_value("praxis_store_write_jobs_total", "Jobs.", Metrics::Kind::counter,
+                   [] { return 12345678.0; });
+  m.register_value("praxis_ratio", "A fraction.", Metrics::Kind::gauge, [] { return 0.1; });
+  const std::string text = m.render();
+  EXPECT_NE(text.find("praxis_backup_last_success_timestamp_seconds 1795790056\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("praxis_store_write_jobs_total 12345678\n"), std::string::npos);
+  EXPECT_NE(text.find("praxis_ratio 0.1\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace praxis::http
