@@ -205,8 +205,9 @@ core::Result<void> App::start(bool handle_signals) {
   if (config_.backup.scheduled && config_.store.backend == "sqlite") {
     BackupSchedule schedule;
     schedule.directory = backup_directory(data_dir_, config_);
-    schedule.hour = std::stoi(config_.backup.time.substr(0, 2));
-    schedule.minute = std::stoi(config_.backup.time.substr(3, 2));
+    const auto at = core::parse_clock_time(config_.backup.time).value();  // checked by config
+    schedule.hour = static_cast<int>(at.count() / 60);
+    schedule.minute = static_cast<int>(at.count() % 60);
     schedule.keep = {static_cast<int>(config_.backup.keep_daily),
                      static_cast<int>(config_.backup.keep_weekly),
                      static_cast<int>(config_.backup.keep_monthly)};

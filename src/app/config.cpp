@@ -2,10 +2,11 @@
 
 #include <toml++/toml.h>
 
-#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <sstream>
+
+#include "core/clock.hpp"
 
 extern char** environ;
 
@@ -346,13 +347,10 @@ std::vector<KeySpec> build_keys() {
                   {},
                   [](Config& c, const ConfigValue& v) -> std::optional<std::string> {
                     const auto& t = std::get<std::string>(v);
-                    const bool ok = t.size() == 5 && t[2] == ':' &&
-                                    std::isdigit(static_cast<unsigned char>(t[0])) &&
-                                    std::isdigit(static_cast<unsigned char>(t[1])) &&
-                                    std::isdigit(static_cast<unsigned char>(t[3])) &&
-                                    std::isdigit(static_cast<unsigned char>(t[4])) &&
-                                    std::stoi(t.substr(0, 2)) < 24 && std::stoi(t.substr(3)) < 60;
-                    if (!ok) return "\"" + t + "\" is not a time of day (HH:MM)";
+                    const auto at = core::parse_clock_time(t);
+                    if (!at || *at >= std::chrono::hours(24)) {
+                      return "\"" + t + "\" is not a time of day (HH:MM)";
+                    }
                     c.backup.time = t;
                     return std::nullopt;
                   }});

@@ -10,6 +10,7 @@
 #include "app/backup_admin.hpp"
 #include "app/config.hpp"
 #include "app/keys.hpp"
+#include "backup/backup_file.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "crypto/master_key.hpp"
@@ -22,23 +23,6 @@ using core::ErrorCode;
 std::filesystem::path DataDir::master_key() const { return root / crypto::kMasterKeyFileName; }
 std::filesystem::path DataDir::master_salt() const { return root / crypto::kMasterSaltFileName; }
 std::filesystem::path DataDir::database() const { return root / store::sqlite::kDatabaseFileName; }
-
-namespace {
-
-core::Result<void> write_new_file(const std::filesystem::path& path, std::string_view text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return core::fail(ErrorCode::internal,
-                      "cannot create " + path.string() + ": " + core::errno_text(errno));
-  }
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return core::fail(ErrorCode::internal, "cannot write " + path.string());
-  return {};
-}
-
-}  // namespace
 
 core::Result<InitResult> init_data_dir(const DataDir& dir, std::optional<std::string> passphrase) {
   if (passphrase && passphrase->size() < 12) {
@@ -67,7 +51,7 @@ core::Result<InitResult> init_data_dir(const DataDir& dir, std::optional<std::st
   if (::chmod(dir.root.c_str(), 0700) != 0) {
     return core::fail(ErrorCode::internal, "cannot restrict " + dir.root.string() + " to 0700");
   }
-  if (auto r = write_new_file(dir.config(), default_config_text()); !r)
+  if (auto r = backup::write_private_file(dir.config(), default_config_text()); !r)
     return tl::unexpected(r.error());
   std::vector<crypto::MasterKey> masters;
   if (passphrase) {

@@ -114,7 +114,8 @@ void check_accounts(std::vector<Finding>& out, store::sqlite::Database& db, bool
 // the disk of the database.
 void check_backups(std::vector<Finding>& out, const DataDir& dir, const Config& config,
                    store::sqlite::Database& db) {
-  auto recipient = db.query_text("SELECT value FROM server_meta WHERE key = 'backup.recipient'");
+  auto recipient = db.query_text("SELECT value FROM server_meta WHERE key = '" +
+                                 std::string(kRecipientMetaKey) + "'");
   if (!recipient || recipient->empty()) {
     out.push_back({Severity::fail, "backup.recovery_key",
                    "there is no backup recovery key, so no backup can be made. Fix: praxis backup "

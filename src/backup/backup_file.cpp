@@ -264,8 +264,7 @@ class CompressingSink {
   std::vector<std::uint8_t> out_;
 };
 
-std::string manifest_json(const BackupSource& source, std::uint64_t db_bytes,
-                          const std::string& db_hash) {
+std::string manifest_json(const BackupSource& source, std::uint64_t db_bytes) {
   json::array keys;
   for (const auto& k : *source.keys) {
     json::object o;
@@ -279,32 +278,13 @@ std::string manifest_json(const BackupSource& source, std::uint64_t db_bytes,
   m["keys"] = std::move(keys);
   m["config"] = source.config_text;
   m["database_bytes"] = db_bytes;
-  m["database_blake2b"] = db_hash;
   return json::serialize(m);
 }
 
-core::Result<std::string> hash_file(int fd, std::uint64_t& size) {
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
-  std::vector<std::uint8_t> buf(kIoBytes);
-  size = 0;
-  while (true) {
-    const ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(size));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0)
-      return core::fail(ErrorCode::internal, "cannot read the snapshot", core::errno_text(errno));
-    if (n == 0) break;
-    crypto_generichash_update(&state, buf.data(), static_cast<std::size_t>(n));
-    size += static_cast<std::uint64_t>(n);
-  }
-  std::array<std::uint8_t, crypto_generichash_BYTES> digest{};
-  crypto_generichash_final(&state, digest.data(), digest.size());
-  return crypto::hex_encode(digest);
-}
-
+// The database is read once: hashed while it streams, the hash after its last byte.
 core::Result<void> write_body(const BackupSource& source, int db_fd, std::uint64_t db_bytes,
-                              const std::string& db_hash, CompressingSink& sink) {
-  std::string manifest = manifest_json(source, db_bytes, db_hash);
+                              CompressingSink& sink) {
+  std::string manifest = manifest_json(source, db_bytes);
   std::vector<std::uint8_t> prefix(kPlainMagic.begin(), kPlainMagic.end());
   put_u32(prefix, static_cast<std::uint32_t>(manifest.size()));
   auto r = sink.add(prefix);
@@ -314,6 +294,8 @@ core::Result<void> write_body(const BackupSource& source, int db_fd, std::uint64
   }
   sodium_memzero(manifest.data(), manifest.size());  // it holds the keys
   if (!r) return r;
+  crypto_generichash_state hash;
+  crypto_generichash_init(&hash, nullptr, 0, crypto_generichash_BYTES);
   std::vector<std::uint8_t> buf(kIoBytes);
   std::uint64_t offset = 0;
   while (offset < db_bytes) {
@@ -322,9 +304,13 @@ core::Result<void> write_body(const BackupSource& source, int db_fd, std::uint64
     if (!read_at(db_fd, offset, buf.data(), want)) {
       return core::fail(ErrorCode::internal, "the snapshot changed while it was written");
     }
+    crypto_generichash_update(&hash, buf.data(), want);
     if (auto a = sink.add(std::span(buf.data(), want)); !a) return a;
     offset += want;
   }
+  std::array<std::uint8_t, crypto_generichash_BYTES> digest{};
+  crypto_generichash_final(&hash, digest.data(), digest.size());
+  if (auto a = sink.add(digest); !a) return a;
   return sink.finish();
 }
 
@@ -369,9 +355,11 @@ core::Result<WriteReport> write_backup(const BackupSource& source, const Recipie
     return core::fail(ErrorCode::internal, "cannot open the snapshot " + source.database.string(),
                       core::errno_text(errno));
   }
-  std::uint64_t db_bytes = 0;
-  auto db_hash = hash_file(db.get(), db_bytes);
-  if (!db_hash) return tl::unexpected(db_hash.error());
+  struct stat db_stat {};
+  if (::fstat(db.get(), &db_stat) != 0) {
+    return core::fail(ErrorCode::internal, "cannot stat the snapshot", core::errno_text(errno));
+  }
+  const auto db_bytes = static_cast<std::uint64_t>(db_stat.st_size);
 
   const auto file_key = crypto::SecretKey::random();
   BackupHeader header = source.header;
@@ -407,7 +395,7 @@ core::Result<WriteReport> write_backup(const BackupSource& source, const Recipie
   {
     EncryptingSink encrypt(file_key, writer);
     CompressingSink compress(encrypt);
-    if (auto r = write_body(source, db.get(), db_bytes, *db_hash, compress); !r) {
+    if (auto r = write_body(source, db.get(), db_bytes, compress); !r) {
       return tl::unexpected(r.error());
     }
   }
@@ -537,17 +525,22 @@ class PlainParser {
   core::Result<void> add(std::span<const std::uint8_t> bytes) {
     while (!bytes.empty()) {
       if (stage_ == Stage::database) {
-        const std::uint64_t left = db_bytes_ - db_written_;
-        if (bytes.size() > left) return fail("data after the end of the database");
-        crypto_generichash_update(&hash_, bytes.data(), bytes.size());
-        if (!write_all(db_fd_, bytes.data(), bytes.size())) {
+        const auto take = static_cast<std::size_t>(
+            std::min<std::uint64_t>(bytes.size(), db_bytes_ - db_written_));
+        crypto_generichash_update(&hash_, bytes.data(), take);
+        if (!write_all(db_fd_, bytes.data(), take)) {
           return core::fail(ErrorCode::unavailable, "cannot write the restored database",
                             core::errno_text(errno));
         }
-        db_written_ += bytes.size();
-        return {};
+        db_written_ += take;
+        bytes = bytes.subspan(take);
+        if (db_written_ == db_bytes_) stage_ = Stage::hash;
+        continue;
       }
-      const std::size_t need = stage_ == Stage::prefix ? kPlainMagic.size() + 4 : manifest_len_;
+      if (stage_ == Stage::done) return fail("data after the end of the database");
+      const std::size_t need = stage_ == Stage::prefix     ? kPlainMagic.size() + 4
+                               : stage_ == Stage::manifest ? manifest_len_
+                                                           : crypto_generichash_BYTES;
       const std::size_t take = std::min(bytes.size(), need - buffer_.size());
       buffer_.insert(buffer_.end(), bytes.begin(), bytes.begin() + static_cast<long>(take));
       bytes = bytes.subspan(take);
@@ -561,9 +554,12 @@ class PlainParser {
           return fail("damaged manifest");
         }
         stage_ = Stage::manifest;
-      } else {
+      } else if (stage_ == Stage::manifest) {
         if (auto r = parse_manifest(); !r) return r;
-        stage_ = Stage::database;
+        stage_ = db_bytes_ == 0 ? Stage::hash : Stage::database;
+      } else {
+        stored_hash_.assign(buffer_.begin(), buffer_.end());
+        stage_ = Stage::done;
       }
       sodium_memzero(buffer_.data(), buffer_.size());
       buffer_.clear();
@@ -572,16 +568,18 @@ class PlainParser {
   }
 
   core::Result<void> finish() {
-    if (stage_ != Stage::database || db_written_ != db_bytes_) return fail("incomplete content");
+    if (stage_ != Stage::done) return fail("incomplete content");
     std::array<std::uint8_t, crypto_generichash_BYTES> digest{};
     crypto_generichash_final(&hash_, digest.data(), digest.size());
-    if (crypto::hex_encode(digest) != db_hash_) return fail("the database's hash does not match");
+    if (sodium_memcmp(digest.data(), stored_hash_.data(), digest.size()) != 0) {
+      return fail("the database's hash does not match");
+    }
     opened_.database_bytes = db_written_;
     return {};
   }
 
  private:
-  enum class Stage { prefix, manifest, database };
+  enum class Stage { prefix, manifest, database, hash, done };
   static tl::unexpected<core::Error> fail(const std::string& what) {
     return core::fail(ErrorCode::invalid_input, "backup content: " + what);
   }
@@ -608,7 +606,6 @@ class PlainParser {
       }
       opened_.config_text = std::string(o.at("config").as_string());
       db_bytes_ = o.at("database_bytes").to_number<std::uint64_t>();
-      db_hash_ = std::string(o.at("database_blake2b").as_string());
     } catch (const std::exception&) {
       return fail("damaged manifest");
     }
@@ -624,7 +621,7 @@ class PlainParser {
   std::size_t manifest_len_ = 0;
   std::uint64_t db_bytes_ = 0;
   std::uint64_t db_written_ = 0;
-  std::string db_hash_;
+  std::vector<std::uint8_t> stored_hash_;
   crypto_generichash_state hash_{};
 };
 

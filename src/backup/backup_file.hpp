@@ -11,10 +11,11 @@
 // (crypto_box_seal) and the signer (the server's Ed25519 key). Nothing in it is
 // patient data. The stream (crypto/stream.hpp framing, XChaCha20-Poly1305 chunks of
 // 64 KiB, the last tagged FINAL) decrypts to one zstd frame of
-//   "PRXBKPL1" | u32 LE manifest length | manifest (JSON) | database bytes
+//   "PRXBKPL1" | u32 LE manifest length | manifest (JSON) | database bytes |
+//   BLAKE2b-256 of the database bytes
 // where the manifest carries the installation's master-wrapped keys unwrapped (so the
 // recovery key alone restores; the old master key is not needed), praxis.toml, and the
-// database's size and BLAKE2b-256 hash.
+// database's size. The hash follows the bytes, so the database is read only once.
 // The signature covers "praxis backup v1\n" || BLAKE2b-512(every byte before it).
 
 #include <cstdint>

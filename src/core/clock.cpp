@@ -4,6 +4,17 @@
 
 namespace praxis::core {
 
+std::optional<std::chrono::minutes> parse_clock_time(std::string_view t) {
+  if (t.size() != 5 || t[2] != ':') return std::nullopt;
+  for (std::size_t i : {0U, 1U, 3U, 4U}) {
+    if (t[i] < '0' || t[i] > '9') return std::nullopt;
+  }
+  const int h = (t[0] - '0') * 10 + (t[1] - '0');
+  const int m = (t[3] - '0') * 10 + (t[4] - '0');
+  if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
+  return std::chrono::minutes(h * 60 + m);
+}
+
 std::string to_iso8601(Instant t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(
       std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));

@@ -16,6 +16,10 @@ std::string to_iso8601(Instant t);
 // Parses exactly that format; nullopt for anything else.
 std::optional<Instant> parse_iso8601(std::string_view text);
 
+// A wall-clock time "HH:MM" as minutes after midnight; "24:00" is allowed (the end of
+// a day). nullopt for anything else.
+std::optional<std::chrono::minutes> parse_clock_time(std::string_view text);
+
 class Clock {
  public:
   virtual ~Clock() = default;

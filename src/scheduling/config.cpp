@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/clock.hpp"
 #include "core/text.hpp"
 #include "core/validation.hpp"
 
@@ -118,18 +119,6 @@ class Reader {
   std::vector<std::string> seen_;
   std::vector<FieldError> fields_;
 };
-
-// "08:30" → 510 minutes; "24:00" allowed as an end.
-std::optional<std::chrono::minutes> clock_time(std::string_view t) {
-  if (t.size() != 5 || t[2] != ':') return std::nullopt;
-  for (std::size_t i : {0U, 1U, 3U, 4U}) {
-    if (t[i] < '0' || t[i] > '9') return std::nullopt;
-  }
-  const int h = (t[0] - '0') * 10 + (t[1] - '0');
-  const int m = (t[3] - '0') * 10 + (t[4] - '0');
-  if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
-  return std::chrono::minutes(h * 60 + m);
-}
 
 std::string clock_text(std::chrono::minutes m) {
   const auto total = m.count();
@@ -278,8 +267,8 @@ core::Result<PlanDoc> parse_plan(const json::object& o) {
           std::optional<std::chrono::minutes> to;
           if (span.is_array() && span.as_array().size() == 2 && span.as_array()[0].is_string() &&
               span.as_array()[1].is_string()) {
-            from = clock_time(span.as_array()[0].as_string());
-            to = clock_time(span.as_array()[1].as_string());
+            from = core::parse_clock_time(span.as_array()[0].as_string());
+            to = core::parse_clock_time(span.as_array()[1].as_string());
           }
           if (!from || !to || *from >= *to || *from >= std::chrono::hours(24)) {
             r.error(here, "invalid",
