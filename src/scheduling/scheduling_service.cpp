@@ -46,6 +46,8 @@ std::string_view what(ConfigKind kind) {
       return "working_plan";
     case ConfigKind::settings:
       return "booking_rules";
+    case ConfigKind::notification_template:
+      return "notification_template";
   }
   return "config";
 }
@@ -269,6 +271,8 @@ core::Result<json::object> SchedulingService::normalise(Transaction& tx,
       if (!d) return tl::unexpected(d.error());
       return to_json(*d);
     }
+    case ConfigKind::notification_template:
+      break;  // the notification service's (src/notify/)
   }
   return tl::unexpected(core::Error::make(ErrorCode::internal, "", "unknown config kind"));
 }

@@ -467,7 +467,14 @@ class AuditPort {
 
 // Configuration documents of a practice: not patient data, JSON the scheduling service
 // validates. Versioned like every mutable row.
-enum class ConfigKind { practitioner, resource, appointment_type, working_plan, settings };
+enum class ConfigKind {
+  practitioner,
+  resource,
+  appointment_type,
+  working_plan,
+  settings,
+  notification_template,  // issue #11; id "<kind>.<language>"
+};
 
 struct ConfigRow {
   std::string practice_id;
@@ -631,6 +638,67 @@ class BookingPort {
   [[nodiscard]] virtual core::Result<std::int64_t> purge_expired(std::int64_t now) = 0;
 };
 
+// A message in the transactional outbox (issue #11). `payload` (recipient, language,
+// manage link, the appointment as it was) is sealed with the practice key and erased
+// once the message is finished.
+struct OutboxRow {
+  std::string practice_id;
+  std::string id;
+  std::string kind;     // confirmation, reminder, cancellation, reschedule, practice_notice
+  std::string channel;  // email, sms
+  std::optional<std::string> appointment_id;
+  std::optional<std::vector<std::uint8_t>> payload;
+  std::string state = "pending";  // pending, sending, sent, dead, obsolete
+  std::int64_t attempts = 0;
+  std::int64_t next_attempt_at = 0;  // seconds since the epoch
+  std::optional<std::int64_t> lease_until;
+  std::optional<std::string> last_error;  // a code, never text from the peer
+  std::string created_at;
+  std::optional<std::string> finished_at;
+  bool operator==(const OutboxRow&) const = default;
+};
+
+class OutboxPort {
+ public:
+  virtual ~OutboxPort() = default;
+  [[nodiscard]] virtual core::Result<void> insert(const OutboxRow& row) = 0;
+  [[nodiscard]] virtual core::Result<std::optional<OutboxRow>> find(std::string_view practice_id,
+                                                                    std::string_view id) = 0;
+  // Takes up to `limit` messages that are due at `now` (pending, or sending with an
+  // expired lease), oldest due first, across all practices: each becomes 'sending' with
+  // `lease_until`, one more attempt, and is returned as it now is. A message another
+  // worker took meanwhile is skipped.
+  [[nodiscard]] virtual core::Result<std::vector<OutboxRow>> claim(std::int64_t now,
+                                                                   std::int64_t lease_until,
+                                                                   std::int64_t limit) = 0;
+  // Ends a claim: `row.state` becomes sent, dead or obsolete (payload erased unless dead),
+  // or pending again at `row.next_attempt_at`. False if the claim was lost (the row is no
+  // longer 'sending' with the same number of attempts).
+  [[nodiscard]] virtual core::Result<bool> settle(const OutboxRow& row) = 0;
+  // Every 'sending' message becomes pending again (a single-process store at start-up:
+  // no other worker can hold a claim). How many.
+  [[nodiscard]] virtual core::Result<std::int64_t> release_claims() = 0;
+  // Pending messages of `kind` for an appointment become obsolete (a reminder for an
+  // appointment that moved or was cancelled). How many.
+  [[nodiscard]] virtual core::Result<std::int64_t> make_obsolete(std::string_view practice_id,
+                                                                 std::string_view appointment_id,
+                                                                 std::string_view kind,
+                                                                 std::string_view at) = 0;
+  // A dead message is tried again from now (staff): false if it is not dead.
+  [[nodiscard]] virtual core::Result<bool> revive(std::string_view practice_id, std::string_view id,
+                                                  std::int64_t now) = 0;
+  // A practice's messages in `state` (empty: any), newest first, before the cursor
+  // (created_at, id) when given.
+  [[nodiscard]] virtual core::Result<std::vector<OutboxRow>> list(
+      std::string_view practice_id, std::string_view state,
+      std::optional<std::pair<std::string, std::string>> before, std::int64_t limit) = 0;
+  // Messages per state across the server (metrics).
+  [[nodiscard]] virtual core::Result<std::vector<std::pair<std::string, std::int64_t>>>
+  count_by_state() = 0;
+  // Forgets finished messages (sent, obsolete) finished before `before`. How many.
+  [[nodiscard]] virtual core::Result<std::int64_t> purge_finished(std::string_view before) = 0;
+};
+
 enum class TxMode { read_only, read_write };
 
 class Transaction {
@@ -649,6 +717,7 @@ class Transaction {
   virtual AuditPort& audit() = 0;
   virtual SchedulingPort& scheduling() = 0;
   virtual BookingPort& booking() = 0;
+  virtual OutboxPort& outbox() = 0;
   // Ends the transaction keeping its changes (for a write job: its savepoint; the group
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.

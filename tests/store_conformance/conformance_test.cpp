@@ -995,8 +995,9 @@ TEST_P(WithTwoPractices, SchedulingConfigurationIsVersionedPerPractice) {
   ConfigRow doc{
       "p-1", "pr-1", R"({"name":"Dr. Berg"})", true, "2026-11-28T10:00:00Z", "2026-11-28T10:00:00Z",
       1};
-  for (auto kind : {ConfigKind::practitioner, ConfigKind::resource, ConfigKind::appointment_type,
-                    ConfigKind::working_plan, ConfigKind::settings}) {
+  for (auto kind :
+       {ConfigKind::practitioner, ConfigKind::resource, ConfigKind::appointment_type,
+        ConfigKind::working_plan, ConfigKind::settings, ConfigKind::notification_template}) {
     ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
       return tx.scheduling().insert_config(kind, doc);
     }));
@@ -1344,6 +1345,200 @@ TEST_P(WithTwoPractices, IdempotencyAnswersAndSpentChallengesExpire) {
   });
   ASSERT_TRUE(found);
   EXPECT_FALSE(*found);
+}
+
+OutboxRow message(std::string practice, std::string id, std::int64_t due,
+                  std::string kind = "confirmation") {
+  OutboxRow o;
+  o.practice_id = std::move(practice);
+  o.id = std::move(id);
+  o.kind = std::move(kind);
+  o.channel = "email";
+  o.appointment_id = "a-1";
+  o.payload = std::vector<std::uint8_t>{1, 2, 3};
+  o.next_attempt_at = due;
+  o.created_at = "2026-11-27T10:00:0" + std::to_string(due % 10) + "Z";
+  return o;
+}
+
+TEST_P(WithTwoPractices, OutboxMessagesAreClaimedOnceLeasedAndSettled) {
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    for (auto& m : {message("p-1", "m-late", 300), message("p-1", "m-1", 100),
+                    message("p-2", "m-2", 200), message("p-1", "m-3", 150, "reminder")}) {
+      if (auto r = tx.outbox().insert(m); !r) return r;
+    }
+    return core::Result<void>{};
+  }));
+  auto dup = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.outbox().insert(message("p-1", "m-1", 1));
+  });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, ErrorCode::conflict);
+
+  auto claimed =
+      write_value(store(), [](Transaction& tx) { return tx.outbox().claim(250, 1000, 10); });
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 3u) << "m-late is not due";
+  EXPECT_EQ((*claimed)[0].id, "m-1") << "oldest due first, across practices";
+  EXPECT_EQ((*claimed)[1].id, "m-3");
+  EXPECT_EQ((*claimed)[2].id, "m-2");
+  EXPECT_EQ((*claimed)[0].state, "sending");
+  EXPECT_EQ((*claimed)[0].attempts, 1);
+  EXPECT_EQ((*claimed)[0].lease_until, 1000);
+  EXPECT_TRUE(write_value(store(), [](Transaction& tx) { return tx.outbox().claim(299, 2000, 10); })
+                  ->empty())
+      << "leased messages are not taken again before the lease ends";
+
+  // m-1 sent: its payload is erased. A stale claim (other attempt count) loses.
+  auto sent = (*claimed)[0];
+  sent.state = "sent";
+  sent.finished_at = "2026-11-27T10:01:00Z";
+  auto stale = sent;
+  stale.attempts = 7;
+  EXPECT_EQ(write_value(store(), [&](Transaction& tx) { return tx.outbox().settle(stale); }),
+            false);
+  EXPECT_EQ(write_value(store(), [&](Transaction& tx) { return tx.outbox().settle(sent); }), true);
+  EXPECT_EQ(write_value(store(), [&](Transaction& tx) { return tx.outbox().settle(sent); }), false)
+      << "settled once";
+  auto found = write_value(store(), [](Transaction& tx) { return tx.outbox().find("p-1", "m-1"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->state, "sent");
+  EXPECT_FALSE((*found)->payload) << "the recipient is forgotten once sent";
+  EXPECT_EQ((*found)->finished_at, "2026-11-27T10:01:00Z");
+  EXPECT_FALSE((*found)->lease_until);
+
+  // m-2 failed: tried again later, with the error code.
+  auto retry = (*claimed)[2];
+  retry.state = "pending";
+  retry.next_attempt_at = 5000;
+  retry.last_error = "connect";
+  EXPECT_EQ(write_value(store(), [&](Transaction& tx) { return tx.outbox().settle(retry); }), true);
+  found = write_value(store(), [](Transaction& tx) { return tx.outbox().find("p-2", "m-2"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->state, "pending");
+  EXPECT_EQ((*found)->attempts, 1);
+  EXPECT_EQ((*found)->last_error, "connect");
+  EXPECT_TRUE((*found)->payload);
+
+  // m-3's worker died: after the lease another worker takes it, one attempt more.
+  auto again =
+      write_value(store(), [](Transaction& tx) { return tx.outbox().claim(1000, 3000, 10); });
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->size(), 2u);
+  EXPECT_EQ((*again)[0].id, "m-late");
+  EXPECT_EQ((*again)[1].id, "m-3");
+  EXPECT_EQ((*again)[1].attempts, 2);
+  // The first worker's late answer does not overwrite the new claim.
+  auto late = (*claimed)[1];
+  late.state = "sent";
+  EXPECT_EQ(write_value(store(), [&](Transaction& tx) { return tx.outbox().settle(late); }), false);
+
+  // Start-up of a single-process store: every claim is released.
+  EXPECT_EQ(write_value(store(), [](Transaction& tx) { return tx.outbox().release_claims(); }), 2);
+  // A reminder of an appointment that moved becomes obsolete; other kinds stay.
+  EXPECT_EQ(write_value(store(),
+                        [](Transaction& tx) {
+                          return tx.outbox().make_obsolete("p-1", "a-1", "reminder",
+                                                           "2026-11-27T11:00:00Z");
+                        }),
+            1);
+  EXPECT_EQ(write_value(store(),
+                        [](Transaction& tx) {
+                          return tx.outbox().make_obsolete("p-2", "a-1", "reminder",
+                                                           "2026-11-27T11:00:00Z");
+                        }),
+            0)
+      << "per practice";
+
+  // m-late dies; staff revive it.
+  auto dead =
+      write_value(store(), [](Transaction& tx) { return tx.outbox().claim(1000, 3000, 1); });
+  ASSERT_TRUE(dead && dead->size() == 1u);
+  ASSERT_EQ((*dead)[0].id, "m-late");
+  auto d = (*dead)[0];
+  d.state = "dead";
+  d.last_error = "smtp_550";
+  d.finished_at = "2026-11-27T12:00:00Z";
+  EXPECT_EQ(write_value(store(), [&](Transaction& tx) { return tx.outbox().settle(d); }), true);
+  found = write_value(store(), [](Transaction& tx) { return tx.outbox().find("p-1", "m-late"); });
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->state, "dead");
+  EXPECT_TRUE((*found)->payload) << "kept so it can be tried again";
+  EXPECT_EQ(
+      write_value(store(), [](Transaction& tx) { return tx.outbox().revive("p-2", "m-late", 5); }),
+      false)
+      << "another practice's id";
+  EXPECT_EQ(
+      write_value(store(), [](Transaction& tx) { return tx.outbox().revive("p-1", "m-late", 5); }),
+      true);
+  EXPECT_EQ(
+      write_value(store(), [](Transaction& tx) { return tx.outbox().revive("p-1", "m-late", 5); }),
+      false)
+      << "only dead messages";
+  found = write_value(store(), [](Transaction& tx) { return tx.outbox().find("p-1", "m-late"); });
+  EXPECT_EQ((*found)->state, "pending");
+  EXPECT_EQ((*found)->attempts, 0);
+  EXPECT_EQ((*found)->next_attempt_at, 5);
+
+  auto counts = write_value(store(), [](Transaction& tx) { return tx.outbox().count_by_state(); });
+  ASSERT_TRUE(counts);
+  const std::vector<std::pair<std::string, std::int64_t>> want{
+      {"obsolete", 1}, {"pending", 2}, {"sent", 1}};
+  EXPECT_EQ(*counts, want);
+
+  // Listing: newest first, a state filter, a cursor, and only the practice's own.
+  auto all = write_value(
+      store(), [](Transaction& tx) { return tx.outbox().list("p-1", "", std::nullopt, 2); });
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "m-late") << "same created_at: by id, descending";
+  EXPECT_EQ((*all)[1].id, "m-3");
+  auto rest = write_value(store(), [&](Transaction& tx) {
+    return tx.outbox().list("p-1", "", std::make_pair(all->back().created_at, all->back().id), 10);
+  });
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(all->size() + rest->size(), 3u);
+  auto pending = write_value(store(), [](Transaction& tx) {
+    return tx.outbox().list("p-1", "pending", std::nullopt, 10);
+  });
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].id, "m-late");
+
+  EXPECT_EQ(write_value(
+                store(),
+                [](Transaction& tx) { return tx.outbox().purge_finished("2026-11-27T10:30:00Z"); }),
+            1)
+      << "the sent message, not the obsolete one finished later";
+}
+
+TEST_P(WithTwoPractices, TwoWorkersNeverClaimTheSameMessage) {
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    for (int i = 0; i < 60; ++i) {
+      if (auto r = tx.outbox().insert(message(i % 2 ? "p-1" : "p-2", "m-" + std::to_string(i), i));
+          !r)
+        return r;
+    }
+    return core::Result<void>{};
+  }));
+  std::mutex mutex;
+  std::multiset<std::string> seen;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&] {
+      for (;;) {
+        auto got =
+            write_value(store(), [](Transaction& tx) { return tx.outbox().claim(100, 1000, 3); });
+        if (!got) continue;  // a serialisation failure: try again
+        if (got->empty()) return;
+        std::lock_guard lock(mutex);
+        for (const auto& m : *got) seen.insert(m.practice_id + "/" + m.id);
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(seen.size(), 60u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 60u) << "each exactly once";
 }
 
 // Many clients booking, moving and cancelling overlapping times of three practitioners

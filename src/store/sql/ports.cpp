@@ -925,6 +925,8 @@ std::string_view config_table(ConfigKind kind) {
       return "working_plans";
     case ConfigKind::settings:
       return "scheduling_settings";
+    case ConfigKind::notification_template:
+      return "notification_templates";
   }
   return "practitioners";
 }
@@ -1334,6 +1336,158 @@ core::Result<std::int64_t> SqlBookingPort::purge_expired(std::int64_t now) {
   auto b = x_.run("DELETE FROM used_challenges WHERE expires_at < $1", {now});
   if (!b) return tl::unexpected(b.error());
   return a->affected() + b->affected();
+}
+
+// ---- outbox ----
+
+constexpr std::string_view kOutboxColumns =
+    "practice_id, id, kind, channel, appointment_id, payload, state, attempts, "
+    "next_attempt_at, lease_until, last_error, created_at, finished_at";
+
+OutboxRow read_outbox(const Rows& r, std::size_t i) {
+  OutboxRow o;
+  o.practice_id = r.text(i, 0);
+  o.id = r.text(i, 1);
+  o.kind = r.text(i, 2);
+  o.channel = r.text(i, 3);
+  o.appointment_id = r.opt_text(i, 4);
+  o.payload = r.opt_bytes(i, 5);
+  o.state = r.text(i, 6);
+  o.attempts = r.int64(i, 7);
+  o.next_attempt_at = r.int64(i, 8);
+  o.lease_until = r.opt_int64(i, 9);
+  o.last_error = r.opt_text(i, 10);
+  o.created_at = r.text(i, 11);
+  o.finished_at = r.opt_text(i, 12);
+  return o;
+}
+
+core::Result<void> SqlOutboxPort::insert(const OutboxRow& row) {
+  return done(x_.run("INSERT INTO outbox(" + std::string(kOutboxColumns) +
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                     {row.practice_id, row.id, row.kind, row.channel, nullable(row.appointment_id),
+                      nullable(row.payload), row.state, row.attempts, row.next_attempt_at,
+                      nullable(row.lease_until), nullable(row.last_error), row.created_at,
+                      nullable(row.finished_at)}));
+}
+
+core::Result<std::optional<OutboxRow>> SqlOutboxPort::find(std::string_view practice_id,
+                                                           std::string_view id) {
+  return first_row(read_all<OutboxRow>(x_.run("SELECT " + std::string(kOutboxColumns) +
+                                                  " FROM outbox WHERE practice_id = $1 AND id = $2",
+                                              {practice_id, id}),
+                                       read_outbox));
+}
+
+core::Result<std::vector<OutboxRow>> SqlOutboxPort::claim(std::int64_t now,
+                                                          std::int64_t lease_until,
+                                                          std::int64_t limit) {
+  // Candidates through the two partial indexes, then each taken by an UPDATE that checks
+  // again that it is still free: two workers (PostgreSQL) never both take one message.
+  auto candidates = x_.run(
+      "SELECT practice_id, id, due FROM (SELECT practice_id, id, next_attempt_at AS due FROM "
+      "outbox WHERE state = 'pending' AND next_attempt_at <= $1 UNION ALL SELECT practice_id, "
+      "id, lease_until AS due FROM outbox WHERE state = 'sending' AND lease_until <= $1) AS c "
+      "ORDER BY due, id LIMIT $2",
+      {now, limit});
+  if (!candidates) return tl::unexpected(candidates.error());
+  std::vector<OutboxRow> out;
+  for (std::size_t i = 0; i < candidates->size(); ++i) {
+    const auto practice_id = candidates->text(i, 0);
+    const auto id = candidates->text(i, 1);
+    auto taken = x_.run(
+        "UPDATE outbox SET state = 'sending', lease_until = $3, attempts = attempts + 1 "
+        "WHERE practice_id = $1 AND id = $2 AND ((state = 'pending' AND next_attempt_at <= $4) "
+        "OR (state = 'sending' AND lease_until <= $4))",
+        {std::string_view(practice_id), std::string_view(id), lease_until, now});
+    if (!taken) return tl::unexpected(taken.error());
+    if (taken->affected() == 0) continue;
+    auto row = find(practice_id, id);
+    if (!row) return tl::unexpected(row.error());
+    if (*row) out.push_back(std::move(**row));
+  }
+  return out;
+}
+
+core::Result<bool> SqlOutboxPort::settle(const OutboxRow& row) {
+  if (row.state == "pending") {
+    return touched_one(x_.run(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = $4, lease_until = NULL, "
+        "last_error = $5 WHERE practice_id = $1 AND id = $2 AND state = 'sending' AND "
+        "attempts = $3",
+        {row.practice_id, row.id, row.attempts, row.next_attempt_at, nullable(row.last_error)}));
+  }
+  // A dead message keeps its payload, so staff can have it tried again.
+  return touched_one(
+      x_.run("UPDATE outbox SET state = $4, lease_until = NULL, last_error = $5, finished_at = $6, "
+             "payload = CASE WHEN $4 = 'dead' THEN payload ELSE NULL END "
+             "WHERE practice_id = $1 AND id = $2 AND state = 'sending' AND attempts = $3",
+             {row.practice_id, row.id, row.attempts, row.state, nullable(row.last_error),
+              nullable(row.finished_at)}));
+}
+
+core::Result<std::int64_t> SqlOutboxPort::release_claims() {
+  auto r =
+      x_.run("UPDATE outbox SET state = 'pending', lease_until = NULL WHERE state = 'sending'");
+  if (!r) return tl::unexpected(r.error());
+  return r->affected();
+}
+
+core::Result<std::int64_t> SqlOutboxPort::make_obsolete(std::string_view practice_id,
+                                                        std::string_view appointment_id,
+                                                        std::string_view kind,
+                                                        std::string_view at) {
+  auto r = x_.run(
+      "UPDATE outbox SET state = 'obsolete', payload = NULL, finished_at = $4 "
+      "WHERE practice_id = $1 AND appointment_id = $2 AND kind = $3 AND state = 'pending'",
+      {practice_id, appointment_id, kind, at});
+  if (!r) return tl::unexpected(r.error());
+  return r->affected();
+}
+
+core::Result<bool> SqlOutboxPort::revive(std::string_view practice_id, std::string_view id,
+                                         std::int64_t now) {
+  return touched_one(
+      x_.run("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $3, "
+             "finished_at = NULL WHERE practice_id = $1 AND id = $2 AND state = 'dead' AND "
+             "payload IS NOT NULL",
+             {practice_id, id, now}));
+}
+
+core::Result<std::vector<OutboxRow>> SqlOutboxPort::list(
+    std::string_view practice_id, std::string_view state,
+    std::optional<std::pair<std::string, std::string>> before, std::int64_t limit) {
+  std::string sql = "SELECT " + std::string(kOutboxColumns) + " FROM outbox WHERE practice_id = $1";
+  std::vector<Param> params{practice_id, limit};
+  if (!state.empty()) {
+    params.emplace_back(state);
+    sql += " AND state = $" + std::to_string(params.size());
+  }
+  if (before) {
+    params.emplace_back(std::string_view(before->first));
+    params.emplace_back(std::string_view(before->second));
+    sql += " AND (created_at < $" + std::to_string(params.size() - 1) + " OR (created_at = $" +
+           std::to_string(params.size() - 1) + " AND id < $" + std::to_string(params.size()) + "))";
+  }
+  sql += " ORDER BY created_at DESC, id DESC LIMIT $2";
+  return read_all<OutboxRow>(x_.run_params(sql, params), read_outbox);
+}
+
+core::Result<std::vector<std::pair<std::string, std::int64_t>>> SqlOutboxPort::count_by_state() {
+  auto rows = x_.run("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state");
+  if (!rows) return tl::unexpected(rows.error());
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    out.emplace_back(rows->text(i, 0), rows->int64(i, 1));
+  }
+  return out;
+}
+
+core::Result<std::int64_t> SqlOutboxPort::purge_finished(std::string_view before) {
+  auto r = x_.run("DELETE FROM outbox WHERE state IN ('sent', 'obsolete') AND finished_at < $1",
+                  {before});
+  if (!r) return tl::unexpected(r.error());
+  return r->affected();
 }
 
 }  // namespace praxis::store::sql

@@ -235,6 +235,31 @@ class SqlBookingPort final : public BookingPort {
   Executor& x_;
 };
 
+class SqlOutboxPort final : public OutboxPort {
+ public:
+  explicit SqlOutboxPort(Executor& x) : x_(x) {}
+  core::Result<void> insert(const OutboxRow& row) override;
+  core::Result<std::optional<OutboxRow>> find(std::string_view practice_id,
+                                              std::string_view id) override;
+  core::Result<std::vector<OutboxRow>> claim(std::int64_t now, std::int64_t lease_until,
+                                             std::int64_t limit) override;
+  core::Result<bool> settle(const OutboxRow& row) override;
+  core::Result<std::int64_t> release_claims() override;
+  core::Result<std::int64_t> make_obsolete(std::string_view practice_id,
+                                           std::string_view appointment_id, std::string_view kind,
+                                           std::string_view at) override;
+  core::Result<bool> revive(std::string_view practice_id, std::string_view id,
+                            std::int64_t now) override;
+  core::Result<std::vector<OutboxRow>> list(
+      std::string_view practice_id, std::string_view state,
+      std::optional<std::pair<std::string, std::string>> before, std::int64_t limit) override;
+  core::Result<std::vector<std::pair<std::string, std::int64_t>>> count_by_state() override;
+  core::Result<std::int64_t> purge_finished(std::string_view before) override;
+
+ private:
+  Executor& x_;
+};
+
 // A transaction's shared half: the executor of one dialect and every port written
 // once over it. The SQLite and PostgreSQL transactions derive from it and add only what
 // differs (begin/commit/rollback, the dialect-specific ports).
@@ -254,6 +279,7 @@ class PortsTransaction : public Transaction {
   AuditPort& audit() override { return audit_; }
   SchedulingPort& scheduling() override { return scheduling_; }
   BookingPort& booking() override { return booking_; }
+  OutboxPort& outbox() override { return outbox_; }
 
  private:
   Exec x_;
@@ -267,6 +293,7 @@ class PortsTransaction : public Transaction {
   SqlAuditPort audit_{x_};
   SqlSchedulingPort scheduling_{x_};
   SqlBookingPort booking_{x_};
+  SqlOutboxPort outbox_{x_};
 };
 
 }  // namespace praxis::store::sql
