@@ -12,6 +12,7 @@
 #include "app/backup_scheduler.hpp"
 #include "app/installation.hpp"
 #include "app/keys.hpp"
+#include "app/notifications.hpp"
 #include "app/routes.hpp"
 #include "app/store_factory.hpp"
 #include "auth/account_service.hpp"
@@ -47,6 +48,7 @@ struct App::Parts {
   std::unique_ptr<auth::AccountService> accounts;
   std::unique_ptr<practices::PracticeService> practices;
   std::unique_ptr<patients::PatientService> patients;
+  std::unique_ptr<notify::Notifier> notifier;
   std::unique_ptr<booking::BookingService> bookings;
   std::unique_ptr<audit::DeleteGuard> delete_guard;
   core::RateLimiter limiter;
@@ -177,8 +179,38 @@ core::Result<void> App::start(bool handle_signals) {
   booking::BookingOptions booking_options;
   booking_options.proof_of_work = config_.booking.proof_of_work;
   booking_options.pow.cost = config_.booking.pow_cost;
-  p.bookings = std::make_unique<booking::BookingService>(
-      *p.store, *p.patients, *p.scheduling, *p.trail, p.clock, p.random, booking_options);
+  auto notifier = make_notifier(config_, data_dir_, *p.store, *p.trail, p.clock, p.random, log_,
+                                [this] { return base_url(); });
+  if (!notifier) return tl::unexpected(notifier.error());
+  p.notifier = std::move(*notifier);
+  if (config_.store.backend == "sqlite") {
+    // One server per data directory (the lock above): a message left 'sending' was
+    // claimed by a process that is gone.
+    auto released = p.notifier->release_claims();
+    if (!released) return tl::unexpected(released.error());
+    if (*released > 0) log_.info("notification_claims_released", {{"count", *released}});
+  }
+  {
+    auto* n = p.notifier.get();
+    p.metrics.register_value("praxis_notifications_sent_total", "Messages handed over.",
+                             http::Metrics::Kind::counter,
+                             [n] { return static_cast<double>(n->sent_total()); });
+    p.metrics.register_value("praxis_notification_failures_total",
+                             "Attempts to send a message that failed (each is tried again or "
+                             "becomes a dead letter).",
+                             http::Metrics::Kind::counter,
+                             [n] { return static_cast<double>(n->failures_total()); });
+    p.metrics.register_value("praxis_notifications_dead",
+                             "Messages given up on (dead letters) that staff have not sent again.",
+                             http::Metrics::Kind::gauge,
+                             [n] { return static_cast<double>(n->dead_now()); });
+    p.metrics.register_value("praxis_notifications_pending", "Messages waiting to be sent.",
+                             http::Metrics::Kind::gauge,
+                             [n] { return static_cast<double>(n->pending_now()); });
+  }
+  p.bookings = std::make_unique<booking::BookingService>(*p.store, *p.patients, *p.scheduling,
+                                                         *p.trail, p.clock, p.random,
+                                                         p.notifier.get(), booking_options);
   if (!config_.booking.proof_of_work) {
     log_.warn("proof_of_work_off", {{"hint",
                                      "public bookings need no proof-of-work; set "
@@ -230,11 +262,11 @@ core::Result<void> App::start(bool handle_signals) {
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
   add_all_routes(
-      p.router,
-      {p.metrics, [&p] { return p.store->ping(); },
-       api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients, *p.audit, *p.scheduling,
-                          [this] { return base_url(); }},
-       RouteDeps::Public{*p.bookings, p.limiter, p.clock, public_limits(config_.booking)}});
+      p.router, {p.metrics, [&p] { return p.store->ping(); },
+                 api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients, *p.audit,
+                                    *p.scheduling, [this] { return base_url(); }},
+                 RouteDeps::Public{*p.bookings, p.limiter, p.clock, public_limits(config_.booking)},
+                 p.notifier.get()});
   p.server->set_authorizer(p.authorizer.get());
   if (auto r = p.server->start(); !r) return r;
   p.housekeeping = std::thread([&p, this] {
@@ -260,6 +292,7 @@ core::Result<void> App::start(bool handle_signals) {
     }
   });
   if (p.backups) p.backups->start();
+  p.notifier->start();
   log_.info("server_started", {{"host", config_.server.host},
                                {"port", p.server->port()},
                                {"tls", !config_.server.tls_certificate.empty()}});
@@ -271,6 +304,7 @@ void App::stop() { parts_->server->stop(); }
 
 App::~App() {
   if (parts_ && parts_->backups) parts_->backups->stop();
+  if (parts_ && parts_->notifier) parts_->notifier->stop();
   if (parts_ && parts_->housekeeping.joinable()) {
     {
       std::lock_guard lock(parts_->housekeeping_mutex);

@@ -65,6 +65,45 @@ void add_integer_keys(std::vector<KeySpec>& keys, std::string_view section,
   }
 }
 
+// String keys of one section; `check` (optional) returns why a value is refused.
+template <typename Section>
+struct StringKey {
+  std::string_view key;
+  std::string_view default_text;
+  std::string_view doc;
+  std::string Section::*member;
+  std::optional<std::string> (*check)(const std::string&) = nullptr;
+};
+
+template <typename Section, std::size_t N>
+void add_string_keys(std::vector<KeySpec>& keys, std::string_view section,
+                     Section Config::*in_config, const StringKey<Section> (&list)[N]) {
+  for (const auto& k : list) {
+    keys.push_back({section,
+                    k.key,
+                    ValueKind::string,
+                    k.default_text,
+                    k.doc,
+                    0,
+                    0,
+                    {},
+                    [in_config, member = k.member, check = k.check](
+                        Config& c, const ConfigValue& v) -> std::optional<std::string> {
+                      const auto& text = std::get<std::string>(v);
+                      if (check) {
+                        if (auto why = check(text)) return why;
+                      }
+                      (c.*in_config).*member = text;
+                      return std::nullopt;
+                    }});
+  }
+}
+
+std::optional<std::string> no_line_breaks(const std::string& text) {
+  if (text.find_first_of("\r\n") != std::string::npos) return "must be one line";
+  return std::nullopt;
+}
+
 std::vector<KeySpec> build_keys() {
   using K = ValueKind;
   std::vector<KeySpec> keys;
@@ -402,6 +441,78 @@ std::vector<KeySpec> build_keys() {
        0, 10000000, &BookingConfig::writes_per_hour},
   };
   add_integer_keys(keys, "booking", &Config::booking, booking_keys);
+  const StringKey<MailConfig> mail_strings[] = {
+      {"url", "\"\"",
+       "The mail relay: smtp://host:587 (STARTTLS is required), smtps://host:465, or "
+       "smtp://127.0.0.1:25 for a relay on this machine (the only one spoken to without TLS). "
+       "Empty: no e-mail is sent.",
+       &MailConfig::url, no_line_breaks},
+      {"from", "\"\"", "The sender address, e.g. termine@praxis-example.de.", &MailConfig::from,
+       no_line_breaks},
+      {"from_name", "\"\"", "The sender's display name; empty: the address alone.",
+       &MailConfig::from_name, no_line_breaks},
+      {"username", "\"\"", "User name at the relay; empty: no authentication.",
+       &MailConfig::username, no_line_breaks},
+      {"password_file", "\"\"",
+       "File (mode 0600) holding the relay password; relative: inside the data directory.",
+       &MailConfig::password_file, no_line_breaks},
+      {"ca_file", "\"\"", "Trust this CA file for the relay instead of the system's.",
+       &MailConfig::ca_file, no_line_breaks},
+  };
+  add_string_keys(keys, "mail", &Config::mail, mail_strings);
+  const IntegerKey<MailConfig> mail_integers[] = {
+      {"timeout_seconds", "30", "Longest time one message may take to hand over.", 1, 600,
+       &MailConfig::timeout_seconds},
+  };
+  add_integer_keys(keys, "mail", &Config::mail, mail_integers);
+  const StringKey<SmsConfig> sms_strings[] = {
+      {"url", "\"\"",
+       "The SMS gateway's HTTPS endpoint (http:// only on 127.0.0.1). Empty: no SMS is sent.",
+       &SmsConfig::url, no_line_breaks},
+      {"body_template", R"("{\"to\":\"{{to}}\",\"text\":\"{{text}}\",\"sender\":\"{{sender}}\"}")",
+       "Request body with {{to}} (E.164), {{text}}, {{id}} (stable per message) and {{sender}}.",
+       &SmsConfig::body_template, no_line_breaks},
+      {"content_type", "\"application/json\"",
+       "Content-Type of the request; values are JSON-escaped for JSON, form-encoded otherwise.",
+       &SmsConfig::content_type, no_line_breaks},
+      {"authorization_file", "\"\"",
+       "File (mode 0600) whose one line is the Authorization header, e.g. \"Bearer …\"; "
+       "relative: inside the data directory.",
+       &SmsConfig::authorization_file, no_line_breaks},
+      {"sender", "\"\"", "Sender name or number the gateway shows.", &SmsConfig::sender,
+       no_line_breaks},
+      {"ca_file", "\"\"", "Trust this CA file for the gateway instead of the system's.",
+       &SmsConfig::ca_file, no_line_breaks},
+  };
+  add_string_keys(keys, "sms", &Config::sms, sms_strings);
+  const IntegerKey<SmsConfig> sms_integers[] = {
+      {"timeout_seconds", "30", "Longest time one request to the gateway may take.", 1, 600,
+       &SmsConfig::timeout_seconds},
+  };
+  add_integer_keys(keys, "sms", &Config::sms, sms_integers);
+  const StringKey<NotificationsConfig> notification_strings[] = {
+      {"public_url", "\"\"",
+       "How patients reach this server, e.g. https://termine.praxis-example.de; the links in "
+       "messages start with it. Empty: the server's own URL.",
+       &NotificationsConfig::public_url, no_line_breaks},
+  };
+  add_string_keys(keys, "notifications", &Config::notifications, notification_strings);
+  const IntegerKey<NotificationsConfig> notification_integers[] = {
+      {"max_attempts", "8",
+       "Tries per message; then it is a dead letter staff see (and may send again).", 1, 100,
+       &NotificationsConfig::max_attempts},
+      {"first_retry_seconds", "60", "Wait before the second try; doubled for each further one.", 1,
+       86400, &NotificationsConfig::first_retry_seconds},
+      {"max_retry_seconds", "21600", "Longest wait between two tries.", 1, 604800,
+       &NotificationsConfig::max_retry_seconds},
+      {"reminder_hours", "24",
+       "Reminders go out this long before the appointment (patients who agreed only); a "
+       "practice may choose its own. 0: none.",
+       0, 336, &NotificationsConfig::reminder_hours},
+      {"keep_days", "30", "Sent messages are listed this long, then forgotten.", 1, 3650,
+       &NotificationsConfig::keep_days},
+  };
+  add_integer_keys(keys, "notifications", &Config::notifications, notification_integers);
   add_integer_keys(keys, "audit", &Config::audit, audit_keys);
   add_integer_keys(keys, "auth", &Config::auth, auth_keys);
   return keys;

@@ -88,6 +88,37 @@ struct BackupConfig {
   std::int64_t keep_monthly = 12;
 };
 
+// Outgoing e-mail (issue #11): off while url is empty.
+struct MailConfig {
+  std::string url;  // smtp://host:587 (STARTTLS required), smtps://host:465, smtp://127.0.0.1:25
+  std::string from;
+  std::string from_name;
+  std::string username;
+  std::string password_file;  // 0600; never the password itself in the configuration
+  std::string ca_file;
+  std::int64_t timeout_seconds = 30;
+};
+
+// The SMS gateway (issue #11): off while url is empty.
+struct SmsConfig {
+  std::string url;
+  std::string body_template = R"({"to":"{{to}}","text":"{{text}}","sender":"{{sender}}"})";
+  std::string content_type = "application/json";
+  std::string authorization_file;  // 0600; its one line is the Authorization header's value
+  std::string sender;
+  std::string ca_file;
+  std::int64_t timeout_seconds = 30;
+};
+
+struct NotificationsConfig {
+  std::string public_url;  // links in messages; empty: the server's own URL
+  std::int64_t max_attempts = 8;
+  std::int64_t first_retry_seconds = 60;
+  std::int64_t max_retry_seconds = 21600;  // 6 hours
+  std::int64_t reminder_hours = 24;
+  std::int64_t keep_days = 30;
+};
+
 struct Config {
   ServerConfig server;
   StoreConfig store;
@@ -97,6 +128,9 @@ struct Config {
   AuditConfig audit;
   BookingConfig booking;
   BackupConfig backup;
+  MailConfig mail;
+  SmsConfig sms;
+  NotificationsConfig notifications;
 };
 
 using ConfigValue = std::variant<std::string, std::int64_t, bool>;

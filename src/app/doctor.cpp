@@ -11,6 +11,7 @@
 #include "app/backup_admin.hpp"
 #include "app/config.hpp"
 #include "app/keys.hpp"
+#include "app/notifications.hpp"
 #include "auth/password_policy.hpp"
 #include "crypto/master_key.hpp"
 #include "http/server.hpp"
@@ -112,6 +113,71 @@ void check_accounts(std::vector<Finding>& out, store::sqlite::Database& db, bool
 
 // Backups: a recovery key to seal them to, recent ones, none failing, and not only on
 // the disk of the database.
+// Messages the outbox gave up on: staff see them in the app; the operator should know.
+void check_dead_letters(std::vector<Finding>& out, store::sqlite::Database& db) {
+  auto dead = db.query_text("SELECT count(*) FROM outbox WHERE state = 'dead'");
+  if (!dead) return;  // an older schema: nothing to report
+  if (*dead != "0") {
+    out.push_back({Severity::warn, "notifications.dead_letters",
+                   *dead + " message(s) could not be delivered (see GET "
+                           "/api/v1/notifications?state=dead and the log's notification_dead "
+                           "codes); fix the relay or gateway, then send them again"});
+  } else {
+    out.push_back({Severity::ok, "notifications.dead_letters", "no undeliverable messages"});
+  }
+}
+
+// [mail] and [sms]: settings that would send in the clear or cannot work refuse to
+// start, like the server does.
+void check_transports(std::vector<Finding>& out, const DataDir& dir, const Config& config) {
+  auto in_dir = [&](const std::string& p) {
+    const std::filesystem::path path(p);
+    return path.is_absolute() ? path : dir.root / path;
+  };
+  if (config.mail.url.empty() && config.sms.url.empty()) {
+    out.push_back({Severity::warn, "notifications.transport",
+                   "neither [mail] nor [sms] is configured: patients get no booking "
+                   "confirmations, reminders or cancellation notices"});
+    return;
+  }
+  if (!config.mail.url.empty()) {
+    notify::MailSettings m;
+    m.url = config.mail.url;
+    m.from_address = config.mail.from;
+    m.username = config.mail.username;
+    m.password = config.mail.password_file.empty() ? "" : "set";
+    if (auto ok = notify::check_mail_settings(m); !ok) {
+      out.push_back({Severity::fail, "mail.settings", ok.error().message, true});
+    } else if (!config.mail.password_file.empty()) {
+      if (auto secret = read_secret_file(in_dir(config.mail.password_file), "mail.password_file");
+          !secret) {
+        out.push_back({Severity::fail, "mail.settings", secret.error().internal, true});
+      }
+    }
+    if (std::none_of(out.begin(), out.end(),
+                     [](const Finding& f) { return f.check == "mail.settings"; })) {
+      out.push_back({Severity::ok, "mail.settings",
+                     notify::loopback_url(config.mail.url)
+                         ? "e-mail goes to a relay on this machine"
+                         : "e-mail goes to " + config.mail.url + " with TLS required"});
+    }
+  }
+  if (!config.sms.url.empty()) {
+    notify::SmsSettings s;
+    s.url = config.sms.url;
+    s.body_template = config.sms.body_template;
+    if (auto ok = notify::check_sms_settings(s); !ok) {
+      out.push_back({Severity::fail, "sms.settings", ok.error().message, true});
+    } else if (!config.sms.authorization_file.empty()) {
+      if (auto secret =
+              read_secret_file(in_dir(config.sms.authorization_file), "sms.authorization_file");
+          !secret) {
+        out.push_back({Severity::fail, "sms.settings", secret.error().internal, true});
+      }
+    }
+  }
+}
+
 void check_backups(std::vector<Finding>& out, const DataDir& dir, const Config& config,
                    store::sqlite::Database& db) {
   auto recipient = db.query_text("SELECT value FROM server_meta WHERE key = '" +
@@ -269,6 +335,7 @@ void check_database(std::vector<Finding>& out, const DataDir& dir, const Config*
   if (version && pending && *pending == 0 && config) {
     check_accounts(out, *db, !http::is_loopback_host(config->server.host));
     check_backups(out, dir, *config, *db);
+    check_dead_letters(out, *db);
   }
 }
 
@@ -391,6 +458,7 @@ std::vector<Finding> run_doctor(const DataDir& dir, const DoctorOptions& options
                      "a public rate limit in [booking] is 0 (unlimited); use that only for load "
                      "tests"});
     }
+    check_transports(out, dir, *config);
     if (config->store.sqlite_synchronous == "normal") {
       out.push_back({Severity::warn, "store.synchronous",
                      "sqlite_synchronous = \"normal\": a power cut may lose the last commits. "

@@ -29,6 +29,7 @@ void add_all_routes(http::Router& router, RouteDeps deps) {
     api::add_booking_routes(router, deps.booking->bookings, deps.booking->limiter,
                             deps.booking->clock, deps.booking->limits);
   }
+  if (deps.notifier) api::add_notification_routes(router, *deps.notifier);
   for (const auto& route : router.routes()) {
     if (route.access.kind == http::Access::Kind::public_endpoint &&
         !public_route_allowed(route.pattern)) {

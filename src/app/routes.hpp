@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "api/booking_routes.hpp"
+#include "api/notification_routes.hpp"
 #include "api/staff_routes.hpp"
 #include "http/handlers/ops.hpp"
 #include "http/metrics.hpp"
@@ -25,7 +26,8 @@ struct RouteDeps {
     core::Clock& clock;
     api::PublicLimits limits;
   };
-  std::optional<Public> booking;  // the public booking API and the review of its bookings
+  std::optional<Public> booking;         // the public booking API and the review of its bookings
+  notify::Notifier* notifier = nullptr;  // the outbox, templates and settings
 };
 
 void add_all_routes(http::Router& router, RouteDeps deps);

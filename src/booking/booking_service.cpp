@@ -84,6 +84,7 @@ struct Request {
   bool new_patient = false;
   std::string message;
   bool reminder_consent = false;
+  std::string language = "de";  // of the page the booker used; messages follow it
   std::string altcha;
 };
 
@@ -131,8 +132,8 @@ core::Result<Request> parse_request(const json::object& body, std::string_view t
   Request req;
   for (const auto& [key, _] : body) {
     static constexpr std::string_view kKnown[] = {
-        "appointment_type", "practitioner",     "start", "patient",
-        "message",          "reminder_consent", "altcha"};
+        "appointment_type", "practitioner",     "start",  "patient",
+        "message",          "reminder_consent", "altcha", "language"};
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
       add(std::string(key), "unknown", "Unbekanntes Feld. / Unknown field.");
     }
@@ -160,6 +161,13 @@ core::Result<Request> parse_request(const json::object& body, std::string_view t
   req.reminder_consent =
       bool_of(body, "reminder_consent", "reminder_consent", false).value_or(false);
   if (auto a = text_of(body, "altcha", "altcha", proof_of_work)) req.altcha = *a;
+  if (auto l = text_of(body, "language", "language", false)) {
+    if (*l == "de" || *l == "en") {
+      req.language = *l;
+    } else if (!l->empty()) {
+      add("language", "invalid", "de oder en. / de or en.");
+    }
+  }
 
   const auto* patient = body.if_contains("patient");
   if (!patient || !patient->is_object()) {
@@ -229,7 +237,7 @@ core::Result<Request> parse_request(const json::object& body, std::string_view t
   }
   if (!e.fields.empty()) return tl::unexpected(e);
   req.record = std::move(parsed->record);
-  req.record.language = "de";
+  req.record.language = req.language;
   if (!req.record.phones.empty()) req.phone = req.record.phones.front().number;
   req.email = req.record.email;
   req.insurance_kind = req.record.insurance.kind;
@@ -263,13 +271,15 @@ struct BookingService::Found {
 
 BookingService::BookingService(store::Store& store, patients::PatientService& patients,
                                scheduling::SchedulingService& scheduling, audit::Trail& trail,
-                               core::Clock& clock, core::Random& random, BookingOptions options)
+                               core::Clock& clock, core::Random& random, notify::Notifier* notifier,
+                               BookingOptions options)
     : store_(store),
       patients_(patients),
       scheduling_(scheduling),
       trail_(trail),
       clock_(clock),
       random_(random),
+      notifier_(notifier),
       options_(std::move(options)) {}
 
 audit::Context BookingService::public_context(std::string request_id, std::string client_address) {
@@ -594,7 +604,8 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
                              {"insurance_kind", request->insurance_kind},
                              {"new_patient", request->new_patient},
                              {"message", request->message},
-                             {"reminder_consent", request->reminder_consent}};
+                             {"reminder_consent", request->reminder_consent},
+                             {"language", request->language}};
 
   // The patient lookup, encryption and indexing happen here, on the worker, so the
   // store's single writer only inserts.
@@ -696,6 +707,10 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
           epoch(now + std::chrono::duration_cast<std::chrono::seconds>(options_.idempotency_ttl))};
       if (auto ins = tx.booking().insert_idempotent(idem); !ins) return ins;
     }
+    if (notifier_) {
+      auto told = notifier_->booked(tx, {*practice, *appointment, *type, row.id, token});
+      if (!told) return told;
+    }
     events.push_back({"booking.create", "online_booking", row.id});
     auto a = trail_.record(tx, practice->id, context, events);
     if (!a) return tl::unexpected(a.error());
@@ -792,7 +807,7 @@ core::Result<void> changeable(const json::object& view) {
 
 }  // namespace
 
-core::Result<json::object> BookingService::change_booking(std::string_view token,
+core::Result<json::object> BookingService::change_booking(std::string_view token, Change change,
                                                           const Apply& apply) {
   json::object out;
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
@@ -802,6 +817,13 @@ core::Result<json::object> BookingService::change_booking(std::string_view token
     auto changed = apply(tx, *f);
     if (!changed) return tl::unexpected(changed.error());
     f->appointment = std::move(*changed);
+    if (notifier_) {
+      const notify::AppointmentFacts facts{f->practice, f->appointment, f->type, f->booking.id,
+                                           std::string(token)};
+      auto told =
+          change == Change::cancel ? notifier_->cancelled(tx, facts) : notifier_->moved(tx, facts);
+      if (!told) return told;
+    }
     out = view_of(*f);
     return {};
   });
@@ -811,7 +833,7 @@ core::Result<json::object> BookingService::change_booking(std::string_view token
 
 core::Result<json::object> BookingService::cancel(const audit::Context& context,
                                                   std::string_view token) {
-  return change_booking(token, [&](Transaction& tx, const Found& f) {
+  return change_booking(token, Change::cancel, [&](Transaction& tx, const Found& f) {
     scheduling::AppointmentChange change;
     change.status = "cancelled";
     change.cancel_reason = "patient";
@@ -858,7 +880,8 @@ core::Result<json::object> BookingService::reschedule(const audit::Context& cont
   if (!candidates) return tl::unexpected(candidates.error());
 
   return change_booking(
-      token, [&](Transaction& tx, const Found& f) -> core::Result<store::AppointmentRow> {
+      token, Change::move,
+      [&](Transaction& tx, const Found& f) -> core::Result<store::AppointmentRow> {
         for (std::size_t i = 0;; ++i) {
           scheduling::AppointmentChange change;
           change.start = *start;

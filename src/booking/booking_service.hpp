@@ -12,7 +12,9 @@
 //
 // Nothing public returns patient data: the booking answer holds the reference, the
 // manage token (shown once; only its hash is stored) and the time; the manage view
-// holds time, type, practice and status.
+// holds time, type, practice and status. With a notifier, the booker gets a confirmation
+// (and, with consent, a reminder), a cancellation or a reschedule notice, and the
+// practice a notice of the new booking; each queued in the transaction of its cause.
 
 #include <boost/json/object.hpp>
 #include <chrono>
@@ -30,6 +32,7 @@
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "crypto/blind_index.hpp"
+#include "notify/notifier.hpp"
 #include "patients/patient_service.hpp"
 #include "scheduling/scheduling_service.hpp"
 #include "store/store.hpp"
@@ -58,7 +61,8 @@ class BookingService {
  public:
   BookingService(store::Store& store, patients::PatientService& patients,
                  scheduling::SchedulingService& scheduling, audit::Trail& trail, core::Clock& clock,
-                 core::Random& random, BookingOptions options = {});
+                 core::Random& random, notify::Notifier* notifier = nullptr,
+                 BookingOptions options = {});
 
   // The audit actor of public requests.
   static audit::Context public_context(std::string request_id, std::string client_address);
@@ -125,9 +129,12 @@ class BookingService {
   boost::json::object view_of(const Found& found) const;
   // In one write transaction: the booking of `token`, refused (409) unless it may still
   // change; `apply` changes its appointment; the manage view afterwards.
+  // The booker is told (notify::Notifier) in the same transaction.
   using Apply =
       std::function<core::Result<store::AppointmentRow>(store::Transaction&, const Found&)>;
-  core::Result<boost::json::object> change_booking(std::string_view token, const Apply& apply);
+  enum class Change { cancel, move };
+  core::Result<boost::json::object> change_booking(std::string_view token, Change change,
+                                                   const Apply& apply);
 
   store::Store& store_;
   patients::PatientService& patients_;
@@ -135,6 +142,7 @@ class BookingService {
   audit::Trail& trail_;
   core::Clock& clock_;
   core::Random& random_;
+  notify::Notifier* notifier_;
   BookingOptions options_;
   std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const PracticeSecrets>> secrets_;

@@ -20,6 +20,20 @@ import urllib.error
 import urllib.request
 
 BIN = os.environ.get("PRAXIS_BIN", "build/release/bin/praxis")
+SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support")
+# The helpers need Debian's Python and its packages (python3-aiosmtpd, python3-icalendar).
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def helper(*args):
+    """A test helper from tests/support that prints "port N" once it listens."""
+    proc = subprocess.Popen([DEBIAN_PYTHON, os.path.join(SUPPORT, args[0]), *args[1:]],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("port "):
+        proc.kill()
+        raise AssertionError("helper %s did not start: %r" % (args[0], line))
+    return proc, int(line.split()[1])
 
 
 def run(*args, env=None, timeout=60, stdin_text=""):
@@ -235,8 +249,10 @@ class CliTest(unittest.TestCase):
         self.assertEqual(j.returncode, 0, j.stderr)
         findings = json.loads(j.stdout)
         warnings = {f["check"] for f in findings if f["severity"] != "ok"}
-        # Only: backups inside the data directory by default, and root in CI containers.
-        expected = {"backup.same_filesystem"} | ({"process.root"} if os.geteuid() == 0 else set())
+        # Only: backups inside the data directory by default, no e-mail set up yet, and
+        # root in CI containers.
+        expected = ({"backup.same_filesystem", "notifications.transport"}
+                    | ({"process.root"} if os.geteuid() == 0 else set()))
         self.assertEqual(warnings, expected)
         checks = {f["check"] for f in findings}
         for check in ["data_dir.permissions", "master_key", "database.permissions",
@@ -256,6 +272,98 @@ class CliTest(unittest.TestCase):
         self.assertEqual(d.returncode, 1)
         blocking = [f for f in json.loads(d.stdout) if f["blocks_start"]]
         self.assertEqual([f["check"] for f in blocking], ["data_dir.permissions"])
+
+    def test_a_message_claimed_when_the_server_is_killed_is_sent_exactly_once(self):
+        r = run("init", "--data", self.data, "--demo")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        mail_dir = os.path.join(self.tmp.name, "mail")
+        # A relay that accepts the connection and never answers: the notifier has claimed
+        # the message and is in the middle of sending it when the server is killed.
+        stalled, port = helper("smtp_sink.py", "--dir", mail_dir, "--stall")
+        env = {"PRAXIS_MAIL_URL": "smtp://127.0.0.1:%d" % port,
+               "PRAXIS_MAIL_FROM": "termine@demo.example",
+               "PRAXIS_BOOKING_PROOF_OF_WORK": "false"}
+        s = Serving(self.data, env=env)
+        try:
+            status, _, body = http_get(s.url + "/api/v1/public/practices/demo")
+            self.assertEqual(status, 200, body)
+            type_id = json.loads(body)["appointment_types"][0]["id"]
+            today = time.strftime("%Y-%m-%d", time.gmtime())
+            until = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 13 * 86400))
+            status, _, body = http_get("%s/api/v1/public/practices/demo/availability?type=%s&from=%s&to=%s"
+                                       % (s.url, type_id, today, until))
+            self.assertEqual(status, 200, body)
+            slot = json.loads(body)["slots"][-1]
+            status, _, body = http_json("POST", s.url + "/api/v1/public/practices/demo/bookings", {
+                "appointment_type": type_id, "start": slot["start"],
+                "patient": {"family_name": "Kill", "given_names": "Test", "birth_date": "1980-01-01",
+                            "email": "kill.test@example.org", "insurance_kind": "GKV",
+                            "new_patient": True},
+                "reminder_consent": False})
+            self.assertEqual(status, 201, body)
+            self.assertEqual(stalled.stdout.readline().strip(), "connection",
+                             "the notifier took the message and connected")
+            s.proc.kill()
+            s.proc.wait(timeout=30)
+            s.proc.stdout.close()
+            s.proc.stderr.close()
+        finally:
+            if s.proc.poll() is None:
+                s.stop()
+            stalled.kill()
+            stalled.wait()
+            stalled.stdout.close()
+        self.assertEqual(os.listdir(mail_dir) if os.path.isdir(mail_dir) else [], [])
+
+        # The relay is back on the same port; the restarted server sends the message once.
+        sink, _ = helper("smtp_sink.py", "--dir", mail_dir, "--port", str(port))
+        s = Serving(self.data, env=env)
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline and not [f for f in os.listdir(mail_dir) if f.endswith(".eml")]:
+                time.sleep(0.2)
+            time.sleep(3)  # a second copy would have arrived by now
+            mails = sorted(f for f in os.listdir(mail_dir) if f.endswith(".eml"))
+            self.assertEqual(len(mails), 1, "delivered exactly once")
+            summary = subprocess.run([DEBIAN_PYTHON, os.path.join(SUPPORT, "mail_summary.py"),
+                                      os.path.join(mail_dir, mails[0])],
+                                     capture_output=True, text=True, check=True)
+            mail = json.loads(summary.stdout)
+            self.assertEqual(mail["to"], "kill.test@example.org")
+            self.assertTrue(mail["subject"].startswith("Terminbestätigung"), mail["subject"])
+            self.assertEqual(mail["calendar_method"], "REQUEST")
+            status, _, metrics = http_get(s.url + "/metrics")
+            self.assertIn("praxis_notifications_sent_total 1", metrics)
+            self.assertIn("praxis_notifications_dead 0", metrics)
+        finally:
+            s.stop()
+            sink.kill()
+            sink.wait()
+            sink.stdout.close()
+
+    def test_serve_refuses_mail_settings_that_would_send_in_the_clear(self):
+        self.init()
+        secret = os.path.join(self.data, "mail.password")
+        with open(secret, "w") as f:
+            f.write("relay-password\n")
+        os.chmod(secret, 0o644)
+        env = dict(os.environ, PRAXIS_MAIL_URL="smtp://mail.example.org:587",
+                   PRAXIS_MAIL_FROM="termine@praxis.example", PRAXIS_MAIL_USERNAME="praxis",
+                   PRAXIS_MAIL_PASSWORD_FILE="mail.password")
+        r = run("serve", "--data", self.data, "--listen", "127.0.0.1:0", env=env)
+        self.assertEqual(r.returncode, 78, r.stderr)
+        self.assertIn("refusing to start: mail.settings", r.stderr)
+        self.assertIn("chmod 600", r.stderr)
+        self.assertNotIn("relay-password", r.stderr + r.stdout)
+        os.chmod(secret, 0o600)
+        d = run("doctor", "--data", self.data, "--json", env=env)
+        checks = {f["check"]: f for f in json.loads(d.stdout)}
+        self.assertEqual(checks["mail.settings"]["severity"], "ok")
+        self.assertIn("TLS required", checks["mail.settings"]["message"])
+        env["PRAXIS_MAIL_URL"] = "http://mail.example.org"
+        r = run("serve", "--data", self.data, "--listen", "127.0.0.1:0", env=env)
+        self.assertEqual(r.returncode, 78, r.stderr)
+        self.assertIn("smtp:// or smtps://", r.stderr)
 
     def test_key_rotation_while_stopped_and_refused_while_serving(self):
         self.init()

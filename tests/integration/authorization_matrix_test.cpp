@@ -15,7 +15,9 @@ namespace {
 
 class Matrix {
  public:
-  Matrix() {
+  Matrix()
+      : api_(fast_auth_options(), false, StaffApi::unlimited(), StaffApi::cheap_proof_of_work(),
+             notifications()) {
     own_ = api_.add_practice("alpha");
     foreign_ = api_.add_practice("beta");
   }
@@ -99,6 +101,26 @@ class Matrix {
       auto a = api_.scheduling().book(audit::Context::system("test"), practice, in);
       if (!a) throw std::runtime_error(a.error().message);
       id = a->id;
+    } else if (collection == "notifications") {
+      // A dead letter the practice may send again.
+      store::OutboxRow row;
+      row.practice_id = practice;
+      row.id = crypto::generate_token().substr(0, 32);
+      row.kind = "confirmation";
+      row.channel = "email";
+      row.payload = std::vector<std::uint8_t>{1};
+      row.state = "dead";
+      row.created_at = core::to_iso8601(api_.clock.now());
+      auto r =
+          store::with_transaction(api_.store(), store::TxMode::read_write,
+                                  [&](store::Transaction& tx) { return tx.outbox().insert(row); });
+      if (!r) throw std::runtime_error(r.error().internal);
+      id = row.id;
+    } else if (collection == "notification-templates" || collection == "{kind}") {
+      // Template names are the same in every practice: for the "foreign" case an unknown
+      // name, which must answer exactly like a foreign id.
+      if (practice == foreign_) return std::string("unknown");
+      return std::string(collection == "{kind}" ? "de" : "confirmation");
     } else if (collection == "practices") {
       id = practice == own_ ? "alpha" : "beta";  // the public booking API names by slug
     } else if (collection == "bookings" || collection == "online-bookings") {
@@ -157,6 +179,14 @@ class Matrix {
     return out;
   }
 
+  // Messages that would go to a relay on a closed loopback port; the worker never runs.
+  static StaffApi::Notifications notifications() {
+    notify::MailSettings mail;
+    mail.url = "smtp://127.0.0.1:9";
+    mail.from_address = "termine@matrix.example";
+    return {notify::make_smtp_mailer(mail), nullptr, {}};
+  }
+
   Session caller(const std::string& role) {
     return api_.mint_session(own_, api_.add_active_user(own_, next_email(), role));
   }
@@ -183,9 +213,9 @@ std::string body_for(http::Method m) {
 TEST(AuthorizationMatrix, EveryRouteRoleAndPracticeIsDecidedByTheChokePoint) {
   Matrix m;
   // Some foreign data to look for in list answers.
-  for (auto c :
-       {"users", "sessions", "api-tokens", "patients", "practitioners", "resources",
-        "appointment-types", "absences", "appointments", "break-glass", "online-bookings"}) {
+  for (auto c : {"users", "sessions", "api-tokens", "patients", "practitioners", "resources",
+                 "appointment-types", "absences", "appointments", "break-glass", "online-bookings",
+                 "notifications"}) {
     (void)m.make(c, m.foreign());
   }
 

@@ -21,6 +21,7 @@
 #include "crypto/token.hpp"
 #include "crypto/totp.hpp"
 #include "integration/server_fixture.hpp"
+#include "notify/notifier.hpp"
 #include "practices/practice_service.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/key_ring.hpp"
@@ -62,9 +63,17 @@ class StaffApi {
   // Public limits off unless a test sets them.
   static api::PublicLimits unlimited() { return {{0, 1}, {0, 1}, {0, 1}}; }
 
+  // Where messages go when a test wants them sent (issue #11).
+  struct Notifications {
+    std::unique_ptr<notify::Mailer> mailer;
+    std::unique_ptr<notify::SmsGateway> sms;
+    notify::NotifierOptions options;
+  };
+
   explicit StaffApi(auth::AuthOptions options = fast_auth_options(),
                     bool trust_forwarded_for = false, api::PublicLimits limits = unlimited(),
-                    booking::BookingOptions booking_options = cheap_proof_of_work()) {
+                    booking::BookingOptions booking_options = cheap_proof_of_work(),
+                    Notifications notifications = {}) {
     auto created = store::sqlite::SqliteStore::create(dir_.path() / "staff.db",
                                                       store::sqlite::Synchronous::normal);
     if (!created) throw std::runtime_error(created.error().internal);
@@ -78,8 +87,14 @@ class StaffApi {
     scheduling_ = std::make_unique<scheduling::SchedulingService>(*store_, *trail_, clock, random_);
     patients_ =
         std::make_unique<patients::PatientService>(*store_, *keys_, *trail_, clock, random_);
-    bookings_ = std::make_unique<booking::BookingService>(*store_, *patients_, *scheduling_,
-                                                          *trail_, clock, random_, booking_options);
+    if (notifications.mailer || notifications.sms) {
+      notifier_ = std::make_unique<notify::Notifier>(
+          *store_, *trail_, clock, random_, notify_log_, std::move(notifications.mailer),
+          std::move(notifications.sms), std::move(notifications.options));
+    }
+    bookings_ =
+        std::make_unique<booking::BookingService>(*store_, *patients_, *scheduling_, *trail_, clock,
+                                                  random_, notifier_.get(), booking_options);
     authorizer_ = std::make_unique<api::SessionAuthorizer>(*auth_);
     http::ServerOptions server_options;
     server_options.host = "127.0.0.1";
@@ -92,7 +107,7 @@ class StaffApi {
           {metrics_, []() -> core::Result<void> { return {}; },
            api::StaffServices{*auth_, *accounts_, *practices_, *patients_, *audit_, *scheduling_,
                               [] { return std::string("https://praxis.test"); }},
-           app::RouteDeps::Public{*bookings_, limiter_, clock, limits}});
+           app::RouteDeps::Public{*bookings_, limiter_, clock, limits}, notifier_.get()});
       router_ = &router;
     });
     server_->set_authorizer(authorizer_.get());
@@ -111,6 +126,7 @@ class StaffApi {
   scheduling::SchedulingService& scheduling() { return *scheduling_; }
   audit::AuditService& audit() { return *audit_; }
   booking::BookingService& bookings() { return *bookings_; }
+  notify::Notifier& notifier() { return *notifier_; }
 
   // Limits deletions per user and hour as the server does ([patients] deletes_per_hour).
   audit::DeleteGuard& limit_deletes(std::int64_t per_hour) {
@@ -363,6 +379,8 @@ class StaffApi {
   std::unique_ptr<audit::AuditService> audit_;
   std::unique_ptr<scheduling::SchedulingService> scheduling_;
   std::unique_ptr<patients::PatientService> patients_;
+  core::Logger notify_log_{{core::LogLevel::warn, "", /*buffered=*/false}};
+  std::unique_ptr<notify::Notifier> notifier_;
   std::unique_ptr<booking::BookingService> bookings_;
   std::unique_ptr<audit::DeleteGuard> delete_guard_;
   core::RateLimiter limiter_;

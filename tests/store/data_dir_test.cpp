@@ -65,9 +65,10 @@ TEST(Doctor, FreshInstallationPasses) {
   const DataDir dir{tmp.path() / "var"};
   ASSERT_TRUE(init_data_dir(dir));
   for (const auto& f : run_doctor(dir)) {
-    // By default backups go inside the data directory (a warning that names the fix),
-    // and tests may run as root.
-    if (f.check == "backup.same_filesystem" || (f.check == "process.root" && ::geteuid() == 0)) {
+    // By default backups go inside the data directory and no e-mail is set up (warnings
+    // that name the fix), and tests may run as root.
+    if (f.check == "backup.same_filesystem" || f.check == "notifications.transport" ||
+        (f.check == "process.root" && ::geteuid() == 0)) {
       EXPECT_EQ(f.severity, Severity::warn) << f.check;
       continue;
     }
@@ -192,6 +193,57 @@ TEST(Doctor, NamesAccountsWithoutSecondFactorAndOutstandingLinks) {
   findings = run_doctor(dir, public_listener);
   EXPECT_EQ(find(findings, "auth.users_second_factor")->severity, Severity::fail);
   EXPECT_TRUE(find(findings, "auth.users_second_factor")->blocks_start);
+}
+
+TEST(Doctor, ChecksMailSettingsAndNamesUndeliverableMessages) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  auto findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "notifications.transport")->severity, Severity::warn);
+  EXPECT_EQ(find(findings, "notifications.dead_letters")->severity, Severity::ok);
+
+  DoctorOptions options;
+  options.config = *load_config(dir.config());
+  options.config->mail.url = "smtp://mail.example.org:587";
+  options.config->mail.from = "termine@praxis.example";
+  findings = run_doctor(dir, options);
+  EXPECT_EQ(find(findings, "notifications.transport"), nullptr);
+  EXPECT_EQ(find(findings, "mail.settings")->severity, Severity::ok);
+  // A password file others may read, or a relay spoken to in the clear, stop the server.
+  options.config->mail.username = "praxis";
+  options.config->mail.password_file = "relay.password";
+  {
+    std::ofstream f(dir.root / "relay.password");
+    f << "secret\n";
+  }
+  std::filesystem::permissions(dir.root / "relay.password", std::filesystem::perms(0644));
+  findings = run_doctor(dir, options);
+  EXPECT_EQ(find(findings, "mail.settings")->severity, Severity::fail);
+  EXPECT_TRUE(find(findings, "mail.settings")->blocks_start);
+  EXPECT_NE(find(findings, "mail.settings")->message.find("chmod 600"), std::string::npos);
+  std::filesystem::permissions(dir.root / "relay.password", std::filesystem::perms(0600));
+  EXPECT_EQ(find(run_doctor(dir, options), "mail.settings")->severity, Severity::ok);
+  options.config->sms.url = "http://gateway.example/send";
+  findings = run_doctor(dir, options);
+  EXPECT_EQ(find(findings, "sms.settings")->severity, Severity::fail);
+  EXPECT_TRUE(find(findings, "sms.settings")->blocks_start);
+
+  {
+    auto db = store::sqlite::Database::open(dir.database(), store::sqlite::OpenOptions{});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO practices (id, slug, name, kind, state, street, postcode, city, "
+        "created_at, version) SELECT 'p1', 'p', 'P', 'arztpraxis', 'BE', '', '', '', "
+        "'2026-01-01T00:00:00Z', 1 WHERE NOT EXISTS (SELECT 1 FROM practices);"
+        "INSERT INTO outbox (practice_id, id, kind, channel, state, attempts, next_attempt_at, "
+        "created_at) VALUES ((SELECT id FROM practices LIMIT 1), 'm1', 'confirmation', 'email', "
+        "'dead', 8, 0, '2026-01-01T00:00:00Z')"));
+  }
+  findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "notifications.dead_letters")->severity, Severity::warn);
+  EXPECT_NE(find(findings, "notifications.dead_letters")->message.find("1 message"),
+            std::string::npos);
 }
 
 TEST(Doctor, ReportsBackupsMissingOldFailingOrBesideTheDatabase) {
