@@ -9,6 +9,11 @@
 #   bookings:     POST …/bookings, each a different free start and a new patient, 64
 #                 connections; afterwards the database is checked for overlaps.
 #
+#   BOOKING_MAIL=1: bookers give an e-mail address and the server sends through a local
+#                 SMTP server (tests/support/smtp_sink.py): each booking queues a
+#                 confirmation and a reminder in its transaction; after the run the
+#                 sender's throughput is measured while it drains the outbox.
+#
 # Usage: bench/booking_http.sh [SECONDS]   (default 10 s per availability run, 4 s bookings)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +30,28 @@ report() {  # name file target
 "$bin/praxis" init --data "$work/data" >/dev/null
 read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
 port=$(free_port)
+mail_env=()
+email_field=""
+email_arg=""
+if [ "${BOOKING_MAIL:-0}" = queue ]; then
+  # Messages are queued in the booking transactions, but the relay refuses connections:
+  # the sender tries each once and backs off, so this measures what queueing costs.
+  mail_env=(PRAXIS_MAIL_URL="smtp://127.0.0.1:${QUEUE_PORT:-$(free_port)}" PRAXIS_MAIL_FROM=termine@bench.example)
+  email_field='"email":"p%d@bench.example",'
+  email_arg=", n * 10 + id"
+elif [ "${BOOKING_MAIL:-0}" = 1 ]; then
+  /usr/bin/python3 tests/support/smtp_sink.py --dir "$work/mail" >"$work/sink.txt" &
+  sink_pid=$!
+  trap 'kill $praxis_pid $sink_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+  for _ in $(seq 100); do grep -q port "$work/sink.txt" 2>/dev/null && break; sleep 0.05; done
+  mail_env=(PRAXIS_MAIL_URL="smtp://127.0.0.1:$(awk '/port/ {print $2}' "$work/sink.txt")"
+            PRAXIS_MAIL_FROM=termine@bench.example)
+  email_field='"email":"p%d@bench.example",'
+  email_arg=", n * 10 + id"
+fi
 # The load comes from one address, without a browser: proof-of-work and the
 # per-address limits are off for this run only.
-PRAXIS_BOOKING_PROOF_OF_WORK=false PRAXIS_BOOKING_READS_PER_MINUTE=0 \
+env "${mail_env[@]}" PRAXIS_BOOKING_PROOF_OF_WORK=false PRAXIS_BOOKING_READS_PER_MINUTE=0 \
   PRAXIS_BOOKING_WRITES_PER_HOUR=0 PRAXIS_LOG_FILE="$work/praxis.log" "$bin/praxis" serve --data "$work/data" \
   --listen "127.0.0.1:$port" >/dev/null &
 praxis_pid=$!
@@ -68,8 +92,8 @@ function request()
   local p, start = line:match("(%S+) (%S+)")
   local body = string.format('{"appointment_type":"$type","practitioner":"%s","start":"%s",' ..
     '"patient":{"family_name":"Last%d","given_names":"Paula","birth_date":"%04d-%02d-%02d",' ..
-    '"phone":"0151 %08d","insurance_kind":"GKV","new_patient":true},"reminder_consent":true}',
-    p, start, n * 10 + id, 1930 + n % 90, 1 + n % 12, 1 + (n * 7 + id) % 28, n * 10 + id)
+    '"phone":"0151 %08d",$email_field"insurance_kind":"GKV","new_patient":true},"reminder_consent":true}',
+    p, start, n * 10 + id, 1930 + n % 90, 1 + n % 12, 1 + (n * 7 + id) % 28, n * 10 + id$email_arg)
   return wrk.format("POST", "/api/v1/public/practices/bench/bookings",
                     {["Content-Type"] = "application/json"}, body)
 end
@@ -90,6 +114,25 @@ per_commit=$(awk -v j="$(metric praxis_store_write_jobs_total)" -v jb="$jobs_bef
   -v c="$(metric praxis_store_commits_total)" -v cb="$commits_before" \
   'BEGIN { printf "%.1f", (j - jb) / (c - cb) }')
 created=$(awk '/^created/ {print $2}' "$work/book.txt")
+if [ "${BOOKING_MAIL:-0}" = 1 ]; then
+  # The sender drains what the bookings queued (confirmations now, reminders later).
+  sent_before=$(metric praxis_notifications_sent_total)
+  t0=$(date +%s.%N)
+  for _ in $(seq 6000); do
+    due=$(python3 - "$work/data/praxis.db" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('pending','sending') "
+                 "AND next_attempt_at <= ?", (int(time.time()),)).fetchone()[0])
+PY
+)
+    [ "$due" = 0 ] && break
+    sleep 0.1
+  done
+  t1=$(date +%s.%N)
+  sent=$(( $(metric praxis_notifications_sent_total) - sent_before ))
+  mails=$(find "$work/mail" -name '*.eml' | wc -l)
+fi
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
 kill "$praxis_pid"; wait "$praxis_pid" 2>/dev/null || true
 overlaps=$(python3 - "$work/data/praxis.db" <<'PY'
@@ -110,3 +153,8 @@ printf "durable bookings: %s in %s s = %.0f/s (target >= 2000/s); overlaps, stor
   "$created" "${BOOK_SECONDS:-4}" "$(awk -v c="$created" -v s="${BOOK_SECONDS:-4}" 'BEGIN {print c / s}')" "$overlaps"
 echo "write jobs per group commit during the booking run: $per_commit"
 echo "server RSS after load: $((rss_kb / 1024)) MiB"
+if [ "${BOOKING_MAIL:-0}" = 1 ]; then
+  printf "sender: %s messages after the run in %.1f s = %.0f messages/s to a local aiosmtpd (%s .eml files in all)\n" \
+    "$sent" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" \
+    "$(awk -v n="$sent" -v a="$t0" -v b="$t1" 'BEGIN {print n / (b - a)}')" "$mails"
+fi

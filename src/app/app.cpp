@@ -211,6 +211,12 @@ core::Result<void> App::start(bool handle_signals) {
   p.bookings = std::make_unique<booking::BookingService>(*p.store, *p.patients, *p.scheduling,
                                                          *p.trail, p.clock, p.random,
                                                          p.notifier.get(), booking_options);
+  p.scheduling->set_change_listener([b = p.bookings.get()](store::Transaction& tx,
+                                                           const audit::Context& context,
+                                                           const store::AppointmentRow& before,
+                                                           const store::AppointmentRow& after) {
+    return b->appointment_changed(tx, context, before, after);
+  });
   if (!config_.booking.proof_of_work) {
     log_.warn("proof_of_work_off", {{"hint",
                                      "public bookings need no proof-of-work; set "

@@ -612,6 +612,24 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
   auto prepared = patients_.prepare_link(practice->id, request->record);
   if (!prepared) return tl::unexpected(prepared.error());
 
+  // The ids the booking will have, and its messages, made here too.
+  const std::string appointment_id = core::random_hex(random_, 16);
+  const std::string reference = new_reference(random_);
+  const std::string token = practice->id + "." + crypto::generate_token();
+  std::vector<store::OutboxRow> messages;
+  if (notifier_) {
+    store::AppointmentRow will_be;
+    will_be.practice_id = practice->id;
+    will_be.id = appointment_id;
+    will_be.starts_at = epoch(request->start);
+    will_be.ends_at = will_be.starts_at + type->duration_minutes * 60;
+    auto made = notifier_->prepare_booked(
+        {*practice, will_be, *type, reference, token},
+        {request->email, request->phone, request->language, request->reminder_consent});
+    if (!made) return tl::unexpected(made.error());
+    messages = std::move(*made);
+  }
+
   BookingAnswer answer;
   auto written = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
     answer = {};
@@ -648,7 +666,6 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
 
     // The booker's entries, for staff to review, sealed under the practice key and bound
     // to the appointment.
-    const std::string appointment_id = core::random_hex(random_, 16);
     auto sealed =
         trail_.seal(tx, practice->id, "appointments", appointment_id, json::serialize(entered));
     if (!sealed) return tl::unexpected(sealed.error());
@@ -678,9 +695,8 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
     }
     store::OnlineBookingRow row;
     row.practice_id = practice->id;
-    row.id = new_reference(random_);
+    row.id = reference;
     row.appointment_id = appointment->id;
-    const std::string token = practice->id + "." + crypto::generate_token();
     const auto hash = crypto::hash_token(token);
     row.token_hash.assign(hash.begin(), hash.end());
     row.phone_hash = phone_hash;
@@ -708,7 +724,7 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
       if (auto ins = tx.booking().insert_idempotent(idem); !ins) return ins;
     }
     if (notifier_) {
-      auto told = notifier_->booked(tx, {*practice, *appointment, *type, row.id, token});
+      auto told = notifier_->queue(tx, messages);
       if (!told) return told;
     }
     events.push_back({"booking.create", "online_booking", row.id});
@@ -950,6 +966,26 @@ core::Result<void> BookingService::review(const audit::Context& context,
     if (!a) return tl::unexpected(a.error());
     return {};
   });
+}
+
+core::Result<void> BookingService::appointment_changed(Transaction& tx,
+                                                       const audit::Context& context,
+                                                       const store::AppointmentRow& before,
+                                                       const store::AppointmentRow& after) {
+  if (!notifier_ || context.actor.kind == "public" || after.source != "online") return {};
+  const bool cancelled = after.status == "cancelled" && before.status != "cancelled";
+  const bool moved = after.status == "booked" && (after.starts_at != before.starts_at);
+  if (!cancelled && !moved) return {};
+  auto booking = tx.booking().find_by_appointment(after.practice_id, after.id);
+  if (!booking) return tl::unexpected(booking.error());
+  if (!*booking) return {};
+  auto practice = tx.practices().find(after.practice_id);
+  if (!practice) return tl::unexpected(practice.error());
+  if (!*practice) return {};
+  scheduling::TypeDoc type;
+  if (auto t = scheduling_.type(tx, after.practice_id, after.type_id)) type = t->doc;
+  const notify::AppointmentFacts facts{**practice, after, type, (*booking)->id, ""};
+  return cancelled ? notifier_->cancelled(tx, facts) : notifier_->moved(tx, facts);
 }
 
 core::Result<std::int64_t> BookingService::purge_expired() {

@@ -100,6 +100,14 @@ class BookingService {
   [[nodiscard]] core::Result<void> review(const audit::Context& context,
                                           std::string_view practice_id, std::string_view id);
 
+  // SchedulingService's change listener: when staff cancel or move an online booking,
+  // the booker is told (without a manage link: the token is not stored). Changes made
+  // through the manage link are told by cancel()/reschedule() themselves.
+  [[nodiscard]] core::Result<void> appointment_changed(store::Transaction& tx,
+                                                       const audit::Context& context,
+                                                       const store::AppointmentRow& before,
+                                                       const store::AppointmentRow& after);
+
   // Forgets expired idempotency answers and spent challenges (housekeeping).
   [[nodiscard]] core::Result<std::int64_t> purge_expired();
 

@@ -126,7 +126,23 @@ std::string Notifier::message_host() const {
   return host.empty() ? "praxis.invalid" : host;
 }
 
-// ---- writing messages, in the caller's transaction ----
+// ---- writing messages ----
+
+std::optional<Notifier::Recipient> Notifier::recipient(const Contact& c) const {
+  Recipient r;
+  r.language = c.language == "en" ? "en" : "de";
+  r.reminder_consent = c.reminder_consent;
+  if (!c.email.empty() && mailer_) {
+    r.channel = "email";
+    r.to = c.email;
+  } else if (!c.phone.empty() && sms_) {
+    r.channel = "sms";
+    r.to = c.phone;
+  } else {
+    return std::nullopt;
+  }
+  return r;
+}
 
 core::Result<std::optional<Notifier::Recipient>> Notifier::recipient(Transaction& tx,
                                                                      const AppointmentFacts& f) {
@@ -138,24 +154,14 @@ core::Result<std::optional<Notifier::Recipient>> Notifier::recipient(Transaction
   auto doc = json::parse(*text, ec);
   if (ec || !doc.is_object()) return std::optional<Recipient>();
   const auto& d = doc.as_object();
-  Recipient r;
-  r.language = text_of(d, "language") == "en" ? "en" : "de";
   const auto* consent = d.if_contains("reminder_consent");
-  r.reminder_consent = consent && consent->is_bool() && consent->as_bool();
-  if (auto email = text_of(d, "email"); !email.empty() && mailer_) {
-    r.channel = "email";
-    r.to = std::move(email);
-  } else if (auto phone = text_of(d, "phone"); !phone.empty() && sms_) {
-    r.channel = "sms";
-    r.to = std::move(phone);
-  } else {
-    return std::optional<Recipient>();
-  }
-  return std::optional<Recipient>(std::move(r));
+  return recipient(Contact{text_of(d, "email"), text_of(d, "phone"), text_of(d, "language"),
+                           consent && consent->is_bool() && consent->as_bool()});
 }
 
-core::Result<void> Notifier::enqueue(Transaction& tx, const AppointmentFacts& f,
-                                     std::string_view kind, const Recipient& to, std::int64_t due) {
+core::Result<void> Notifier::add(Transaction& tx, std::vector<OutboxRow>& out,
+                                 const AppointmentFacts& f, std::string_view kind,
+                                 const Recipient& to, std::int64_t due) {
   OutboxRow row;
   row.practice_id = f.practice.id;
   row.id = core::random_hex(random_, 16);
@@ -190,55 +196,91 @@ core::Result<void> Notifier::enqueue(Transaction& tx, const AppointmentFacts& f,
   auto sealed = trail_.seal(tx, f.practice.id, "outbox", row.id, json::serialize(payload));
   if (!sealed) return tl::unexpected(sealed.error());
   row.payload = std::move(*sealed);
-  return tx.outbox().insert(row);
+  out.push_back(std::move(row));
+  return {};
 }
 
-core::Result<void> Notifier::enqueue_reminder(Transaction& tx, const AppointmentFacts& f,
-                                              const Recipient& to) {
-  if (!to.reminder_consent) return {};
-  auto s = settings(tx, f.practice.id);
+core::Result<std::shared_ptr<const Notifier::Audience>> Notifier::audience(
+    Transaction& tx, std::string_view practice_id) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = audiences_.find(practice_id);
+        it != audiences_.end() && now - it->second->read_at < kAudienceTtl) {
+      return it->second;
+    }
+  }
+  auto s = settings(tx, practice_id);
   if (!s) return tl::unexpected(s.error());
-  const auto hours = s->reminder_hours.value_or(options_.default_reminder_hours);
+  auto made = std::make_shared<Audience>();
+  made->settings = std::move(*s);
+  made->read_at = now;
+  if (!made->settings.practice_email.empty()) {
+    made->notice_to.push_back(made->settings.practice_email);
+  } else {
+    auto users = tx.users().list(practice_id);
+    if (!users) return tl::unexpected(users.error());
+    for (const auto& u : *users) {
+      if (u.role == "owner" && u.status == "active") made->notice_to.push_back(u.email);
+    }
+  }
+  std::lock_guard lock(mutex_);
+  if (audiences_.size() > kMaxAudiences) audiences_.clear();
+  audiences_.insert_or_assign(std::string(practice_id), made);
+  return made;
+}
+
+core::Result<void> Notifier::add_reminder(Transaction& tx, std::vector<OutboxRow>& out,
+                                          const AppointmentFacts& f, const Recipient& to) {
+  if (!to.reminder_consent) return {};
+  auto a = audience(tx, f.practice.id);
+  if (!a) return tl::unexpected(a.error());
+  const auto hours = (*a)->settings.reminder_hours.value_or(options_.default_reminder_hours);
   if (hours <= 0) return {};
   const auto due = f.appointment.starts_at - hours * 3600;
   // Booked closer than the lead time: the confirmation just went out.
   if (due <= epoch_seconds(clock_.now())) return {};
-  return enqueue(tx, f, "reminder", to, due);
+  return add(tx, out, f, "reminder", to, due);
 }
 
-core::Result<void> Notifier::notify_practice(Transaction& tx, const AppointmentFacts& f) {
+core::Result<void> Notifier::add_practice_notice(Transaction& tx, std::vector<OutboxRow>& out,
+                                                 const AppointmentFacts& f) {
   if (!mailer_) return {};
-  auto s = settings(tx, f.practice.id);
-  if (!s) return tl::unexpected(s.error());
-  std::vector<std::string> to;
-  if (!s->practice_email.empty()) {
-    to.push_back(s->practice_email);
-  } else {
-    auto users = tx.users().list(f.practice.id);
-    if (!users) return tl::unexpected(users.error());
-    for (const auto& u : *users) {
-      if (u.role == "owner" && u.status == "active") to.push_back(u.email);
-    }
-  }
+  auto a = audience(tx, f.practice.id);
+  if (!a) return tl::unexpected(a.error());
   const auto now = epoch_seconds(clock_.now());
-  for (const auto& address : to) {
-    if (auto r = enqueue(tx, f, "practice_notice", Recipient{"email", address, "de", false}, now);
-        !r) {
-      return r;
-    }
+  for (const auto& address : (*a)->notice_to) {
+    auto r = add(tx, out, f, "practice_notice", Recipient{"email", address, "de", false}, now);
+    if (!r) return r;
   }
   return {};
 }
 
-core::Result<void> Notifier::booked(Transaction& tx, const AppointmentFacts& f) {
-  if (!enabled()) return {};
-  auto to = recipient(tx, f);
-  if (!to) return tl::unexpected(to.error());
-  if (*to) {
-    if (auto r = enqueue(tx, f, "confirmation", **to, epoch_seconds(clock_.now())); !r) return r;
-    if (auto r = enqueue_reminder(tx, f, **to); !r) return r;
+core::Result<std::vector<OutboxRow>> Notifier::prepare_booked(const AppointmentFacts& f,
+                                                              const Contact& contact) {
+  std::vector<OutboxRow> out;
+  if (!enabled()) return out;
+  auto r = store::with_transaction(store_, TxMode::read_only,
+                                   [&](Transaction& tx) -> core::Result<void> {
+                                     out.clear();
+                                     if (auto to = recipient(contact)) {
+                                       const auto now = epoch_seconds(clock_.now());
+                                       if (auto a = add(tx, out, f, "confirmation", *to, now); !a) {
+                                         return a;
+                                       }
+                                       if (auto a = add_reminder(tx, out, f, *to); !a) return a;
+                                     }
+                                     return add_practice_notice(tx, out, f);
+                                   });
+  if (!r) return tl::unexpected(r.error());
+  return out;
+}
+
+core::Result<void> Notifier::queue(Transaction& tx, const std::vector<OutboxRow>& rows) {
+  for (const auto& row : rows) {
+    if (auto r = tx.outbox().insert(row); !r) return r;
   }
-  return notify_practice(tx, f);
+  return {};
 }
 
 core::Result<void> Notifier::changed(Transaction& tx, const AppointmentFacts& f,
@@ -252,8 +294,12 @@ core::Result<void> Notifier::changed(Transaction& tx, const AppointmentFacts& f,
   auto to = recipient(tx, f);
   if (!to) return tl::unexpected(to.error());
   if (!*to) return {};
-  if (auto r = enqueue(tx, f, kind, **to, epoch_seconds(clock_.now())); !r) return r;
-  return kind == "reschedule" ? enqueue_reminder(tx, f, **to) : core::Result<void>();
+  std::vector<OutboxRow> rows;
+  if (auto r = add(tx, rows, f, kind, **to, epoch_seconds(clock_.now())); !r) return r;
+  if (kind == "reschedule") {
+    if (auto r = add_reminder(tx, rows, f, **to); !r) return r;
+  }
+  return queue(tx, rows);
 }
 
 core::Result<void> Notifier::cancelled(Transaction& tx, const AppointmentFacts& f) {
@@ -286,6 +332,7 @@ void Notifier::start() {
     std::lock_guard lock(mutex_);
     stopping_ = false;
   }
+  abort_ = false;
   worker_ = std::thread([this] {
     auto next_housekeeping = std::chrono::steady_clock::now();
     std::unique_lock lock(mutex_);
@@ -321,6 +368,7 @@ void Notifier::stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  abort_ = true;
   wake_.notify_all();
   if (worker_.joinable()) worker_.join();
 }
@@ -355,7 +403,17 @@ core::Result<std::int64_t> Notifier::run_once() {
         return core::Result<void>();
       });
   if (!r) return tl::unexpected(r.error());
-  for (auto& row : claimed) handle(std::move(row));
+  for (auto& row : claimed) {
+    if (abort_) {
+      // Shutting down: what is not sent yet is due again at once for the next start.
+      row.state = "pending";
+      row.next_attempt_at = now;
+      row.last_error = "shutdown";
+      if (auto s = settle(row); !s) log_.warn("notification_settle_failed", {{"id", row.id}});
+      continue;
+    }
+    handle(std::move(row));
+  }
   if (!claimed.empty()) refresh_counts();
   return static_cast<std::int64_t>(claimed.size());
 }
@@ -455,14 +513,14 @@ void Notifier::handle(OutboxRow row) {
             Attachment{std::string("text/calendar; charset=utf-8; method=") + method,
                        row.kind == "cancellation" ? "absage.ics" : "termin.ics", calendar_file(e)};
       }
-      sent = mailer_->send(mail);
+      sent = mailer_->send(mail, &abort_);
     }
   } else {
     if (!sms_) {
       sent = tl::unexpected(SendFailure{false, "not_configured"});
     } else {
       auto text = tmpl.sms.empty() ? default_template(row.kind, language).sms : tmpl.sms;
-      sent = sms_->send(to, render(text, values), row.id);
+      sent = sms_->send(to, render(text, values), row.id, &abort_);
     }
   }
 
@@ -474,8 +532,15 @@ void Notifier::handle(OutboxRow row) {
     finish("sent", std::nullopt);
     return;
   }
-  failures_.fetch_add(1);
   const auto& f = sent.error();
+  if (f.code == "aborted") {
+    row.state = "pending";
+    row.next_attempt_at = epoch_seconds(now);
+    row.last_error = f.code;
+    if (auto s = settle(row); !s) log_.warn("notification_settle_failed", {{"id", row.id}});
+    return;
+  }
+  failures_.fetch_add(1);
   if (f.permanent || row.attempts >= options_.max_attempts) {
     log_.warn("notification_dead", {{"id", row.id},
                                     {"kind", row.kind},
@@ -628,6 +693,8 @@ core::Result<PracticeSettings> Notifier::put_settings(const audit::Context& cont
         return core::Result<void>();
       });
   if (!r) return tl::unexpected(r.error());
+  std::lock_guard lock(mutex_);
+  audiences_.erase(std::string(practice_id));
   return s;
 }
 

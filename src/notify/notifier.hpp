@@ -3,8 +3,8 @@
 // and reschedule e-mails or SMS to the booker, and a notice of each new online booking
 // to the practice.
 //
-// The transactional outbox: booked()/cancelled()/moved() write the messages in the
-// caller's transaction, so a message exists exactly when its cause committed. The
+// The transactional outbox: prepare_booked()+queue(), cancelled() and moved() write the
+// messages in the caller's transaction, so a message exists exactly when its cause committed. The
 // worker thread claims due messages with a lease, sends them and settles each claim:
 // sent, tried again later with exponential back-off, or after `max_attempts` dead (a
 // dead letter staff see and may revive). A claim left by a crash is taken again after
@@ -19,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -68,6 +69,14 @@ struct AppointmentFacts {
   std::string manage_token;  // empty: the message carries no manage link
 };
 
+// How to reach a booker, as entered on the booking page.
+struct Contact {
+  std::string email;
+  std::string phone;  // E.164
+  std::string language = "de";
+  bool reminder_consent = false;
+};
+
 // A staff view of one message: ids, codes and times only.
 boost::json::object to_json(const store::OutboxRow& row);
 
@@ -83,8 +92,15 @@ class Notifier {
 
   bool enabled() const { return mailer_ || sms_; }
 
-  // In the caller's write transaction.
-  [[nodiscard]] core::Result<void> booked(store::Transaction& tx, const AppointmentFacts& facts);
+  // A new online booking: its messages are made and sealed before the booking's write
+  // transaction (they read the practice's settings and key, so the store's single
+  // writer only inserts them), and queued in it. `facts.appointment` holds the id, the
+  // times and the version the appointment will have.
+  [[nodiscard]] core::Result<std::vector<store::OutboxRow>> prepare_booked(
+      const AppointmentFacts& facts, const Contact& contact);
+  [[nodiscard]] core::Result<void> queue(store::Transaction& tx,
+                                         const std::vector<store::OutboxRow>& rows);
+  // In the caller's write transaction; the booker from the appointment's sealed details.
   [[nodiscard]] core::Result<void> cancelled(store::Transaction& tx, const AppointmentFacts& facts);
   [[nodiscard]] core::Result<void> moved(store::Transaction& tx, const AppointmentFacts& facts);
 
@@ -129,13 +145,28 @@ class Notifier {
 
  private:
   struct Recipient;
+  // Who hears of a practice's bookings, read at most every kAudienceTtl (a changed
+  // owner list shows after that; changed settings at once on this server).
+  struct Audience {
+    PracticeSettings settings;
+    std::vector<std::string> notice_to;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  static constexpr std::chrono::seconds kAudienceTtl{5};
+  static constexpr std::size_t kMaxAudiences = 10000;
+  core::Result<std::shared_ptr<const Audience>> audience(store::Transaction& tx,
+                                                         std::string_view practice_id);
+  std::optional<Recipient> recipient(const Contact& contact) const;
   core::Result<std::optional<Recipient>> recipient(store::Transaction& tx,
                                                    const AppointmentFacts& facts);
-  core::Result<void> enqueue(store::Transaction& tx, const AppointmentFacts& facts,
-                             std::string_view kind, const Recipient& to, std::int64_t due);
-  core::Result<void> enqueue_reminder(store::Transaction& tx, const AppointmentFacts& facts,
-                                      const Recipient& to);
-  core::Result<void> notify_practice(store::Transaction& tx, const AppointmentFacts& facts);
+  // Each makes its message (sealed) and appends it to `out`.
+  core::Result<void> add(store::Transaction& tx, std::vector<store::OutboxRow>& out,
+                         const AppointmentFacts& facts, std::string_view kind, const Recipient& to,
+                         std::int64_t due);
+  core::Result<void> add_reminder(store::Transaction& tx, std::vector<store::OutboxRow>& out,
+                                  const AppointmentFacts& facts, const Recipient& to);
+  core::Result<void> add_practice_notice(store::Transaction& tx, std::vector<store::OutboxRow>& out,
+                                         const AppointmentFacts& facts);
   // A cancellation or a move: the old reminder dropped, the notice (and a new reminder).
   core::Result<void> changed(store::Transaction& tx, const AppointmentFacts& facts,
                              std::string_view kind);
@@ -165,6 +196,8 @@ class Notifier {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::atomic<bool> abort_{false};  // set by stop(): sends in progress end at once
+  std::map<std::string, std::shared_ptr<const Audience>, std::less<>> audiences_;
   std::thread worker_;
 };
 

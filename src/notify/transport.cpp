@@ -67,6 +67,19 @@ std::optional<std::string> host_of(std::string_view url) {
   return out;
 }
 
+// libcurl's progress callback: a non-zero answer ends the transfer.
+int abort_check(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* abort = static_cast<const std::atomic<bool>*>(flag);
+  return abort && abort->load() ? 1 : 0;
+}
+
+void abortable(CURL* h, const std::atomic<bool>* abort) {
+  if (!abort) return;
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, abort_check);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(abort));
+}
+
 std::string single_line(std::string_view text) {
   std::string out(text);
   for (auto& c : out) {
@@ -111,6 +124,9 @@ SendFailure failure(CURLcode code, long response, bool smtp) {
     case CURLE_OPERATION_TIMEDOUT:
       f.code = "timeout";
       break;
+    case CURLE_ABORTED_BY_CALLBACK:
+      f.code = "aborted";
+      break;
     case CURLE_LOGIN_DENIED:
       f.code = "auth";
       break;
@@ -133,10 +149,11 @@ class SmtpMailer final : public Mailer {
 
   const MailSettings& settings() const override { return settings_; }
 
-  SendResult send(const Mail& mail) override {
+  SendResult send(const Mail& mail, const std::atomic<bool>* abort) override {
     Easy easy;
     if (!easy.handle) return tl::unexpected(SendFailure{false, "curl_init"});
     CURL* h = easy.handle;
+    abortable(h, abort);
     curl_easy_setopt(h, CURLOPT_URL, settings_.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -221,10 +238,12 @@ class HttpSmsGateway final : public SmsGateway {
  public:
   explicit HttpSmsGateway(SmsSettings settings) : settings_(std::move(settings)) {}
 
-  SendResult send(std::string_view to, std::string_view text, std::string_view id) override {
+  SendResult send(std::string_view to, std::string_view text, std::string_view id,
+                  const std::atomic<bool>* abort) override {
     Easy easy;
     if (!easy.handle) return tl::unexpected(SendFailure{false, "curl_init"});
     CURL* h = easy.handle;
+    abortable(h, abort);
     const bool json = settings_.content_type.find("json") != std::string::npos;
     auto value = [&](std::string_view v) {
       if (!json) return form_escape(h, v);

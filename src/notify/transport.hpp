@@ -8,6 +8,7 @@
 // TLS is required for every peer but a relay on the loopback interface: smtps://, or
 // smtp:// with STARTTLS demanded; https:// for the SMS gateway.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -73,10 +74,12 @@ bool loopback_url(std::string_view url);
 // encoded words; line breaks never survive.
 std::string header_text(std::string_view text);
 
+// A send in progress stops (code "aborted", not permanent) as soon as `*abort` is true:
+// a server shutting down does not wait for a relay that hangs.
 class Mailer {
  public:
   virtual ~Mailer() = default;
-  virtual SendResult send(const Mail& mail) = 0;
+  virtual SendResult send(const Mail& mail, const std::atomic<bool>* abort = nullptr) = 0;
   virtual const MailSettings& settings() const = 0;
 };
 
@@ -84,7 +87,8 @@ class SmsGateway {
  public:
   virtual ~SmsGateway() = default;
   // `id` is stable per message (sent as Idempotency-Key for gateways that use it).
-  virtual SendResult send(std::string_view to, std::string_view text, std::string_view id) = 0;
+  virtual SendResult send(std::string_view to, std::string_view text, std::string_view id,
+                          const std::atomic<bool>* abort = nullptr) = 0;
 };
 
 std::unique_ptr<Mailer> make_smtp_mailer(MailSettings settings);

@@ -867,6 +867,7 @@ core::Result<store::AppointmentRow> SchedulingService::change(
     if (!found) return tl::unexpected(found.error());
     if (!*found) return tl::unexpected(not_found("Termin"));
     row = **found;
+    const store::AppointmentRow before = row;
     if (row.version != expected_version) {
       return core::fail(ErrorCode::precondition_failed,
                         "Der Termin wurde inzwischen geändert; bitte neu laden. / The appointment "
@@ -920,6 +921,11 @@ core::Result<store::AppointmentRow> SchedulingService::change(
     ++row.version;
     auto a = trail_.record(tx, practice_id, context, {action, "appointment", row.id});
     if (!a) return tl::unexpected(a.error());
+    if (change_listener_) {
+      if (auto told = change_listener_(tx, context, before, row); !told) {
+        return tl::unexpected(told.error());
+      }
+    }
   }
   return row;
 }

@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -146,6 +147,12 @@ class SchedulingService {
 
   // Cancellations by staff are limited per user and hour (issue #9; may be null).
   void set_delete_guard(audit::DeleteGuard* guard) { delete_guard_ = guard; }
+  // Called in the transaction of every appointment change (status, move), after it is
+  // written; an error rolls the change back. The booking service tells the booker.
+  using ChangeListener = std::function<core::Result<void>(
+      store::Transaction&, const audit::Context&, const store::AppointmentRow& before,
+      const store::AppointmentRow& after)>;
+  void set_change_listener(ChangeListener listener) { change_listener_ = std::move(listener); }
 
   // A type and the booking rules from the configuration snapshot (below): without a
   // transaction when it is cached, else in one of their own or the caller's.
@@ -205,6 +212,7 @@ class SchedulingService {
   std::unordered_map<std::string, std::shared_ptr<Snapshot>> snapshots_;
   std::unordered_map<std::string, std::uint64_t> generations_;
   audit::DeleteGuard* delete_guard_ = nullptr;
+  ChangeListener change_listener_;
 };
 
 }  // namespace praxis::scheduling

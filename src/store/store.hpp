@@ -613,6 +613,9 @@ class BookingPort {
       std::string_view practice_id, std::span<const std::uint8_t> token_hash) = 0;
   [[nodiscard]] virtual core::Result<std::optional<OnlineBookingRow>> find_booking(
       std::string_view practice_id, std::string_view id) = 0;
+  // The online booking that made an appointment, if one did.
+  [[nodiscard]] virtual core::Result<std::optional<OnlineBookingRow>> find_by_appointment(
+      std::string_view practice_id, std::string_view appointment_id) = 0;
   // Online bookings with this phone or e-mail hash whose appointment is active and
   // starts after `now` (seconds since the epoch).
   [[nodiscard]] virtual core::Result<std::int64_t> count_future(

@@ -15,6 +15,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -64,6 +65,14 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   int port() const { return port_; }
+  // The helper's next line of output ("" when it ended).
+  std::string next_line() {
+    std::array<char, 128> line{};
+    if (!stdout_ || !std::fgets(line.data(), line.size(), stdout_)) return {};
+    std::string out(line.data());
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
   void stop() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
@@ -338,6 +347,46 @@ TEST_F(Notifications, AMoveSendsANewerVersionAndReschedulesTheReminder) {
             std::string::npos);
 }
 
+TEST_F(Notifications, StaffCancellingOrMovingAnOnlineBookingTellsTheBooker) {
+  book("2027-01-06T09:00:00+01:00", "anna@example.org");
+  book("2027-01-06T10:00:00+01:00", "ben@example.org");
+  ASSERT_EQ(send_due(), 2);
+  auto day = api.scheduling().appointments(
+      practice, *scheduling::parse_instant("2027-01-06T00:00:00+01:00"),
+      *scheduling::parse_instant("2027-01-07T00:00:00+01:00"), std::nullopt);
+  ASSERT_TRUE(day);
+  ASSERT_EQ(day->size(), 2u);
+  audit::Context desk;
+  desk.actor = {"user", "u-desk", "reception"};
+  desk.purpose = "administration";
+  scheduling::AppointmentChange cancel;
+  cancel.status = "cancelled";
+  cancel.cancel_reason = "practice";
+  ASSERT_TRUE(api.scheduling().change(desk, practice, (*day)[0].id, (*day)[0].version, cancel));
+  scheduling::AppointmentChange move;
+  move.start = *scheduling::parse_instant("2027-01-07T11:00:00+01:00");
+  ASSERT_TRUE(api.scheduling().change(desk, practice, (*day)[1].id, (*day)[1].version, move));
+  ASSERT_EQ(send_due(), 2);
+  std::map<std::string, json::object> by_to;
+  for (const auto& f : received(mails, ".eml")) {
+    auto m = summary(f);
+    by_to[str(m["to"]) + " " + str(m["calendar_method"])] = m;
+  }
+  ASSERT_TRUE(by_to.contains("anna@example.org CANCEL"));
+  ASSERT_TRUE(by_to.contains("ben@example.org REQUEST"));
+  auto moved = by_to["ben@example.org REQUEST"];
+  EXPECT_NE(str(moved["subject"]).find("Donnerstag, 7. Januar 2027, 11:00 Uhr"), std::string::npos);
+  // Only the booking knew the manage token; staff changes go out without a link.
+  EXPECT_EQ(str(by_to["anna@example.org CANCEL"]["text"]).find("manage#"), std::string::npos);
+  // Anna's reminder is dropped; Ben's follows his new time.
+  std::map<std::string, int> reminders;
+  for (const auto& row : outbox()) {
+    if (row.kind == "reminder") ++reminders[row.state];
+  }
+  EXPECT_EQ(reminders["obsolete"], 2);
+  EXPECT_EQ(reminders["pending"], 1);
+}
+
 TEST_F(Notifications, NoReminderWithoutConsent) {
   book("2027-01-06T09:00:00+01:00", "anna@example.org", "0151 2345678", "", /*consent=*/false);
   EXPECT_EQ(send_due(), 1);
@@ -439,6 +488,24 @@ TEST_F(Notifications, TemporaryRejectionsBackOffThenDieAndStaffCanSendAgain) {
   EXPECT_EQ(send_due(), 1);
   EXPECT_EQ(received(mails, ".eml").size(), 1u);
   EXPECT_EQ(outbox().at(0).state, "sent");
+}
+
+TEST_F(Notifications, StoppingDoesNotWaitForARelayThatHangs) {
+  smtp->stop();
+  smtp = std::make_unique<Child>(std::vector<std::string>{(kSupport / "smtp_sink.py").string(),
+                                                          "--dir", mails.string(), "--port",
+                                                          std::to_string(smtp_port), "--stall"});
+  book("2027-01-06T09:00:00+01:00", "anna@example.org", "", "", false);
+  api.notifier().start();
+  ASSERT_EQ(smtp->next_line(), "connection") << "the worker is in the middle of a send";
+  const auto before = std::chrono::steady_clock::now();
+  api.notifier().stop();
+  // The relay timeout is 5 s: a stop that waited for it would take that long.
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(4));
+  auto row = outbox().at(0);
+  EXPECT_EQ(row.state, "pending") << "due again for the next start";
+  EXPECT_EQ(row.last_error, "aborted");
+  EXPECT_TRUE(row.payload);
 }
 
 TEST_F(Notifications, AnUnknownMailboxIsADeadLetterAtOnce) {

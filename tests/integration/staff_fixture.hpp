@@ -95,6 +95,11 @@ class StaffApi {
     bookings_ =
         std::make_unique<booking::BookingService>(*store_, *patients_, *scheduling_, *trail_, clock,
                                                   random_, notifier_.get(), booking_options);
+    scheduling_->set_change_listener([this](store::Transaction& tx, const audit::Context& context,
+                                            const store::AppointmentRow& before,
+                                            const store::AppointmentRow& after) {
+      return bookings_->appointment_changed(tx, context, before, after);
+    });
     authorizer_ = std::make_unique<api::SessionAuthorizer>(*auth_);
     http::ServerOptions server_options;
     server_options.host = "127.0.0.1";

@@ -1244,6 +1244,14 @@ TEST_P(WithTwoPractices, OnlineBookingsAreFoundByTokenCountedPerContactAndReview
         }
         return {};
       }));
+  auto by_appointment = write_value(
+      store(), [](Transaction& tx) { return tx.booking().find_by_appointment("p-1", "ob-a2"); });
+  ASSERT_TRUE(by_appointment && *by_appointment);
+  EXPECT_EQ(**by_appointment, b2);
+  by_appointment = write_value(
+      store(), [](Transaction& tx) { return tx.booking().find_by_appointment("p-2", "ob-a2"); });
+  ASSERT_TRUE(by_appointment);
+  EXPECT_FALSE(*by_appointment) << "another practice's appointment";
   auto again = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
     auto dup = b1;
     dup.id = "REF-9";

@@ -1266,6 +1266,15 @@ core::Result<std::optional<OnlineBookingRow>> SqlBookingPort::find_booking(
       read_booking));
 }
 
+core::Result<std::optional<OnlineBookingRow>> SqlBookingPort::find_by_appointment(
+    std::string_view practice_id, std::string_view appointment_id) {
+  return first_row(read_all<OnlineBookingRow>(
+      x_.run("SELECT " + std::string(kBookingColumns) +
+                 " FROM online_bookings WHERE practice_id = $1 AND appointment_id = $2",
+             {practice_id, appointment_id}),
+      read_booking));
+}
+
 core::Result<std::int64_t> SqlBookingPort::count_future(std::string_view practice_id,
                                                         std::optional<std::int64_t> phone_hash,
                                                         std::optional<std::int64_t> email_hash,

@@ -216,6 +216,8 @@ class SqlBookingPort final : public BookingPort {
       std::string_view practice_id, std::span<const std::uint8_t> token_hash) override;
   core::Result<std::optional<OnlineBookingRow>> find_booking(std::string_view practice_id,
                                                              std::string_view id) override;
+  core::Result<std::optional<OnlineBookingRow>> find_by_appointment(
+      std::string_view practice_id, std::string_view appointment_id) override;
   core::Result<std::int64_t> count_future(std::string_view practice_id,
                                           std::optional<std::int64_t> phone_hash,
                                           std::optional<std::int64_t> email_hash,
