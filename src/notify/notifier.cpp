@@ -18,7 +18,7 @@ using store::TxMode;
 namespace {
 
 constexpr std::string_view kSettingsId = "settings";
-constexpr std::int64_t kMaxReminderHours = 14 * 24;
+constexpr std::int64_t kMaxReminderHours = 336;  // two weeks
 constexpr auto kHousekeeping = std::chrono::seconds(60);
 
 std::int64_t epoch_seconds(core::Instant t) {
@@ -621,8 +621,9 @@ namespace {
 // Writes a document of the practice's notification configuration: created, or replaced
 // when `expected` (If-Match) is the stored version or absent.
 core::Result<store::ConfigRow> put_doc(Transaction& tx, std::string_view practice_id,
-                                       std::string id, std::string data,
-                                       std::optional<std::int64_t> expected, std::string now) {
+                                       const std::string& id, std::string data,
+                                       std::optional<std::int64_t> expected,
+                                       const std::string& now) {
   auto current =
       tx.scheduling().find_config(store::ConfigKind::notification_template, practice_id, id);
   if (!current) return tl::unexpected(current.error());
@@ -813,7 +814,7 @@ core::Result<json::object> Notifier::preview(std::string_view practice_id, std::
     t = std::move(*parsed);
   }
   // Sample values: the practice's own name and address, a time next week.
-  const auto start = (epoch_seconds(clock_.now()) / 3600 + 7 * 24) * 3600;
+  const auto start = (epoch_seconds(clock_.now()) / 3600 + std::int64_t{168}) * 3600;
   json::object sample{
       {"practice", practice->name},
       {"address", address_of(*practice)},

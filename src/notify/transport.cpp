@@ -96,9 +96,9 @@ std::string rfc5322_date(std::int64_t t) {
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
+  (void)std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
+                      tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                      tm.tm_sec);
   return buf;
 }
 
@@ -150,9 +150,12 @@ class SmtpMailer final : public Mailer {
   const MailSettings& settings() const override { return settings_; }
 
   SendResult send(const Mail& mail, const std::atomic<bool>* abort) override {
-    Easy easy;
-    if (!easy.handle) return tl::unexpected(SendFailure{false, "curl_init"});
-    CURL* h = easy.handle;
+    // One handle for every message: libcurl keeps the connection to the relay open and
+    // sends the next message on it (RSET, MAIL FROM, …) instead of reconnecting.
+    std::lock_guard lock(mutex_);
+    if (!easy_.handle) return tl::unexpected(SendFailure{false, "curl_init"});
+    CURL* h = easy_.handle;
+    curl_easy_reset(h);
     abortable(h, abort);
     curl_easy_setopt(h, CURLOPT_URL, settings_.url.c_str());
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -223,6 +226,8 @@ class SmtpMailer final : public Mailer {
  private:
   MailSettings settings_;
   bool loopback_;
+  std::mutex mutex_;
+  Easy easy_;
 };
 
 std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
@@ -324,7 +329,7 @@ core::Result<void> check_sms_settings(const SmsSettings& s) {
 }
 
 std::string header_text(std::string_view text) {
-  const std::string line = single_line(text);
+  std::string line = single_line(text);
   const bool ascii =
       std::all_of(line.begin(), line.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7F; });
   if (ascii) return line;
