@@ -509,7 +509,7 @@ std::vector<KeySpec> build_keys() {
        "Reminders go out this long before the appointment (patients who agreed only); a "
        "practice may choose its own. 0: none.",
        0, 336, &NotificationsConfig::reminder_hours},
-      {"keep_days", "30", "Sent messages are listed this long, then forgotten.", 1, 3650,
+      {"keep_days", "30", "Sent messages and dead letters are listed this long, then forgotten.", 1, 3650,
        &NotificationsConfig::keep_days},
   };
   add_integer_keys(keys, "notifications", &Config::notifications, notification_integers);

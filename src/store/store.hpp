@@ -698,7 +698,8 @@ class OutboxPort {
   // Messages per state across the server (metrics).
   [[nodiscard]] virtual core::Result<std::vector<std::pair<std::string, std::int64_t>>>
   count_by_state() = 0;
-  // Forgets finished messages (sent, obsolete) finished before `before`. How many.
+  // Forgets finished messages (sent, obsolete, and dead letters nobody sent again)
+  // finished before `before`. How many.
   [[nodiscard]] virtual core::Result<std::int64_t> purge_finished(std::string_view before) = 0;
 };
 

@@ -1513,11 +1513,16 @@ TEST_P(WithTwoPractices, OutboxMessagesAreClaimedOnceLeasedAndSettled) {
   ASSERT_EQ(pending->size(), 1u);
   EXPECT_EQ((*pending)[0].id, "m-late");
 
+  auto old_dead = message("p-2", "m-old", 1);
+  old_dead.state = "dead";
+  old_dead.finished_at = "2026-11-27T09:00:00Z";
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write,
+                               [&](Transaction& tx) { return tx.outbox().insert(old_dead); }));
   EXPECT_EQ(write_value(
                 store(),
                 [](Transaction& tx) { return tx.outbox().purge_finished("2026-11-27T10:30:00Z"); }),
-            1)
-      << "the sent message, not the obsolete one finished later";
+            2)
+      << "the sent message and the old dead letter, not the obsolete one finished later";
 }
 
 TEST_P(WithTwoPractices, TwoWorkersNeverClaimTheSameMessage) {

@@ -1493,7 +1493,7 @@ core::Result<std::vector<std::pair<std::string, std::int64_t>>> SqlOutboxPort::c
 }
 
 core::Result<std::int64_t> SqlOutboxPort::purge_finished(std::string_view before) {
-  auto r = x_.run("DELETE FROM outbox WHERE state IN ('sent', 'obsolete') AND finished_at < $1",
+  auto r = x_.run("DELETE FROM outbox WHERE state IN ('sent', 'obsolete', 'dead') AND finished_at < $1",
                   {before});
   if (!r) return tl::unexpected(r.error());
   return r->affected();
