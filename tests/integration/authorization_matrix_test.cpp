@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "auth/permissions.hpp"
 #include "integration/staff_fixture.hpp"
@@ -276,6 +278,26 @@ TEST(AuthorizationMatrix, EveryRouteRoleAndPracticeIsDecidedByTheChokePoint) {
   }
   EXPECT_GE(protected_routes, 15) << "the staff routes are in the table";
   RecordProperty("cases", cases);
+}
+
+// docs/api.md lists every route the server serves with who may call it, so the guide
+// cannot fall behind the route table.
+TEST(ApiGuide, ListsEveryRouteWithItsAccess) {
+  Matrix m;
+  std::ifstream in(std::string(PRAXIS_SOURCE_DIR) + "/docs/api.md");
+  ASSERT_TRUE(in) << "docs/api.md is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  for (const auto& route : m.api().router().routes()) {
+    const std::string who = route.access.kind == http::Access::Kind::public_endpoint ? "public"
+                            : route.access.kind == http::Access::Kind::authenticated
+                                ? "signed in"
+                                : route.access.permission;
+    const std::string row = "| `" + std::string(http::method_name(route.method)) + " " +
+                            route.pattern + "` | " + who + " |";
+    EXPECT_NE(doc.find(row), std::string::npos) << "docs/api.md lacks the row " << row;
+  }
 }
 
 }  // namespace
