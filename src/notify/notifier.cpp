@@ -412,6 +412,12 @@ core::Result<std::int64_t> Notifier::run_once() {
       if (auto s = settle(row); !s) log_.warn("notification_settle_failed", {{"id", row.id}});
       continue;
     }
+    // Slow sends earlier in the batch used up this message's lease: another worker may
+    // have taken it by now, so it is left alone (it is claimed again once free).
+    if (row.lease_until && epoch_seconds(clock_.now()) >= *row.lease_until) {
+      log_.warn("notification_lease_expired", {{"id", row.id}});
+      continue;
+    }
     handle(std::move(row));
   }
   if (!claimed.empty()) refresh_counts();

@@ -603,5 +603,66 @@ TEST_F(Notifications, OwnersEditTemplatesWithCheckedPlaceholdersAndAPreview) {
   }
 }
 
+// A relay that takes 100 s per message (on the test's clock) and records what it got.
+class SlowMailer final : public notify::Mailer {
+ public:
+  notify::SendResult send(const notify::Mail& mail, const std::atomic<bool>*) override {
+    if (clock) clock->advance(std::chrono::seconds(100));
+    ids.push_back(mail.message_id);
+    return {};
+  }
+  const notify::MailSettings& settings() const override { return settings_; }
+  core::ManualClock* clock = nullptr;
+  std::vector<std::string> ids;
+
+ private:
+  notify::MailSettings settings_ = [] {
+    notify::MailSettings m;
+    m.url = "smtp://127.0.0.1:25";
+    m.from_address = "t@slow.example";
+    return m;
+  }();
+};
+
+TEST(NotificationLeases, AMessageWhoseLeaseRanOutInTheBatchIsLeftForTheNextClaim) {
+  auto* slow = new SlowMailer;
+  notify::NotifierOptions options;
+  options.lease = std::chrono::seconds(120);
+  StaffApi api{fast_auth_options(),
+               false,
+               StaffApi::unlimited(),
+               StaffApi::cheap_proof_of_work(),
+               {std::unique_ptr<notify::Mailer>(slow), nullptr, std::move(options)}};
+  slow->clock = &api.clock;
+  const std::string practice = api.add_practice("slow");
+  const auto online = api.setup_online(practice);
+  const auto at = scheduling::parse_instant("2027-01-04T05:00:00Z");
+  api.clock.advance(
+      core::Instant(std::chrono::duration_cast<std::chrono::microseconds>(at->time_since_epoch())) -
+      api.clock.now());
+  for (const auto* start :
+       {"2027-01-06T09:00:00+01:00", "2027-01-06T09:15:00+01:00", "2027-01-06T09:30:00+01:00"}) {
+    auto r = api.call("POST", "/api/v1/public/practices/slow/bookings",
+                      StaffApi::booking_body(online.type, start, "Langsam", "1980-03-12",
+                                             api.solved("slow"), "", "a@example.org"));
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  // One batch claims all three confirmations (the reminders wait): sending the first
+  // two takes 200 s, past the 120 s lease, so the third is not sent by this worker.
+  auto handled = api.notifier().run_once();
+  ASSERT_TRUE(handled);
+  EXPECT_EQ(*handled, 3);
+  EXPECT_EQ(slow->ids.size(), 2u);
+  // It is free again (its lease ran out) and the next claim sends it, once.
+  handled = api.notifier().run_once();
+  ASSERT_TRUE(handled);
+  EXPECT_EQ(*handled, 1);
+  ASSERT_EQ(slow->ids.size(), 3u);
+  EXPECT_EQ(std::set<std::string>(slow->ids.begin(), slow->ids.end()).size(), 3u);
+  auto rows = api.notifier().list(practice, "sent", std::nullopt, 10);
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->size(), 3u);
+}
+
 }  // namespace
 }  // namespace praxis::test
