@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/qr_svg.hpp"
+#include "core/text.hpp"
 #include "crypto/encoding.hpp"
 
 namespace praxis::backup {
@@ -28,29 +29,6 @@ std::array<std::uint8_t, kChecksumBytes> checksum(std::span<const std::uint8_t> 
                             kContext.size());
   crypto_generichash_update(&state, secret.data(), secret.size());
   crypto_generichash_final(&state, out.data(), out.size());
-  return out;
-}
-
-std::string escape_xml(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
   return out;
 }
 
@@ -175,8 +153,8 @@ core::Result<std::string> recovery_sheet_svg(std::string_view printed,
       << "<text x=\"30\" y=\"68\" font-size=\"10\" fill=\"#444\">Recovery key for the "
          "backups of this installation</text>\n"
       << "<text x=\"30\" y=\"95\" font-size=\"8\" fill=\"#444\">Installation "
-      << escape_xml(installation_id) << " · erstellt / created " << escape_xml(created_at)
-      << "</text>\n"
+      << core::markup_escaped(installation_id) << " · erstellt / created "
+      << core::markup_escaped(created_at) << "</text>\n"
       << "<text font-size=\"9\">\n"
       << "<tspan x=\"30\" y=\"125\">Nur mit diesem Schlüssel lassen sich die Sicherungen "
          "der Praxis lesen und</tspan>\n"

@@ -29,5 +29,8 @@ bool valid_utf8(std::string_view text);
 std::string to_nfc(std::string_view text);
 // Code points in well-formed UTF-8.
 std::size_t utf8_length(std::string_view text);
+// Text for HTML or XML content and attribute values: & < > " ' as entities.
+void append_markup_escaped(std::string& out, std::string_view text);
+std::string markup_escaped(std::string_view text);
 
 }  // namespace praxis::core

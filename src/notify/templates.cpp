@@ -133,46 +133,22 @@ std::optional<std::string> check_placeholders(std::string_view text, std::string
   }
 }
 
-void html_escape(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
 // One line of text: escaped, with http(s) URLs as links.
 void html_line(std::string& out, std::string_view line) {
   while (!line.empty()) {
     auto at = std::min(line.find("https://"), line.find("http://"));
     if (at == std::string_view::npos) {
-      html_escape(out, line);
+      core::append_markup_escaped(out, line);
       return;
     }
-    html_escape(out, line.substr(0, at));
+    core::append_markup_escaped(out, line.substr(0, at));
     auto end = line.find_first_of(" \t<>\"", at);
     if (end == std::string_view::npos) end = line.size();
     const auto url = line.substr(at, end - at);
     out += "<a href=\"";
-    html_escape(out, url);
+    core::append_markup_escaped(out, url);
     out += "\">";
-    html_escape(out, url);
+    core::append_markup_escaped(out, url);
     out += "</a>";
     line.remove_prefix(end);
   }
