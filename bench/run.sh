@@ -23,3 +23,5 @@ echo "== Public booking over HTTP: availability (64 connections) and bookings ==
 bench/booking_http.sh "${BENCH_SECONDS:-10}"
 echo "== Backups: create, verify, restore; availability p99 before and during backups =="
 bench/backup.sh "${BACKUP_PATIENTS:-100000}" "${BENCH_SECONDS:-10}"
+echo "== Booking page: JavaScript size and time to interactive in Chromium (20 loads) =="
+node bench/booking_page.mjs build/release/bin/praxis 20

@@ -27,16 +27,9 @@ struct Limited {
   core::Clock& clock;
 };
 
-// 429 with Retry-After when the client address has used up `limit` for `what`.
 std::optional<Response> over_limit(const Limited& l, const Request& r, std::string_view what,
                                    const core::RateLimit& limit) {
-  auto wait = l.limiter.take(std::string(what) + ":" + r.remote_address, limit, l.clock.now());
-  if (!wait) return std::nullopt;
-  auto e = core::Error::make(core::ErrorCode::rate_limited,
-                             "Zu viele Anfragen; bitte warten Sie einen Moment. / Too many "
-                             "requests; please wait a moment.");
-  e.retry_after_seconds = wait->count();
-  return problem(e, r);
+  return api::over_limit(l.limiter, l.clock, r, what, limit);
 }
 
 // Answers with a manage token or booking are never stored by caches.
@@ -120,6 +113,17 @@ Response review(BookingService& b, const Request& r) {
 }
 
 }  // namespace
+
+std::optional<Response> over_limit(core::RateLimiter& limiter, core::Clock& clock, const Request& r,
+                                   std::string_view what, const core::RateLimit& limit) {
+  auto wait = limiter.take(std::string(what) + ":" + r.remote_address, limit, clock.now());
+  if (!wait) return std::nullopt;
+  auto e = core::Error::make(core::ErrorCode::rate_limited,
+                             "Zu viele Anfragen; bitte warten Sie einen Moment. / Too many "
+                             "requests; please wait a moment.");
+  e.retry_after_seconds = wait->count();
+  return problem(e, r);
+}
 
 void add_booking_routes(http::Router& router, BookingService& b, core::RateLimiter& limiter,
                         core::Clock& clock, PublicLimits limits) {

@@ -3,6 +3,9 @@
 // review of online bookings. Public routes answer without authentication and are
 // limited per client address.
 
+#include <optional>
+#include <string_view>
+
 #include "booking/booking_service.hpp"
 #include "core/clock.hpp"
 #include "core/rate_limiter.hpp"
@@ -15,6 +18,11 @@ struct PublicLimits {
   core::RateLimit challenges{30, 10};  // proof-of-work challenges
   core::RateLimit writes{20, 5};       // bookings, cancellations, reschedules
 };
+
+// 429 with Retry-After when the client address has used up `limit` for `what`.
+std::optional<http::Response> over_limit(core::RateLimiter& limiter, core::Clock& clock,
+                                         const http::Request& request, std::string_view what,
+                                         const core::RateLimit& limit);
 
 void add_booking_routes(http::Router& router, booking::BookingService& bookings,
                         core::RateLimiter& limiter, core::Clock& clock, PublicLimits limits);

@@ -27,6 +27,7 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -54,6 +55,7 @@ struct App::Parts {
   core::RateLimiter limiter;
   std::unique_ptr<api::SessionAuthorizer> authorizer;
   http::Metrics metrics;
+  http::StaticFiles web;  // empty when the assets are missing (pages answer 404)
   http::Router router;
   std::unique_ptr<http::Server> server;
   // Housekeeping until stop: audit checkpoints that are due (every minute), expired
@@ -265,6 +267,11 @@ core::Result<void> App::start(bool handle_signals) {
         http::Metrics::Kind::gauge,
         [backups] { return static_cast<double>(backups->last_success_unix()); });
   }
+  if (auto web = http::StaticFiles::load(web_directory(config_.web)); web) {
+    p.web = std::move(*web);
+  } else {
+    log_.warn("web_assets_missing", {{"error", web.error().message}});
+  }
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
   add_all_routes(
@@ -272,7 +279,7 @@ core::Result<void> App::start(bool handle_signals) {
                  api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients, *p.audit,
                                     *p.scheduling, [this] { return base_url(); }},
                  RouteDeps::Public{*p.bookings, p.limiter, p.clock, public_limits(config_.booking)},
-                 p.notifier.get()});
+                 p.notifier.get(), &p.web});
   p.server->set_authorizer(p.authorizer.get());
   if (auto r = p.server->start(); !r) return r;
   p.housekeeping = std::thread([&p, this] {

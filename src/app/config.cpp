@@ -509,10 +509,17 @@ std::vector<KeySpec> build_keys() {
        "Reminders go out this long before the appointment (patients who agreed only); a "
        "practice may choose its own. 0: none.",
        0, 336, &NotificationsConfig::reminder_hours},
-      {"keep_days", "30", "Sent messages and dead letters are listed this long, then forgotten.", 1, 3650,
-       &NotificationsConfig::keep_days},
+      {"keep_days", "30", "Sent messages and dead letters are listed this long, then forgotten.", 1,
+       3650, &NotificationsConfig::keep_days},
   };
   add_integer_keys(keys, "notifications", &Config::notifications, notification_integers);
+  const StringKey<WebConfig> web_strings[] = {
+      {"dir", "\"\"",
+       "The built booking page, widget and staff app (make build writes them). Empty: the "
+       "directory 'web' beside the one holding the praxis binary.",
+       &WebConfig::dir, no_line_breaks},
+  };
+  add_string_keys(keys, "web", &Config::web, web_strings);
   add_integer_keys(keys, "audit", &Config::audit, audit_keys);
   add_integer_keys(keys, "auth", &Config::auth, auth_keys);
   return keys;
@@ -754,6 +761,14 @@ std::string base_url(const ServerConfig& server, std::uint16_t port) {
   const bool v6 = server.host.find(':') != std::string::npos;
   return std::string(server.tls_certificate.empty() ? "http" : "https") + "://" +
          (v6 ? "[" + server.host + "]" : server.host) + ":" + std::to_string(port);
+}
+
+std::filesystem::path web_directory(const WebConfig& web) {
+  if (!web.dir.empty()) return web.dir;
+  std::error_code ec;
+  const auto binary = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "web";
+  return binary.parent_path().parent_path() / "web";
 }
 
 std::string default_config_text() {

@@ -119,6 +119,11 @@ struct NotificationsConfig {
   std::int64_t keep_days = 30;
 };
 
+// The built front ends (issue #10).
+struct WebConfig {
+  std::string dir;  // empty: "web" next to the binary's directory (build/release/web)
+};
+
 struct Config {
   ServerConfig server;
   StoreConfig store;
@@ -131,6 +136,7 @@ struct Config {
   MailConfig mail;
   SmsConfig sms;
   NotificationsConfig notifications;
+  WebConfig web;
 };
 
 using ConfigValue = std::variant<std::string, std::int64_t, bool>;
@@ -168,6 +174,9 @@ std::optional<std::string> set_listen(Config& config, std::string_view listen);
 
 // The URL the server answers under, e.g. "http://127.0.0.1:8080" or "https://[::1]:443".
 std::string base_url(const ServerConfig& server, std::uint16_t port);
+
+// Where the built front ends are: [web] dir, or "web" beside the binary's directory.
+std::filesystem::path web_directory(const WebConfig& web);
 
 // The commented praxis.toml written by `praxis init`: every key at its default.
 std::string default_config_text();

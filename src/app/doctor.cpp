@@ -178,6 +178,21 @@ void check_transports(std::vector<Finding>& out, const DataDir& dir, const Confi
   }
 }
 
+// The booking page and staff app are files the build writes; without them patients
+// cannot book online (the API still answers).
+void check_web_assets(std::vector<Finding>& out, const Config& config) {
+  const auto dir = web_directory(config.web);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(dir / "book.html", ec) ||
+      !std::filesystem::is_regular_file(dir / "widget.js", ec)) {
+    out.push_back({Severity::warn, "web.assets",
+                   "the booking page is missing in " + dir.string() +
+                       ": build it with 'make build' or set [web] dir"});
+    return;
+  }
+  out.push_back({Severity::ok, "web.assets", "booking page and widget in " + dir.string()});
+}
+
 void check_backups(std::vector<Finding>& out, const DataDir& dir, const Config& config,
                    store::sqlite::Database& db) {
   auto recipient = db.query_text("SELECT value FROM server_meta WHERE key = '" +
@@ -459,6 +474,7 @@ std::vector<Finding> run_doctor(const DataDir& dir, const DoctorOptions& options
                      "tests"});
     }
     check_transports(out, dir, *config);
+    check_web_assets(out, *config);
     if (config->store.sqlite_synchronous == "normal") {
       out.push_back({Severity::warn, "store.synchronous",
                      "sqlite_synchronous = \"normal\": a power cut may lose the last commits. "

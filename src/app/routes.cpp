@@ -7,12 +7,13 @@
 namespace praxis::app {
 
 bool public_route_allowed(std::string_view pattern) {
-  static constexpr std::array<std::string_view, 6> kExact = {
+  static constexpr std::array<std::string_view, 8> kExact = {
       "/healthz",           "/readyz",
       "/metrics",           "/api/v1/auth/login",
-      "/api/v1/auth/enrol", "/api/v1/auth/enrol/confirm"};
+      "/api/v1/auth/enrol", "/api/v1/auth/enrol/confirm",
+      "/widget.js",         "/app"};
   static constexpr std::array<std::string_view, 4> kPrefixes = {"/api/v1/public/", "/book/",
-                                                                "/widget.js", "/app/"};
+                                                                "/assets/", "/app/"};
   for (auto exact : kExact) {
     if (pattern == exact) return true;
   }
@@ -30,6 +31,10 @@ void add_all_routes(http::Router& router, RouteDeps deps) {
                             deps.booking->clock, deps.booking->limits);
   }
   if (deps.notifier) api::add_notification_routes(router, *deps.notifier);
+  if (deps.web && deps.booking) {
+    api::add_web_routes(router, *deps.web, deps.booking->bookings, deps.booking->limiter,
+                        deps.booking->clock, deps.booking->limits.reads);
+  }
   for (const auto& route : router.routes()) {
     if (route.access.kind == http::Access::Kind::public_endpoint &&
         !public_route_allowed(route.pattern)) {

@@ -10,6 +10,7 @@
 #include "api/booking_routes.hpp"
 #include "api/notification_routes.hpp"
 #include "api/staff_routes.hpp"
+#include "api/web_routes.hpp"
 #include "http/handlers/ops.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -26,8 +27,9 @@ struct RouteDeps {
     core::Clock& clock;
     api::PublicLimits limits;
   };
-  std::optional<Public> booking;         // the public booking API and the review of its bookings
-  notify::Notifier* notifier = nullptr;  // the outbox, templates and settings
+  std::optional<Public> booking;           // the public booking API and the review of its bookings
+  notify::Notifier* notifier = nullptr;    // the outbox, templates and settings
+  const http::StaticFiles* web = nullptr;  // the front ends (with `booking`)
 };
 
 void add_all_routes(http::Router& router, RouteDeps deps);

@@ -315,6 +315,14 @@ core::Result<store::PracticeRow> BookingService::practice_by_slug(std::string_vi
   return std::move(*row);
 }
 
+core::Result<std::vector<std::string>> BookingService::embed_origins(std::string_view slug) {
+  auto practice = practice_by_slug(slug);
+  if (!practice) return tl::unexpected(practice.error());
+  auto rules = scheduling_.rules(practice->id);
+  if (!rules) return tl::unexpected(rules.error());
+  return std::move(rules->embed_origins);
+}
+
 core::Result<std::shared_ptr<const BookingService::PracticeSecrets>> BookingService::secrets(
     std::string_view practice_id) {
   {
@@ -784,6 +792,8 @@ json::object BookingService::view_of(const Found& f) const {
       {"start", scheduling::rfc3339(instant(f.appointment.starts_at), zone())},
       {"end", scheduling::rfc3339(instant(f.appointment.ends_at), zone())},
       {"appointment_type", type_names(f.type)},
+      {"appointment_type_id", f.appointment.type_id},
+      {"practitioner", f.appointment.practitioner_id},
       {"practice", json::object{{"slug", f.practice.slug},
                                 {"name", f.practice.name},
                                 {"address", json::object{{"street", f.practice.street},

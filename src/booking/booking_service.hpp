@@ -76,14 +76,18 @@ class BookingService {
                                                        std::optional<std::string> practitioner,
                                                        date::local_days from, date::local_days to);
   [[nodiscard]] core::Result<boost::json::object> challenge(std::string_view slug);
+  // The web sites that may embed the practice's booking page (booking rules,
+  // "embed_origins"); not_found for an unknown slug.
+  [[nodiscard]] core::Result<std::vector<std::string>> embed_origins(std::string_view slug);
 
   // `body` is the request as received (DESIGN.md §5, booking request).
   [[nodiscard]] core::Result<BookingAnswer> book(const audit::Context& context,
                                                  std::string_view slug, std::string_view body,
                                                  std::optional<std::string_view> idempotency_key);
 
-  // {"reference","status","start","end","appointment_type","practice","changeable_until",
-  //  "changeable"}; not_found for an unknown token.
+  // {"reference","status","start","end","appointment_type","appointment_type_id",
+  //  "practitioner","practice","changeable_until","changeable"}; not_found for an unknown
+  //  token.
   [[nodiscard]] core::Result<boost::json::object> view(std::string_view token);
   [[nodiscard]] core::Result<boost::json::object> cancel(const audit::Context& context,
                                                          std::string_view token);

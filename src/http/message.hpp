@@ -26,10 +26,10 @@ struct Header {
 // The authenticated caller, set by the server's choke point before a protected
 // handler runs.
 struct Principal {
-  std::string user_id;      // or the API token's id
-  std::string practice_id;  // every protected request acts within exactly one practice
-  std::string role;         // owner, physician, assistant, reception, auditor
-  std::string session_id;   // set for a sign-in session
+  std::string user_id;              // or the API token's id
+  std::string practice_id;          // every protected request acts within exactly one practice
+  std::string role;                 // owner, physician, assistant, reception, auditor
+  std::string session_id;           // set for a sign-in session
   std::string api_token_id;         // set for an API token
   std::vector<std::string> scopes;  // an API token's permissions
 };
@@ -59,6 +59,12 @@ struct Response {
   std::string content_type;
   std::string body;
   std::vector<Header> headers;  // extra headers; security headers are added by the server
+  // The two security headers a response may relax for itself: the origins that may frame
+  // it (CSP frame-ancestors; empty: the server's default, normally 'none'), and whether
+  // pages of other origins may load it (Cross-Origin-Resource-Policy: cross-origin, for
+  // the booking widget's script).
+  std::string frame_ancestors;
+  bool cross_origin_resource = false;
   // Why a request failed, for the server's log only (never sent): problem_response sets
   // it from core::Error::internal, and the server logs it with the request id.
   std::string internal_error;

@@ -61,7 +61,11 @@ Response make(int status, std::string_view type, std::string_view detail,
     }
     body["errors"] = std::move(errors);
   }
-  return Response{status, "application/problem+json", boost::json::serialize(body), {}, {}};
+  Response r;
+  r.status = status;
+  r.content_type = "application/problem+json";
+  r.body = boost::json::serialize(body);
+  return r;
 }
 
 }  // namespace

@@ -114,7 +114,8 @@ struct Server::Impl {
   std::mutex connections_mutex;
   std::unordered_set<std::shared_ptr<Connection>> connections;
 
-  std::string security_block;  // "Name: value\r\n" for every security header
+  std::string security_block;        // "Name: value\r\n" for every security header
+  std::string fixed_security_block;  // those a response cannot relax
   std::size_t header_phase_body_limit = 0;
 
   core::Result<void> configure_tls();
@@ -195,21 +196,37 @@ core::Result<void> Server::Impl::bind() {
   return {};
 }
 
+namespace {
+
+// CSP, X-Frame-Options and CORP: the headers a response may relax (Response).
+void append_relaxable_headers(std::string& out, std::string_view frame_ancestors,
+                              bool cross_origin_resource) {
+  out.append("Content-Security-Policy: ")
+      .append(kContentSecurityPolicy)
+      .append(frame_ancestors)
+      .append("\r\n");
+  if (frame_ancestors == "'none'") out.append("X-Frame-Options: DENY\r\n");
+  out.append("Cross-Origin-Resource-Policy: ")
+      .append(cross_origin_resource ? "cross-origin" : "same-origin")
+      .append("\r\n");
+}
+
+}  // namespace
+
 void Server::Impl::build_security_headers() {
   std::vector<Header> headers = {
-      {"Content-Security-Policy", std::string(kContentSecurityPolicy) + options.frame_ancestors},
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "no-referrer"},
       {"Cross-Origin-Opener-Policy", "same-origin"},
-      {"Cross-Origin-Resource-Policy", "same-origin"},
       {"Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"},
   };
-  if (options.frame_ancestors == "'none'") headers.push_back({"X-Frame-Options", "DENY"});
   if (options.tls) {
     headers.push_back({"Strict-Transport-Security", "max-age=63072000; includeSubDomains"});
   }
-  security_block.clear();
-  for (const auto& h : headers) security_block.append(h.name + ": " + h.value + "\r\n");
+  fixed_security_block.clear();
+  for (const auto& h : headers) fixed_security_block.append(h.name + ": " + h.value + "\r\n");
+  security_block = fixed_security_block;
+  append_relaxable_headers(security_block, options.frame_ancestors, false);
 }
 
 awaitable<void> Server::Impl::accept_loop() {
@@ -364,6 +381,21 @@ awaitable<bool> Server::Impl::handle(Stream& stream, beast::flat_buffer& buffer,
         response = problem_response(
             core::Error::make(core::ErrorCode::not_found, "No resource at this address."),
             request.request_id);
+        // A page address typed with a trailing slash ("/app/") leads to the page.
+        if ((*method == Method::get || *method == Method::head) && request.path.size() > 1 &&
+            request.path.ends_with('/')) {
+          const std::string_view bare(request.path.data(), request.path.size() - 1);
+          const auto page = router.match(*method, bare);
+          if (page.status == MatchStatus::found &&
+              page.route->access.kind == Access::Kind::public_endpoint &&
+              !bare.starts_with("/api/")) {
+            response = Response::text(308, "");
+            response->content_type.clear();
+            std::string location(bare);
+            if (!request.query.empty()) location += "?" + request.query;
+            response->headers.push_back({"Location", std::move(location)});
+          }
+        }
         break;
       case MatchStatus::method_not_allowed:
         response = problem_response(HttpProblem::method_not_allowed, request.request_id);
@@ -466,6 +498,11 @@ std::string Server::Impl::serialize(unsigned version, bool head_request, Respons
     }
   }
   if (has_line_break(response.content_type)) response.content_type.clear();
+  // A frame-ancestors value is a list of sources: no ';' may start another directive.
+  if (response.frame_ancestors.find_first_of(";,\r\n") != std::string::npos) {
+    log.error("invalid_frame_ancestors", {{"request_id", request_id}});
+    response = problem_response(core::Error::make(core::ErrorCode::internal, ""), request_id);
+  }
   const int status = response.status;
   const bool has_body = status >= 200 && status != 204 && status != 304;
   std::string out;
@@ -473,7 +510,16 @@ std::string Server::Impl::serialize(unsigned version, bool head_request, Respons
   out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
   out.append(bhttp::obsolete_reason(static_cast<bhttp::status>(status))).append("\r\n");
   out.append("Date: ").append(http_date()).append("\r\n");
-  out.append(security_block);
+  if (response.frame_ancestors.empty() && !response.cross_origin_resource) {
+    out.append(security_block);
+  } else {
+    out.append(fixed_security_block);
+    append_relaxable_headers(out,
+                             response.frame_ancestors.empty()
+                                 ? std::string_view(options.frame_ancestors)
+                                 : std::string_view(response.frame_ancestors),
+                             response.cross_origin_resource);
+  }
   bool has_cache_control = false;
   for (const auto& h : response.headers) {
     if (beast::iequals(h.name, "cache-control")) has_cache_control = true;

@@ -1,6 +1,8 @@
 #include "scheduling/config.hpp"
 
 #include <algorithm>
+#include <boost/json/value_from.hpp>
+#include <cctype>
 
 #include "core/clock.hpp"
 #include "core/text.hpp"
@@ -306,6 +308,59 @@ core::Result<PlanDoc> parse_plan(const json::object& o) {
   return d;
 }
 
+std::optional<std::string> normalize_web_origin(std::string_view text) {
+  std::string s;
+  s.reserve(text.size());
+  for (char c : text) s.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (s.ends_with('/')) s.pop_back();
+  bool tls = false;
+  std::string_view rest;
+  if (s.starts_with("https://")) {
+    tls = true;
+    rest = std::string_view(s).substr(8);
+  } else if (s.starts_with("http://")) {
+    rest = std::string_view(s).substr(7);
+  } else {
+    return std::nullopt;
+  }
+  std::string_view host = rest;
+  std::optional<std::string_view> port;
+  if (rest.starts_with('[')) {  // IPv6 literal
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = rest.substr(0, close + 1);
+    if (host.find_first_not_of("[]0123456789abcdef:") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    rest.remove_prefix(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) return std::nullopt;
+    if (!rest.empty()) port = rest.substr(1);
+  } else if (const auto colon = rest.find(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  } else if (host.find_first_of("[]") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const bool host_ok =
+      host.starts_with('[') ||
+      (!host.empty() && host.size() <= 253 &&
+       host.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") == std::string_view::npos &&
+       !host.starts_with('.') && !host.starts_with('-') && !host.ends_with('.') &&
+       host.find("..") == std::string_view::npos);
+  if (!host_ok) return std::nullopt;
+  if (port) {
+    if (port->empty() || port->size() > 5 ||
+        port->find_first_not_of("0123456789") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    const int number = std::stoi(std::string(*port));
+    if (number < 1 || number > 65535) return std::nullopt;
+  }
+  const bool loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
+  if (!tls && !loopback) return std::nullopt;
+  return s;
+}
+
 core::Result<SettingsDoc> parse_settings(const json::object& o) {
   Reader r(o);
   SettingsDoc d;
@@ -326,6 +381,29 @@ core::Result<SettingsDoc> parse_settings(const json::object& o) {
           r.error("closing_days[" + std::to_string(i) + "]", "invalid", "JJJJ-MM-TT / YYYY-MM-DD");
         } else {
           d.closing_days.insert(*day);
+        }
+      }
+    }
+  }
+  if (const auto* origins = r.raw("embed_origins")) {
+    if (!origins->is_array() || origins->as_array().size() > kMaxEmbedOrigins) {
+      r.error("embed_origins", "type",
+              "Liste von höchstens " + std::to_string(kMaxEmbedOrigins) +
+                  " Web-Adressen. / A list of at most " + std::to_string(kMaxEmbedOrigins) +
+                  " web origins.");
+    } else {
+      for (std::size_t i = 0; i < origins->as_array().size(); ++i) {
+        const auto& v = origins->as_array()[i];
+        auto origin = v.is_string() && v.as_string().size() <= 300
+                          ? normalize_web_origin(v.as_string())
+                          : std::nullopt;
+        if (!origin) {
+          r.error("embed_origins[" + std::to_string(i) + "]", "invalid",
+                  "Eine Web-Adresse wie https://www.praxis-beispiel.de (ohne Pfad). / A web "
+                  "origin such as https://www.example.org (no path).");
+        } else if (std::find(d.embed_origins.begin(), d.embed_origins.end(), *origin) ==
+                   d.embed_origins.end()) {
+          d.embed_origins.push_back(std::move(*origin));
         }
       }
     }
@@ -398,6 +476,7 @@ json::object to_json(const SettingsDoc& d) {
           {"grid_minutes", d.grid_minutes},
           {"max_future_online_bookings", d.max_future_online_bookings},
           {"closing_days", std::move(days)},
+          {"embed_origins", json::value_from(d.embed_origins)},
           {"regional_holidays",
            json::object{{"fronleichnam", d.regional.fronleichnam},
                         {"mariae_himmelfahrt", d.regional.mariae_himmelfahrt},

@@ -5,8 +5,10 @@
 // the store keeps the serialised form.
 
 #include <boost/json/object.hpp>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -54,7 +56,17 @@ struct SettingsDoc {
   std::set<date::local_days> closing_days;
   RegionalHolidays regional;
   std::int64_t max_future_online_bookings = 3;  // per phone number or e-mail address
+  // Web sites that may embed the booking widget ("https://www.praxis-berg.de"): the
+  // booking page allows them as frame ancestors. https only (http for loopback hosts).
+  std::vector<std::string> embed_origins;
 };
+
+inline constexpr std::size_t kMaxEmbedOrigins = 10;
+
+// "https://Www.Example.de/" → "https://www.example.de"; nullopt for anything but a
+// scheme, host and optional port (no path, query, user, wildcard), or for plain http
+// to a host that is not loopback.
+std::optional<std::string> normalize_web_origin(std::string_view text);
 
 [[nodiscard]] core::Result<PractitionerDoc> parse_practitioner(
     const boost::json::object& o, std::vector<core::FieldError>* warnings = nullptr);

@@ -258,8 +258,31 @@ class CliTest(unittest.TestCase):
         for check in ["data_dir.permissions", "master_key", "database.permissions",
                       "server.listener", "database.integrity", "database.synchronous",
                       "auth.users_second_factor", "auth.enrolment_links", "backup.recovery_key",
-                      "backup.age", "audit.trail", "booking.proof_of_work", "process.root"]:
+                      "backup.age", "audit.trail", "booking.proof_of_work", "process.root",
+                      "web.assets"]:
             self.assertIn(check, checks)
+
+    def test_doctor_warns_when_the_booking_page_is_missing(self):
+        self.init()
+        path = os.path.join(self.data, "praxis.toml")
+        with open(path) as f:
+            text = f.read()
+        self.assertIn('#dir = ""', text)
+        with open(path, "w") as f:
+            f.write(text.replace('#dir = ""', 'dir = "%s"' % os.path.join(self.tmp.name, "no-web")))
+        j = run("doctor", "--data", self.data, "--json")
+        self.assertEqual(j.returncode, 0, j.stderr)
+        found = [f for f in json.loads(j.stdout) if f["check"] == "web.assets"]
+        self.assertEqual(len(found), 1)
+        self.assertEqual(found[0]["severity"], "warn")
+        self.assertIn("make build", found[0]["message"])
+        # The server still starts (the API answers); the booking page is a 404.
+        server = Serving(self.data)
+        try:
+            self.assertEqual(http_get(server.url + "/book/demo")[0], 404)
+            self.assertEqual(http_get(server.url + "/readyz")[0], 200)
+        finally:
+            server.stop()
 
     def test_serve_refuses_what_doctor_finds_unsafe(self):
         self.init()

@@ -123,6 +123,12 @@ class Matrix {
       // name, which must answer exactly like a foreign id.
       if (practice == foreign_) return std::string("unknown");
       return std::string(collection == "{kind}" ? "de" : "confirmation");
+    } else if (collection == "book") {  // the booking page, by slug
+      id = practice == own_ ? "alpha" : "beta";
+    } else if (collection == "assets") {  // the web assets (fake_web_assets)
+      id = "book-1a2b3c4d.js";
+    } else if (collection == "app") {  // a page of the staff app
+      id = "enrol";
     } else if (collection == "practices") {
       id = practice == own_ ? "alpha" : "beta";  // the public booking API names by slug
     } else if (collection == "bookings" || collection == "online-bookings") {

@@ -152,8 +152,10 @@ TEST_F(BookingApi, BookViewAndCancelWithTheManageToken) {
   auto view = json_of(r);
   EXPECT_EQ(keys(view),
             (std::set<std::string>{"reference", "status", "start", "end", "appointment_type",
-                                   "practice", "changeable_until", "changeable"}))
-      << "time, type and practice, nothing about the patient";
+                                   "appointment_type_id", "practitioner", "practice",
+                                   "changeable_until", "changeable"}))
+      << "time, type, practitioner and practice, nothing about the patient";
+  EXPECT_EQ(view.at("appointment_type_id").as_string(), online.type);
   EXPECT_EQ(r.body.find("Muster"), std::string::npos);
   EXPECT_EQ(r.body.find("1980"), std::string::npos);
   EXPECT_EQ(view["reference"].as_string(), reference);

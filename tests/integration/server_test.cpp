@@ -57,7 +57,9 @@ class ServerTest : public ::testing::Test {
         return resp;
       });
       r.add(Method::delete_, "/items/{id}", Access::anyone(), [](const Request&) {
-        return Response{204, "", "", {}, {}};
+        Response empty;
+        empty.status = 204;
+        return empty;
       });
       r.add(Method::get, "/items/{id}", Access::anyone(), [](const Request& q) {
         return Response::text(200,

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -58,6 +59,20 @@ inline boost::json::object json_of(const HttpResponse& r) {
   return v.as_object();
 }
 
+// A stand-in for the Vite build (web/): the entry points the server serves by name.
+inline http::StaticFiles fake_web_assets(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir / "assets");
+  std::ofstream(dir / "book.html") << "<!doctype html><title>Online-Terminbuchung</title>";
+  std::ofstream(dir / "app.html") << "<!doctype html><title>praxis</title>";
+  std::ofstream(dir / "widget.js") << "customElements.define('praxis-booking', class {});";
+  std::string script;
+  for (int i = 0; i < 100; ++i) script += "export const x" + std::to_string(i) + " = 1;\n";
+  std::ofstream(dir / "assets" / "book-1a2b3c4d.js") << script;
+  auto loaded = http::StaticFiles::load(dir);
+  if (!loaded) throw std::runtime_error(loaded.error().message);
+  return std::move(*loaded);
+}
+
 class StaffApi {
  public:
   // Public limits off unless a test sets them.
@@ -101,6 +116,7 @@ class StaffApi {
       return bookings_->appointment_changed(tx, context, before, after);
     });
     authorizer_ = std::make_unique<api::SessionAuthorizer>(*auth_);
+    web_ = fake_web_assets(dir_.path() / "web");
     http::ServerOptions server_options;
     server_options.host = "127.0.0.1";
     server_options.io_threads = 1;
@@ -112,7 +128,7 @@ class StaffApi {
           {metrics_, []() -> core::Result<void> { return {}; },
            api::StaffServices{*auth_, *accounts_, *practices_, *patients_, *audit_, *scheduling_,
                               [] { return std::string("https://praxis.test"); }},
-           app::RouteDeps::Public{*bookings_, limiter_, clock, limits}, notifier_.get()});
+           app::RouteDeps::Public{*bookings_, limiter_, clock, limits}, notifier_.get(), &web_});
       router_ = &router;
     });
     server_->set_authorizer(authorizer_.get());
@@ -391,6 +407,7 @@ class StaffApi {
   core::RateLimiter limiter_;
   std::unique_ptr<api::SessionAuthorizer> authorizer_;
   http::Metrics metrics_;
+  http::StaticFiles web_;
   const http::Router* router_ = nullptr;
   std::unique_ptr<TestServer> server_;
 };

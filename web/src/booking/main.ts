@@ -1,0 +1,2 @@
+// Entry of the booking page (book.html).
+import './booking-app';
