@@ -23,7 +23,7 @@ const webDir = join(dirname(dirname(bin)), 'web');
 
 // JavaScript the booking page loads: its entry chunk and what book.html references.
 const html = readFileSync(join(webDir, 'book.html'), 'utf8');
-const scripts = [...html.matchAll(/src="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+const scripts = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
 let gzipped = 0;
 let raw = 0;
 for (const s of scripts) {

@@ -18,6 +18,7 @@ export default defineConfig({
     rollupOptions: {
       input: {
         book: here('book.html'),
+        app: here('app.html'),
         widget: here('src/widget/widget.ts'),
       },
       output: {

@@ -19,6 +19,12 @@ export function formatDay(instantOrDate: string): string {
   }).format(d);
 }
 
+// "12.03.1980" for a calendar date (YYYY-MM-DD), e.g. a birth date.
+export function formatDate(isoDate: string): string {
+  const [y, m, d] = isoDate.split('-');
+  return d && m && y ? `${d}.${m}.${y}` : isoDate;
+}
+
 // "Montag, 30. November 2026"
 export function formatLongDay(instant: string): string {
   return new Intl.DateTimeFormat(locale(), {

@@ -52,7 +52,8 @@ export const base = css`
   }
   a { color: var(--accent); }
   label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
-  input[type='text'], input[type='email'], input[type='tel'], select, textarea {
+  input[type='text'], input[type='email'], input[type='tel'], input[type='password'],
+  input[type='search'], select, textarea {
     font: inherit;
     width: 100%;
     box-sizing: border-box;

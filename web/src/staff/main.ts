@@ -1,0 +1,2 @@
+// Entry of the staff app (app.html).
+import './staff-app';
