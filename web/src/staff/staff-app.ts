@@ -13,6 +13,13 @@ import { ApiError, api } from '../shared/api';
 import { formatDate } from '../shared/format';
 import { LanguageController, lang, setLang, t } from '../shared/i18n';
 import { base } from '../shared/styles';
+import './access-log';
+import './calendar';
+import './help';
+import './inbox';
+import type { PendingBooking } from './inbox';
+import { PatientNames } from './patients';
+import './patients';
 
 interface Me {
   user: { id: string; display_name?: string; email: string; role: string };
@@ -40,6 +47,8 @@ const idleKey = 'praxis.idle';
 const warnBeforeSeconds = 60;
 
 type View = 'loading' | 'login' | 'enrol' | 'home';
+type Section = 'calendar' | 'patients' | 'inbox' | 'help';
+const inboxPollMs = 60000;
 
 @customElement('praxis-staff-app')
 export class StaffApp extends LitElement {
@@ -54,7 +63,11 @@ export class StaffApp extends LitElement {
       .secret, .codes { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; background: var(--accent-soft); padding: 0.5rem; border-radius: var(--radius); word-break: break-all; }
       .codes { columns: 2; list-style: none; margin: 0 0 1rem; }
       .results { list-style: none; padding: 0; margin: 0.5rem 0 0; }
-      .results li { border-bottom: 1px solid #d5dbe1; padding: 0.5rem 0.25rem; display: flex; justify-content: space-between; }
+      .results { max-height: 20rem; overflow: auto; }
+      .results li { border-bottom: 1px solid #d5dbe1; }
+      .results .hit { display: flex; justify-content: space-between; width: 100%; background: #fff; color: var(--text); border: none; border-radius: 0; padding: 0.5rem 0.25rem; }
+      .results .hit:hover, .results .hit[aria-pressed='true'] { background: var(--accent-soft); }
+      .tabs { list-style: none; display: flex; gap: 0.5rem; padding: 0; margin: 0 0 1rem; flex-wrap: wrap; }
       dialog { border: 2px solid var(--accent); border-radius: var(--radius); max-width: 26rem; }
       dialog::backdrop { background: rgba(0, 0, 0, 0.4); }
       .who { color: var(--muted); font-size: 0.9rem; }
@@ -76,6 +89,13 @@ export class StaffApp extends LitElement {
   @state() private query = '';
   @state() private hits: PatientHit[] | undefined;
   @state() private nextCursor: string | null = null;
+  // the signed-in shell
+  @state() private section: Section = 'calendar';
+  @state() private patientId = '';
+  @state() private accessLogFor = '';
+  @state() private pending: PendingBooking[] = [];
+  private readonly names = new PatientNames();
+  private inboxTimer: number | undefined;
 
   private readonly enrolToken = new URLSearchParams(location.hash.replace(/^#/, '')).get('token') ?? '';
   private idleSeconds = 900;
@@ -119,6 +139,12 @@ export class StaffApp extends LitElement {
       if (stored > 0) this.idleSeconds = stored;
       this.view = 'home';
       this.startIdleWatch();
+      if (this.can('appointments.read')) {
+        void this.loadInbox();
+        this.inboxTimer = window.setInterval(() => void this.loadInbox(), inboxPollMs);
+      } else {
+        this.section = this.can('patients.read') ? 'patients' : 'help';
+      }
     } catch (e) {
       this.view = 'login';
       if (e instanceof ApiError && e.status !== 401) this.error = e;
@@ -158,8 +184,25 @@ export class StaffApp extends LitElement {
     }
   }
 
+  private can(permission: string): boolean {
+    return this.me?.permissions.includes(permission) ?? false;
+  }
+
+  private async loadInbox(): Promise<void> {
+    try {
+      const answer = await api<{ online_bookings: PendingBooking[] }>('GET', '/api/v1/online-bookings');
+      this.pending = answer.online_bookings;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) void this.logout('idle');
+    }
+  }
+
   private async logout(reason: 'user' | 'idle'): Promise<void> {
     this.stopIdleWatch();
+    window.clearInterval(this.inboxTimer);
+    this.inboxTimer = undefined;
+    this.patientId = '';
+    this.accessLogFor = '';
     try {
       await api('POST', '/api/v1/auth/logout', undefined, this.csrf());
     } catch {
@@ -430,6 +473,66 @@ export class StaffApp extends LitElement {
   }
 
   private renderHome() {
+    const tabs: [Section, string, boolean][] = [
+      ['calendar', t('nav.calendar'), this.can('appointments.read')],
+      ['patients', t('nav.patients'), this.can('patients.read')],
+      ['inbox', this.pending.length ? t('nav.inbox.count', { n: this.pending.length }) : t('nav.inbox'), this.can('appointments.read')],
+      ['help', t('nav.help'), true],
+    ];
+    return html`<nav aria-label=${t('nav.label')}>
+        <ul class="tabs">
+          ${tabs
+            .filter(([, , allowed]) => allowed)
+            .map(
+              ([id, label]) => html`<li>
+                <button
+                  class=${this.section === id ? '' : 'secondary'}
+                  aria-current=${this.section === id ? 'page' : 'false'}
+                  @click=${() => (this.section = id)}
+                >
+                  ${label}
+                </button>
+              </li>`,
+            )}
+        </ul>
+      </nav>
+      ${this.renderSection()}`;
+  }
+
+  private renderSection() {
+    switch (this.section) {
+      case 'calendar':
+        return html`<praxis-calendar
+          .csrf=${this.csrf()}
+          .names=${this.names}
+          .unreviewed=${new Set(this.pending.map((b) => b.appointment_id))}
+        ></praxis-calendar>`;
+      case 'inbox':
+        return html`<praxis-inbox
+          .bookings=${this.pending}
+          .csrf=${this.csrf()}
+          ?can-merge=${this.can('patients.delete')}
+          @inbox-changed=${() => this.loadInbox()}
+        ></praxis-inbox>`;
+      case 'help':
+        return html`<praxis-help></praxis-help>`;
+      case 'patients':
+        return html`${this.renderSearch()}
+          ${this.patientId
+            ? html`<praxis-patient-view
+                patient-id=${this.patientId}
+                .csrf=${this.csrf()}
+                @patient-changed=${(e: CustomEvent<string>) => this.names.forget(e.detail)}
+                @show-access-log=${(e: CustomEvent<string>) => (this.accessLogFor = e.detail)}
+              ></praxis-patient-view>`
+            : nothing}
+          ${this.accessLogFor && this.accessLogFor === this.patientId
+            ? html`<praxis-access-log patient-id=${this.accessLogFor}></praxis-access-log>`
+            : nothing}`;
+    }
+  }
+
+  private renderSearch() {
     return html`<section>
       <div class="field">
         <label for="search">${t('search.label')}</label>
@@ -452,8 +555,14 @@ export class StaffApp extends LitElement {
             : html`<ul class="results">
                 ${this.hits.map(
                   (p) => html`<li data-patient=${p.id}>
-                    <span><strong>${p.family_name}</strong>, ${p.given_names}</span>
-                    <span>${formatDate(p.birth_date)}</span>
+                    <button
+                      class="hit"
+                      aria-pressed=${this.patientId === p.id ? 'true' : 'false'}
+                      @click=${() => ((this.patientId = p.id), (this.accessLogFor = ''))}
+                    >
+                      <span><strong>${p.family_name}</strong>, ${p.given_names}</span>
+                      <span>${formatDate(p.birth_date)}</span>
+                    </button>
                   </li>`,
                 )}
               </ul>

@@ -3,7 +3,7 @@
 // must pass (no console errors, no request to another origin, no serious axe finding).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,11 +29,19 @@ export const CHROMIUM_ARGS = [
 ];
 
 // `praxis init --demo` in a temporary directory, then `praxis serve` on 127.0.0.1:0.
-export async function startPraxis() {
+// `settings` replaces commented defaults of praxis.toml, e.g. {'#proof_of_work = true':
+// 'proof_of_work = false'}.
+export async function startPraxis(settings = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'praxis-browser-'));
   const data = join(dir, 'var');
   const init = spawnSync(BIN, ['init', '--data', data, '--demo'], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`praxis init failed: ${init.stderr}`);
+  let config = readFileSync(join(data, 'praxis.toml'), 'utf8');
+  for (const [from, to] of Object.entries(settings)) {
+    if (!config.includes(from)) throw new Error(`praxis.toml has no '${from}'`);
+    config = config.replace(from, to);
+  }
+  writeFileSync(join(data, 'praxis.toml'), config, { mode: 0o600 });
   const token = /enrol#token=([A-Za-z0-9_-]+)/.exec(init.stdout)?.[1];
   const email = /owner (\S+@\S+) /.exec(init.stdout)?.[1];
   const proc = spawn(BIN, ['serve', '--data', data, '--listen', '127.0.0.1:0'], {
