@@ -531,7 +531,11 @@ core::Result<Caller> AuthService::authenticate_session(const Credentials& creden
     return tl::unexpected(
         forbidden("Dafür fehlt Ihnen die Berechtigung. / You lack the permission for this."));
   }
-  if (now - *last_seen >= options_.touch_interval) {
+  // At most a quarter of the idle time: otherwise a request shortly before a touch would
+  // be forgotten and the session would end sooner after it than the idle time says.
+  const auto touch_every =
+      std::min<std::chrono::microseconds>(options_.touch_interval, options_.session_idle / 4);
+  if (now - *last_seen >= touch_every) {
     auto touched = store::with_transaction(store_, TxMode::read_write, [&](Transaction& tx) {
       return tx.sessions().touch(session->practice_id, session->id, now_text);
     });

@@ -36,7 +36,8 @@ struct AuthOptions {
   ThrottlePolicy address_throttle{20};
   crypto::PasswordCost password_cost{};
   int max_confirmation_failures = 5;
-  // last_seen_at is written at most this often per session (idle expiry is that coarse).
+  // last_seen_at is written at most this often per session, and at most every quarter of
+  // session_idle (idle expiry is that coarse).
   std::chrono::seconds touch_interval{60};
   std::string totp_issuer = "praxis";
 };

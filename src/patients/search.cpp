@@ -162,7 +162,9 @@ std::vector<QueryTerm> parse_query(std::string_view q, int current_year) {
   const auto first = text.find_first_not_of(' ');
   if (first == std::string::npos) return out;
   const std::string whole = text.substr(first, text.find_last_not_of(' ') - first + 1);
-  if (phone_like(whole)) {
+  // A date with a leading zero ("04.07.1961") looks like a phone number too; typed with
+  // dots like that it is a birth date.
+  if (phone_like(whole) && !parse_date(whole, current_year)) {
     if (auto e164 = core::normalize_phone(whole)) {
       out.push_back({QueryTerm::Type::phone, *e164, {}});
       return out;

@@ -160,6 +160,25 @@ TEST_F(AuthApi, SessionsExpireWhenIdleAndAfterTwelveHours) {
   EXPECT_EQ(api.call("GET", "/api/v1/auth/me", {}, &*busy).status, 401) << "absolute 12 h";
 }
 
+// With a short idle time, every request well inside it must count: the session's
+// last-seen time is written at least every quarter of the idle time (issue #10's
+// one-minute idle test found a request 45 s in that was forgotten).
+TEST(AuthIdle, ARequestLateInAShortIdleTimeKeepsTheSession) {
+  auto options = fast_auth_options();
+  options.session_idle = minutes(1);
+  StaffApi api(options);
+  const auto practice = api.add_practice("kurz");
+  const Account a = api.enrol(practice, "ida@example.org", "physician");
+  auto s = api.login(a);  // the clock is 30 s past the sign-in afterwards
+  ASSERT_TRUE(s);
+  api.clock.advance(seconds(10));
+  EXPECT_EQ(api.call("GET", "/api/v1/auth/me", {}, &*s).status, 200);
+  api.clock.advance(seconds(45));  // 85 s after sign-in, 45 s after the last request
+  EXPECT_EQ(api.call("GET", "/api/v1/auth/me", {}, &*s).status, 200);
+  api.clock.advance(seconds(61));
+  EXPECT_EQ(api.call("GET", "/api/v1/auth/me", {}, &*s).status, 401);
+}
+
 TEST_F(AuthApi, StateChangingRequestsNeedTheCsrfToken) {
   const Account owner = api.enrol(practice, "gabi@example.org", "owner");
   auto s = api.login(owner);

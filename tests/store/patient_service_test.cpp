@@ -104,6 +104,11 @@ TEST_F(PatientFixture, BirthDatesPhonesEmailsAndKvnrsAndCombinations) {
   for (auto q : {"+4915112345678", "0151 12345678", "0151/123 456 78", "0049151 12345678"}) {
     EXPECT_EQ(find(q), std::vector<std::string>{"Müller"}) << q;
   }
+  // A day or month below 10 written with its leading zero is a date, not a phone number.
+  person("Wolff", "Dora", "1961-07-04");
+  for (auto q : {"04.07.1961", "4.7.1961", "04.07.61", "1961-07-04", "Wolff 04.07.1961"}) {
+    EXPECT_EQ(find(q), std::vector<std::string>{"Wolff"}) << q;
+  }
   EXPECT_EQ(find("anna.m@example.org"), std::vector<std::string>{"Müller"});
   EXPECT_EQ(find("a123456780"), std::vector<std::string>{"Müller"});
   EXPECT_EQ(find("Müller 1980"), std::vector<std::string>{"Müller"}) << "terms intersect";

@@ -16,6 +16,7 @@ import { ApiError, api } from '../shared/api';
 import { formatDateTime, formatDate, rfc3339 } from '../shared/format';
 import { LanguageController, lang, t } from '../shared/i18n';
 import { base } from '../shared/styles';
+import type { AppointmentType, ConfigItem, PatientHit } from './model';
 import { PatientNames } from './patients';
 
 export interface Appointment {
@@ -27,30 +28,13 @@ export interface Appointment {
   end: string;
   status: string;
   source: string;
+  resources: string[];
   version: number;
 }
 
-interface Practitioner {
-  id: string;
-  name: string;
-  active: boolean;
-}
 
-interface AppointmentType {
-  id: string;
-  name_de: string;
-  name_en: string;
-  duration_minutes: number;
-  practitioners: string[];
-  active: boolean;
-}
 
-interface PatientHit {
-  id: string;
-  family_name: string;
-  given_names: string;
-  birth_date: string;
-}
+
 
 const palette = ['#0b5c8a', '#7a3e9d', '#1e6b34', '#9a4a00', '#8a1538', '#2f4f6f'];
 
@@ -86,9 +70,11 @@ export class PraxisCalendar extends LitElement {
   @property({ attribute: false }) csrf: Record<string, string> = {};
   @property({ attribute: false }) names!: PatientNames;
 
-  @state() private practitioners: Practitioner[] = [];
+  @state() private practitioners: ConfigItem[] = [];
   @state() private types: AppointmentType[] = [];
   @state() private practitioner = '';
+  @state() private resources: ConfigItem[] = [];
+  @state() private resource = '';
   @state() private error: ApiError | undefined;
   @state() private notice = '';
   @state() private selected: Appointment | undefined;
@@ -113,11 +99,13 @@ export class PraxisCalendar extends LitElement {
 
   async firstUpdated(): Promise<void> {
     try {
-      const [p, ty] = await Promise.all([
-        api<{ practitioners: Practitioner[] }>('GET', '/api/v1/practitioners'),
+      const [p, ty, rs] = await Promise.all([
+        api<{ practitioners: ConfigItem[] }>('GET', '/api/v1/practitioners'),
         api<{ appointment_types: AppointmentType[] }>('GET', '/api/v1/appointment-types'),
+        api<{ resources: ConfigItem[] }>('GET', '/api/v1/resources'),
       ]);
       this.practitioners = p.practitioners.filter((x) => x.active);
+      this.resources = rs.resources.filter((x) => x.active);
       this.types = ty.appointment_types.filter((x) => x.active);
     } catch (e) {
       this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
@@ -186,7 +174,9 @@ export class PraxisCalendar extends LitElement {
     const params = new URLSearchParams({ from: rfc3339(start), to: rfc3339(end) });
     if (this.practitioner) params.set('practitioner', this.practitioner);
     const answer = await api<{ appointments: Appointment[] }>('GET', `/api/v1/appointments?${params}`);
-    const active = answer.appointments.filter((a) => a.status !== 'cancelled');
+    const active = answer.appointments.filter(
+      (a) => a.status !== 'cancelled' && (!this.resource || a.resources.includes(this.resource)),
+    );
     this.appointments = new Map(active.map((a) => [a.id, a]));
     await this.names.load(active.map((a) => a.patient_id).filter((x): x is string => Boolean(x)));
     return active.map((a) => {
@@ -319,6 +309,21 @@ export class PraxisCalendar extends LitElement {
             ${this.practitioners.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
           </select>
         </div>
+        ${this.resources.length
+          ? html`<div class="field">
+              <label for="resource-filter">${t('calendar.resource')}</label>
+              <select
+                id="resource-filter"
+                @change=${(e: Event) => {
+                  this.resource = (e.target as HTMLSelectElement).value;
+                  this.calendar?.refetchEvents();
+                }}
+              >
+                <option value="">${t('calendar.all_resources')}</option>
+                ${this.resources.map((r) => html`<option value=${r.id}>${r.name}</option>`)}
+              </select>
+            </div>`
+          : nothing}
         <div class="legend"><span class="new">${t('calendar.legend.new')}</span><span>${t('calendar.legend.hint')}</span></div>
       </div>
       ${this.notice ? html`<div class="alert ok" role="status">${this.notice}</div>` : nothing}

@@ -9,6 +9,7 @@ import { ApiError, api } from '../shared/api';
 import { formatDate, formatDateTime } from '../shared/format';
 import { LanguageController, t } from '../shared/i18n';
 import { base } from '../shared/styles';
+import type { PatientHit } from './model';
 
 export interface PendingBooking {
   id: string;
@@ -31,12 +32,6 @@ export interface PendingBooking {
   created_at: string;
 }
 
-interface PatientHit {
-  id: string;
-  family_name: string;
-  given_names: string;
-  birth_date: string;
-}
 
 @customElement('praxis-inbox')
 export class Inbox extends LitElement {
@@ -85,11 +80,12 @@ export class Inbox extends LitElement {
     }
   }
 
-  // Known patients that look like the booker: same name and birth date first.
+  // Known patients who could be the booker: those born on the same day (a misspelt
+  // name would hide them from a name search; the birth date rarely is wrong).
   private async findCandidates(b: PendingBooking): Promise<void> {
     this.merging = b;
     this.candidates = [];
-    const q = [b.entered.family_name, formatDate(b.entered.birth_date ?? '')].filter(Boolean).join(' ');
+    const q = formatDate(b.entered.birth_date ?? '');
     try {
       const page = await api<{ patients: PatientHit[] }>('GET', `/api/v1/patients?${new URLSearchParams({ q, limit: '10' })}`);
       this.candidates = page.patients.filter((p) => p.id !== b.patient_id);

@@ -13,6 +13,7 @@ import { ApiError, api } from '../shared/api';
 import { formatDate } from '../shared/format';
 import { LanguageController, lang, setLang, t } from '../shared/i18n';
 import { base } from '../shared/styles';
+import type { PatientHit } from './model';
 import './access-log';
 import './calendar';
 import './help';
@@ -20,6 +21,7 @@ import './inbox';
 import type { PendingBooking } from './inbox';
 import { PatientNames } from './patients';
 import './patients';
+import './settings';
 
 interface Me {
   user: { id: string; display_name?: string; email: string; role: string };
@@ -34,20 +36,14 @@ interface EnrolSecrets {
   recovery_codes: string[];
 }
 
-interface PatientHit {
-  id: string;
-  family_name: string;
-  given_names: string;
-  birth_date: string;
-  status: string;
-}
 
 const csrfKey = 'praxis.csrf';
 const idleKey = 'praxis.idle';
+// The warning comes a minute before the sign-out (a quarter of the idle time if shorter).
 const warnBeforeSeconds = 60;
 
 type View = 'loading' | 'login' | 'enrol' | 'home';
-type Section = 'calendar' | 'patients' | 'inbox' | 'help';
+type Section = 'calendar' | 'patients' | 'inbox' | 'settings' | 'help';
 const inboxPollMs = 60000;
 
 @customElement('praxis-staff-app')
@@ -237,7 +233,7 @@ export class StaffApp extends LitElement {
     const left = Math.ceil(this.idleSeconds - idle);
     if (left <= 0) {
       void this.logout('idle');
-    } else if (left <= warnBeforeSeconds) {
+    } else if (left <= Math.min(warnBeforeSeconds, this.idleSeconds / 4)) {
       if (this.idleLeft === 0) void this.updateComplete.then(() => this.dialog()?.showModal());
       this.idleLeft = left;
     } else if (this.idleLeft !== 0) {
@@ -477,6 +473,7 @@ export class StaffApp extends LitElement {
       ['calendar', t('nav.calendar'), this.can('appointments.read')],
       ['patients', t('nav.patients'), this.can('patients.read')],
       ['inbox', this.pending.length ? t('nav.inbox.count', { n: this.pending.length }) : t('nav.inbox'), this.can('appointments.read')],
+      ['settings', t('nav.settings'), this.can('scheduling.configure') && this.can('users.manage')],
       ['help', t('nav.help'), true],
     ];
     return html`<nav aria-label=${t('nav.label')}>
@@ -516,6 +513,8 @@ export class StaffApp extends LitElement {
         ></praxis-inbox>`;
       case 'help':
         return html`<praxis-help></praxis-help>`;
+      case 'settings':
+        return html`<praxis-settings .csrf=${this.csrf()}></praxis-settings>`;
       case 'patients':
         return html`${this.renderSearch()}
           ${this.patientId

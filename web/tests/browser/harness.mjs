@@ -134,6 +134,16 @@ async function json(method, url, body, headers = {}) {
   return { status: r.status, headers: r.headers, body: text ? JSON.parse(text) : undefined };
 }
 
+// Enrols the demo owner over the API (password and first TOTP code): the TOTP secret.
+export async function enrolOwner(server, password = 'Hafen und Schiffe im Nebel') {
+  const { token } = server.enrolment;
+  const enrol = await json('POST', `${server.url}/api/v1/auth/enrol`, { token, password });
+  if (enrol.status !== 200) throw new Error(`enrol: ${JSON.stringify(enrol.body)}`);
+  const confirm = await json('POST', `${server.url}/api/v1/auth/enrol/confirm`, { token, totp: totp(enrol.body.totp_secret) });
+  if (confirm.status !== 200) throw new Error(`confirm: ${JSON.stringify(confirm.body)}`);
+  return enrol.body.totp_secret;
+}
+
 // Enrols the demo owner over the API and signs in: headers for staff requests.
 export async function ownerSession(server, password = 'Hafen und Schiffe im Nebel') {
   const { token, email } = server.enrolment;

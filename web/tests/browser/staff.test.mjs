@@ -208,6 +208,33 @@ describe('staff app', () => {
     assert.ok(booked.some((a) => a.patient_id === patientId && new Date(a.start).getTime() === new Date(slot.start).getTime()));
   });
 
+  test('the calendar shows one room or device on its own', async () => {
+    const room = await staffFetch('POST', '/api/v1/resources', { name: 'Ultraschall', kind: 'device' });
+    assert.equal(room.status, 201, JSON.stringify(room.body));
+    const practitioner = (await staffFetch('GET', '/api/v1/practitioners')).body.practitioners.filter((p) => p.active)[0];
+    const type = await staffFetch('POST', '/api/v1/appointment-types', {
+      name_de: 'Sonographie', duration_minutes: 15, practitioners: [practitioner.id], resources: [room.body.id],
+    });
+    assert.equal(type.status, 201, JSON.stringify(type.body));
+    await page.reload();
+    await page.getByRole('button', { name: /Nächste|Next/ }).first().click();
+    const days = await page.locator('.fc-timegrid-col[data-date]').evaluateAll((cols) => cols.map((c) => c.dataset.date));
+    const slot = (await staffFetch('GET', `/api/v1/availability?type=${type.body.id}&from=${days[0]}&to=${days[6]}&practitioner=${practitioner.id}`)).body.slots[0];
+    const made = await staffFetch('POST', '/api/v1/appointments', { type_id: type.body.id, practitioner_id: practitioner.id, start: slot.start });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await page.getByRole('button', { name: /Vorherige|Previous/ }).first().click();
+    await page.getByRole('button', { name: /Nächste|Next/ }).first().click();
+    await page.locator(`[data-appointment="${made.body.id}"]`).waitFor();
+    assert.ok((await page.locator('[data-appointment]').count()) > 1);
+    await page.getByLabel('Raum oder Gerät').selectOption({ label: 'Ultraschall' });
+    await page.waitForFunction(
+      () => document.querySelector('praxis-staff-app').shadowRoot.querySelector('praxis-calendar').shadowRoot.querySelectorAll('[data-appointment]').length === 1,
+    );
+    assert.equal(await page.locator(`[data-appointment="${made.body.id}"]`).count(), 1);
+    await screenshot(page, 'staff-6b-resource');
+    await expectClean('calendar by resource');
+  });
+
   test('search finds the patient by a phonetic variant; a concurrent edit is shown, not overwritten', async () => {
     await page.getByRole('button', { name: 'Patienten' }).click();
     await page.getByLabel('Patient suchen').pressSequentially('Maier', { delay: 30 });
@@ -246,6 +273,33 @@ describe('staff app', () => {
     await expectClean('access log');
   });
 
+  test('an online booking by a known patient under a misspelt name is merged from the inbox', async () => {
+    const info = await (await fetch(`${server.url}/api/v1/public/practices/demo`)).json();
+    const type = info.appointment_types.find((x) => x.name === 'Sprechstunde');
+    const from = new Date(Date.now() + 2 * 86400000).toISOString().slice(0, 10);
+    const until = new Date(Date.now() + 9 * 86400000).toISOString().slice(0, 10);
+    const free = await (await fetch(`${server.url}/api/v1/public/practices/demo/availability?type=${type.id}&from=${from}&to=${until}`)).json();
+    const booked = await fetch(`${server.url}/api/v1/public/practices/demo/bookings`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        appointment_type: type.id, start: free.slots[0].start, practitioner: free.slots[0].practitioner,
+        patient: { family_name: 'Meier-Lüdenscheidt', given_names: 'Jörg', birth_date: '1961-07-04', email: 'joerg@example.org', insurance_kind: 'GKV', new_patient: false },
+      }),
+    });
+    assert.equal(booked.status, 201, await booked.text());
+    await page.reload();
+    await page.getByRole('button', { name: 'Online-Buchungen (1 neu)' }).click();
+    const card = page.locator('article', { hasText: 'Meier-Lüdenscheidt' });
+    await card.getByRole('button', { name: 'Bekannte/r Patient/in? Zusammenführen' }).click();
+    await card.getByRole('button', { name: /Meyer-Lüdenscheidt, Jörg · 04\.07\.1961/ }).click();
+    await page.getByText('Mit Meyer-Lüdenscheidt, Jörg zusammengeführt und bestätigt.').waitFor();
+    await page.getByText('Keine neuen Online-Buchungen.').waitFor();
+    await expectClean('inbox after merging');
+    const appointments = (await staffFetch('GET', `/api/v1/appointments?from=${encodeURIComponent(free.slots[0].start)}&to=${new Date(new Date(free.slots[0].start).getTime() + 900000).toISOString().replace('.000', '')}`)).body.appointments;
+    assert.ok(appointments.some((a) => a.patient_id === patientId), 'the appointment now belongs to the known patient');
+  });
+
   test('the CSP admits the calendar’s empty style element and blocks injected styles', async () => {
     const result = await page.evaluate(() => {
       const empty = document.createElement('style');
@@ -257,6 +311,76 @@ describe('staff app', () => {
     });
     assert.deepEqual(result, { empty: true, injected: false });
     problems.console.length = 0; // the blocked style is reported on the console
+  });
+
+  test('the owner configures types, working hours, absences, the team and the booking rules', async () => {
+    await page.getByRole('button', { name: 'Einstellungen' }).click();
+    await page.getByRole('heading', { name: 'Einstellungen' }).waitFor();
+    // A new appointment type.
+    await page.getByRole('button', { name: 'Neue Terminart' }).click();
+    await page.getByLabel('Name (deutsch)').fill('Impfung');
+    await page.getByLabel('Name (englisch)').fill('Vaccination');
+    await page.getByLabel('Dauer (Minuten)').fill('10');
+    await screenshot(page, 'staff-11-settings-type');
+    await expectClean('settings: type');
+    await page.getByRole('button', { name: 'Speichern' }).click();
+    await page.locator('[data-type]', { hasText: 'Impfung' }).waitFor();
+    const types = (await staffFetch('GET', '/api/v1/appointment-types')).body.appointment_types;
+    const vaccination = types.find((x) => x.name_de === 'Impfung');
+    assert.equal(vaccination.duration_minutes, 10);
+    assert.equal(vaccination.online_bookable, true);
+
+    // Working hours: a wrong entry is explained, a right one saved.
+    await page.getByRole('button', { name: 'Arbeitszeiten' }).click();
+    const saturday = page.getByLabel('Samstag');
+    await saturday.waitFor();
+    await saturday.fill('9 bis 12');
+    await page.getByRole('button', { name: 'Speichern' }).click();
+    await page.getByText('Bitte Zeiten wie 08:00-12:00 angeben').waitFor();
+    await saturday.fill('09:00-12:00');
+    await page.getByRole('button', { name: 'Speichern' }).click();
+    await page.getByText('Gespeichert.').waitFor();
+    const practitioner = await page.getByLabel('Behandler/in').inputValue();
+    const plan = (await staffFetch('GET', `/api/v1/practitioners/${practitioner}/working-plan`)).body;
+    assert.deepEqual(plan.rules.find((r) => r.weekday === 'sat').intervals, [['09:00', '12:00']]);
+    assert.ok(plan.rules.some((r) => r.weekday === 'mon'), 'the other days are kept');
+    await screenshot(page, 'staff-12-settings-plan');
+    await expectClean('settings: plan');
+
+    // An absence.
+    await page.getByRole('button', { name: 'Abwesenheiten' }).click();
+    const year = new Date().getFullYear() + 1;
+    await page.getByLabel('Von').fill(`${year}-02-02T08:00`);
+    await page.getByLabel('Bis').fill(`${year}-02-06T18:00`);
+    await page.getByRole('button', { name: 'Eintragen' }).click();
+    await page.locator('[data-absence]').first().waitFor();
+    await expectClean('settings: absences');
+
+    // An invitation: the one-time link is shown to hand over.
+    await page.getByRole('button', { name: 'Team' }).click();
+    await page.getByLabel('E-Mail-Adresse').fill('mfa@demo.example');
+    await page.getByLabel('Name').fill('Mia Fischer');
+    await page.getByRole('button', { name: 'Einladen' }).click();
+    const link = await page.locator('[data-link]').innerText();
+    assert.match(link, /\/app\/enrol#token=[A-Za-z0-9_-]+$/);
+    await page.locator('[data-user]', { hasText: 'mfa@demo.example' }).waitFor();
+    await screenshot(page, 'staff-13-settings-team');
+    await expectClean('settings: team');
+
+    // Booking rules: the widget's sites, checked by the server.
+    await page.getByRole('button', { name: 'Buchungsregeln' }).click();
+    const embed = page.getByLabel('Websites, die das Buchungs-Widget einbetten dürfen');
+    await embed.fill('http://www.praxis-demo.de');
+    await page.getByRole('button', { name: 'Speichern' }).click();
+    await page.getByText(/embed_origins\[0\]/).waitFor();
+    assert.ok(problems.console.every((m) => m.includes('400')));
+    problems.console.length = 0; // the refused save, reported on the console
+    await embed.fill('https://www.praxis-demo.de');
+    await page.getByRole('button', { name: 'Speichern' }).click();
+    await page.getByText('Gespeichert.').waitFor();
+    const rules = (await staffFetch('GET', '/api/v1/booking-rules')).body;
+    assert.deepEqual(rules.embed_origins, ['https://www.praxis-demo.de']);
+    await expectClean('settings: rules');
   });
 
   test('help, English, and signing out', async () => {
