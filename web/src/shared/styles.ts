@@ -53,7 +53,7 @@ export const base = css`
   a { color: var(--accent); }
   label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
   input[type='text'], input[type='email'], input[type='tel'], input[type='password'],
-  input[type='search'], select, textarea {
+  input[type='search'], input[type='datetime-local'], select, textarea {
     font: inherit;
     width: 100%;
     box-sizing: border-box;

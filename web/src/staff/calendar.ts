@@ -36,6 +36,13 @@ export interface Appointment {
 
 
 
+// "2026-12-07T09:30" for <input type="datetime-local">, in the computer's zone like
+// the calendar itself.
+function localInput(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 const palette = ['#0b5c8a', '#7a3e9d', '#1e6b34', '#9a4a00', '#8a1538', '#2f4f6f'];
 
 @customElement('praxis-calendar')
@@ -126,6 +133,8 @@ export class PraxisCalendar extends LitElement {
       headerToolbar: { left: 'prev,next today', center: 'title', right: 'timeGridDay,timeGridWeek' },
       editable: true,
       eventDurationEditable: false,
+      // Events take the focus and open with Enter, like buttons.
+      eventInteractive: true,
       events: (info, success, failure) => {
         this.load(info.start, info.end).then(success, failure);
       },
@@ -238,6 +247,27 @@ export class PraxisCalendar extends LitElement {
     }
   }
 
+  // Moving without dragging (keyboard): the new start from the details dialog.
+  private async moveTo(event: Event): Promise<void> {
+    event.preventDefault();
+    const a = this.selected;
+    const value = new FormData(event.target as HTMLFormElement).get('start');
+    const start = new Date(String(value));
+    if (!a || Number.isNaN(start.getTime())) return;
+    this.busy = true;
+    try {
+      await api('PATCH', `/api/v1/appointments/${a.id}`, { start: rfc3339(start) }, { ...this.csrf, 'If-Match': `"${a.version}"` });
+      this.notice = t('calendar.moved', { when: formatDateTime(rfc3339(start)) });
+      this.error = undefined;
+    } catch (e) {
+      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+    } finally {
+      this.busy = false;
+      this.detailsDialog.close();
+      this.calendar?.refetchEvents();
+    }
+  }
+
   private openCreate(start: Date): void {
     this.creating = { start };
     this.newPractitioner = this.practitioner || this.practitioners[0]?.id || '';
@@ -324,6 +354,15 @@ export class PraxisCalendar extends LitElement {
               </select>
             </div>`
           : nothing}
+        <button
+          @click=${() => {
+            const at = this.calendar?.getDate() ?? new Date();
+            at.setHours(9, 0, 0, 0);
+            this.openCreate(at);
+          }}
+        >
+          ${t('calendar.new')}
+        </button>
         <div class="legend"><span class="new">${t('calendar.legend.new')}</span><span>${t('calendar.legend.hint')}</span></div>
       </div>
       ${this.notice ? html`<div class="alert ok" role="status">${this.notice}</div>` : nothing}
@@ -362,7 +401,14 @@ export class PraxisCalendar extends LitElement {
                 )}
               <button class="danger" ?disabled=${this.busy} @click=${() => this.setStatus('cancelled')}>${t('manage.cancel')}</button>
               <button class="link" @click=${() => this.detailsDialog.close()}>${t('calendar.close')}</button>
-            </div>`
+            </div>
+            <form class="row" @submit=${this.moveTo}>
+              <div class="field">
+                <label for="move-start">${t('calendar.move_to')}</label>
+                <input id="move-start" name="start" type="datetime-local" step="300" required .value=${localInput(new Date(a.start))} />
+              </div>
+              <button type="submit" class="secondary" ?disabled=${this.busy}>${t('calendar.move')}</button>
+            </form>`
         : nothing}
     </dialog>`;
   }
@@ -374,7 +420,20 @@ export class PraxisCalendar extends LitElement {
       ${c
         ? html`<form @submit=${this.create}>
             <h2 id="create-title">${t('calendar.new')}</h2>
-            <p>${formatDateTime(rfc3339(c.start))}</p>
+            <div class="field">
+              <label for="new-start">${t('calendar.start')}</label>
+              <input
+                id="new-start"
+                type="datetime-local"
+                step="300"
+                required
+                .value=${localInput(c.start)}
+                @change=${(e: Event) => {
+                  const v = new Date((e.target as HTMLInputElement).value);
+                  if (!Number.isNaN(v.getTime())) this.creating = { start: v };
+                }}
+              />
+            </div>
             <div class="field">
               <label for="new-practitioner">${t('practitioner.label')}</label>
               <select

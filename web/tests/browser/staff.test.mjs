@@ -235,6 +235,40 @@ describe('staff app', () => {
     await expectClean('calendar by resource');
   });
 
+  test('the calendar works from the keyboard: open an appointment, move it, book one', async () => {
+    await page.reload();
+    await page.getByRole('button', { name: /Nächste|Next/ }).first().click();
+    const first = page.locator('.fc-event[data-appointment]').first();
+    await first.waitFor();
+    const id = await first.getAttribute('data-appointment');
+    const before = (await staffFetch('GET', `/api/v1/appointments/${id}`)).body;
+    await first.focus();
+    await page.keyboard.press('Enter');
+    const details = page.getByRole('dialog');
+    await details.getByLabel('Verschieben auf').waitFor();
+    // A free time of the same practitioner and type, entered as a date and time.
+    const day = before.start.slice(0, 10);
+    const free = (await staffFetch('GET', `/api/v1/availability?type=${before.type_id}&from=${day}&to=${day}&practitioner=${before.practitioner_id}`)).body.slots
+      .map((x) => x.start)
+      .find((x) => x !== before.start);
+    await details.getByLabel('Verschieben auf').fill(free.slice(0, 16));
+    await page.keyboard.press('Enter');
+    await page.getByText(/Termin auf .* verschoben/).waitFor();
+    const after = (await staffFetch('GET', `/api/v1/appointments/${id}`)).body;
+    assert.equal(new Date(after.start).getTime(), new Date(free).getTime());
+
+    const create = page.getByRole('button', { name: 'Neuer Termin' });
+    await create.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Beginn').waitFor();
+    assert.match(await dialog.getByLabel('Beginn').inputValue(), /T09:00$/);
+    await screenshot(page, 'staff-6c-keyboard-create');
+    await expectClean('calendar by keyboard');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
   test('search finds the patient by a phonetic variant; a concurrent edit is shown, not overwritten', async () => {
     await page.getByRole('button', { name: 'Patienten' }).click();
     await page.getByLabel('Patient suchen').pressSequentially('Maier', { delay: 30 });
