@@ -1,6 +1,8 @@
 #include "demo/synthetic.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <boost/json/array.hpp>
 #include <cstdio>
 #include <iterator>
@@ -166,6 +168,42 @@ boost::json::object person(std::mt19937_64& rng, std::size_t n) {
       {"email", "p" + std::to_string(n) + "@example.org"},
       {"insurance", {{"kind", (rng() % 10) ? "GKV" : "PKV"}, {"kvnr", kvnr(rng)}}}};
   return o;
+}
+
+std::vector<std::size_t> practice_sizes(std::size_t total, std::size_t practices, std::size_t big,
+                                        std::size_t big_size, std::uint64_t seed) {
+  constexpr std::size_t kSmallest = 500;
+  constexpr std::size_t kLargest = 3000;
+  std::vector<std::size_t> sizes;
+  if (practices == 0) return sizes;
+  big = std::min(big, practices);
+  // The big ones take at most half of the patients (all of them when alone).
+  const std::size_t big_share = practices == big ? total : total / 2;
+  if (big > 0) big_size = std::min(big_size, big_share / big);
+  for (std::size_t i = 0; i < big; ++i) sizes.push_back(big_size);
+  std::size_t rest = total - big * big_size;
+  const std::size_t others = practices - big;
+  if (others == 0) {
+    if (!sizes.empty()) sizes.back() += rest;  // what integer division left over
+    return sizes;
+  }
+  // Log-uniform between 500 and 3,000: small practices are the common ones, and the
+  // mean (about 1,395) is what 3.1 million patients over 2,000 practices leave each.
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> draw(std::log(static_cast<double>(kSmallest)),
+                                              std::log(static_cast<double>(kLargest)));
+  std::vector<double> weights(others);
+  double weight_sum = 0;
+  for (auto& w : weights) weight_sum += (w = std::exp(draw(rng)));
+  std::size_t given = 0;
+  for (std::size_t i = 0; i < others; ++i) {
+    const auto share = static_cast<std::size_t>(static_cast<double>(rest) * weights[i] / weight_sum);
+    sizes.push_back(share);
+    given += share;
+  }
+  // Rounding leaves a few patients over: one more each for the first practices.
+  for (std::size_t i = 0; given < rest; ++i, ++given) ++sizes[big + i % others];
+  return sizes;
 }
 
 }  // namespace praxis::demo

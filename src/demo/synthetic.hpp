@@ -6,9 +6,11 @@
 
 #include <boost/json/object.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <random>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace praxis::demo {
 
@@ -21,5 +23,12 @@ std::string kvnr(std::mt19937_64& rng);
 // The n-th synthetic person as patient JSON (DESIGN.md §5); n makes phone and e-mail
 // unique.
 boost::json::object person(std::mt19937_64& rng, std::size_t n);
+
+// How `total` patients spread over `practices` practices (issue #12): the first `big`
+// get `big_size` each (fewer when that would take more than half of the total), the
+// others sizes drawn log-uniformly between 500 and 3,000 by `seed` and scaled so that all
+// add up to `total` exactly. Same arguments, same sizes.
+std::vector<std::size_t> practice_sizes(std::size_t total, std::size_t practices, std::size_t big,
+                                        std::size_t big_size, std::uint64_t seed);
 
 }  // namespace praxis::demo
