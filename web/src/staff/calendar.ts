@@ -150,6 +150,7 @@ export class PraxisCalendar extends LitElement {
       },
       eventDidMount: (arg) => {
         arg.el.setAttribute('data-appointment', arg.event.id);
+        arg.el.setAttribute('data-practitioner', String(arg.event.extendedProps.practitioner ?? ''));
       },
     });
     this.calendar.render();
@@ -200,6 +201,7 @@ export class PraxisCalendar extends LitElement {
         backgroundColor: palette[index % palette.length],
         borderColor: palette[index % palette.length],
         classNames: [`status-${a.status}`, ...(online ? ['online-new'] : [])],
+        extendedProps: { practitioner: a.practitioner_id },
       };
     });
   }

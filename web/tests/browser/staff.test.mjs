@@ -37,6 +37,15 @@ async function expectClean(name) {
   assert.deepEqual(await axeViolations(page), [], `serious accessibility violations on ${name}`);
 }
 
+// Polls `condition` until it holds (at most 10 s).
+async function until(condition) {
+  for (let i = 0; i < 100; ++i) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not met within 10 s');
+}
+
 // A request with this tab's session and CSRF token, as another colleague would send it.
 async function staffFetch(method, path, body, headers = {}) {
   return page.evaluate(
@@ -192,6 +201,10 @@ describe('staff app', () => {
     // A start on the quarter hour that FullCalendar's 15-minute rows show.
     const slot = slots.find((x) => /T\d{2}:(00|15|30|45):00/.test(x.start));
     const local = slot.start.slice(11, 19);
+    // Only this practitioner's appointments in view: another's at the same time would
+    // sit in the cell and take the click.
+    await page.getByLabel('Behandler/in').selectOption(practitioner.id);
+    await until(async () => (await page.locator(`[data-practitioner]:not([data-practitioner="${practitioner.id}"])`).count()) === 0);
     const colBox = await page.locator(`.fc-timegrid-col[data-date="${slot.start.slice(0, 10)}"]`).boundingBox();
     const rowBox = await page.locator(`.fc-timegrid-slot-lane[data-time="${local}"]`).boundingBox();
     await page.mouse.click(colBox.x + colBox.width / 2, rowBox.y + rowBox.height / 2);
