@@ -1,7 +1,7 @@
 // praxis-bench: the scale benchmarks of issue #12.
 //
 //   praxis-bench gen --data DIR [--patients 3100000] [--practices 2000] [--big 3]
-//                    [--big-size 100000] [--seed 2020] [--appointments 10]
+//                    [--big-size 100000] [--seed 2020] [--appointments 10] [--threads 2]
 //
 // `gen` fills the data directory of a stopped installation (`praxis init --data DIR`)
 // with practices of realistic, varied size: `--big` of them with `--big-size` patients,
@@ -17,7 +17,11 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <atomic>
+#include <mutex>
+#include <numeric>
 #include <string>
+#include <thread>
 
 #include "app/installation.hpp"
 #include "demo/synthetic.hpp"
@@ -66,6 +70,7 @@ class Progress {
   explicit Progress(std::size_t total) : total_(total), started_(Clock::now()) {}
 
   void update(std::size_t done) {
+    std::lock_guard lock(mutex_);
     const auto now = Clock::now();
     if (finished_ || (done < total_ && now - shown_ < std::chrono::milliseconds(500))) return;
     finished_ = done >= total_;
@@ -91,6 +96,7 @@ class Progress {
   Clock::time_point started_;
   Clock::time_point shown_{};
   bool finished_ = false;
+  std::mutex mutex_;
 };
 
 struct GenOptions {
@@ -101,6 +107,7 @@ struct GenOptions {
   std::size_t big_size = 100'000;
   std::uint64_t seed = 2020;
   std::size_t appointments = 10;
+  unsigned threads = 2;
 };
 
 // Practitioners, appointment types and working plans of one practice; the ids of the
@@ -171,11 +178,17 @@ int generate(const GenOptions& o) {
   const auto who = audit::Context::system("praxis-bench gen");
 
   const auto sizes = demo::practice_sizes(o.patients, o.practices, o.big, o.big_size, o.seed);
+  // Person numbers per practice (phones and e-mails stay unique whatever the threads do).
+  std::vector<std::size_t> first_person(sizes.size());
+  std::exclusive_scan(sizes.begin(), sizes.end(), first_person.begin(), std::size_t{0});
   Progress progress(o.patients);
-  std::size_t done = 0;
-  std::size_t appointments = 0;
-  std::size_t n = 0;  // the running person number: phones and e-mails stay unique
-  for (std::size_t p = 0; p < sizes.size(); ++p) {
+  std::atomic<std::size_t> done{0};
+  std::atomic<std::size_t> appointments{0};
+  std::atomic<bool> failed{false};
+
+  // One practice: created, configured, filled. Practices go to the threads in turn; the
+  // store's single writer takes their batches while the others encrypt theirs.
+  auto fill = [&](std::size_t p) -> bool {
     std::mt19937_64 rng(o.seed * 1'000'003 + p);
     practices::NewPractice np;
     char slug[32];
@@ -188,16 +201,17 @@ int generate(const GenOptions& o) {
     if (!practice) {
       std::fprintf(stderr, "\npraxis-bench: practice %s: %s\n", slug,
                    practice.error().message.c_str());
-      return 1;
+      return false;
     }
     auto setup = configure(scheduling, practice->id, sizes[p], rng);
     if (!setup) {
       std::fprintf(stderr, "\npraxis-bench: configuring %s: %s\n", slug,
                    setup.error().message.c_str());
-      return 1;
+      return false;
     }
     std::vector<patients::ImportRow> batch;
     batch.reserve(kBatch);
+    std::size_t n = first_person[p];
     for (std::size_t i = 0; i < sizes[p]; ++i, ++n) {
       batch.push_back({i + 2, demo::person(rng, n)});
       if (batch.size() == kBatch || i + 1 == sizes[p]) {
@@ -205,11 +219,10 @@ int generate(const GenOptions& o) {
         if (!imported) {
           std::fprintf(stderr, "\npraxis-bench: import into %s: %s\n", slug,
                        imported.error().internal.c_str());
-          return 1;
+          return false;
         }
-        done += batch.size();
+        progress.update(done += batch.size());
         batch.clear();
-        progress.update(done);
       }
     }
     // Upcoming appointments at free times of the consultation.
@@ -225,12 +238,24 @@ int generate(const GenOptions& o) {
       input.start = slot.start;
       if (scheduling.book(who, practice->id, input)) ++appointments;  // a taken time is skipped
     }
+    return true;
+  };
+  std::vector<std::thread> workers;
+  const unsigned threads = std::max(1U, o.threads);
+  for (unsigned t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (std::size_t p = t; p < sizes.size() && !failed; p += threads) {
+        if (!fill(p)) failed = true;
+      }
+    });
   }
+  for (auto& w : workers) w.join();
+  if (failed) return 1;
   progress.update(o.patients);
   const double seconds = progress.seconds();
   std::printf("generated %zu practices, %zu patients, %zu appointments in %s: %.0f patients/s\n",
-              sizes.size(), done, appointments, duration_text(seconds).c_str(),
-              static_cast<double>(done) / seconds);
+              sizes.size(), done.load(), appointments.load(), duration_text(seconds).c_str(),
+              static_cast<double>(done.load()) / seconds);
   return 0;
 }
 
@@ -248,6 +273,7 @@ int main(int argc, char** argv) {
   g->add_option("--big-size", gen.big_size, "Patients of each big practice");
   g->add_option("--seed", gen.seed, "Same seed, same data");
   g->add_option("--appointments", gen.appointments, "Upcoming appointments per practitioner");
+  g->add_option("--threads", gen.threads, "Practices filled at once")->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
   if (g->parsed()) return generate(gen);
   return 2;

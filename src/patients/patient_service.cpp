@@ -395,25 +395,41 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
     records[i] = std::move(parsed->record);
   }
   const std::string now = core::to_iso8601(clock_.now());
+  // Encrypt and index every row before the write transaction: the store has one writer,
+  // and this is most of the work (a row that turns out to be a duplicate is dropped).
+  PracticeKeys keys;
+  auto looked_up = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+    auto k = practice_keys(tx, practice_id);
+    if (!k) return tl::unexpected(k.error());
+    keys = *k;
+    return {};
+  });
+  if (!looked_up) return tl::unexpected(looked_up.error());
+  struct Prepared {
+    store::PatientRow row;
+    std::vector<store::IndexTerm> terms;
+  };
+  std::vector<std::optional<Prepared>> prepared(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!records[i]) continue;
+    prepared[i] = Prepared{new_row(keys, practice_id, "active", *records[i], now),
+                           keys.index->terms(*records[i])};
+  }
   auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto keys = practice_keys(tx, practice_id);
-    if (!keys) return tl::unexpected(keys.error());
     std::vector<audit::Event> created;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       if (!records[i]) continue;
       // Earlier rows of this batch are visible here, so duplicates within a file are
       // caught too.
-      auto dup = duplicates(tx, *keys, practice_id, *records[i]);
+      auto dup = duplicates(tx, keys, practice_id, *records[i]);
       if (!dup) return tl::unexpected(dup.error());
       if (!dup->empty()) {
         results[i].kind = ImportResult::Kind::already_present;
         continue;
       }
-      store::PatientRow row = new_row(*keys, practice_id, "active", *records[i], now);
-      const auto terms = keys->index->terms(*records[i]);
-      if (auto ins = tx.patients().insert(row, terms); !ins) return ins;
+      if (auto ins = tx.patients().insert(prepared[i]->row, prepared[i]->terms); !ins) return ins;
       results[i].kind = ImportResult::Kind::created;
-      created.push_back({"patient.create", "patient", row.id});
+      created.push_back({"patient.create", "patient", prepared[i]->row.id});
     }
     auto a = trail_.record(tx, practice_id, context, created);
     if (!a) return tl::unexpected(a.error());
