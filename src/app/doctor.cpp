@@ -130,51 +130,24 @@ void check_dead_letters(std::vector<Finding>& out, store::sqlite::Database& db) 
 // [mail] and [sms]: settings that would send in the clear or cannot work refuse to
 // start, like the server does.
 void check_transports(std::vector<Finding>& out, const DataDir& dir, const Config& config) {
-  auto in_dir = [&](const std::string& p) {
-    const std::filesystem::path path(p);
-    return path.is_absolute() ? path : dir.root / path;
-  };
   if (config.mail.url.empty() && config.sms.url.empty()) {
     out.push_back({Severity::warn, "notifications.transport",
                    "neither [mail] nor [sms] is configured: patients get no booking "
                    "confirmations, reminders or cancellation notices"});
     return;
   }
-  if (!config.mail.url.empty()) {
-    notify::MailSettings m;
-    m.url = config.mail.url;
-    m.from_address = config.mail.from;
-    m.username = config.mail.username;
-    m.password = config.mail.password_file.empty() ? "" : "set";
-    if (auto ok = notify::check_mail_settings(m); !ok) {
-      out.push_back({Severity::fail, "mail.settings", ok.error().message, true});
-    } else if (!config.mail.password_file.empty()) {
-      if (auto secret = read_secret_file(in_dir(config.mail.password_file), "mail.password_file");
-          !secret) {
-        out.push_back({Severity::fail, "mail.settings", secret.error().internal, true});
-      }
-    }
-    if (std::none_of(out.begin(), out.end(),
-                     [](const Finding& f) { return f.check == "mail.settings"; })) {
-      out.push_back({Severity::ok, "mail.settings",
-                     notify::loopback_url(config.mail.url)
-                         ? "e-mail goes to a relay on this machine"
-                         : "e-mail goes to " + config.mail.url + " with TLS required"});
-    }
+  if (auto mail = mail_settings(config, dir); !mail) {
+    out.push_back({Severity::fail, "mail.settings", mail.error().message, true});
+  } else if (*mail) {
+    out.push_back({Severity::ok, "mail.settings",
+                   notify::loopback_url(config.mail.url)
+                       ? "e-mail goes to a relay on this machine"
+                       : "e-mail goes to " + config.mail.url + " with TLS required"});
   }
-  if (!config.sms.url.empty()) {
-    notify::SmsSettings s;
-    s.url = config.sms.url;
-    s.body_template = config.sms.body_template;
-    if (auto ok = notify::check_sms_settings(s); !ok) {
-      out.push_back({Severity::fail, "sms.settings", ok.error().message, true});
-    } else if (!config.sms.authorization_file.empty()) {
-      if (auto secret =
-              read_secret_file(in_dir(config.sms.authorization_file), "sms.authorization_file");
-          !secret) {
-        out.push_back({Severity::fail, "sms.settings", secret.error().internal, true});
-      }
-    }
+  if (auto sms = sms_settings(config, dir); !sms) {
+    out.push_back({Severity::fail, "sms.settings", sms.error().message, true});
+  } else if (*sms) {
+    out.push_back({Severity::ok, "sms.settings", "text messages go to " + config.sms.url});
   }
 }
 

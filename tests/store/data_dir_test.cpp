@@ -228,6 +228,15 @@ TEST(Doctor, ChecksMailSettingsAndNamesUndeliverableMessages) {
   findings = run_doctor(dir, options);
   EXPECT_EQ(find(findings, "sms.settings")->severity, Severity::fail);
   EXPECT_TRUE(find(findings, "sms.settings")->blocks_start);
+  // The same settings the server builds (app::sms_settings): an https gateway passes.
+  options.config->sms.url = "https://gateway.example/send";
+  findings = run_doctor(dir, options);
+  EXPECT_EQ(find(findings, "sms.settings")->severity, Severity::ok);
+  options.config->sms.authorization_file = "missing.token";
+  findings = run_doctor(dir, options);
+  EXPECT_EQ(find(findings, "sms.settings")->severity, Severity::fail);
+  EXPECT_NE(find(findings, "sms.settings")->message.find("missing.token"), std::string::npos);
+  options.config->sms = {};
 
   {
     auto db = store::sqlite::Database::open(dir.database(), store::sqlite::OpenOptions{});
