@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "api/web_routes.hpp"
 #include "app/audit_admin.hpp"
 #include "app/backup_admin.hpp"
 #include "app/config.hpp"
@@ -156,8 +157,8 @@ void check_transports(std::vector<Finding>& out, const DataDir& dir, const Confi
 void check_web_assets(std::vector<Finding>& out, const Config& config) {
   const auto dir = web_directory(config.web);
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(dir / "book.html", ec) ||
-      !std::filesystem::is_regular_file(dir / "widget.js", ec)) {
+  if (!std::filesystem::is_regular_file(dir / api::kBookingPage, ec) ||
+      !std::filesystem::is_regular_file(dir / api::kWidgetScript, ec)) {
     out.push_back({Severity::warn, "web.assets",
                    "the booking page is missing in " + dir.string() +
                        ": build it with 'make build' or set [web] dir"});

@@ -965,32 +965,40 @@ core::Result<std::vector<store::AppointmentRow>> SchedulingService::appointments
 }
 
 std::optional<Instant> parse_instant(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS followed by Z or ±HH:MM; whole seconds only.
-  if (text.size() != 20 && text.size() != 25) return std::nullopt;
+  // YYYY-MM-DDTHH:MM:SS, an optional fraction that must be zero (instants are whole
+  // seconds; "…:00.000Z" is what JavaScript's toISOString() writes), then Z or ±HH:MM.
+  if (text.size() < 20) return std::nullopt;
   const auto day = parse_local_date(text.substr(0, 10));
   if (!day || text[10] != 'T' || text[13] != ':' || text[16] != ':') return std::nullopt;
-  auto two = [&](std::size_t at) -> int {
-    const char a = text[at];
-    const char b = text[at + 1];
+  auto two = [&](std::string_view s, std::size_t at) -> int {
+    const char a = s[at];
+    const char b = s[at + 1];
     if (a < '0' || a > '9' || b < '0' || b > '9') return -1;
     return (a - '0') * 10 + (b - '0');
   };
-  const int h = two(11);
-  const int m = two(14);
-  const int sec = two(17);
+  const int h = two(text, 11);
+  const int m = two(text, 14);
+  const int sec = two(text, 17);
   if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59) return std::nullopt;
+  std::string_view zone = text.substr(19);
+  if (zone.starts_with('.')) {
+    const auto digits = zone.find_first_not_of("0123456789", 1);
+    if (digits == 1 || digits == std::string_view::npos) return std::nullopt;
+    if (zone.substr(1, digits - 1).find_first_not_of('0') != std::string_view::npos) {
+      return std::nullopt;  // not a whole second
+    }
+    zone.remove_prefix(digits);
+  }
   std::chrono::seconds offset{0};
-  if (text.size() == 20) {
-    if (text[19] != 'Z') return std::nullopt;
-  } else {
-    const char sign = text[19];
-    const int oh = two(20);
-    const int om = two(23);
-    if ((sign != '+' && sign != '-') || text[22] != ':' || oh < 0 || oh > 23 || om < 0 || om > 59) {
+  if (zone != "Z") {
+    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':') {
       return std::nullopt;
     }
+    const int oh = two(zone, 1);
+    const int om = two(zone, 4);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return std::nullopt;
     offset = std::chrono::hours(oh) + std::chrono::minutes(om);
-    if (sign == '-') offset = -offset;
+    if (zone[0] == '-') offset = -offset;
   }
   const auto local = day->time_since_epoch() + std::chrono::hours(h) + std::chrono::minutes(m) +
                      std::chrono::seconds(sec);

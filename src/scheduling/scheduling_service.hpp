@@ -57,7 +57,8 @@ struct AppointmentChange {
   bool outside_hours = false;
 };
 
-// RFC 3339 with "Z" or an offset ("2026-06-08T08:00:00+02:00"), whole seconds.
+// RFC 3339 with "Z" or an offset ("2026-06-08T08:00:00+02:00"), whole seconds; a zero
+// fraction ("…T06:00:00.000Z", as JavaScript writes whole-second instants) is accepted.
 std::optional<Instant> parse_instant(std::string_view text);
 
 class SchedulingService {

@@ -217,3 +217,28 @@ TEST(Rfc3339, ParsedWithZOrAnOffsetAndFormattedWithBerlinsOffset) {
 
 }  // namespace
 }  // namespace praxis::scheduling
+
+namespace praxis::scheduling {
+namespace {
+
+// Instants as clients write them: whole seconds, a zero fraction allowed (JavaScript's
+// toISOString), anything else refused.
+TEST(ParseInstant, WholeSecondsWithOrWithoutAZeroFraction) {
+  const auto z = parse_instant("2026-06-08T06:00:00Z");
+  ASSERT_TRUE(z);
+  EXPECT_EQ(parse_instant("2026-06-08T06:00:00.000Z"), z);
+  EXPECT_EQ(parse_instant("2026-06-08T06:00:00.0Z"), z);
+  EXPECT_EQ(parse_instant("2026-06-08T08:00:00+02:00"), z);
+  EXPECT_EQ(parse_instant("2026-06-08T08:00:00.000+02:00"), z);
+  EXPECT_EQ(parse_instant("2026-06-08T04:30:00-01:30"), z);
+  for (const char* bad :
+       {"2026-06-08T06:00:00.500Z", "2026-06-08T06:00:00.Z", "2026-06-08T06:00:00.000",
+        "2026-06-08T06:00:00", "2026-06-08T06:00:00+0200", "2026-06-08T06:00:00+02:00Z",
+        "2026-06-08T06:00:00.00a0Z", "2026-06-08T24:00:00Z", "2026-06-08T06:00:00+24:00",
+        "2026-06-08 06:00:00Z", ""}) {
+    EXPECT_FALSE(parse_instant(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace praxis::scheduling

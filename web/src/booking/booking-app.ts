@@ -7,12 +7,13 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 
-import { ApiError, api, idempotencyKey } from '../shared/api';
+import { ApiError, api, asApiError, idempotencyKey } from '../shared/api';
 import { formatDateTime, formatLongDay, formatTime, parseGermanDate } from '../shared/format';
-import { LanguageController, lang, setLang, t } from '../shared/i18n';
+import { LanguageController, lang, t } from '../shared/i18n';
+import '../shared/lang-switch';
 import { base } from '../shared/styles';
 import { calendarFile } from './ics';
-import { practiceAddress, typeName } from './model';
+import { practiceAddress, practitionerNames, typeName } from './model';
 import type { AppointmentType, PracticeInfo } from './model';
 import './manage-view';
 import { ProofOfWork } from './pow';
@@ -137,12 +138,12 @@ export class BookingApp extends LitElement {
         this.pow = new ProofOfWork(`/api/v1/public/practices/${encodeURIComponent(this.slug)}/challenge`);
       }
     } catch (e) {
-      this.loadError = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.loadError = asApiError(e);
     }
   }
 
   private names(): Record<string, string> {
-    return Object.fromEntries((this.practice?.practitioners ?? []).map((p) => [p.id, p.display_name]));
+    return practitionerNames(this.practice);
   }
 
   private go(step: Step): void {
@@ -219,7 +220,7 @@ export class BookingApp extends LitElement {
       this.calendarUrl = this.calendarFileUrl();
       this.go('done');
     } catch (e) {
-      const error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      const error = asApiError(e);
       // A network failure may be retried with the same key (the server answers the
       // first result again); any answer means the next attempt is a new request.
       if (error.status !== 0) this.bookingKey = idempotencyKey();
@@ -284,14 +285,7 @@ export class BookingApp extends LitElement {
           <h1>${this.practice?.name ?? t('app.title')}</h1>
           ${this.practice ? html`<p>${practiceAddress(this.practice.address)}</p>` : nothing}
         </div>
-        <button
-          class="link"
-          lang=${lang() === 'de' ? 'en' : 'de'}
-          aria-label=${t('lang.switch.label')}
-          @click=${() => setLang(lang() === 'de' ? 'en' : 'de')}
-        >
-          ${t('lang.switch')}
-        </button>
+        <praxis-lang-switch></praxis-lang-switch>
       </header>
       <main>${this.renderMain()}</main>
       <footer>${t('privacy')}</footer>

@@ -4,11 +4,11 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 
-import { ApiError, api } from '../shared/api';
+import { ApiError, api, asApiError } from '../shared/api';
 import { formatDateTime } from '../shared/format';
 import { LanguageController, t } from '../shared/i18n';
 import { base } from '../shared/styles';
-import { practiceAddress, typeName } from './model';
+import { practiceAddress, practitionerNames, typeName } from './model';
 import type { PracticeInfo } from './model';
 import type { Slot } from './slot-picker';
 
@@ -68,7 +68,7 @@ export class ManageView extends LitElement {
     try {
       this.view = await api<BookingView>('GET', this.path());
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     }
   }
 
@@ -80,7 +80,7 @@ export class ManageView extends LitElement {
       this.notice = t('manage.cancelled');
       this.confirmingCancel = false;
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     } finally {
       this.busy = false;
     }
@@ -99,7 +99,7 @@ export class ManageView extends LitElement {
       this.rescheduling = false;
       this.newSlot = undefined;
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
       if (this.error.status === 409) {
         this.newSlot = undefined;
         this.generation += 1;
@@ -118,7 +118,7 @@ export class ManageView extends LitElement {
     }
     const v = this.view;
     const active = v.status !== 'cancelled';
-    const names = Object.fromEntries((this.practice?.practitioners ?? []).map((p) => [p.id, p.display_name]));
+    const names = practitionerNames(this.practice);
     return html`
       <h2 tabindex="-1">${t('manage.title')}</h2>
       ${this.notice ? html`<div class="alert ok" role="status">${this.notice}</div>` : nothing}
@@ -167,7 +167,7 @@ export class ManageView extends LitElement {
           slug=${this.slug}
           type-id=${v.appointment_type_id}
           practitioner=""
-          .names=${Object.fromEntries((this.practice?.practitioners ?? []).map((p) => [p.id, p.display_name]))}
+          .names=${practitionerNames(this.practice)}
           .generation=${this.generation}
           @slot-selected=${(e: CustomEvent<Slot>) => (this.newSlot = e.detail)}
         ></praxis-slot-picker>

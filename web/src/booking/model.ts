@@ -28,3 +28,8 @@ export function typeName(type: { name: string; name_en: string }): string {
 export function practiceAddress(p: PracticeInfo['address']): string {
   return [p.street, [p.postcode, p.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
 }
+
+// Practitioner id → display name.
+export function practitionerNames(practice: PracticeInfo | undefined): Record<string, string> {
+  return Object.fromEntries((practice?.practitioners ?? []).map((p) => [p.id, p.display_name]));
+}

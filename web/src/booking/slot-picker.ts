@@ -3,7 +3,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 
-import { ApiError, api } from '../shared/api';
+import { ApiError, api, asApiError } from '../shared/api';
 import { formatDay, formatLongDay, formatTime, addDays, localDate } from '../shared/format';
 import { LanguageController, t } from '../shared/i18n';
 import { base } from '../shared/styles';
@@ -90,7 +90,7 @@ export class SlotPicker extends LitElement {
           this.slots = [];
           return;
         }
-        this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+        this.error = asApiError(e);
         return;
       }
       if (request !== this.request) return;

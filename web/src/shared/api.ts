@@ -36,6 +36,11 @@ export class ApiError extends Error {
   }
 }
 
+// Any failure of a call as an ApiError (network failures already are, with status 0).
+export function asApiError(e: unknown): ApiError {
+  return e instanceof ApiError ? e : new ApiError(0, 'network', '');
+}
+
 export async function api<T>(
   method: string,
   path: string,

@@ -85,8 +85,3 @@ export function parseGermanDate(text: string): string | undefined {
   }
   return date.toISOString().slice(0, 10);
 }
-
-// An instant as the API takes it: RFC 3339 in UTC, whole seconds.
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}

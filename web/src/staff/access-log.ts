@@ -3,7 +3,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 
-import { ApiError, api } from '../shared/api';
+import { ApiError, api, asApiError } from '../shared/api';
 import { formatDateTime } from '../shared/format';
 import { LanguageController, t, tOr } from '../shared/i18n';
 import { base } from '../shared/styles';
@@ -47,7 +47,7 @@ export class AccessLog extends LitElement {
       const page = await api<{ entries: Entry[] }>('GET', `/api/v1/patients/${this.patientId}/access-log?limit=200`);
       this.entries = page.entries;
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     }
   }
 

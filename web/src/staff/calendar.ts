@@ -12,12 +12,12 @@ import timeGridPlugin from '@fullcalendar/timegrid';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 
-import { ApiError, api } from '../shared/api';
-import { formatDateTime, formatDate, rfc3339 } from '../shared/format';
+import { ApiError, api, asApiError } from '../shared/api';
+import { formatDateTime, formatDate } from '../shared/format';
 import { LanguageController, lang, t } from '../shared/i18n';
 import { base } from '../shared/styles';
 import type { AppointmentType, ConfigItem, PatientHit } from './model';
-import { PatientNames } from './patients';
+import { PatientNames, searchPatients } from './patients';
 
 export interface Appointment {
   id: string;
@@ -115,7 +115,7 @@ export class PraxisCalendar extends LitElement {
       this.resources = rs.resources.filter((x) => x.active);
       this.types = ty.appointment_types.filter((x) => x.active);
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     }
     this.calendar = new Calendar(this.container, {
       plugins: [timeGridPlugin, interactionPlugin],
@@ -181,7 +181,7 @@ export class PraxisCalendar extends LitElement {
   }
 
   private async load(start: Date, end: Date): Promise<EventInput[]> {
-    const params = new URLSearchParams({ from: rfc3339(start), to: rfc3339(end) });
+    const params = new URLSearchParams({ from: start.toISOString(), to: end.toISOString() });
     if (this.practitioner) params.set('practitioner', this.practitioner);
     const answer = await api<{ appointments: Appointment[] }>('GET', `/api/v1/appointments?${params}`);
     const active = answer.appointments.filter(
@@ -210,15 +210,15 @@ export class PraxisCalendar extends LitElement {
     const a = this.appointments.get(arg.event.id);
     if (!a || !arg.event.start) return arg.revert();
     try {
-      await api('PATCH', `/api/v1/appointments/${a.id}`, { start: rfc3339(arg.event.start) }, {
+      await api('PATCH', `/api/v1/appointments/${a.id}`, { start: arg.event.start.toISOString() }, {
         ...this.csrf,
         'If-Match': `"${a.version}"`,
       });
-      this.notice = t('calendar.moved', { when: formatDateTime(rfc3339(arg.event.start)) });
+      this.notice = t('calendar.moved', { when: formatDateTime(arg.event.start.toISOString()) });
       this.error = undefined;
     } catch (e) {
       arg.revert();
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     }
     this.calendar?.refetchEvents();
   }
@@ -241,7 +241,7 @@ export class PraxisCalendar extends LitElement {
       this.detailsDialog.close();
       this.selected = undefined;
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
       this.detailsDialog.close();
     } finally {
       this.busy = false;
@@ -258,11 +258,11 @@ export class PraxisCalendar extends LitElement {
     if (!a || Number.isNaN(start.getTime())) return;
     this.busy = true;
     try {
-      await api('PATCH', `/api/v1/appointments/${a.id}`, { start: rfc3339(start) }, { ...this.csrf, 'If-Match': `"${a.version}"` });
-      this.notice = t('calendar.moved', { when: formatDateTime(rfc3339(start)) });
+      await api('PATCH', `/api/v1/appointments/${a.id}`, { start: start.toISOString() }, { ...this.csrf, 'If-Match': `"${a.version}"` });
+      this.notice = t('calendar.moved', { when: formatDateTime(start.toISOString()) });
       this.error = undefined;
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     } finally {
       this.busy = false;
       this.detailsDialog.close();
@@ -290,13 +290,9 @@ export class PraxisCalendar extends LitElement {
     }
     this.searchTimer = window.setTimeout(async () => {
       try {
-        const page = await api<{ patients: PatientHit[] }>(
-          'GET',
-          `/api/v1/patients?${new URLSearchParams({ q: value.trim(), limit: '8' })}`,
-        );
-        this.patientHits = page.patients;
+        this.patientHits = (await searchPatients(value, 8)).patients;
       } catch (e) {
-        this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+        this.error = asApiError(e);
       }
     }, 200);
   }
@@ -309,16 +305,16 @@ export class PraxisCalendar extends LitElement {
       const body: Record<string, unknown> = {
         type_id: this.newType,
         practitioner_id: this.newPractitioner,
-        start: rfc3339(this.creating.start),
+        start: this.creating.start.toISOString(),
       };
       if (this.newPatient) body.patient_id = this.newPatient.id;
       await api('POST', '/api/v1/appointments', body, this.csrf);
-      this.notice = t('calendar.created', { when: formatDateTime(rfc3339(this.creating.start)) });
+      this.notice = t('calendar.created', { when: formatDateTime(this.creating.start.toISOString()) });
       this.error = undefined;
       this.createDialog.close();
       this.creating = undefined;
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     } finally {
       this.busy = false;
       this.calendar?.refetchEvents();

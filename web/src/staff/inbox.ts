@@ -5,11 +5,12 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 
-import { ApiError, api } from '../shared/api';
+import { ApiError, api, asApiError } from '../shared/api';
 import { formatDate, formatDateTime } from '../shared/format';
 import { LanguageController, t } from '../shared/i18n';
 import { base } from '../shared/styles';
 import type { PatientHit } from './model';
+import { searchPatients } from './patients';
 
 export interface PendingBooking {
   id: string;
@@ -74,7 +75,7 @@ export class Inbox extends LitElement {
       this.error = undefined;
       this.changed();
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     } finally {
       this.busy = false;
     }
@@ -87,10 +88,10 @@ export class Inbox extends LitElement {
     this.candidates = [];
     const q = formatDate(b.entered.birth_date ?? '');
     try {
-      const page = await api<{ patients: PatientHit[] }>('GET', `/api/v1/patients?${new URLSearchParams({ q, limit: '10' })}`);
+      const page = await searchPatients(q, 10);
       this.candidates = page.patients.filter((p) => p.id !== b.patient_id);
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     }
   }
 
@@ -105,7 +106,7 @@ export class Inbox extends LitElement {
       this.error = undefined;
       this.changed();
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     } finally {
       this.busy = false;
     }

@@ -5,10 +5,11 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 
-import { ApiError, api } from '../shared/api';
+import { ApiError, api, asApiError } from '../shared/api';
 import { formatDate, formatDateTime, parseGermanDate } from '../shared/format';
 import { LanguageController, t } from '../shared/i18n';
 import { base } from '../shared/styles';
+import type { PatientHit } from './model';
 
 export interface PatientRecord {
   id: string;
@@ -28,6 +29,18 @@ export interface PatientRecord {
 }
 
 const concurrency = 6;
+
+export interface SearchPage {
+  patients: PatientHit[];
+  next_cursor: string | null;
+}
+
+// The one-box search (each patient shown is recorded in the audit trail).
+export function searchPatients(q: string, limit: number, cursor?: string | null): Promise<SearchPage> {
+  const params = new URLSearchParams({ q: q.trim(), limit: String(limit) });
+  if (cursor) params.set('cursor', cursor);
+  return api<SearchPage>('GET', `/api/v1/patients?${params}`);
+}
 
 export class PatientNames {
   private readonly cache = new Map<string, PatientRecord>();
@@ -149,7 +162,7 @@ export class PatientView extends LitElement {
       this.conflict = undefined;
       this.error = undefined;
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     }
   }
 
@@ -193,7 +206,7 @@ export class PatientView extends LitElement {
       this.notice = t('patient.saved');
       this.dispatchEvent(new CustomEvent('patient-changed', { detail: this.patient.id, bubbles: true, composed: true }));
     } catch (e) {
-      const error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      const error = asApiError(e);
       if (error.status === 412) {
         // Someone saved in between: show theirs next to ours; nothing is overwritten.
         this.conflict = await api<PatientRecord>('GET', `/api/v1/patients/${this.patient.id}`);

@@ -6,7 +6,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 
 import { ApiError, api } from '../shared/api';
-import { formatDateTime, rfc3339 } from '../shared/format';
+import { formatDateTime } from '../shared/format';
 import { LanguageController, lang, t } from '../shared/i18n';
 import { base } from '../shared/styles';
 import type { AppointmentType, ConfigItem } from './model';
@@ -226,9 +226,11 @@ export class Settings extends LitElement {
   // ---- absences ----
 
   private async loadAbsences(): Promise<void> {
+    // From the start of today (whole seconds, as the API takes instants) for a year.
     const from = new Date();
-    const to = new Date(Date.now() + 366 * 86400000);
-    const answer = await api<{ absences: Absence[] }>('GET', `/api/v1/absences?${new URLSearchParams({ from: rfc3339(from), to: rfc3339(to) })}`);
+    from.setHours(0, 0, 0, 0);
+    const to = new Date(from.getTime() + 366 * 86400000);
+    const answer = await api<{ absences: Absence[] }>('GET', `/api/v1/absences?${new URLSearchParams({ from: from.toISOString(), to: to.toISOString() })}`);
     this.absences = answer.absences;
   }
 
@@ -243,7 +245,7 @@ export class Settings extends LitElement {
       return;
     }
     try {
-      await api('POST', '/api/v1/absences', { practitioner_id: String(form.get('practitioner')), start: rfc3339(start), end: rfc3339(end) }, this.csrf);
+      await api('POST', '/api/v1/absences', { practitioner_id: String(form.get('practitioner')), start: start.toISOString(), end: end.toISOString() }, this.csrf);
       formElement.reset();
       await this.loadAbsences();
       this.done(t('settings.saved'));

@@ -9,9 +9,10 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 
-import { ApiError, api } from '../shared/api';
+import { ApiError, api, asApiError } from '../shared/api';
 import { formatDate } from '../shared/format';
-import { LanguageController, lang, setLang, t } from '../shared/i18n';
+import { LanguageController, t } from '../shared/i18n';
+import '../shared/lang-switch';
 import { base } from '../shared/styles';
 import type { PatientHit } from './model';
 import './access-log';
@@ -19,7 +20,7 @@ import './calendar';
 import './help';
 import './inbox';
 import type { PendingBooking } from './inbox';
-import { PatientNames } from './patients';
+import { PatientNames, searchPatients } from './patients';
 import './patients';
 import './settings';
 
@@ -174,7 +175,7 @@ export class StaffApp extends LitElement {
       }
       await this.loadMe();
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     } finally {
       this.busy = false;
     }
@@ -274,7 +275,7 @@ export class StaffApp extends LitElement {
     try {
       this.secrets = await api<EnrolSecrets>('POST', '/api/v1/auth/enrol', { token: this.enrolToken, password });
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     } finally {
       this.busy = false;
     }
@@ -295,7 +296,7 @@ export class StaffApp extends LitElement {
       this.notice = t('enrol.done');
       this.view = 'login';
     } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     } finally {
       this.busy = false;
     }
@@ -315,13 +316,8 @@ export class StaffApp extends LitElement {
 
   private async search(more: boolean): Promise<void> {
     const request = ++this.searchRequest;
-    const params = new URLSearchParams({ q: this.query.trim(), limit: '20' });
-    if (more && this.nextCursor) params.set('cursor', this.nextCursor);
     try {
-      const page = await api<{ patients: PatientHit[]; next_cursor: string | null }>(
-        'GET',
-        `/api/v1/patients?${params}`,
-      );
+      const page = await searchPatients(this.query, 20, more ? this.nextCursor : null);
       if (request !== this.searchRequest) return; // a newer query is under way
       this.hits = more ? [...(this.hits ?? []), ...page.patients] : page.patients;
       this.nextCursor = page.next_cursor;
@@ -332,7 +328,7 @@ export class StaffApp extends LitElement {
         void this.logout('idle');
         return;
       }
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', '');
+      this.error = asApiError(e);
     }
   }
 
@@ -350,14 +346,7 @@ export class StaffApp extends LitElement {
                 })}</span>
                 <button class="secondary" @click=${() => this.logout('user')}>${t('staff.logout')}</button>`
             : nothing}
-          <button
-            class="link"
-            lang=${lang() === 'de' ? 'en' : 'de'}
-            aria-label=${t('lang.switch.label')}
-            @click=${() => setLang(lang() === 'de' ? 'en' : 'de')}
-          >
-            ${t('lang.switch')}
-          </button>
+          <praxis-lang-switch></praxis-lang-switch>
         </div>
       </header>
       <main>
