@@ -264,6 +264,19 @@ std::vector<KeySpec> build_keys() {
                   {},
                   set_string(&Config::store, &StoreConfig::postgres_dsn)});
   keys.push_back({"store",
+                  "postgres_owner_dsn",
+                  K::string,
+                  "\"\"",
+                  "libpq connection string of the role that owns praxis' schema: it applies "
+                  "the migrations and grants the postgres_dsn role what it needs. praxis works "
+                  "as the postgres_dsn role, which must not own the tables, be a superuser or "
+                  "have BYPASSRLS (row-level security binds it); otherwise serve refuses to "
+                  "start. Same rules for hosts and passwords as postgres_dsn.",
+                  0,
+                  0,
+                  {},
+                  set_string(&Config::store, &StoreConfig::postgres_owner_dsn)});
+  keys.push_back({"store",
                   "postgres_connections",
                   K::integer,
                   "8",
@@ -678,9 +691,12 @@ core::Result<void> apply_environment(Config& config, const std::vector<std::stri
 }
 
 core::Result<void> validate(const Config& config, std::string_view origin) {
-  if (config.store.backend == "postgres" && config.store.postgres_dsn.empty()) {
+  if (config.store.backend == "postgres" &&
+      (config.store.postgres_dsn.empty() || config.store.postgres_owner_dsn.empty())) {
     return core::fail(ErrorCode::invalid_input,
-                      std::string(origin) + ": [store] backend = \"postgres\" needs postgres_dsn");
+                      std::string(origin) +
+                          ": [store] backend = \"postgres\" needs postgres_dsn (the role praxis "
+                          "works as) and postgres_owner_dsn (the role owning the schema)");
   }
   if (config.server.tls_certificate.empty() != config.server.tls_private_key.empty()) {
     return core::fail(ErrorCode::invalid_input,

@@ -51,6 +51,7 @@ struct StoreConfig {
   std::string backend = "sqlite";
   std::string sqlite_synchronous = "full";
   std::string postgres_dsn;
+  std::string postgres_owner_dsn;
   std::int64_t postgres_connections = 8;
 };
 

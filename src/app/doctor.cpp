@@ -488,8 +488,10 @@ std::vector<Finding> run_doctor(const DataDir& dir, const DoctorOptions& options
   if (config && config->store.backend == "postgres") {
     // The database lives on a PostgreSQL server; doctor only reads, so it does not
     // connect (connecting would migrate). It checks what it can see from here.
-    if (auto r = store::postgres::check_dsn_security(config->store.postgres_dsn); !r) {
-      out.push_back({Severity::fail, "database.postgres", r.error().message, true});
+    auto secure = store::postgres::check_dsn_security(config->store.postgres_dsn);
+    if (secure) secure = store::postgres::check_dsn_security(config->store.postgres_owner_dsn);
+    if (!secure) {
+      out.push_back({Severity::fail, "database.postgres", secure.error().message, true});
     } else {
       out.push_back({Severity::ok, "database.postgres",
                      "PostgreSQL backend; the connection is local or verified TLS"});

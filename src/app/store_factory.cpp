@@ -7,8 +7,9 @@ namespace praxis::app {
 
 core::Result<std::unique_ptr<store::Store>> open_store(const Config& config, const DataDir& dir) {
   if (config.store.backend == "postgres") {
-    auto pg = store::postgres::PgStore::open(
-        {config.store.postgres_dsn, static_cast<int>(config.store.postgres_connections)});
+    auto pg = store::postgres::PgStore::open({config.store.postgres_dsn,
+                                              static_cast<int>(config.store.postgres_connections),
+                                              config.store.postgres_owner_dsn});
     if (!pg) return tl::unexpected(pg.error());
     return std::unique_ptr<store::Store>(std::move(*pg));
   }

@@ -12,8 +12,9 @@ using core::ErrorCode;
 core::Result<EntryPage> AuditService::page(const Context& context, std::string_view practice_id,
                                            const store::AuditQuery& query, const Event& access) {
   EntryPage out;
-  auto r = store::with_transaction(
-      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, store::TxMode::read_only,
+      [&](store::Transaction& tx) -> core::Result<void> {
         out = {};
         auto rows = tx.audit().search(practice_id, query);
         if (!rows) return tl::unexpected(rows.error());
@@ -67,8 +68,9 @@ core::Result<CheckpointView> AuditService::checkpoint(std::string_view practice_
     return tl::unexpected(signed_now.error());
   }
   CheckpointView out;
-  auto r = store::with_transaction(
-      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, store::TxMode::read_only,
+      [&](store::Transaction& tx) -> core::Result<void> {
         auto latest = tx.audit().latest_checkpoint(practice_id);
         if (!latest) return tl::unexpected(latest.error());
         if (!*latest) {
@@ -88,8 +90,9 @@ core::Result<InclusionView> AuditService::inclusion(std::string_view practice_id
                                                     std::uint64_t index,
                                                     std::optional<std::uint64_t> size) {
   InclusionView out;
-  auto r = store::with_transaction(
-      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, store::TxMode::read_only,
+      [&](store::Transaction& tx) -> core::Result<void> {
         if (!size) {
           auto latest = tx.audit().latest_checkpoint(practice_id);
           if (!latest) return tl::unexpected(latest.error());
@@ -110,13 +113,14 @@ core::Result<InclusionView> AuditService::inclusion(std::string_view practice_id
 core::Result<std::vector<Hash>> AuditService::consistency(std::string_view practice_id,
                                                           std::uint64_t from, std::uint64_t to) {
   std::vector<Hash> out;
-  auto r = store::with_transaction(
-      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
-        auto proof = trail_.consistency_proof(tx, practice_id, from, to);
-        if (!proof) return tl::unexpected(proof.error());
-        out = std::move(*proof);
-        return {};
-      });
+  auto r = store::with_practice_transaction(store_, practice_id, store::TxMode::read_only,
+                                            [&](store::Transaction& tx) -> core::Result<void> {
+                                              auto proof = trail_.consistency_proof(tx, practice_id,
+                                                                                    from, to);
+                                              if (!proof) return tl::unexpected(proof.error());
+                                              out = std::move(*proof);
+                                              return {};
+                                            });
   if (!r) return tl::unexpected(r.error());
   return out;
 }
@@ -135,8 +139,9 @@ core::Result<store::BreakGlassRow> AuditService::break_glass(const Context& cont
   }
   const auto now = clock_.now();
   store::BreakGlassRow row;
-  auto r = store::with_transaction(
-      store_, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, store::TxMode::read_write,
+      [&](store::Transaction& tx) -> core::Result<void> {
         auto patient = tx.patients().find(practice_id, patient_id);
         if (!patient) return tl::unexpected(patient.error());
         if (!*patient) {
@@ -172,8 +177,9 @@ core::Result<store::BreakGlassRow> AuditService::break_glass(const Context& cont
 core::Result<std::vector<BreakGlassView>> AuditService::break_glass_list(
     std::string_view practice_id, bool unreviewed_only) {
   std::vector<BreakGlassView> out;
-  auto r = store::with_transaction(
-      store_, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, store::TxMode::read_only,
+      [&](store::Transaction& tx) -> core::Result<void> {
         out.clear();
         auto rows = tx.audit().list_break_glass(practice_id, unreviewed_only);
         if (!rows) return tl::unexpected(rows.error());
@@ -199,8 +205,9 @@ core::Result<std::vector<BreakGlassView>> AuditService::break_glass_list(
 
 core::Result<void> AuditService::review(const Context& context, std::string_view practice_id,
                                         std::string_view id) {
-  return store::with_transaction(
-      store_, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+  return store::with_practice_transaction(
+      store_, practice_id, store::TxMode::read_write,
+      [&](store::Transaction& tx) -> core::Result<void> {
         auto done = tx.audit().review_break_glass(practice_id, id, context.actor.id,
                                                   core::to_iso8601(clock_.now()));
         if (!done) return tl::unexpected(done.error());

@@ -145,13 +145,13 @@ core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_vie
 core::Result<std::int64_t> Trail::record(store::Store& store, std::string_view practice_id,
                                          const Context& context, std::span<const Event> events) {
   std::int64_t first = 0;
-  auto r = store::with_transaction(store, store::TxMode::read_write,
-                                   [&](store::Transaction& tx) -> core::Result<void> {
-                                     auto seq = record(tx, practice_id, context, events);
-                                     if (!seq) return tl::unexpected(seq.error());
-                                     first = *seq;
-                                     return {};
-                                   });
+  auto r = store::with_practice_transaction(store, practice_id, store::TxMode::read_write,
+                                            [&](store::Transaction& tx) -> core::Result<void> {
+                                              auto seq = record(tx, practice_id, context, events);
+                                              if (!seq) return tl::unexpected(seq.error());
+                                              first = *seq;
+                                              return {};
+                                            });
   if (!r) return tl::unexpected(r.error());
   return first;
 }
@@ -263,8 +263,9 @@ core::Result<crypto::PublicKey> Trail::public_key(store::Transaction& tx,
 core::Result<std::optional<store::AuditCheckpointRow>> Trail::checkpoint(
     store::Store& store, std::string_view practice_id, bool force) {
   std::optional<store::AuditCheckpointRow> written;
-  auto r = store::with_transaction(
-      store, store::TxMode::read_write, [&](store::Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store, practice_id, store::TxMode::read_write,
+      [&](store::Transaction& tx) -> core::Result<void> {
         written.reset();
         auto head = tx.audit().head(practice_id);
         if (!head) return tl::unexpected(head.error());

@@ -35,9 +35,17 @@ constexpr std::size_t kPracticeIdChars = 32;
 // Booking references avoid letters and digits that are easily confused (0/O, 1/I/L).
 constexpr std::string_view kReferenceAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
+// Server-wide: a practice by its slug, a booking by its manage token, expiry.
 template <typename Fn>
 core::Result<void> in_tx(store::Store& store, TxMode mode, Fn&& fn) {
   return store::with_transaction(store, mode, std::forward<Fn>(fn));
+}
+
+// One practice's work (row-level security confines it to that practice's rows).
+template <typename Fn>
+core::Result<void> in_practice_tx(store::Store& store, std::string_view practice_id, TxMode mode,
+                                  Fn&& fn) {
+  return store::with_practice_transaction(store, practice_id, mode, std::forward<Fn>(fn));
 }
 
 core::Error not_found(std::string what) {
@@ -330,12 +338,13 @@ core::Result<std::shared_ptr<const BookingService::PracticeSecrets>> BookingServ
     if (auto it = secrets_.find(std::string(practice_id)); it != secrets_.end()) return it->second;
   }
   crypto::KeyPtr key;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto k = patients_.practice_key(tx, practice_id);
-    if (!k) return tl::unexpected(k.error());
-    key = *k;
-    return {};
-  });
+  auto r = in_practice_tx(store_, practice_id, TxMode::read_only,
+                          [&](Transaction& tx) -> core::Result<void> {
+                            auto k = patients_.practice_key(tx, practice_id);
+                            if (!k) return tl::unexpected(k.error());
+                            key = *k;
+                            return {};
+                          });
   if (!r) return tl::unexpected(r.error());
   const auto index = crypto::KeyRing::index_key(*key);
   auto made = std::make_shared<const PracticeSecrets>(
@@ -490,27 +499,29 @@ core::Result<std::optional<BookingAnswer>> BookingService::replay(
     const store::PracticeRow& practice, const std::vector<std::uint8_t>& key_hash,
     const std::vector<std::uint8_t>& request_hash) {
   std::optional<BookingAnswer> out;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto row = tx.booking().find_idempotent(practice.id, key_hash);
-    if (!row) return tl::unexpected(row.error());
-    if (!*row || (*row)->expires_at < epoch(std::chrono::floor<std::chrono::seconds>(clock_.now())))
-      return {};
-    if ((*row)->request_hash != request_hash) {
-      return core::fail(ErrorCode::conflict,
-                        "Dieser Idempotency-Key gehört zu einer anderen Buchung. / This "
-                        "Idempotency-Key belongs to another booking request.");
-    }
-    auto text = trail_.open(tx, practice.id, "idempotency_keys", crypto::hex_encode(key_hash),
-                            (*row)->response);
-    if (!text) return tl::unexpected(text.error());
-    boost::system::error_code ec;
-    auto value = json::parse(*text, ec);
-    if (ec || !value.is_object()) {
-      return core::fail(ErrorCode::internal, "", "idempotency answer: not JSON");
-    }
-    out = BookingAnswer{std::move(value.as_object()), true};
-    return {};
-  });
+  auto r = in_practice_tx(
+      store_, practice.id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto row = tx.booking().find_idempotent(practice.id, key_hash);
+        if (!row) return tl::unexpected(row.error());
+        if (!*row ||
+            (*row)->expires_at < epoch(std::chrono::floor<std::chrono::seconds>(clock_.now())))
+          return {};
+        if ((*row)->request_hash != request_hash) {
+          return core::fail(ErrorCode::conflict,
+                            "Dieser Idempotency-Key gehört zu einer anderen Buchung. / This "
+                            "Idempotency-Key belongs to another booking request.");
+        }
+        auto text = trail_.open(tx, practice.id, "idempotency_keys", crypto::hex_encode(key_hash),
+                                (*row)->response);
+        if (!text) return tl::unexpected(text.error());
+        boost::system::error_code ec;
+        auto value = json::parse(*text, ec);
+        if (ec || !value.is_object()) {
+          return core::fail(ErrorCode::internal, "", "idempotency answer: not JSON");
+        }
+        out = BookingAnswer{std::move(value.as_object()), true};
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return out;
 }
@@ -639,107 +650,108 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
   }
 
   BookingAnswer answer;
-  auto written = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    answer = {};
-    if (!key_hash.empty()) {
-      // Another request with the same key may have committed since the check above.
-      auto row = tx.booking().find_idempotent(practice->id, key_hash);
-      if (!row) return tl::unexpected(row.error());
-      if (*row) return {};
-    }
-    if (spent) {
-      if (auto used = tx.booking().use_challenge(practice->id, spent->nonce, spent->expires_at);
-          !used) {
-        if (used.error().code != ErrorCode::conflict) return used;
-        return tl::unexpected(field_error(
-            "Diese Sicherheitsprüfung wurde schon verwendet; bitte erneut absenden. / This "
-            "proof-of-work was used already; please send again.",
-            "altcha", "used", "schon verwendet / used"));
-      }
-    }
-    auto count = tx.booking().count_future(practice->id, phone_hash, email_hash, epoch(now));
-    if (!count) return tl::unexpected(count.error());
-    if (*count >= settings->max_future_online_bookings) {
-      return core::fail(ErrorCode::conflict,
-                        "Mit diesen Kontaktdaten sind schon " +
-                            std::to_string(settings->max_future_online_bookings) +
-                            " Termine online gebucht; bitte rufen Sie die Praxis an. / " +
-                            std::to_string(settings->max_future_online_bookings) +
-                            " appointments are already booked online with this contact; "
-                            "please call the practice.");
-    }
-    std::vector<audit::Event> events;
-    auto linked = patients_.link(tx, *prepared, events);
-    if (!linked) return tl::unexpected(linked.error());
-
-    // The booker's entries, for staff to review, sealed under the practice key and bound
-    // to the appointment.
-    auto sealed =
-        trail_.seal(tx, practice->id, "appointments", appointment_id, json::serialize(entered));
-    if (!sealed) return tl::unexpected(sealed.error());
-    std::optional<store::AppointmentRow> appointment;
-    for (std::size_t i = 0; i < candidates->size(); ++i) {
-      scheduling::NewAppointment input;
-      input.id = appointment_id;
-      input.details = *sealed;
-      input.type_id = request->type_id;
-      input.practitioner_id = (*candidates)[i];
-      input.patient_id = linked->patient_id;
-      input.start = request->start;
-      input.source = "online";
-      auto booked = scheduling_.book(tx, context, practice->id, input, &events);
-      if (booked) {
-        appointment = std::move(*booked);
-        break;
-      }
-      if (booked.error().code != ErrorCode::conflict || i + 1 == candidates->size()) {
-        if (booked.error().code == ErrorCode::conflict) {
-          return core::fail(ErrorCode::conflict,
-                            "Dieser Termin wurde gerade vergeben; bitte wählen Sie eine andere "
-                            "Zeit. / This time was just taken; please choose another.");
+  auto written = in_practice_tx(
+      store_, practice->id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        answer = {};
+        if (!key_hash.empty()) {
+          // Another request with the same key may have committed since the check above.
+          auto row = tx.booking().find_idempotent(practice->id, key_hash);
+          if (!row) return tl::unexpected(row.error());
+          if (*row) return {};
         }
-        return tl::unexpected(booked.error());
-      }
-    }
-    store::OnlineBookingRow row;
-    row.practice_id = practice->id;
-    row.id = reference;
-    row.appointment_id = appointment->id;
-    const auto hash = crypto::hash_token(token);
-    row.token_hash.assign(hash.begin(), hash.end());
-    row.phone_hash = phone_hash;
-    row.email_hash = email_hash;
-    row.new_patient = linked->created;
-    row.created_at = core::to_iso8601(now);
-    if (auto ins = tx.booking().insert_booking(row); !ins) return ins;
+        if (spent) {
+          if (auto used = tx.booking().use_challenge(practice->id, spent->nonce, spent->expires_at);
+              !used) {
+            if (used.error().code != ErrorCode::conflict) return used;
+            return tl::unexpected(field_error(
+                "Diese Sicherheitsprüfung wurde schon verwendet; bitte erneut absenden. / This "
+                "proof-of-work was used already; please send again.",
+                "altcha", "used", "schon verwendet / used"));
+          }
+        }
+        auto count = tx.booking().count_future(practice->id, phone_hash, email_hash, epoch(now));
+        if (!count) return tl::unexpected(count.error());
+        if (*count >= settings->max_future_online_bookings) {
+          return core::fail(ErrorCode::conflict,
+                            "Mit diesen Kontaktdaten sind schon " +
+                                std::to_string(settings->max_future_online_bookings) +
+                                " Termine online gebucht; bitte rufen Sie die Praxis an. / " +
+                                std::to_string(settings->max_future_online_bookings) +
+                                " appointments are already booked online with this contact; "
+                                "please call the practice.");
+        }
+        std::vector<audit::Event> events;
+        auto linked = patients_.link(tx, *prepared, events);
+        if (!linked) return tl::unexpected(linked.error());
 
-    answer.body =
-        json::object{{"reference", row.id},
-                     {"manage_token", token},
-                     {"start", scheduling::rfc3339(instant(appointment->starts_at), zone())},
-                     {"end", scheduling::rfc3339(instant(appointment->ends_at), zone())},
-                     {"appointment_type", type_names(*type)},
-                     {"instructions", type->instructions_de},
-                     {"instructions_en", type->instructions_en.empty() ? type->instructions_de
-                                                                       : type->instructions_en}};
-    if (!key_hash.empty()) {
-      auto response = trail_.seal(tx, practice->id, "idempotency_keys",
-                                  crypto::hex_encode(key_hash), json::serialize(answer.body));
-      if (!response) return tl::unexpected(response.error());
-      store::IdempotencyRow idem{
-          practice->id, key_hash, request_hash, std::move(*response),
-          epoch(now + std::chrono::duration_cast<std::chrono::seconds>(options_.idempotency_ttl))};
-      if (auto ins = tx.booking().insert_idempotent(idem); !ins) return ins;
-    }
-    if (notifier_) {
-      auto told = notifier_->queue(tx, messages);
-      if (!told) return told;
-    }
-    events.push_back({"booking.create", "online_booking", row.id});
-    auto a = trail_.record(tx, practice->id, context, events);
-    if (!a) return tl::unexpected(a.error());
-    return {};
-  });
+        // The booker's entries, for staff to review, sealed under the practice key and bound
+        // to the appointment.
+        auto sealed =
+            trail_.seal(tx, practice->id, "appointments", appointment_id, json::serialize(entered));
+        if (!sealed) return tl::unexpected(sealed.error());
+        std::optional<store::AppointmentRow> appointment;
+        for (std::size_t i = 0; i < candidates->size(); ++i) {
+          scheduling::NewAppointment input;
+          input.id = appointment_id;
+          input.details = *sealed;
+          input.type_id = request->type_id;
+          input.practitioner_id = (*candidates)[i];
+          input.patient_id = linked->patient_id;
+          input.start = request->start;
+          input.source = "online";
+          auto booked = scheduling_.book(tx, context, practice->id, input, &events);
+          if (booked) {
+            appointment = std::move(*booked);
+            break;
+          }
+          if (booked.error().code != ErrorCode::conflict || i + 1 == candidates->size()) {
+            if (booked.error().code == ErrorCode::conflict) {
+              return core::fail(ErrorCode::conflict,
+                                "Dieser Termin wurde gerade vergeben; bitte wählen Sie eine andere "
+                                "Zeit. / This time was just taken; please choose another.");
+            }
+            return tl::unexpected(booked.error());
+          }
+        }
+        store::OnlineBookingRow row;
+        row.practice_id = practice->id;
+        row.id = reference;
+        row.appointment_id = appointment->id;
+        const auto hash = crypto::hash_token(token);
+        row.token_hash.assign(hash.begin(), hash.end());
+        row.phone_hash = phone_hash;
+        row.email_hash = email_hash;
+        row.new_patient = linked->created;
+        row.created_at = core::to_iso8601(now);
+        if (auto ins = tx.booking().insert_booking(row); !ins) return ins;
+
+        answer.body = json::object{
+            {"reference", row.id},
+            {"manage_token", token},
+            {"start", scheduling::rfc3339(instant(appointment->starts_at), zone())},
+            {"end", scheduling::rfc3339(instant(appointment->ends_at), zone())},
+            {"appointment_type", type_names(*type)},
+            {"instructions", type->instructions_de},
+            {"instructions_en",
+             type->instructions_en.empty() ? type->instructions_de : type->instructions_en}};
+        if (!key_hash.empty()) {
+          auto response = trail_.seal(tx, practice->id, "idempotency_keys",
+                                      crypto::hex_encode(key_hash), json::serialize(answer.body));
+          if (!response) return tl::unexpected(response.error());
+          store::IdempotencyRow idem{practice->id, key_hash, request_hash, std::move(*response),
+                                     epoch(now + std::chrono::duration_cast<std::chrono::seconds>(
+                                                     options_.idempotency_ttl))};
+          if (auto ins = tx.booking().insert_idempotent(idem); !ins) return ins;
+        }
+        if (notifier_) {
+          auto told = notifier_->queue(tx, messages);
+          if (!told) return told;
+        }
+        events.push_back({"booking.create", "online_booking", row.id});
+        auto a = trail_.record(tx, practice->id, context, events);
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
   if (!written || answer.body.empty()) {
     // A concurrent request with the same key won: answer as it did.
     if (!key_hash.empty()) {
@@ -760,6 +772,8 @@ core::Result<BookingService::Found> BookingService::find(Transaction& tx, std::s
     return tl::unexpected(unknown);
   }
   const std::string practice_id(token.substr(0, dot));
+  // The token names its practice: the rest of the transaction works for it alone.
+  if (auto scoped = tx.scope(practice_id); !scoped) return tl::unexpected(scoped.error());
   const auto hash = crypto::hash_token(token);
   auto booking = tx.booking().find_by_token(practice_id, hash);
   if (!booking) return tl::unexpected(booking.error());
@@ -925,27 +939,28 @@ core::Result<std::vector<PendingBooking>> BookingService::pending(const audit::C
                                                                   std::string_view practice_id,
                                                                   std::int64_t limit) {
   std::vector<PendingBooking> out;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    out.clear();
-    auto rows = tx.booking().list_unreviewed(practice_id, limit);
-    if (!rows) return tl::unexpected(rows.error());
-    for (auto& b : *rows) {
-      auto a = tx.scheduling().find_appointment(practice_id, b.appointment_id);
-      if (!a) return tl::unexpected(a.error());
-      if (!*a) continue;
-      PendingBooking p{std::move(b), std::move(**a), {}};
-      if (p.appointment.details) {
-        auto text =
-            trail_.open(tx, practice_id, "appointments", p.appointment.id, *p.appointment.details);
-        if (!text) return tl::unexpected(text.error());
-        boost::system::error_code ec;
-        auto doc = json::parse(*text, ec);
-        if (!ec && doc.is_object()) p.entered = std::move(doc.as_object());
-      }
-      out.push_back(std::move(p));
-    }
-    return {};
-  });
+  auto r = in_practice_tx(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        out.clear();
+        auto rows = tx.booking().list_unreviewed(practice_id, limit);
+        if (!rows) return tl::unexpected(rows.error());
+        for (auto& b : *rows) {
+          auto a = tx.scheduling().find_appointment(practice_id, b.appointment_id);
+          if (!a) return tl::unexpected(a.error());
+          if (!*a) continue;
+          PendingBooking p{std::move(b), std::move(**a), {}};
+          if (p.appointment.details) {
+            auto text = trail_.open(tx, practice_id, "appointments", p.appointment.id,
+                                    *p.appointment.details);
+            if (!text) return tl::unexpected(text.error());
+            boost::system::error_code ec;
+            auto doc = json::parse(*text, ec);
+            if (!ec && doc.is_object()) p.entered = std::move(doc.as_object());
+          }
+          out.push_back(std::move(p));
+        }
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   // What the bookers entered is patient data: recorded as read before it is shown.
   std::vector<audit::Event> events;
@@ -964,18 +979,19 @@ core::Result<std::vector<PendingBooking>> BookingService::pending(const audit::C
 core::Result<void> BookingService::review(const audit::Context& context,
                                           std::string_view practice_id, std::string_view id) {
   const std::string now = core::to_iso8601(clock_.now());
-  return in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto marked = tx.booking().mark_reviewed(practice_id, id, context.actor.id, now);
-    if (!marked) return tl::unexpected(marked.error());
-    if (!*marked) {
-      return tl::unexpected(
-          not_found("Keine offene Online-Buchung. / No online booking waiting for review."));
-    }
-    auto a = trail_.record(tx, practice_id, context,
-                           {"booking.review", "online_booking", std::string(id)});
-    if (!a) return tl::unexpected(a.error());
-    return {};
-  });
+  return in_practice_tx(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto marked = tx.booking().mark_reviewed(practice_id, id, context.actor.id, now);
+        if (!marked) return tl::unexpected(marked.error());
+        if (!*marked) {
+          return tl::unexpected(
+              not_found("Keine offene Online-Buchung. / No online booking waiting for review."));
+        }
+        auto a = trail_.record(tx, practice_id, context,
+                               {"booking.review", "online_booking", std::string(id)});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
 }
 
 core::Result<void> BookingService::appointment_changed(Transaction& tx,

@@ -106,10 +106,12 @@ Response problem_response(const core::Error& error, std::string_view request_id)
   Response response =
       make(status, core::error_code_name(error.code), detail, request_id, &error.fields);
   response.internal_error = error.internal;
-  if (error.code == core::ErrorCode::rate_limited) {
+  if (error.code == core::ErrorCode::rate_limited || error.code == core::ErrorCode::unavailable) {
+    // 503: the database is restarting or failing over; a few seconds is the usual wait.
+    const int fallback = error.code == core::ErrorCode::unavailable ? 5 : 1;
     response.headers.push_back(
         {"Retry-After",
-         std::to_string(error.retry_after_seconds > 0 ? error.retry_after_seconds : 1)});
+         std::to_string(error.retry_after_seconds > 0 ? error.retry_after_seconds : fallback)});
   }
   return response;
 }

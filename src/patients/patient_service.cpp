@@ -50,9 +50,10 @@ void merge_patch(json::object& target, const json::object& patch) {
   }
 }
 
+// Every transaction of this service works for one practice (row-level security).
 template <typename Fn>
-core::Result<void> in_tx(store::Store& store, TxMode mode, Fn&& fn) {
-  return store::with_transaction(store, mode, std::forward<Fn>(fn));
+core::Result<void> in_tx(store::Store& store, std::string_view practice_id, TxMode mode, Fn&& fn) {
+  return store::with_practice_transaction(store, practice_id, mode, std::forward<Fn>(fn));
 }
 
 }  // namespace
@@ -286,16 +287,17 @@ core::Result<CreateOutcome> PatientService::create(const audit::Context& context
 
   CreateOutcome outcome;
   PracticeKeys keys;
-  auto checked = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto k = practice_keys(tx, practice_id);
-    if (!k) return tl::unexpected(k.error());
-    keys = *k;
-    if (confirm_new) return {};
-    auto d = duplicates(tx, keys, practice_id, record);
-    if (!d) return tl::unexpected(d.error());
-    outcome.duplicates = std::move(*d);
-    return {};
-  });
+  auto checked =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto k = practice_keys(tx, practice_id);
+        if (!k) return tl::unexpected(k.error());
+        keys = *k;
+        if (confirm_new) return {};
+        auto d = duplicates(tx, keys, practice_id, record);
+        if (!d) return tl::unexpected(d.error());
+        outcome.duplicates = std::move(*d);
+        return {};
+      });
   if (!checked) return tl::unexpected(checked.error());
   if (!outcome.duplicates.empty()) {
     std::vector<std::string> shown;
@@ -317,12 +319,13 @@ core::Result<CreateOutcome> PatientService::create(const audit::Context& context
   const std::string now = core::to_iso8601(clock_.now());
   store::PatientRow row = new_row(keys, practice_id, status, record, now);
   const auto terms = keys.index->terms(record);
-  auto written = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    if (auto ins = tx.patients().insert(row, terms); !ins) return ins;
-    auto a = trail_.record(tx, practice_id, context, {"patient.create", "patient", row.id});
-    if (!a) return tl::unexpected(a.error());
-    return {};
-  });
+  auto written =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        if (auto ins = tx.patients().insert(row, terms); !ins) return ins;
+        auto a = trail_.record(tx, practice_id, context, {"patient.create", "patient", row.id});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
   if (!written) return tl::unexpected(written.error());
   outcome.created = Patient{std::move(row), std::move(record), std::move(parsed->warnings)};
   return outcome;
@@ -339,21 +342,22 @@ core::Result<PatientService::PreparedLink> PatientService::prepare_link(
     std::string_view practice_id, Record record) {
   PreparedLink out;
   PracticeKeys keys;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto k = practice_keys(tx, practice_id);
-    if (!k) return tl::unexpected(k.error());
-    keys = *k;
-    auto found = duplicates(tx, keys, practice_id, record);
-    if (!found) return tl::unexpected(found.error());
-    for (const auto& d : *found) {
-      if (d.reason == "name_birth_date" || d.reason == "kvnr") {
-        out.patient_id = d.id;
-        out.existing = true;
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto k = practice_keys(tx, practice_id);
+        if (!k) return tl::unexpected(k.error());
+        keys = *k;
+        auto found = duplicates(tx, keys, practice_id, record);
+        if (!found) return tl::unexpected(found.error());
+        for (const auto& d : *found) {
+          if (d.reason == "name_birth_date" || d.reason == "kvnr") {
+            out.patient_id = d.id;
+            out.existing = true;
+            return {};
+          }
+        }
         return {};
-      }
-    }
-    return {};
-  });
+      });
   if (!r) return tl::unexpected(r.error());
   if (out.existing) return out;
   stamp_consents(record, nullptr);
@@ -398,12 +402,13 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
   // Encrypt and index every row before the write transaction: the store has one writer,
   // and this is most of the work (a row that turns out to be a duplicate is dropped).
   PracticeKeys keys;
-  auto looked_up = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto k = practice_keys(tx, practice_id);
-    if (!k) return tl::unexpected(k.error());
-    keys = *k;
-    return {};
-  });
+  auto looked_up =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto k = practice_keys(tx, practice_id);
+        if (!k) return tl::unexpected(k.error());
+        keys = *k;
+        return {};
+      });
   if (!looked_up) return tl::unexpected(looked_up.error());
   struct Prepared {
     store::PatientRow row;
@@ -415,26 +420,28 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
     prepared[i] = Prepared{new_row(keys, practice_id, "active", *records[i], now),
                            keys.index->terms(*records[i])};
   }
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    std::vector<audit::Event> created;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (!records[i]) continue;
-      // Earlier rows of this batch are visible here, so duplicates within a file are
-      // caught too.
-      auto dup = duplicates(tx, keys, practice_id, *records[i]);
-      if (!dup) return tl::unexpected(dup.error());
-      if (!dup->empty()) {
-        results[i].kind = ImportResult::Kind::already_present;
-        continue;
-      }
-      if (auto ins = tx.patients().insert(prepared[i]->row, prepared[i]->terms); !ins) return ins;
-      results[i].kind = ImportResult::Kind::created;
-      created.push_back({"patient.create", "patient", prepared[i]->row.id});
-    }
-    auto a = trail_.record(tx, practice_id, context, created);
-    if (!a) return tl::unexpected(a.error());
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        std::vector<audit::Event> created;
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          if (!records[i]) continue;
+          // Earlier rows of this batch are visible here, so duplicates within a file are
+          // caught too.
+          auto dup = duplicates(tx, keys, practice_id, *records[i]);
+          if (!dup) return tl::unexpected(dup.error());
+          if (!dup->empty()) {
+            results[i].kind = ImportResult::Kind::already_present;
+            continue;
+          }
+          if (auto ins = tx.patients().insert(prepared[i]->row, prepared[i]->terms); !ins)
+            return ins;
+          results[i].kind = ImportResult::Kind::created;
+          created.push_back({"patient.create", "patient", prepared[i]->row.id});
+        }
+        auto a = trail_.record(tx, practice_id, context, created);
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return results;
 }
@@ -443,20 +450,21 @@ core::Result<Patient> PatientService::get(const audit::Context& context,
                                           std::string_view practice_id, std::string_view id) {
   std::optional<Patient> out;
   std::optional<audit::Context> reader;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto row = tx.patients().find(practice_id, id);
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return tl::unexpected(not_found());
-    auto allowed = access(tx, context, **row);
-    if (!allowed) return tl::unexpected(allowed.error());
-    reader = std::move(*allowed);
-    auto keys = practice_keys(tx, practice_id);
-    if (!keys) return tl::unexpected(keys.error());
-    auto p = decrypt(*keys, std::move(**row));
-    if (!p) return tl::unexpected(p.error());
-    out = std::move(*p);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto row = tx.patients().find(practice_id, id);
+        if (!row) return tl::unexpected(row.error());
+        if (!*row) return tl::unexpected(not_found());
+        auto allowed = access(tx, context, **row);
+        if (!allowed) return tl::unexpected(allowed.error());
+        reader = std::move(*allowed);
+        auto keys = practice_keys(tx, practice_id);
+        if (!keys) return tl::unexpected(keys.error());
+        auto p = decrypt(*keys, std::move(**row));
+        if (!p) return tl::unexpected(p.error());
+        out = std::move(*p);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   if (auto a = record_reads(*reader, practice_id, "patient.read", {std::string(id)}); !a) {
     return tl::unexpected(a.error());
@@ -473,12 +481,13 @@ core::Result<Patient> PatientService::get(const audit::Context& context,
 
 core::Result<bool> PatientService::exists(std::string_view practice_id, std::string_view id) {
   bool found = false;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto row = tx.patients().find(practice_id, id);
-    if (!row) return tl::unexpected(row.error());
-    found = row->has_value();
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto row = tx.patients().find(practice_id, id);
+        if (!row) return tl::unexpected(row.error());
+        found = row->has_value();
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return found;
 }
@@ -488,67 +497,69 @@ core::Result<Patient> PatientService::update(const audit::Context& context,
                                              std::int64_t expected_version,
                                              const json::object& patch) {
   std::optional<Patient> out;
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto row = tx.patients().find(practice_id, id);
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return tl::unexpected(not_found());
-    if ((*row)->version != expected_version) {
-      return core::fail(ErrorCode::precondition_failed,
-                        "Der Datensatz wurde inzwischen geändert; bitte neu laden. / The record "
-                        "was changed meanwhile; please reload.");
-    }
-    if ((*row)->status == "merged" || (*row)->status == "deleted") {
-      return core::fail(ErrorCode::conflict,
-                        "Gelöschte oder zusammengeführte Patienten werden nicht bearbeitet. / "
-                        "Deleted or merged patients cannot be edited.");
-    }
-    auto writer = access(tx, context, **row);
-    if (!writer) return tl::unexpected(writer.error());
-    auto keys = practice_keys(tx, practice_id);
-    if (!keys) return tl::unexpected(keys.error());
-    auto current = decrypt(*keys, std::move(**row));
-    if (!current) return tl::unexpected(current.error());
-    // "restricted" is a flag on the row, not part of the encrypted record.
-    json::object record_patch = patch;
-    std::optional<bool> restricted;
-    if (const auto* flag = record_patch.if_contains("restricted")) {
-      if (!flag->is_bool()) {
-        auto e = core::Error::make(ErrorCode::invalid_input, "restricted: true oder false.");
-        e.fields.push_back({"restricted", "type", "true oder false / true or false"});
-        return tl::unexpected(e);
-      }
-      restricted = flag->as_bool();
-      record_patch.erase("restricted");
-    }
-    json::object document = to_json(current->record);
-    merge_patch(document, record_patch);
-    auto parsed = parse_record(document, today());
-    if (!parsed) return tl::unexpected(parsed.error());
-    Record record = std::move(parsed->record);
-    stamp_consents(record, &current->record);
-    store::PatientRow updated = current->row;
-    updated.updated_at = core::to_iso8601(clock_.now());
-    if (restricted) updated.restricted = *restricted;
-    auto cipher = encrypt(*keys, updated, record);
-    if (!cipher) return tl::unexpected(cipher.error());
-    updated.record = std::move(*cipher);
-    if (updated.status == "new") updated.status = "active";  // staff have looked at it
-    const auto terms = keys->index->terms(record);
-    if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
-      return u;
-    }
-    if (auto a = trail_.record(tx, practice_id, *writer,
-                               {restricted && *restricted != current->row.restricted
-                                    ? (*restricted ? "patient.restrict" : "patient.unrestrict")
-                                    : "patient.update",
-                                "patient", std::string(id)});
-        !a) {
-      return tl::unexpected(a.error());
-    }
-    ++updated.version;
-    out = Patient{std::move(updated), std::move(record), std::move(parsed->warnings)};
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto row = tx.patients().find(practice_id, id);
+        if (!row) return tl::unexpected(row.error());
+        if (!*row) return tl::unexpected(not_found());
+        if ((*row)->version != expected_version) {
+          return core::fail(
+              ErrorCode::precondition_failed,
+              "Der Datensatz wurde inzwischen geändert; bitte neu laden. / The record "
+              "was changed meanwhile; please reload.");
+        }
+        if ((*row)->status == "merged" || (*row)->status == "deleted") {
+          return core::fail(ErrorCode::conflict,
+                            "Gelöschte oder zusammengeführte Patienten werden nicht bearbeitet. / "
+                            "Deleted or merged patients cannot be edited.");
+        }
+        auto writer = access(tx, context, **row);
+        if (!writer) return tl::unexpected(writer.error());
+        auto keys = practice_keys(tx, practice_id);
+        if (!keys) return tl::unexpected(keys.error());
+        auto current = decrypt(*keys, std::move(**row));
+        if (!current) return tl::unexpected(current.error());
+        // "restricted" is a flag on the row, not part of the encrypted record.
+        json::object record_patch = patch;
+        std::optional<bool> restricted;
+        if (const auto* flag = record_patch.if_contains("restricted")) {
+          if (!flag->is_bool()) {
+            auto e = core::Error::make(ErrorCode::invalid_input, "restricted: true oder false.");
+            e.fields.push_back({"restricted", "type", "true oder false / true or false"});
+            return tl::unexpected(e);
+          }
+          restricted = flag->as_bool();
+          record_patch.erase("restricted");
+        }
+        json::object document = to_json(current->record);
+        merge_patch(document, record_patch);
+        auto parsed = parse_record(document, today());
+        if (!parsed) return tl::unexpected(parsed.error());
+        Record record = std::move(parsed->record);
+        stamp_consents(record, &current->record);
+        store::PatientRow updated = current->row;
+        updated.updated_at = core::to_iso8601(clock_.now());
+        if (restricted) updated.restricted = *restricted;
+        auto cipher = encrypt(*keys, updated, record);
+        if (!cipher) return tl::unexpected(cipher.error());
+        updated.record = std::move(*cipher);
+        if (updated.status == "new") updated.status = "active";  // staff have looked at it
+        const auto terms = keys->index->terms(record);
+        if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
+          return u;
+        }
+        if (auto a = trail_.record(tx, practice_id, *writer,
+                                   {restricted && *restricted != current->row.restricted
+                                        ? (*restricted ? "patient.restrict" : "patient.unrestrict")
+                                        : "patient.update",
+                                    "patient", std::string(id)});
+            !a) {
+          return tl::unexpected(a.error());
+        }
+        ++updated.version;
+        out = Patient{std::move(updated), std::move(record), std::move(parsed->warnings)};
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return std::move(*out);
 }
@@ -561,29 +572,32 @@ core::Result<Patient> PatientService::remove(const audit::Context& context,
       return tl::unexpected(ok.error());
   }
   std::optional<Patient> out;
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto row = tx.patients().find(practice_id, id);
-    if (!row) return tl::unexpected(row.error());
-    if (!*row || (*row)->status == "merged") return tl::unexpected(not_found());
-    if (expected_version && *expected_version != (*row)->version) {
-      return core::fail(ErrorCode::precondition_failed,
-                        "Der Datensatz wurde inzwischen geändert. / The record was changed.");
-    }
-    auto writer = access(tx, context, **row);
-    if (!writer) return tl::unexpected(writer.error());
-    store::PatientRow updated = **row;
-    if (updated.status != "deleted") {
-      updated.status = "deleted";
-      updated.deleted_at = core::to_iso8601(clock_.now());
-      updated.updated_at = *updated.deleted_at;
-      if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>()); !u) return u;
-      ++updated.version;
-      auto a = trail_.record(tx, practice_id, *writer, {"patient.delete", "patient", updated.id});
-      if (!a) return tl::unexpected(a.error());
-    }
-    out = Patient{std::move(updated), {}, {}};
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto row = tx.patients().find(practice_id, id);
+        if (!row) return tl::unexpected(row.error());
+        if (!*row || (*row)->status == "merged") return tl::unexpected(not_found());
+        if (expected_version && *expected_version != (*row)->version) {
+          return core::fail(ErrorCode::precondition_failed,
+                            "Der Datensatz wurde inzwischen geändert. / The record was changed.");
+        }
+        auto writer = access(tx, context, **row);
+        if (!writer) return tl::unexpected(writer.error());
+        store::PatientRow updated = **row;
+        if (updated.status != "deleted") {
+          updated.status = "deleted";
+          updated.deleted_at = core::to_iso8601(clock_.now());
+          updated.updated_at = *updated.deleted_at;
+          if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>()); !u)
+            return u;
+          ++updated.version;
+          auto a =
+              trail_.record(tx, practice_id, *writer, {"patient.delete", "patient", updated.id});
+          if (!a) return tl::unexpected(a.error());
+        }
+        out = Patient{std::move(updated), {}, {}};
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return std::move(*out);
 }
@@ -591,43 +605,44 @@ core::Result<Patient> PatientService::remove(const audit::Context& context,
 core::Result<Patient> PatientService::restore(const audit::Context& context,
                                               std::string_view practice_id, std::string_view id) {
   std::optional<Patient> out;
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto row = tx.patients().find(practice_id, id);
-    if (!row) return tl::unexpected(row.error());
-    if (!*row) return tl::unexpected(not_found());
-    if ((*row)->status != "deleted") {
-      return core::fail(ErrorCode::conflict,
-                        "Der Patient ist nicht gelöscht. / The patient is not deleted.");
-    }
-    const auto deleted = core::parse_iso8601((*row)->deleted_at.value_or(""));
-    if (!deleted || clock_.now() - *deleted > options_.restore_period) {
-      return core::fail(ErrorCode::conflict,
-                        "Die Frist zur Wiederherstellung ist abgelaufen. / The restore period "
-                        "has passed.");
-    }
-    auto writer = access(tx, context, **row);
-    if (!writer) return tl::unexpected(writer.error());
-    auto keys = practice_keys(tx, practice_id);
-    if (!keys) return tl::unexpected(keys.error());
-    auto current = decrypt(*keys, std::move(**row));
-    if (!current) return tl::unexpected(current.error());
-    store::PatientRow updated = current->row;
-    updated.status = "active";
-    updated.deleted_at.reset();
-    updated.updated_at = core::to_iso8601(clock_.now());
-    const auto terms = keys->index->terms(current->record);
-    if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
-      return u;
-    }
-    if (auto a = trail_.record(tx, practice_id, *writer,
-                               {"patient.restore", "patient", std::string(id)});
-        !a) {
-      return tl::unexpected(a.error());
-    }
-    ++updated.version;
-    out = Patient{std::move(updated), std::move(current->record), {}};
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto row = tx.patients().find(practice_id, id);
+        if (!row) return tl::unexpected(row.error());
+        if (!*row) return tl::unexpected(not_found());
+        if ((*row)->status != "deleted") {
+          return core::fail(ErrorCode::conflict,
+                            "Der Patient ist nicht gelöscht. / The patient is not deleted.");
+        }
+        const auto deleted = core::parse_iso8601((*row)->deleted_at.value_or(""));
+        if (!deleted || clock_.now() - *deleted > options_.restore_period) {
+          return core::fail(ErrorCode::conflict,
+                            "Die Frist zur Wiederherstellung ist abgelaufen. / The restore period "
+                            "has passed.");
+        }
+        auto writer = access(tx, context, **row);
+        if (!writer) return tl::unexpected(writer.error());
+        auto keys = practice_keys(tx, practice_id);
+        if (!keys) return tl::unexpected(keys.error());
+        auto current = decrypt(*keys, std::move(**row));
+        if (!current) return tl::unexpected(current.error());
+        store::PatientRow updated = current->row;
+        updated.status = "active";
+        updated.deleted_at.reset();
+        updated.updated_at = core::to_iso8601(clock_.now());
+        const auto terms = keys->index->terms(current->record);
+        if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
+          return u;
+        }
+        if (auto a = trail_.record(tx, practice_id, *writer,
+                                   {"patient.restore", "patient", std::string(id)});
+            !a) {
+          return tl::unexpected(a.error());
+        }
+        ++updated.version;
+        out = Patient{std::move(updated), std::move(current->record), {}};
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return std::move(*out);
 }
@@ -644,79 +659,83 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
   }
   std::optional<Patient> out;
   bool merged_restricted = false;
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto keys = practice_keys(tx, practice_id);
-    if (!keys) return tl::unexpected(keys.error());
-    auto load = [&](std::string_view pid) -> core::Result<Patient> {
-      auto row = tx.patients().find(practice_id, pid);
-      if (!row) return tl::unexpected(row.error());
-      if (!*row || (*row)->status == "merged" || (*row)->status == "deleted") {
-        return tl::unexpected(not_found());
-      }
-      return decrypt(*keys, std::move(**row));
-    };
-    auto keep = load(id);
-    if (!keep) return tl::unexpected(keep.error());
-    auto gone = load(other_id);
-    if (!gone) return tl::unexpected(gone.error());
-    auto writer = access(tx, context, keep->row);
-    if (!writer) return tl::unexpected(writer.error());
-    if (auto other = access(tx, context, gone->row); !other) return tl::unexpected(other.error());
-    merged_restricted = keep->row.restricted || gone->row.restricted;
-    Record& k = keep->record;
-    const Record& g = gone->record;
-    for (auto [mine, theirs] :
-         {std::pair{&k.title, &g.title}, std::pair{&k.name_prefix, &g.name_prefix},
-          std::pair{&k.name_suffix, &g.name_suffix}, std::pair{&k.sex, &g.sex},
-          std::pair{&k.email, &g.email},
-          std::pair{&k.insurance.insurer_name, &g.insurance.insurer_name},
-          std::pair{&k.insurance.ik, &g.insurance.ik},
-          std::pair{&k.insurance.kvnr, &g.insurance.kvnr},
-          std::pair{&k.insurance.kind, &g.insurance.kind}}) {
-      if (mine->empty()) *mine = *theirs;
-    }
-    if (k.address.street.empty() && k.address.city.empty()) k.address = g.address;
-    for (const auto& p : g.phones) {
-      const bool known = std::any_of(k.phones.begin(), k.phones.end(),
-                                     [&](const Phone& q) { return q.number == p.number; });
-      if (!known && k.phones.size() < kMaxPhones) k.phones.push_back(p);
-    }
-    if (!g.note.empty() && k.note.find(g.note) == std::string::npos) {
-      std::string joined = k.note.empty() ? g.note : k.note + "\n" + g.note;
-      if (core::utf8_length(joined) <= kMaxNote) k.note = std::move(joined);
-    }
-    if (!k.email_reminders.given && g.email_reminders.given) k.email_reminders = g.email_reminders;
-    if (!k.sms_reminders.given && g.sms_reminders.given) k.sms_reminders = g.sms_reminders;
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto keys = practice_keys(tx, practice_id);
+        if (!keys) return tl::unexpected(keys.error());
+        auto load = [&](std::string_view pid) -> core::Result<Patient> {
+          auto row = tx.patients().find(practice_id, pid);
+          if (!row) return tl::unexpected(row.error());
+          if (!*row || (*row)->status == "merged" || (*row)->status == "deleted") {
+            return tl::unexpected(not_found());
+          }
+          return decrypt(*keys, std::move(**row));
+        };
+        auto keep = load(id);
+        if (!keep) return tl::unexpected(keep.error());
+        auto gone = load(other_id);
+        if (!gone) return tl::unexpected(gone.error());
+        auto writer = access(tx, context, keep->row);
+        if (!writer) return tl::unexpected(writer.error());
+        if (auto other = access(tx, context, gone->row); !other)
+          return tl::unexpected(other.error());
+        merged_restricted = keep->row.restricted || gone->row.restricted;
+        Record& k = keep->record;
+        const Record& g = gone->record;
+        for (auto [mine, theirs] :
+             {std::pair{&k.title, &g.title}, std::pair{&k.name_prefix, &g.name_prefix},
+              std::pair{&k.name_suffix, &g.name_suffix}, std::pair{&k.sex, &g.sex},
+              std::pair{&k.email, &g.email},
+              std::pair{&k.insurance.insurer_name, &g.insurance.insurer_name},
+              std::pair{&k.insurance.ik, &g.insurance.ik},
+              std::pair{&k.insurance.kvnr, &g.insurance.kvnr},
+              std::pair{&k.insurance.kind, &g.insurance.kind}}) {
+          if (mine->empty()) *mine = *theirs;
+        }
+        if (k.address.street.empty() && k.address.city.empty()) k.address = g.address;
+        for (const auto& p : g.phones) {
+          const bool known = std::any_of(k.phones.begin(), k.phones.end(),
+                                         [&](const Phone& q) { return q.number == p.number; });
+          if (!known && k.phones.size() < kMaxPhones) k.phones.push_back(p);
+        }
+        if (!g.note.empty() && k.note.find(g.note) == std::string::npos) {
+          std::string joined = k.note.empty() ? g.note : k.note + "\n" + g.note;
+          if (core::utf8_length(joined) <= kMaxNote) k.note = std::move(joined);
+        }
+        if (!k.email_reminders.given && g.email_reminders.given)
+          k.email_reminders = g.email_reminders;
+        if (!k.sms_reminders.given && g.sms_reminders.given) k.sms_reminders = g.sms_reminders;
 
-    const std::string now = core::to_iso8601(clock_.now());
-    // The other record's appointments (past and future) belong to the one kept.
-    auto moved = tx.scheduling().reassign_patient(practice_id, other_id, id, now);
-    if (!moved) return tl::unexpected(moved.error());
-    store::PatientRow merged = gone->row;
-    merged.status = "merged";
-    merged.merged_into = std::string(id);
-    merged.updated_at = now;
-    if (auto u = tx.patients().update(merged, std::span<const store::IndexTerm>()); !u) return u;
+        const std::string now = core::to_iso8601(clock_.now());
+        // The other record's appointments (past and future) belong to the one kept.
+        auto moved = tx.scheduling().reassign_patient(practice_id, other_id, id, now);
+        if (!moved) return tl::unexpected(moved.error());
+        store::PatientRow merged = gone->row;
+        merged.status = "merged";
+        merged.merged_into = std::string(id);
+        merged.updated_at = now;
+        if (auto u = tx.patients().update(merged, std::span<const store::IndexTerm>()); !u)
+          return u;
 
-    store::PatientRow updated = keep->row;
-    updated.updated_at = now;
-    updated.restricted = merged_restricted;  // a merge never lifts a restriction
-    auto cipher = encrypt(*keys, updated, k);
-    if (!cipher) return tl::unexpected(cipher.error());
-    updated.record = std::move(*cipher);
-    const auto terms = keys->index->terms(k);
-    if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
-      return u;
-    }
-    ++updated.version;
-    const std::vector<audit::Event> events{{"patient.merge", "patient", std::string(id)},
-                                           {"patient.merge", "patient", std::string(other_id)}};
-    if (auto a = trail_.record(tx, practice_id, *writer, events); !a) {
-      return tl::unexpected(a.error());
-    }
-    out = Patient{std::move(updated), std::move(k), {}};
-    return {};
-  });
+        store::PatientRow updated = keep->row;
+        updated.updated_at = now;
+        updated.restricted = merged_restricted;  // a merge never lifts a restriction
+        auto cipher = encrypt(*keys, updated, k);
+        if (!cipher) return tl::unexpected(cipher.error());
+        updated.record = std::move(*cipher);
+        const auto terms = keys->index->terms(k);
+        if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
+          return u;
+        }
+        ++updated.version;
+        const std::vector<audit::Event> events{{"patient.merge", "patient", std::string(id)},
+                                               {"patient.merge", "patient", std::string(other_id)}};
+        if (auto a = trail_.record(tx, practice_id, *writer, events); !a) {
+          return tl::unexpected(a.error());
+        }
+        out = Patient{std::move(updated), std::move(k), {}};
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return std::move(*out);
 }
@@ -897,126 +916,129 @@ core::Result<SearchPage> PatientService::search(const audit::Context& context,
     }
   }
   SearchPage page;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto keys = practice_keys(tx, practice_id);
-    if (!keys) return tl::unexpected(keys.error());
-    if (terms.empty()) {
-      // No query: the practice's patients in id order (the cursor is the last id).
-      auto rows = tx.patients().list(practice_id, cursor, static_cast<std::int64_t>(limit + 1));
-      if (!rows) return tl::unexpected(rows.error());
-      for (auto& row : *rows) {
-        if (page.patients.size() == limit) {
-          page.next_cursor = page.patients.back().row.id;
-          break;
-        }
-        auto p = decrypt(*keys, std::move(row));
-        if (!p) return tl::unexpected(p.error());
-        page.patients.push_back(std::move(*p));
-      }
-      return {};
-    }
-    if (terms.size() == 1) {
-      return search_one_term(tx, *keys, practice_id, terms.front(), cursor, limit, page);
-    }
-    // 1. Candidates per term with the best rank the index says (exact 0, prefix 1,
-    //    phonetic 2); a patient must match every term, ranks add up.
-    std::optional<std::unordered_map<std::string, int>> ranks;
-    for (const auto& term : terms) {
-      std::unordered_map<std::string, int> term_ranks;
-      // The index terms this query term looks up, with the rank a hit on each gives.
-      std::vector<store::IndexTerm> lookups;
-      std::vector<std::pair<std::int64_t, int>> rank_of_kind;
-      auto want = [&](TermKind kind, std::string_view value, int rank) {
-        if (value.empty()) return;
-        lookups.push_back({static_cast<std::int64_t>(kind), keys->index->hash(kind, value)});
-        rank_of_kind.emplace_back(static_cast<std::int64_t>(kind), rank);
-      };
-      switch (term.type) {
-        case QueryTerm::Type::name:
-          want(TermKind::family, term.value, 0);
-          want(TermKind::given, term.value, 0);
-          if (term.value.size() >= kMinPrefix && term.value.size() <= kMaxPrefix) {
-            want(TermKind::prefix, term.value, 1);
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto keys = practice_keys(tx, practice_id);
+        if (!keys) return tl::unexpected(keys.error());
+        if (terms.empty()) {
+          // No query: the practice's patients in id order (the cursor is the last id).
+          auto rows = tx.patients().list(practice_id, cursor, static_cast<std::int64_t>(limit + 1));
+          if (!rows) return tl::unexpected(rows.error());
+          for (auto& row : *rows) {
+            if (page.patients.size() == limit) {
+              page.next_cursor = page.patients.back().row.id;
+              break;
+            }
+            auto p = decrypt(*keys, std::move(row));
+            if (!p) return tl::unexpected(p.error());
+            page.patients.push_back(std::move(*p));
           }
-          want(TermKind::phonetic, term.phonetic, 2);
-          break;
-        case QueryTerm::Type::birth_date:
-          want(TermKind::birth_date, term.value, 0);
-          break;
-        case QueryTerm::Type::birth_year:
-          want(TermKind::birth_year, term.value, 0);
-          break;
-        case QueryTerm::Type::phone:
-          want(TermKind::phone, term.value, 0);
-          break;
-        case QueryTerm::Type::email:
-          want(TermKind::email, term.value, 0);
-          break;
-        case QueryTerm::Type::kvnr:
-          want(TermKind::kvnr, term.value, 0);
-          break;
-      }
-      auto hits = tx.patients().match(practice_id, lookups);
-      if (!hits) return tl::unexpected(hits.error());
-      for (auto& hit : *hits) {
-        int rank = 2;
-        for (auto [kind, kind_rank] : rank_of_kind) {
-          if (kind == hit.kind) rank = kind_rank;
+          return {};
         }
-        auto [it, inserted] = term_ranks.emplace(std::move(hit.patient_id), rank);
-        if (!inserted) it->second = std::min(it->second, rank);
-      }
-      core::Result<void> ok;
-      if (!ok) return ok;
-      if (!ranks) {
-        ranks = std::move(term_ranks);
-      } else {
-        std::unordered_map<std::string, int> both;
-        for (auto& [id, rank] : *ranks) {
-          if (auto it = term_ranks.find(id); it != term_ranks.end())
-            both.emplace(id, rank + it->second);
+        if (terms.size() == 1) {
+          return search_one_term(tx, *keys, practice_id, terms.front(), cursor, limit, page);
         }
-        ranks = std::move(both);
-      }
-      if (ranks->empty()) break;
-    }
-    // 2. Order by rank, then id (random, so no order leaks); only the page is decrypted.
-    std::vector<std::pair<int, std::string>> ordered;
-    ordered.reserve(ranks->size());
-    for (auto& [id, rank] : *ranks) ordered.emplace_back(rank, id);
-    if (ordered.size() > options_.max_search_candidates) page.truncated = true;
-    std::sort(ordered.begin(), ordered.end());
-    // 3. Walk from the cursor, decrypting in small chunks and dropping blind-index false
-    //    positives, until the page is full.
-    std::vector<Ranked> found;
-    std::size_t position = offset;
-    while (position < ordered.size() && found.size() < limit) {
-      const std::size_t want = std::min(ordered.size() - position, limit - found.size() + 4);
-      std::vector<std::string> chunk;
-      for (std::size_t i = position; i < position + want; ++i) chunk.push_back(ordered[i].second);
-      auto rows = tx.patients().find_many(practice_id, chunk);
-      if (!rows) return tl::unexpected(rows.error());
-      std::unordered_map<std::string, store::PatientRow> by_id;
-      for (auto& row : *rows) by_id.emplace(row.id, std::move(row));
-      const std::size_t begin = position;
-      const std::size_t end = position + want;
-      for (std::size_t i = begin; i < end; ++i) {
-        if (found.size() == limit) {
-          position = i;
-          break;
+        // 1. Candidates per term with the best rank the index says (exact 0, prefix 1,
+        //    phonetic 2); a patient must match every term, ranks add up.
+        std::optional<std::unordered_map<std::string, int>> ranks;
+        for (const auto& term : terms) {
+          std::unordered_map<std::string, int> term_ranks;
+          // The index terms this query term looks up, with the rank a hit on each gives.
+          std::vector<store::IndexTerm> lookups;
+          std::vector<std::pair<std::int64_t, int>> rank_of_kind;
+          auto want = [&](TermKind kind, std::string_view value, int rank) {
+            if (value.empty()) return;
+            lookups.push_back({static_cast<std::int64_t>(kind), keys->index->hash(kind, value)});
+            rank_of_kind.emplace_back(static_cast<std::int64_t>(kind), rank);
+          };
+          switch (term.type) {
+            case QueryTerm::Type::name:
+              want(TermKind::family, term.value, 0);
+              want(TermKind::given, term.value, 0);
+              if (term.value.size() >= kMinPrefix && term.value.size() <= kMaxPrefix) {
+                want(TermKind::prefix, term.value, 1);
+              }
+              want(TermKind::phonetic, term.phonetic, 2);
+              break;
+            case QueryTerm::Type::birth_date:
+              want(TermKind::birth_date, term.value, 0);
+              break;
+            case QueryTerm::Type::birth_year:
+              want(TermKind::birth_year, term.value, 0);
+              break;
+            case QueryTerm::Type::phone:
+              want(TermKind::phone, term.value, 0);
+              break;
+            case QueryTerm::Type::email:
+              want(TermKind::email, term.value, 0);
+              break;
+            case QueryTerm::Type::kvnr:
+              want(TermKind::kvnr, term.value, 0);
+              break;
+          }
+          auto hits = tx.patients().match(practice_id, lookups);
+          if (!hits) return tl::unexpected(hits.error());
+          for (auto& hit : *hits) {
+            int rank = 2;
+            for (auto [kind, kind_rank] : rank_of_kind) {
+              if (kind == hit.kind) rank = kind_rank;
+            }
+            auto [it, inserted] = term_ranks.emplace(std::move(hit.patient_id), rank);
+            if (!inserted) it->second = std::min(it->second, rank);
+          }
+          core::Result<void> ok;
+          if (!ok) return ok;
+          if (!ranks) {
+            ranks = std::move(term_ranks);
+          } else {
+            std::unordered_map<std::string, int> both;
+            for (auto& [id, rank] : *ranks) {
+              if (auto it = term_ranks.find(id); it != term_ranks.end())
+                both.emplace(id, rank + it->second);
+            }
+            ranks = std::move(both);
+          }
+          if (ranks->empty()) break;
         }
-        position = i + 1;
-        auto it = by_id.find(ordered[i].second);
-        if (it == by_id.end() || !searchable(it->second)) continue;
-        auto p = decrypt(*keys, std::move(it->second));
-        if (!p) return tl::unexpected(p.error());
-        if (auto ranked = rank_candidate(std::move(*p), terms)) found.push_back(std::move(*ranked));
-      }
-    }
-    fill_page(found, page);
-    if (position < ordered.size()) page.next_cursor = "o" + std::to_string(position);
-    return {};
-  });
+        // 2. Order by rank, then id (random, so no order leaks); only the page is decrypted.
+        std::vector<std::pair<int, std::string>> ordered;
+        ordered.reserve(ranks->size());
+        for (auto& [id, rank] : *ranks) ordered.emplace_back(rank, id);
+        if (ordered.size() > options_.max_search_candidates) page.truncated = true;
+        std::sort(ordered.begin(), ordered.end());
+        // 3. Walk from the cursor, decrypting in small chunks and dropping blind-index false
+        //    positives, until the page is full.
+        std::vector<Ranked> found;
+        std::size_t position = offset;
+        while (position < ordered.size() && found.size() < limit) {
+          const std::size_t want = std::min(ordered.size() - position, limit - found.size() + 4);
+          std::vector<std::string> chunk;
+          for (std::size_t i = position; i < position + want; ++i)
+            chunk.push_back(ordered[i].second);
+          auto rows = tx.patients().find_many(practice_id, chunk);
+          if (!rows) return tl::unexpected(rows.error());
+          std::unordered_map<std::string, store::PatientRow> by_id;
+          for (auto& row : *rows) by_id.emplace(row.id, std::move(row));
+          const std::size_t begin = position;
+          const std::size_t end = position + want;
+          for (std::size_t i = begin; i < end; ++i) {
+            if (found.size() == limit) {
+              position = i;
+              break;
+            }
+            position = i + 1;
+            auto it = by_id.find(ordered[i].second);
+            if (it == by_id.end() || !searchable(it->second)) continue;
+            auto p = decrypt(*keys, std::move(it->second));
+            if (!p) return tl::unexpected(p.error());
+            if (auto ranked = rank_candidate(std::move(*p), terms))
+              found.push_back(std::move(*ranked));
+          }
+        }
+        fill_page(found, page);
+        if (position < ordered.size()) page.next_cursor = "o" + std::to_string(position);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   std::vector<std::string> shown;
   shown.reserve(page.patients.size());

@@ -19,9 +19,10 @@ namespace {
 constexpr std::size_t kIdBytes = 16;
 constexpr std::string_view kSettingsId = "booking";
 
+// Every transaction of this service works for one practice (row-level security).
 template <typename Fn>
-core::Result<void> in_tx(store::Store& store, TxMode mode, Fn&& fn) {
-  return store::with_transaction(store, mode, std::forward<Fn>(fn));
+core::Result<void> in_tx(store::Store& store, std::string_view practice_id, TxMode mode, Fn&& fn) {
+  return store::with_practice_transaction(store, practice_id, mode, std::forward<Fn>(fn));
 }
 
 core::Error not_found(const std::string& what) {
@@ -291,24 +292,25 @@ core::Result<ConfigView> SchedulingService::create(const audit::Context& context
                                                    const json::object& body) {
   std::vector<core::FieldError> warnings;
   store::ConfigRow row;
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    warnings.clear();
-    auto doc = normalise(tx, practice_id, kind, body, warnings);
-    if (!doc) return tl::unexpected(doc.error());
-    const std::string now = core::to_iso8601(clock_.now());
-    row = {std::string(practice_id),
-           core::random_hex(random_, kIdBytes),
-           json::serialize(*doc),
-           true,
-           now,
-           now,
-           1};
-    if (auto ins = tx.scheduling().insert_config(kind, row); !ins) return ins;
-    auto a = trail_.record(tx, practice_id, context,
-                           {"scheduling.create", std::string(what(kind)), row.id});
-    if (!a) return tl::unexpected(a.error());
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        warnings.clear();
+        auto doc = normalise(tx, practice_id, kind, body, warnings);
+        if (!doc) return tl::unexpected(doc.error());
+        const std::string now = core::to_iso8601(clock_.now());
+        row = {std::string(practice_id),
+               core::random_hex(random_, kIdBytes),
+               json::serialize(*doc),
+               true,
+               now,
+               now,
+               1};
+        if (auto ins = tx.scheduling().insert_config(kind, row); !ins) return ins;
+        auto a = trail_.record(tx, practice_id, context,
+                               {"scheduling.create", std::string(what(kind)), row.id});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return written(practice_id, kind, std::move(row), std::move(warnings));
 }
@@ -320,43 +322,45 @@ core::Result<ConfigView> SchedulingService::update(const audit::Context& context
                                                    const json::object& patch) {
   std::vector<core::FieldError> warnings;
   store::ConfigRow row;
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    warnings.clear();
-    auto found = tx.scheduling().find_config(kind, practice_id, id);
-    if (!found) return tl::unexpected(found.error());
-    if (!*found) return tl::unexpected(not_found("Eintrag"));
-    row = **found;
-    if (row.version != expected_version) {
-      return core::fail(ErrorCode::precondition_failed,
-                        "Der Eintrag wurde inzwischen geändert; bitte neu laden. / The entry was "
-                        "changed meanwhile; please reload.");
-    }
-    json::object doc = json::parse(row.data).as_object();
-    for (const auto& [key, value] : patch) {
-      if (key == "active") continue;
-      if (value.is_null()) {
-        doc.erase(key);
-      } else {
-        doc[key] = value;
-      }
-    }
-    if (const auto* active = patch.if_contains("active")) {
-      if (!active->is_bool()) {
-        return tl::unexpected(bad_field("active: true oder false.", "active", "true / false"));
-      }
-      row.active = active->as_bool();
-    }
-    auto normal = normalise(tx, practice_id, kind, doc, warnings);
-    if (!normal) return tl::unexpected(normal.error());
-    row.data = json::serialize(*normal);
-    row.updated_at = core::to_iso8601(clock_.now());
-    if (auto u = tx.scheduling().update_config(kind, row); !u) return u;
-    ++row.version;
-    auto a = trail_.record(tx, practice_id, context,
-                           {"scheduling.update", std::string(what(kind)), row.id});
-    if (!a) return tl::unexpected(a.error());
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        warnings.clear();
+        auto found = tx.scheduling().find_config(kind, practice_id, id);
+        if (!found) return tl::unexpected(found.error());
+        if (!*found) return tl::unexpected(not_found("Eintrag"));
+        row = **found;
+        if (row.version != expected_version) {
+          return core::fail(
+              ErrorCode::precondition_failed,
+              "Der Eintrag wurde inzwischen geändert; bitte neu laden. / The entry was "
+              "changed meanwhile; please reload.");
+        }
+        json::object doc = json::parse(row.data).as_object();
+        for (const auto& [key, value] : patch) {
+          if (key == "active") continue;
+          if (value.is_null()) {
+            doc.erase(key);
+          } else {
+            doc[key] = value;
+          }
+        }
+        if (const auto* active = patch.if_contains("active")) {
+          if (!active->is_bool()) {
+            return tl::unexpected(bad_field("active: true oder false.", "active", "true / false"));
+          }
+          row.active = active->as_bool();
+        }
+        auto normal = normalise(tx, practice_id, kind, doc, warnings);
+        if (!normal) return tl::unexpected(normal.error());
+        row.data = json::serialize(*normal);
+        row.updated_at = core::to_iso8601(clock_.now());
+        if (auto u = tx.scheduling().update_config(kind, row); !u) return u;
+        ++row.version;
+        auto a = trail_.record(tx, practice_id, context,
+                               {"scheduling.update", std::string(what(kind)), row.id});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return written(practice_id, kind, std::move(row), std::move(warnings));
 }
@@ -365,12 +369,13 @@ core::Result<std::optional<store::ConfigRow>> SchedulingService::find(std::strin
                                                                       ConfigKind kind,
                                                                       std::string_view id) {
   std::optional<store::ConfigRow> row;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto found = tx.scheduling().find_config(kind, practice_id, id);
-    if (!found) return tl::unexpected(found.error());
-    row = std::move(*found);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto found = tx.scheduling().find_config(kind, practice_id, id);
+        if (!found) return tl::unexpected(found.error());
+        row = std::move(*found);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return row;
 }
@@ -401,12 +406,13 @@ core::Result<ConfigView> SchedulingService::get(std::string_view practice_id, Co
 core::Result<std::vector<ConfigView>> SchedulingService::list(std::string_view practice_id,
                                                               ConfigKind kind) {
   std::vector<store::ConfigRow> rows;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto listed = tx.scheduling().list_config(kind, practice_id);
-    if (!listed) return tl::unexpected(listed.error());
-    rows = std::move(*listed);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto listed = tx.scheduling().list_config(kind, practice_id);
+        if (!listed) return tl::unexpected(listed.error());
+        rows = std::move(*listed);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   std::vector<ConfigView> out;
   for (auto& row : rows) {
@@ -432,39 +438,41 @@ core::Result<ConfigView> SchedulingService::put_single(const audit::Context& con
                                                        const json::object& body) {
   std::vector<core::FieldError> warnings;
   store::ConfigRow row;
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    warnings.clear();
-    if (kind == ConfigKind::working_plan) {
-      auto p = tx.scheduling().find_config(ConfigKind::practitioner, practice_id, id);
-      if (!p) return tl::unexpected(p.error());
-      if (!*p) return tl::unexpected(not_found("Behandler"));
-    }
-    auto doc = normalise(tx, practice_id, kind, body, warnings);
-    if (!doc) return tl::unexpected(doc.error());
-    auto found = tx.scheduling().find_config(kind, practice_id, id);
-    if (!found) return tl::unexpected(found.error());
-    const std::int64_t current = *found ? (*found)->version : 0;
-    if (expected && *expected != current) {
-      return core::fail(ErrorCode::precondition_failed,
-                        "Inzwischen geändert; bitte neu laden. / Changed meanwhile; please "
-                        "reload.");
-    }
-    const std::string now = core::to_iso8601(clock_.now());
-    if (*found) {
-      row = **found;
-      row.data = json::serialize(*doc);
-      row.updated_at = now;
-      if (auto u = tx.scheduling().update_config(kind, row); !u) return u;
-      ++row.version;
-    } else {
-      row = {std::string(practice_id), std::string(id), json::serialize(*doc), true, now, now, 1};
-      if (auto ins = tx.scheduling().insert_config(kind, row); !ins) return ins;
-    }
-    auto a = trail_.record(tx, practice_id, context,
-                           {"scheduling.update", std::string(what(kind)), std::string(id)});
-    if (!a) return tl::unexpected(a.error());
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        warnings.clear();
+        if (kind == ConfigKind::working_plan) {
+          auto p = tx.scheduling().find_config(ConfigKind::practitioner, practice_id, id);
+          if (!p) return tl::unexpected(p.error());
+          if (!*p) return tl::unexpected(not_found("Behandler"));
+        }
+        auto doc = normalise(tx, practice_id, kind, body, warnings);
+        if (!doc) return tl::unexpected(doc.error());
+        auto found = tx.scheduling().find_config(kind, practice_id, id);
+        if (!found) return tl::unexpected(found.error());
+        const std::int64_t current = *found ? (*found)->version : 0;
+        if (expected && *expected != current) {
+          return core::fail(ErrorCode::precondition_failed,
+                            "Inzwischen geändert; bitte neu laden. / Changed meanwhile; please "
+                            "reload.");
+        }
+        const std::string now = core::to_iso8601(clock_.now());
+        if (*found) {
+          row = **found;
+          row.data = json::serialize(*doc);
+          row.updated_at = now;
+          if (auto u = tx.scheduling().update_config(kind, row); !u) return u;
+          ++row.version;
+        } else {
+          row = {
+              std::string(practice_id), std::string(id), json::serialize(*doc), true, now, now, 1};
+          if (auto ins = tx.scheduling().insert_config(kind, row); !ins) return ins;
+        }
+        auto a = trail_.record(tx, practice_id, context,
+                               {"scheduling.update", std::string(what(kind)), std::string(id)});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return written(practice_id, kind, std::move(row), std::move(warnings));
 }
@@ -523,20 +531,21 @@ core::Result<store::AbsenceRow> SchedulingService::add_absence(const audit::Cont
                         seconds(*start),
                         seconds(*end),
                         core::to_iso8601(clock_.now())};
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto p = tx.scheduling().find_config(ConfigKind::practitioner, practice_id, practitioner);
-    if (!p) return tl::unexpected(p.error());
-    if (!*p) {
-      return tl::unexpected(
-          bad_field("Unbekannte Behandlerin / unbekannter Behandler. / Unknown "
-                    "practitioner.",
-                    "practitioner_id", "?"));
-    }
-    if (auto ins = tx.scheduling().insert_absence(row); !ins) return ins;
-    auto a = trail_.record(tx, practice_id, context, {"scheduling.create", "absence", row.id});
-    if (!a) return tl::unexpected(a.error());
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto p = tx.scheduling().find_config(ConfigKind::practitioner, practice_id, practitioner);
+        if (!p) return tl::unexpected(p.error());
+        if (!*p) {
+          return tl::unexpected(
+              bad_field("Unbekannte Behandlerin / unbekannter Behandler. / Unknown "
+                        "practitioner.",
+                        "practitioner_id", "?"));
+        }
+        if (auto ins = tx.scheduling().insert_absence(row); !ins) return ins;
+        auto a = trail_.record(tx, practice_id, context, {"scheduling.create", "absence", row.id});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return row;
 }
@@ -544,7 +553,7 @@ core::Result<store::AbsenceRow> SchedulingService::add_absence(const audit::Cont
 core::Result<void> SchedulingService::remove_absence(const audit::Context& context,
                                                      std::string_view practice_id,
                                                      std::string_view id) {
-  return in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  return in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
     auto gone = tx.scheduling().delete_absence(practice_id, id);
     if (!gone) return tl::unexpected(gone.error());
     if (!*gone) return tl::unexpected(not_found("Abwesenheit"));
@@ -558,12 +567,13 @@ core::Result<void> SchedulingService::remove_absence(const audit::Context& conte
 core::Result<std::vector<store::AbsenceRow>> SchedulingService::absences(
     std::string_view practice_id, Instant from, Instant to) {
   std::vector<store::AbsenceRow> out;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto rows = tx.scheduling().list_absences(practice_id, seconds(from), seconds(to));
-    if (!rows) return tl::unexpected(rows.error());
-    out = std::move(*rows);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto rows = tx.scheduling().list_absences(practice_id, seconds(from), seconds(to));
+        if (!rows) return tl::unexpected(rows.error());
+        out = std::move(*rows);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return out;
 }
@@ -572,35 +582,37 @@ core::Result<std::vector<Slot>> SchedulingService::availability(
     std::string_view practice_id, std::string_view type_id, std::optional<std::string> practitioner,
     date::local_days from, date::local_days to, bool online) {
   std::vector<Slot> out;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto snap = snapshot(tx, practice_id);
-    if (!snap) return tl::unexpected(snap.error());
-    const auto found = (*snap)->types.find(type_id);
-    if (found == (*snap)->types.end() || !found->second.second ||
-        (online && !found->second.first.online_bookable)) {
-      return tl::unexpected(not_found("Termintyp"));
-    }
-    const TypeDoc* type = &found->second.first;
-    if (to < from || (to - from).count() + 1 > kMaxQueryDays) {
-      return tl::unexpected(bad_field("Höchstens 31 Tage auf einmal. / At most 31 days at once.",
-                                      "to", "≤ from + 30 Tage / days"));
-    }
-    auto in = inputs_from(**snap, zone_, from, to);
-    if (auto b = add_busy(tx, practice_id, zone_, from, to, *type, practitioner, in); !b) {
-      return tl::unexpected(b.error());
-    }
-    BookingRules rules;
-    rules.grid = std::chrono::minutes(in.settings.grid_minutes);
-    rules.horizon = online ? date::days(in.settings.horizon_days) : date::days(3650);
-    rules.min_notice =
-        online ? std::chrono::minutes(in.settings.min_notice_minutes) : std::chrono::minutes(0);
-    SlotQuery q{from, to, std::move(practitioner),
-                std::chrono::floor<std::chrono::seconds>(clock_.now())};
-    auto slots = free_slots(q, slot_type(*type), in.plans, in.resources, rules, in.calendar);
-    if (!slots) return tl::unexpected(slots.error());
-    out = std::move(*slots);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto snap = snapshot(tx, practice_id);
+        if (!snap) return tl::unexpected(snap.error());
+        const auto found = (*snap)->types.find(type_id);
+        if (found == (*snap)->types.end() || !found->second.second ||
+            (online && !found->second.first.online_bookable)) {
+          return tl::unexpected(not_found("Termintyp"));
+        }
+        const TypeDoc* type = &found->second.first;
+        if (to < from || (to - from).count() + 1 > kMaxQueryDays) {
+          return tl::unexpected(
+              bad_field("Höchstens 31 Tage auf einmal. / At most 31 days at once.", "to",
+                        "≤ from + 30 Tage / days"));
+        }
+        auto in = inputs_from(**snap, zone_, from, to);
+        if (auto b = add_busy(tx, practice_id, zone_, from, to, *type, practitioner, in); !b) {
+          return tl::unexpected(b.error());
+        }
+        BookingRules rules;
+        rules.grid = std::chrono::minutes(in.settings.grid_minutes);
+        rules.horizon = online ? date::days(in.settings.horizon_days) : date::days(3650);
+        rules.min_notice =
+            online ? std::chrono::minutes(in.settings.min_notice_minutes) : std::chrono::minutes(0);
+        SlotQuery q{from, to, std::move(practitioner),
+                    std::chrono::floor<std::chrono::seconds>(clock_.now())};
+        auto slots = free_slots(q, slot_type(*type), in.plans, in.resources, rules, in.calendar);
+        if (!slots) return tl::unexpected(slots.error());
+        out = std::move(*slots);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return out;
 }
@@ -642,12 +654,13 @@ core::Result<std::shared_ptr<const SchedulingService::Snapshot>> SchedulingServi
     std::string_view practice_id) {
   if (auto hit = cached(practice_id, nullptr)) return hit;  // no transaction needed
   std::shared_ptr<const Snapshot> out;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto snap = snapshot(tx, practice_id);
-    if (!snap) return tl::unexpected(snap.error());
-    out = std::move(*snap);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto snap = snapshot(tx, practice_id);
+        if (!snap) return tl::unexpected(snap.error());
+        out = std::move(*snap);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return out;
 }
@@ -692,23 +705,25 @@ core::Result<std::vector<std::string>> SchedulingService::plan_offers(
     std::string_view practice_id, std::string_view type_id, std::optional<std::string> practitioner,
     Instant start) {
   std::vector<std::string> out;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto snap = snapshot(tx, practice_id);
-    if (!snap) return tl::unexpected(snap.error());
-    const auto found = (*snap)->types.find(type_id);
-    if (found == (*snap)->types.end()) return tl::unexpected(not_found("Termintyp"));
-    const auto day = date::floor<date::days>(zone_->to_local(start));
-    auto in = inputs_from(**snap, zone_, day, day);
-    BookingRules rules{date::days(3650), std::chrono::minutes(0),
-                       std::chrono::minutes(in.settings.grid_minutes)};
-    SlotQuery q{day, day, std::move(practitioner), start - std::chrono::minutes(1)};
-    auto slots = free_slots(q, slot_type(found->second.first), in.plans, {}, rules, in.calendar);
-    if (!slots) return tl::unexpected(slots.error());
-    for (auto& s : *slots) {
-      if (s.start == start) out.push_back(std::move(s.practitioner));
-    }
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto snap = snapshot(tx, practice_id);
+        if (!snap) return tl::unexpected(snap.error());
+        const auto found = (*snap)->types.find(type_id);
+        if (found == (*snap)->types.end()) return tl::unexpected(not_found("Termintyp"));
+        const auto day = date::floor<date::days>(zone_->to_local(start));
+        auto in = inputs_from(**snap, zone_, day, day);
+        BookingRules rules{date::days(3650), std::chrono::minutes(0),
+                           std::chrono::minutes(in.settings.grid_minutes)};
+        SlotQuery q{day, day, std::move(practitioner), start - std::chrono::minutes(1)};
+        auto slots =
+            free_slots(q, slot_type(found->second.first), in.plans, {}, rules, in.calendar);
+        if (!slots) return tl::unexpected(slots.error());
+        for (auto& s : *slots) {
+          if (s.start == start) out.push_back(std::move(s.practitioner));
+        }
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return out;
 }
@@ -741,12 +756,13 @@ core::Result<store::AppointmentRow> SchedulingService::book(const audit::Context
                                                             std::string_view practice_id,
                                                             const NewAppointment& input) {
   store::AppointmentRow row;
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto booked = book(tx, context, practice_id, input);
-    if (!booked) return tl::unexpected(booked.error());
-    row = std::move(*booked);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto booked = book(tx, context, practice_id, input);
+        if (!booked) return tl::unexpected(booked.error());
+        row = std::move(*booked);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return row;
 }
@@ -844,12 +860,13 @@ core::Result<store::AppointmentRow> SchedulingService::change(const audit::Conte
       return tl::unexpected(ok.error());
   }
   store::AppointmentRow row;
-  auto r = in_tx(store_, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto changed = this->change(tx, context, practice_id, id, expected_version, change);
-    if (!changed) return tl::unexpected(changed.error());
-    row = std::move(*changed);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto changed = this->change(tx, context, practice_id, id, expected_version, change);
+        if (!changed) return tl::unexpected(changed.error());
+        row = std::move(*changed);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return row;
 }
@@ -933,12 +950,13 @@ core::Result<store::AppointmentRow> SchedulingService::change(
 core::Result<store::AppointmentRow> SchedulingService::appointment(std::string_view practice_id,
                                                                    std::string_view id) {
   std::optional<store::AppointmentRow> row;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto found = tx.scheduling().find_appointment(practice_id, id);
-    if (!found) return tl::unexpected(found.error());
-    row = std::move(*found);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto found = tx.scheduling().find_appointment(practice_id, id);
+        if (!found) return tl::unexpected(found.error());
+        row = std::move(*found);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   if (!row) return tl::unexpected(not_found("Termin"));
   return std::move(*row);
@@ -952,14 +970,15 @@ core::Result<std::vector<store::AppointmentRow>> SchedulingService::appointments
                                     "to", "from < to ≤ from + 31 Tage / days"));
   }
   std::vector<store::AppointmentRow> out;
-  auto r = in_tx(store_, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-    auto rows = tx.scheduling().list_appointments(
-        practice_id, seconds(from), seconds(to),
-        practitioner ? std::optional<std::string_view>(*practitioner) : std::nullopt);
-    if (!rows) return tl::unexpected(rows.error());
-    out = std::move(*rows);
-    return {};
-  });
+  auto r =
+      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+        auto rows = tx.scheduling().list_appointments(
+            practice_id, seconds(from), seconds(to),
+            practitioner ? std::optional<std::string_view>(*practitioner) : std::nullopt);
+        if (!rows) return tl::unexpected(rows.error());
+        out = std::move(*rows);
+        return {};
+      });
   if (!r) return tl::unexpected(r.error());
   return out;
 }

@@ -722,10 +722,31 @@ class Transaction {
   virtual SchedulingPort& scheduling() = 0;
   virtual BookingPort& booking() = 0;
   virtual OutboxPort& outbox() = 0;
+  // Declares that the rest of this transaction works for one practice only. On
+  // PostgreSQL the adapter sets praxis.practice for the transaction (SET LOCAL), and
+  // row-level security then hides and refuses every other practice's rows, even to a
+  // query that forgets its practice filter (defence in depth behind the ports' own
+  // practice_id conditions). Unscoped transactions are server-wide (sign-in by e-mail,
+  // the notification sender). Scoping again to the same practice is a no-op; to another
+  // practice it is an internal error. SQLite (one file, no RLS) only checks that rule.
+  [[nodiscard]] virtual core::Result<void> scope(std::string_view practice_id) {
+    if (scoped_.empty()) {
+      scoped_ = std::string(practice_id);
+      return {};
+    }
+    if (scoped_ == practice_id) return {};
+    return core::fail(core::ErrorCode::internal, "internal error",
+                      "transaction scoped to one practice touched another");
+  }
+  // The practice this transaction is scoped to, or empty.
+  const std::string& scoped_practice() const { return scoped_; }
   // Ends the transaction keeping its changes (for a write job: its savepoint; the group
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.
   [[nodiscard]] virtual core::Result<void> commit() = 0;
+
+ private:
+  std::string scoped_;
 };
 
 using WriteJob = std::function<core::Result<void>(Transaction&)>;
@@ -775,6 +796,23 @@ template <typename Fn>
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, policy.max_delay);
   }
+}
+
+// with_transaction() for work on one practice: the transaction is scoped to it first
+// (Transaction::scope), so on PostgreSQL row-level security confines every statement
+// of `fn` to that practice's rows.
+template <typename Fn>
+[[nodiscard]] core::Result<void> with_practice_transaction(Store& store,
+                                                           std::string_view practice_id,
+                                                           TxMode mode, Fn&& fn,
+                                                           const RetryPolicy& policy = {}) {
+  return with_transaction(
+      store, mode,
+      [&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.scope(practice_id); !r) return r;
+        return fn(tx);
+      },
+      policy);
 }
 
 }  // namespace praxis::store

@@ -455,16 +455,29 @@ class CliTest(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stderr)
 
     def test_postgres_backend_serves_and_rotates(self):
-        dsn = os.environ.get("PRAXIS_TEST_PG_DSN")
-        if not dsn:
-            with open(os.path.join(os.environ["PRAXIS_PG_STATE_DIR"], "dsn")) as f:
-                dsn = f.read().strip()
+        def state(name, variable):
+            value = os.environ.get(variable)
+            if value:
+                return value
+            with open(os.path.join(os.environ["PRAXIS_PG_STATE_DIR"], name)) as f:
+                return f.read().strip()
+        dsn = state("dsn", "PRAXIS_TEST_PG_DSN")
+        owner_dsn = state("owner_dsn", "PRAXIS_TEST_PG_OWNER_DSN")
         schema = "e2e_%d" % os.getpid()
-        subprocess.run(["psql", dsn, "-q", "-c", "CREATE SCHEMA " + schema], check=True)
+        subprocess.run(["psql", owner_dsn, "-q", "-c", "CREATE SCHEMA " + schema], check=True)
+        def pg_config(working, owner):
+            return ('[store]\nbackend = "postgres"\n'
+                    'postgres_dsn = "%s options=\'-csearch_path=%s\'"\n'
+                    'postgres_owner_dsn = "%s options=\'-csearch_path=%s\'"\n'
+                    % (working, schema, owner, schema))
         try:
             self.init()
-            self.write_config('[store]\nbackend = "postgres"\npostgres_dsn = "%s options=\'-csearch_path=%s\'"\n'
-                              % (dsn, schema))
+            # The owning role as the working role: row-level security would not bind it.
+            self.write_config(pg_config(owner_dsn, owner_dsn))
+            refused = run("serve", "--data", self.data, "--listen", "127.0.0.1:0")
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn("owns the tables", refused.stderr)
+            self.write_config(pg_config(dsn, owner_dsn))
             server = Serving(self.data)
             try:
                 self.assertEqual(http_get(server.url + "/readyz")[0], 200)
@@ -513,11 +526,20 @@ class CliTest(unittest.TestCase):
                 self.assertEqual(status, 409, again)
             finally:
                 self.assertEqual(server.stop()[0], 0)
-            leaked = subprocess.run(["psql", dsn, "-tA", "-c",
-                                     "SELECT count(*) FROM %s.patients WHERE "
-                                     "encode(record, 'escape') LIKE '%%M%%ller%%'" % schema],
-                                    capture_output=True, text=True, check=True).stdout.strip()
+            def owner_sql(sql):
+                return subprocess.run(["psql", owner_dsn, "-tA", "-c",
+                                       "SET praxis.practice = '*'; " + sql],
+                                      capture_output=True, text=True, check=True).stdout.split()[-1]
+            self.assertEqual(owner_sql("SELECT count(*) FROM %s.patients" % schema), "1")
+            leaked = owner_sql("SELECT count(*) FROM %s.patients WHERE "
+                               "encode(record, 'escape') LIKE '%%M%%ller%%'" % schema)
             self.assertEqual(leaked, "0", "the record is ciphertext in PostgreSQL too")
+            # Row-level security: the working role, outside praxis' transactions, sees no
+            # patient at all.
+            hidden = subprocess.run(["psql", dsn, "-tA", "-c",
+                                     "SELECT count(*) FROM %s.patients" % schema],
+                                    capture_output=True, text=True, check=True).stdout.strip()
+            self.assertEqual(hidden, "0")
             r = run("keys", "rotate", "--data", self.data)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("2 keys re-wrapped", r.stdout)
@@ -528,12 +550,13 @@ class CliTest(unittest.TestCase):
                 server.stop()
             d = run("doctor", "--data", self.data)
             self.assertIn("OK    database.postgres", d.stdout)
-            self.write_config('[store]\nbackend = "postgres"\npostgres_dsn = "host=db.example.org dbname=x"\n')
+            self.write_config('[store]\nbackend = "postgres"\npostgres_dsn = "host=db.example.org dbname=x"\n'
+                              'postgres_owner_dsn = "host=db.example.org dbname=x user=owner"\n')
             refused = run("serve", "--data", self.data, "--listen", "127.0.0.1:0")
             self.assertEqual(refused.returncode, 78, refused.stderr)
             self.assertIn("verify-full", refused.stderr)
         finally:
-            subprocess.run(["psql", dsn, "-q", "-c", "DROP SCHEMA %s CASCADE" % schema])
+            subprocess.run(["psql", owner_dsn, "-q", "-c", "DROP SCHEMA %s CASCADE" % schema])
 
     def test_init_with_a_practice_and_practice_create(self):
         r = run("init", "--data", self.data, "--json", "--practice-name", "Praxis Dr. Müller",

@@ -246,6 +246,23 @@ TEST_P(StoreConformance, PracticesInsertFindAndList) {
   EXPECT_EQ(missing, std::nullopt);
 }
 
+TEST_P(StoreConformance, ATransactionIsScopedToOnePracticeAtMost) {
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.practices().insert(practice("p-1", "eins"));
+  }));
+  auto r = with_transaction(store(), TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+    if (auto s = tx.scope("p-1"); !s) return s;
+    if (auto s = tx.scope("p-1"); !s) return s;  // the same practice again: fine
+    auto found = tx.practices().find("p-1");
+    if (!found) return tl::unexpected(found.error());
+    EXPECT_TRUE(found->has_value()) << "a scoped transaction sees its own practice";
+    EXPECT_EQ(tx.scoped_practice(), "p-1");
+    return tx.scope("p-2");
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::internal);
+}
+
 TEST_P(StoreConformance, PracticeSlugsAndIdsAreUnique) {
   ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
     return tx.practices().insert(practice("p-1", "same"));

@@ -4,35 +4,47 @@
 // not a skip: `make test` always provides one.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
+#include <thread>
 
 #include "backend.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/pg_store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace praxis::store::conformance {
 namespace {
 
-std::string test_dsn() {
-  if (const char* env = std::getenv("PRAXIS_TEST_PG_DSN"); env && *env) return env;  // NOLINT
-  std::ifstream in(PRAXIS_PG_STATE_DIR "/dsn");
+// The working role's DSN (`owner` false) or the owning role's.
+std::string test_dsn(bool owner = false) {
+  const char* variable = owner ? "PRAXIS_TEST_PG_OWNER_DSN" : "PRAXIS_TEST_PG_DSN";
+  if (const char* env = std::getenv(variable); env && *env) return env;  // NOLINT
+  std::ifstream in(std::string(PRAXIS_PG_STATE_DIR) + (owner ? "/owner_dsn" : "/dsn"));
   std::string dsn;
   std::getline(in, dsn);
   if (dsn.empty()) {
-    throw std::runtime_error(
-        "no PostgreSQL for the pg suite: set PRAXIS_TEST_PG_DSN or run it "
-        "through ctest (fixture pg_server)");
+    throw std::runtime_error(std::string("no PostgreSQL for the pg suite: set ") + variable +
+                             " or run it through ctest (fixture pg_server)");
   }
   return dsn;
 }
 
+std::string in_schema(const std::string& dsn, const std::string& schema) {
+  return dsn + " options='-csearch_path=" + schema + "'";
+}
+
 class PostgresInstance final : public BackendInstance {
  public:
-  PostgresInstance() : base_dsn_(test_dsn()) {
+  PostgresInstance() : base_dsn_(test_dsn()), owner_dsn_(test_dsn(true)) {
     std::random_device rd;
     schema_ = "conformance_" + std::to_string(rd()) + std::to_string(rd());
-    auto admin = postgres::PgConnection::connect(base_dsn_);
+    auto admin = postgres::PgConnection::connect(owner_dsn_);
     if (!admin) throw std::runtime_error(admin.error().internal);
     if (auto r = admin->exec("CREATE SCHEMA " + schema_); !r)
       throw std::runtime_error(r.error().internal);
@@ -40,11 +52,13 @@ class PostgresInstance final : public BackendInstance {
   }
   ~PostgresInstance() override {
     store_.reset();
-    if (auto admin = postgres::PgConnection::connect(base_dsn_)) {
+    if (auto admin = postgres::PgConnection::connect(owner_dsn_)) {
       (void)admin->exec("DROP SCHEMA " + schema_ + " CASCADE");
     }
   }
   Store& store() override { return *store_; }
+  postgres::PgStore& pg() { return *store_; }
+  const std::string& schema() const { return schema_; }
   void reopen() override {
     store_.reset();
     open();
@@ -52,12 +66,14 @@ class PostgresInstance final : public BackendInstance {
 
  private:
   void open() {
-    auto s = postgres::PgStore::open({base_dsn_ + " options='-csearch_path=" + schema_ + "'", 4});
+    auto s =
+        postgres::PgStore::open({in_schema(base_dsn_, schema_), 4, in_schema(owner_dsn_, schema_)});
     if (!s) throw std::runtime_error(s.error().message + " " + s.error().internal);
     store_ = std::move(*s);
   }
 
   std::string base_dsn_;
+  std::string owner_dsn_;
   std::string schema_;
   std::unique_ptr<postgres::PgStore> store_;
 };
@@ -72,6 +88,251 @@ INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance, ::testing::Values(postgres_
                          backend_name);
 INSTANTIATE_TEST_SUITE_P(Postgres, WithTwoPractices, ::testing::Values(postgres_backend()),
                          backend_name);
+
+PracticeRow practice_row(const std::string& id) {
+  PracticeRow practice;
+  practice.id = id;
+  practice.slug = "slug-" + id;
+  practice.name = "Praxis";
+  practice.kind = "arztpraxis";
+  practice.state = "HB";
+  practice.created_at = "2026-11-27T10:00:00Z";
+  return practice;
+}
+
+// Row-level security (migration 0012): two practices with patients, users and index
+// terms; then raw SQL through the adapter, without any practice condition.
+class PostgresRowLevelSecurity : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    instance_ = std::make_unique<PostgresInstance>();
+    ASSERT_TRUE(with_transaction(
+        instance_->store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+          for (const auto* id : {"p-1", "p-2"}) {
+            if (auto r = tx.practices().insert(practice_row(id)); !r) return r;
+          }
+          const std::vector<IndexTerm> terms = {{1, 100}, {2, 7}};
+          for (const auto& [id, practice] :
+               {std::pair{"pa-1", "p-1"}, {"pa-2", "p-1"}, {"pa-3", "p-2"}}) {
+            if (auto r = tx.patients().insert(patient(id, practice), terms); !r) {
+              return r;
+            }
+          }
+          return {};
+        }));
+  }
+
+  static PatientRow patient(std::string id, std::string practice) {
+    PatientRow p;
+    p.id = std::move(id);
+    p.practice_id = std::move(practice);
+    p.status = "active";
+    p.sealed_key = std::vector<std::uint8_t>(72, 1);
+    p.record = std::vector<std::uint8_t>(100, 2);
+    p.created_at = "2026-11-28T09:00:00Z";
+    p.updated_at = p.created_at;
+    return p;
+  }
+
+  // The first column of the first row of `sql`, run in a transaction scoped to
+  // `practice` ("" = server-wide).
+  core::Result<std::string> scalar(std::string_view practice, const std::string& sql,
+                                   TxMode mode = TxMode::read_only) {
+    std::string out;
+    auto r = instance_->pg().with_connection(
+        mode, practice, [&](postgres::PgConnection& c) -> core::Result<void> {
+          auto rows = c.query(sql);
+          if (!rows) return tl::unexpected(rows.error());
+          out = rows->rows() > 0 ? rows->text(0, 0) : std::string();
+          return {};
+        });
+    if (!r) return tl::unexpected(r.error());
+    return out;
+  }
+
+  std::unique_ptr<PostgresInstance> instance_;
+};
+
+TEST_F(PostgresRowLevelSecurity, AQueryWithoutPracticeFilterSeesOnlyTheScopedPractice) {
+  EXPECT_EQ(scalar("p-1", "SELECT count(*) FROM patients").value_or("?"), "2");
+  EXPECT_EQ(scalar("p-2", "SELECT count(*) FROM patients").value_or("?"), "1");
+  EXPECT_EQ(scalar("p-2", "SELECT string_agg(id, ',') FROM patients").value_or("?"), "pa-3");
+  EXPECT_EQ(scalar("p-1", "SELECT count(*) FROM patient_index").value_or("?"), "4");
+  EXPECT_EQ(scalar("p-1", "SELECT string_agg(id, ',') FROM practices").value_or("?"), "p-1");
+  // Server-wide transactions (sign-in by e-mail, the notification sender) see all.
+  EXPECT_EQ(scalar("", "SELECT count(*) FROM patients").value_or("?"), "3");
+}
+
+TEST_F(PostgresRowLevelSecurity, AScopedTransactionCannotChangeAnotherPracticesRows) {
+  // Invisible rows are not updated or deleted...
+  EXPECT_EQ(scalar("p-1",
+                   "WITH changed AS (UPDATE patients SET status = 'deleted' RETURNING id) "
+                   "SELECT string_agg(id, ',' ORDER BY id) FROM changed",
+                   TxMode::read_write)
+                .value_or("?"),
+            "pa-1,pa-2");
+  EXPECT_EQ(scalar("p-1",
+                   "WITH gone AS (DELETE FROM patient_index RETURNING 1) "
+                   "SELECT count(*) FROM gone",
+                   TxMode::read_write)
+                .value_or("?"),
+            "4");
+  EXPECT_EQ(scalar("", "SELECT status FROM patients WHERE id = 'pa-3'").value_or("?"), "active");
+  // ...and rows of another practice cannot be written (WITH CHECK).
+  auto foreign = scalar("p-1",
+                        "INSERT INTO patient_index(practice_id, kind, hash, patient_id) "
+                        "VALUES ('p-2', 1, 5, 'pa-3') RETURNING 1",
+                        TxMode::read_write);
+  ASSERT_FALSE(foreign);
+  EXPECT_NE(foreign.error().internal.find("row-level security"), std::string::npos)
+      << foreign.error().internal;
+}
+
+TEST_F(PostgresRowLevelSecurity, AConnectionOutsideTheAdapterSeesNothing) {
+  // The working role, connected directly (no praxis.practice set): no rows at all.
+  auto c = postgres::PgConnection::connect(in_schema(test_dsn(), instance_->schema()));
+  ASSERT_TRUE(c) << c.error().internal;
+  auto rows = c->query("SELECT count(*) FROM patients");
+  ASSERT_TRUE(rows) << rows.error().internal;
+  EXPECT_EQ(rows->text(0, 0), "0");
+  // The audit entries are append-only for it even server-wide: no UPDATE or DELETE grant.
+  for (const char* sql : {"BEGIN; SET LOCAL praxis.practice = '*'; UPDATE audit_entries SET "
+                          "outcome = 'x'; COMMIT",
+                          "BEGIN; SET LOCAL praxis.practice = '*'; DELETE FROM audit_entries; "
+                          "COMMIT"}) {
+    auto r = c->exec_script(sql);
+    ASSERT_FALSE(r) << sql;
+    EXPECT_NE(r.error().internal.find("permission denied"), std::string::npos)
+        << r.error().internal;
+    (void)c->exec("ROLLBACK");
+  }
+}
+
+TEST_F(PostgresRowLevelSecurity, OpenRefusesAWorkingRoleThatOwnsTheTables) {
+  // The owner's DSN as the working role: it owns the tables, RLS would not bind it.
+  auto owner = postgres::PgStore::open({in_schema(test_dsn(true), instance_->schema()), 2, ""});
+  ASSERT_FALSE(owner);
+  EXPECT_NE(owner.error().message.find("owns the tables"), std::string::npos)
+      << owner.error().message;
+  // Both DSNs must point at the same schema.
+  auto split = postgres::PgStore::open(
+      {in_schema(test_dsn(), "public"), 2, in_schema(test_dsn(true), instance_->schema())});
+  ASSERT_FALSE(split);
+  EXPECT_NE(split.error().message.find("different schemas"), std::string::npos)
+      << split.error().message;
+}
+
+// PostgreSQL crashes and comes back under a booking load (issue #13). The test runs its
+// own durable server (fsync on), since a restart would disturb the other suites.
+TEST(PostgresFailover, ACrashUnderBookingLoadLosesNoAcknowledgedBookingAndTheStoreRecovers) {
+  test::TempDir state;
+  const std::string script = PRAXIS_PG_SERVER_SCRIPT;
+  const std::string dir = (state.path() / "pg").string();
+  ASSERT_EQ(std::system(("PG_DURABLE=1 " + script + " start " + dir).c_str()), 0);
+  struct Stop {
+    std::string command;
+    ~Stop() { (void)std::system(command.c_str()); }
+  } stop{script + " stop " + dir};
+  auto read_line = [&](const char* name) {
+    std::ifstream in(dir + "/" + name);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  };
+  const std::string schema = "failover";
+  {
+    auto owner = postgres::PgConnection::connect(read_line("owner_dsn"));
+    ASSERT_TRUE(owner) << owner.error().internal;
+    ASSERT_TRUE(owner->exec("CREATE SCHEMA " + schema));
+    ASSERT_TRUE(owner->exec("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA " + schema));
+  }
+  auto opened = postgres::PgStore::open(
+      {in_schema(read_line("dsn"), schema), 8, in_schema(read_line("owner_dsn"), schema)});
+  ASSERT_TRUE(opened) << opened.error().message << " " << opened.error().internal;
+  postgres::PgStore& store = **opened;
+  ASSERT_TRUE(with_transaction(store, TxMode::read_write, [](Transaction& tx) {
+    return tx.practices().insert(practice_row("p-1"));
+  }));
+
+  // Eight clients book 10-minute appointments at random 5-minute starts with three
+  // practitioners, so many attempts collide.
+  std::atomic<bool> running{true};
+  std::atomic<bool> restarted{false};
+  std::atomic<int> after_restart{0};
+  std::atomic<int> unavailable{0};
+  std::mutex mutex;
+  std::set<std::string> acknowledged;
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      std::mt19937 rng(static_cast<unsigned>(c) + 1);
+      for (int n = 0; running; ++n) {
+        AppointmentRow a;
+        a.practice_id = "p-1";
+        a.id = "a-" + std::to_string(c) + "-" + std::to_string(n);
+        a.practitioner_id = "pr-" + std::to_string(rng() % 3);
+        a.type_id = "t-1";
+        a.starts_at = 1'800'000'000 + static_cast<std::int64_t>(rng() % 2000) * 300;
+        a.ends_at = a.starts_at + 600;
+        a.block_start = a.starts_at;
+        a.block_end = a.ends_at;
+        a.status = "booked";
+        a.source = "online";
+        a.created_at = "2026-11-28T10:00:00Z";
+        a.updated_at = a.created_at;
+        const bool late = restarted;
+        auto r = with_practice_transaction(store, "p-1", TxMode::read_write, [&](Transaction& tx) {
+          return tx.scheduling().insert_appointment(a);
+        });
+        std::lock_guard lock(mutex);
+        if (r) {
+          acknowledged.insert(a.id);
+          if (late) ++after_restart;
+        } else if (r.error().code == core::ErrorCode::unavailable) {
+          ++unavailable;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        } else if (r.error().code != core::ErrorCode::conflict) {
+          failures.push_back(r.error().internal);
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const auto before = [&] {
+    std::lock_guard lock(mutex);
+    return acknowledged.size();
+  }();
+  EXPECT_EQ(std::system((script + " crash-restart " + dir).c_str()), 0);
+  restarted = true;
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  running = false;
+  for (auto& t : clients) t.join();
+  for (const auto& f : failures) ADD_FAILURE() << f;
+  EXPECT_GT(before, 0u) << "bookings went through before the crash";
+  EXPECT_GT(unavailable.load(), 0) << "the crash happened under load";
+  EXPECT_GT(after_restart.load(), 0) << "the same store books again after the restart";
+
+  std::set<std::string> stored;
+  std::string overlaps;
+  ASSERT_TRUE(store.with_connection(
+      TxMode::read_only, "p-1", [&](postgres::PgConnection& c) -> core::Result<void> {
+        auto rows = c.query("SELECT id FROM appointments");
+        if (!rows) return tl::unexpected(rows.error());
+        for (int i = 0; i < rows->rows(); ++i) stored.insert(rows->text(i, 0));
+        auto o = c.query(
+            "SELECT count(*) FROM appointments a JOIN appointments b ON a.practitioner_id = "
+            "b.practitioner_id AND a.id < b.id AND a.block_start < b.block_end AND "
+            "b.block_start < a.block_end");
+        if (!o) return tl::unexpected(o.error());
+        overlaps = o->text(0, 0);
+        return {};
+      }));
+  EXPECT_EQ(overlaps, "0");
+  std::size_t lost = 0;
+  for (const auto& id : acknowledged) lost += stored.count(id) == 0 ? 1 : 0;
+  EXPECT_EQ(lost, 0u) << "of " << acknowledged.size() << " acknowledged bookings";
+}
 
 TEST(PostgresDsn, RemoteHostsNeedVerifiedTls) {
   EXPECT_TRUE(postgres::check_dsn_security("host=127.0.0.1 dbname=x"));

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts or stops a throw-away PostgreSQL 15 server for the test suites, on 127.0.0.1
 # and a free port, in a fresh directory. Used as a CTest fixture (tests/CMakeLists.txt).
-#   pg_server.sh start STATE_DIR   → writes STATE_DIR/dsn (a libpq connection string)
+#   pg_server.sh start STATE_DIR   → writes STATE_DIR/dsn and STATE_DIR/owner_dsn (libpq
+#                                    connection strings of the working and the owning role)
+#   pg_server.sh crash-restart STATE_DIR   (kill -9 style stop, then start again)
 #   pg_server.sh stop STATE_DIR
 # As root, the server runs as the postgres user (PostgreSQL refuses to run as root).
 set -euo pipefail
@@ -28,20 +30,37 @@ case "$cmd" in
     as_owner "$bin/initdb" -D "$data/cluster" -U praxis_admin --pwfile="$pwfile" \
       --auth=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
     rm -f "$pwfile"
+    # Durability off for speed, unless PG_DURABLE=1 (the failover test kills the server).
+    fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [ "${PG_DURABLE:-0}" = 1 ] && fast=""
+    echo "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$data' $fast" \
+      > "$state/options"
     as_owner "$bin/pg_ctl" -D "$data/cluster" -l "$data/server.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$data' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-      start >/dev/null
-    # The application role: no superuser, no BYPASSRLS, does not own the schema objects
-    # the adapter's migrations create through it (RLS is added by issue #13).
+      -o "$(cat "$state/options")" start >/dev/null
+    # Two roles, as in production (docs/operations.md): praxis_owner owns the database
+    # and the schemas the suites create (migrations run as it); praxis_test is the role
+    # praxis works as: no superuser, no BYPASSRLS, owns nothing, so row-level security
+    # binds it.
     PGPASSWORD=$password psql -h 127.0.0.1 -p "$port" -U praxis_admin -d postgres -q -v ON_ERROR_STOP=1 <<SQL
+CREATE ROLE praxis_owner LOGIN PASSWORD '$password' NOSUPERUSER NOBYPASSRLS NOCREATEROLE;
 CREATE ROLE praxis_test LOGIN PASSWORD '$password' NOSUPERUSER NOBYPASSRLS NOCREATEROLE;
-CREATE DATABASE praxis_test OWNER praxis_test;
+CREATE DATABASE praxis_test OWNER praxis_owner;
 SQL
     # The extension the scheduling migration needs, once for the database, so the suites'
     # schemas (created and dropped concurrently) never race to create or drop it.
     PGPASSWORD=$password psql -h 127.0.0.1 -p "$port" -U praxis_admin -d praxis_test -q \
       -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;"
     echo "host=127.0.0.1 port=$port dbname=praxis_test user=praxis_test password=$password" > "$state/dsn"
+    echo "host=127.0.0.1 port=$port dbname=praxis_test user=praxis_owner password=$password" > "$state/owner_dsn"
+    ;;
+  crash-restart)
+    # Kills the server the hard way (no shutdown checkpoint) and starts it again on the
+    # same port: crash recovery from the write-ahead log.
+    data=$(cat "$state/datadir")
+    as_owner "$bin/pg_ctl" -D "$data/cluster" -m immediate stop >/dev/null
+    sleep "${PG_DOWN_SECONDS:-1}"
+    as_owner "$bin/pg_ctl" -D "$data/cluster" -l "$data/server.log" -w -t 30 \
+      -o "$(cat "$state/options")" start >/dev/null
     ;;
   stop)
     if [ -f "$state/datadir" ]; then
@@ -52,7 +71,7 @@ SQL
     rm -rf "$state"
     ;;
   *)
-    echo "usage: pg_server.sh start|stop STATE_DIR" >&2
+    echo "usage: pg_server.sh start|crash-restart|stop STATE_DIR" >&2
     exit 2
     ;;
 esac

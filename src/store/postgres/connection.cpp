@@ -73,6 +73,19 @@ PgConnection::~PgConnection() {
 
 bool PgConnection::healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
 
+core::Error PgConnection::lost_or_classified(const char* sqlstate, std::string internal) const {
+  if (!healthy()) {
+    // The server went away (restart, failover, network): whatever the statement was,
+    // its transaction is gone on the server, so running it again on a new connection
+    // is safe, except for a COMMIT whose outcome is unknown (PgTransaction clears the
+    // flag there).
+    auto e = classify_sqlstate("08006", std::move(internal));
+    e.transient = true;
+    return e;
+  }
+  return classify_sqlstate(sqlstate ? sqlstate : "", std::move(internal));
+}
+
 core::Result<PgResult> PgConnection::query(std::string_view sql,
                                            const std::vector<PgParam>& params) {
   std::vector<std::string> text(params.size());
@@ -107,9 +120,20 @@ core::Result<PgResult> PgConnection::query(std::string_view sql,
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
     return tl::unexpected(
-        classify_sqlstate(state ? state : "", std::string("query: ") + PQerrorMessage(conn_)));
+        lost_or_classified(state, std::string("query: ") + PQerrorMessage(conn_)));
   }
   return result;
+}
+
+core::Result<std::string> PgConnection::quote_identifier(std::string_view name) {
+  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
+  if (quoted == nullptr) {
+    return core::fail(ErrorCode::internal, "database error",
+                      std::string("quote identifier: ") + PQerrorMessage(conn_));
+  }
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
 }
 
 core::Result<void> PgConnection::exec(std::string_view sql) {
@@ -126,7 +150,7 @@ core::Result<void> PgConnection::exec_script(std::string_view sql) {
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
     return tl::unexpected(
-        classify_sqlstate(state ? state : "", std::string("script: ") + PQerrorMessage(conn_)));
+        lost_or_classified(state, std::string("script: ") + PQerrorMessage(conn_)));
   }
   return {};
 }

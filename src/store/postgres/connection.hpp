@@ -57,9 +57,14 @@ class PgConnection {
   // Several statements at once (simple query protocol, no parameters): migrations.
   [[nodiscard]] core::Result<void> exec_script(std::string_view sql);
   bool healthy() const;
+  // `name` quoted as an SQL identifier (for statements that cannot take parameters,
+  // such as GRANT).
+  [[nodiscard]] core::Result<std::string> quote_identifier(std::string_view name);
 
  private:
   explicit PgConnection(pg_conn* conn) : conn_(conn) {}
+  // A lost connection is unavailable and transient; anything else by its SQLSTATE.
+  core::Error lost_or_classified(const char* sqlstate, std::string internal) const;
   pg_conn* conn_;
 };
 

@@ -23,11 +23,27 @@ class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
     if (active_) (void)c_.exec("ROLLBACK");
     on_end_();
   }
+  // Every transaction starts server-wide (praxis.practice = '*', migration 0012) in the
+  // same round trip as its BEGIN; scope() narrows it.
   core::Result<void> begin() {
-    auto r = c_.exec(mode_ == TxMode::read_only ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-                                                : "BEGIN ISOLATION LEVEL READ COMMITTED");
+    auto r = c_.exec_script(mode_ == TxMode::read_only
+                                ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                                  "SET LOCAL praxis.practice = '*'"
+                                : "BEGIN ISOLATION LEVEL READ COMMITTED; "
+                                  "SET LOCAL praxis.practice = '*'");
     active_ = r.has_value();
     return r;
+  }
+  core::Result<void> scope(std::string_view practice_id) override {
+    const bool fresh = scoped_practice().empty();
+    if (auto r = Transaction::scope(practice_id); !r) return r;
+    if (!fresh) return {};
+    if (practice_id.empty() || practice_id == "*") {
+      return core::fail(ErrorCode::internal, "internal error", "scope: not a practice id");
+    }
+    auto r = c_.query("SELECT set_config('praxis.practice', $1, true)", {practice_id});
+    if (!r) return tl::unexpected(r.error());
+    return {};
   }
   TxMode mode() const override { return mode_; }
   MetaPort& meta() override { return meta_; }
@@ -37,7 +53,12 @@ class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
     if (!active_) return core::fail(ErrorCode::internal, "transaction is no longer active");
     active_ = false;
     auto r = c_.exec("COMMIT");
-    if (!r) return r;
+    if (!r) {
+      // A COMMIT that failed with the connection may have committed: never retried.
+      auto e = r.error();
+      e.transient = e.transient && mode_ == TxMode::read_only;
+      return tl::unexpected(e);
+    }
     committed_ = true;
     return {};
   }
@@ -54,7 +75,8 @@ class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
 };
 
 core::Result<void> migrate(PgConnection& c) {
-  if (auto r = c.exec("BEGIN"); !r) return r;
+  // Data migrations see every practice's rows (row-level security, 0012).
+  if (auto r = c.exec_script("BEGIN; SET LOCAL praxis.practice = '*'"); !r) return r;
   auto fail = [&c](core::Error e) -> core::Result<void> {
     (void)c.exec("ROLLBACK");
     return tl::unexpected(std::move(e));
@@ -90,14 +112,86 @@ core::Result<void> migrate(PgConnection& c) {
   return c.exec("COMMIT");
 }
 
+core::Result<std::string> single_text(PgConnection& c, std::string_view sql) {
+  auto r = c.query(sql);
+  if (!r) return tl::unexpected(r.error());
+  if (r->rows() != 1) return core::fail(ErrorCode::internal, "database error", "expected one row");
+  return r->text(0, 0);
+}
+
+// What the working role may do in the schema the owner migrated: read and write the
+// tables, but never rewrite the audit entries or the migration history.
+core::Result<void> grant(PgConnection& owner, const std::string& schema, const std::string& role) {
+  auto s = owner.quote_identifier(schema);
+  auto r = owner.quote_identifier(role);
+  if (!s || !r) return tl::unexpected(s ? r.error() : s.error());
+  return owner.exec_script("GRANT USAGE ON SCHEMA " + *s + " TO " + *r +
+                           "; GRANT SELECT, INSERT, UPDATE, DELETE ON " + "ALL TABLES IN SCHEMA " +
+                           *s + " TO " + *r + "; REVOKE UPDATE, DELETE ON " + *s +
+                           ".audit_entries FROM " + *r + "; REVOKE INSERT, UPDATE, DELETE ON " +
+                           *s + ".schema_migrations FROM " + *r +
+                           "; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " + *s + " TO " + *r);
+}
+
+// Row-level security binds only a role that is no superuser, has no BYPASSRLS and owns
+// none of the tables: anything else is an insecure set-up, refused at start.
+core::Result<void> check_working_role(PgConnection& c) {
+  auto r = c.query(
+      "SELECT current_user, r.rolsuper::int, r.rolbypassrls::int, "
+      "(SELECT count(*) FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+      " WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p') "
+      " AND t.relowner = r.oid) "
+      "FROM pg_roles r WHERE r.rolname = current_user");
+  if (!r) return tl::unexpected(r.error());
+  if (r->rows() != 1) return core::fail(ErrorCode::internal, "database error", "no role row");
+  const std::string role = r->text(0, 0);
+  auto refuse = [&role](const std::string& why) {
+    return core::fail(ErrorCode::internal,
+                      "PostgreSQL: praxis connects as role " + role + ", which " + why +
+                          "; row-level security would not bind it. Connect postgres_dsn as a "
+                          "role without these rights and let postgres_owner_dsn own the schema "
+                          "(docs/operations.md)");
+  };
+  if (r->int64(0, 1) != 0) return refuse("is a superuser");
+  if (r->int64(0, 2) != 0) return refuse("has BYPASSRLS");
+  if (r->int64(0, 3) != 0) return refuse("owns the tables");
+  return {};
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<PgStore>> PgStore::open(const PgOptions& options) {
   if (auto r = check_dsn_security(options.dsn); !r) return tl::unexpected(r.error());
+  if (!options.owner_dsn.empty()) {
+    if (auto r = check_dsn_security(options.owner_dsn); !r) return tl::unexpected(r.error());
+  }
   std::unique_ptr<PgStore> store(new PgStore(options));
   auto first = PgConnection::connect(options.dsn);
   if (!first) return tl::unexpected(first.error());
-  if (auto r = migrate(*first); !r) return tl::unexpected(r.error());
+  if (options.owner_dsn.empty()) {
+    if (auto r = migrate(*first); !r) return tl::unexpected(r.error());
+  } else {
+    auto owner = PgConnection::connect(options.owner_dsn);
+    if (!owner) return tl::unexpected(owner.error());
+    // Before the grant the working role cannot use the schema (current_schema() is NULL
+    // for it), so the two are compared by their search paths.
+    auto schema = single_text(*owner, "SELECT coalesce(current_schema(), '')");
+    auto owner_path = single_text(*owner, "SELECT current_setting('search_path')");
+    auto working_path = single_text(*first, "SELECT current_setting('search_path')");
+    auto role = single_text(*first, "SELECT current_user");
+    for (const auto* r : {&schema, &owner_path, &working_path, &role}) {
+      if (!*r) return tl::unexpected(r->error());
+    }
+    if (*owner_path != *working_path || schema->empty()) {
+      return core::fail(ErrorCode::internal,
+                        "PostgreSQL: postgres_dsn and postgres_owner_dsn use different schemas "
+                        "(search_path " +
+                            *working_path + " and " + *owner_path + ")");
+    }
+    if (auto r = migrate(*owner); !r) return tl::unexpected(r.error());
+    if (auto r = grant(*owner, *schema, *role); !r) return tl::unexpected(r.error());
+  }
+  if (auto r = check_working_role(*first); !r) return tl::unexpected(r.error());
   store->idle_.push_back(std::make_unique<PgConnection>(std::move(*first)));
   store->open_ = 1;
   return store;
@@ -164,6 +258,22 @@ core::Result<void> PgStore::write(const WriteJob& job) {
     return core::fail(ErrorCode::internal, "internal error", "write job did not commit");
   }
   return result;
+}
+
+core::Result<void> PgStore::with_connection(
+    TxMode mode, std::string_view practice,
+    const std::function<core::Result<void>(PgConnection&)>& fn) {
+  auto conn = acquire();
+  if (!conn) return tl::unexpected(conn.error());
+  PgConnection& c = **conn;
+  auto lease = std::make_shared<std::unique_ptr<PgConnection>>(std::move(*conn));
+  PgTransaction tx(c, mode, [this, lease] { release(std::move(*lease)); });
+  if (auto r = tx.begin(); !r) return r;
+  if (!practice.empty()) {
+    if (auto r = tx.scope(practice); !r) return r;
+  }
+  if (auto r = fn(c); !r) return r;
+  return tx.commit();
 }
 
 core::Result<void> PgStore::ping() {

@@ -6,6 +6,7 @@
 // lock, in one transaction, with checksums. Thread-safe.
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,8 +19,14 @@
 namespace praxis::store::postgres {
 
 struct PgOptions {
+  // The role praxis works as: no superuser, no BYPASSRLS, owns none of the tables, so
+  // row-level security binds it (open() refuses anything else).
   std::string dsn;
   int connections = 4;
+  // The role that owns the schema: it applies the migrations and grants `dsn`'s role
+  // what it needs (no UPDATE or DELETE on the audit entries). Empty: migrations run
+  // through `dsn`, which then owns the tables and is refused.
+  std::string owner_dsn;
 };
 
 class PgStore final : public Store {
@@ -31,6 +38,13 @@ class PgStore final : public Store {
   core::Result<std::unique_ptr<Transaction>> read() override;
   core::Result<void> write(const WriteJob& job) override;
   core::Result<void> ping() override;
+
+  // Runs `fn` on a raw connection inside a transaction of this store (server-wide, or
+  // scoped to `practice` when it is not empty): for checks that must bypass the ports,
+  // such as the row-level-security tests, and for bulk copies.
+  [[nodiscard]] core::Result<void> with_connection(
+      TxMode mode, std::string_view practice,
+      const std::function<core::Result<void>(PgConnection&)>& fn);
 
  private:
   explicit PgStore(PgOptions options) : options_(std::move(options)) {}

@@ -93,6 +93,22 @@ TEST(Config, TlsCertificateAndKeyComeTogether) {
   EXPECT_NE(msg.find("tls_private_key"), std::string::npos) << msg;
 }
 
+TEST(Config, PostgresNeedsTheWorkingAndTheOwningRole) {
+  for (const char* text :
+       {"[store]\nbackend = \"postgres\"\n",
+        "[store]\nbackend = \"postgres\"\npostgres_dsn = \"host=/run/pg user=app\"\n",
+        "[store]\nbackend = \"postgres\"\npostgres_owner_dsn = \"host=/run/pg user=own\"\n"}) {
+    auto c = parse(text);
+    ASSERT_FALSE(c) << text;
+    EXPECT_NE(c.error().message.find("postgres_owner_dsn"), std::string::npos);
+  }
+  auto both = parse(
+      "[store]\nbackend = \"postgres\"\npostgres_dsn = \"host=/run/pg user=app\"\n"
+      "postgres_owner_dsn = \"host=/run/pg user=own\"\n");
+  ASSERT_TRUE(both) << both.error().message;
+  EXPECT_EQ(both->store.postgres_owner_dsn, "host=/run/pg user=own");
+}
+
 TEST(Config, EnvironmentOverridesTheFile) {
   auto c = parse("[server]\nlisten = \"127.0.0.1:1\"\n",
                  {"PRAXIS_SERVER_LISTEN=127.0.0.1:9999", "PRAXIS_LOG_ACCESS_LOG=false",

@@ -59,6 +59,21 @@ TEST(Problem, FieldErrorsAreListed) {
   EXPECT_EQ(errors[0].at("code").as_string(), "check_digit");
 }
 
+TEST(Problem, BusyAndUnavailableSayWhenToTryAgain) {
+  auto header = [](const Response& r) -> std::string {
+    for (const auto& [name, value] : r.headers) {
+      if (name == "Retry-After") return value;
+    }
+    return "(none)";
+  };
+  // 503 while the database restarts or fails over: clients and proxies wait, then retry.
+  EXPECT_EQ(header(problem_response(core::Error::make(ErrorCode::unavailable, "x"), "r")), "5");
+  auto limited = core::Error::make(ErrorCode::rate_limited, "x");
+  limited.retry_after_seconds = 30;
+  EXPECT_EQ(header(problem_response(limited, "r")), "30");
+  EXPECT_EQ(header(problem_response(core::Error::make(ErrorCode::internal, "x"), "r")), "(none)");
+}
+
 TEST(Problem, HttpLevelProblems) {
   EXPECT_EQ(problem_response(HttpProblem::method_not_allowed, "r").status, 405);
   EXPECT_EQ(problem_response(HttpProblem::payload_too_large, "r").status, 413);
