@@ -20,4 +20,8 @@ struct PracticeAudit {
 [[nodiscard]] core::Result<std::vector<PracticeAudit>> verify_audit(
     const DataDir& dir, const PassphraseSource& passphrase);
 
+// Every practice of `store`, verified with `trail` (which holds the master keys).
+[[nodiscard]] core::Result<std::vector<PracticeAudit>> verify_every_practice(store::Store& store,
+                                                                             audit::Trail& trail);
+
 }  // namespace praxis::app

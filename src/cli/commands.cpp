@@ -17,6 +17,7 @@
 #include "app/keys.hpp"
 #include "app/patient_admin.hpp"
 #include "app/practice_admin.hpp"
+#include "app/store_migrate.hpp"
 #include "cli/passphrase.hpp"
 #include "core/json_text.hpp"
 #include "core/log.hpp"
@@ -406,6 +407,67 @@ int run_audit_verify(const std::filesystem::path& data_dir, bool json) {
   }
   if (json) std::cout << boost::json::serialize(out) << "\n";
   return all_ok ? kExitOk : kExitFailure;
+}
+
+int run_store_migrate(const std::filesystem::path& data_dir, const std::string& dsn,
+                      const std::string& owner_dsn, bool json) {
+  // Progress on stderr, one line per table (and every 50,000 rows of a large one).
+  auto progress = [](const std::string& table, std::int64_t done, std::int64_t total) {
+    if (done == total || done % 50000 < 500) {
+      std::cerr << "  " << table << ": " << done << " / " << total << "\n";
+    }
+  };
+  auto result = app::migrate_store_to_postgres(
+      app::DataDir{data_dir}, dsn, owner_dsn, [] { return read_passphrase(false); }, progress);
+  if (!result) {
+    print_error(result.error());
+    return kExitFailure;
+  }
+  if (json) {
+    boost::json::array tables;
+    for (const auto& c : result->counts) {
+      std::int64_t copied = 0;
+      for (const auto& t : result->tables) {
+        if (t.table == c.table) copied = t.copied;
+      }
+      tables.push_back(boost::json::object{
+          {"table", c.table}, {"source", c.source}, {"target", c.target}, {"copied", copied}});
+    }
+    boost::json::array audits;
+    for (const auto& [slug, r] : result->audits) {
+      audits.push_back(boost::json::object{
+          {"practice", slug}, {"ok", r.ok}, {"entries", r.entries}, {"problem", r.problem}});
+    }
+    std::cout << boost::json::serialize(
+                     boost::json::object{{"ok", result->ok}, {"tables", tables}, {"audit", audits}})
+              << "\n";
+    return result->ok ? kExitOk : kExitFailure;
+  }
+  std::int64_t rows = 0;
+  std::int64_t copied = 0;
+  for (const auto& t : result->tables) {
+    rows += t.rows;
+    copied += t.copied;
+  }
+  for (const auto& c : result->counts) {
+    if (c.source != c.target) {
+      std::cout << "FAIL  " << c.table << ": " << c.source << " rows in SQLite, " << c.target
+                << " in PostgreSQL\n";
+    }
+  }
+  for (const auto& [slug, r] : result->audits) {
+    if (!r.ok) std::cout << "FAIL  audit trail of " << slug << ": " << r.problem << "\n";
+  }
+  std::cout << (result->ok ? "OK    " : "FAIL  ") << result->counts.size() << " tables, " << rows
+            << " rows (" << copied << " copied by this run), " << result->audits.size()
+            << " audit trails verified on PostgreSQL\n";
+  if (result->ok) {
+    std::cout << "Now set in " << (data_dir / "praxis.toml").string() << ":\n"
+              << "  [store]\n  backend = \"postgres\"\n  postgres_dsn = \"" << dsn
+              << "\"\n  postgres_owner_dsn = \"" << owner_dsn << "\"\n"
+              << "and start praxis again. The SQLite database stays as it was.\n";
+  }
+  return result->ok ? kExitOk : kExitFailure;
 }
 
 int run_keys_rotate(const std::filesystem::path& data_dir, bool finish) {

@@ -48,6 +48,8 @@ int run_serve(const std::filesystem::path& data_dir, const std::optional<std::st
 int run_doctor(const std::filesystem::path& data_dir, bool json = false);
 // Exit 1 when any practice's trail fails verification.
 int run_audit_verify(const std::filesystem::path& data_dir, bool json);
+int run_store_migrate(const std::filesystem::path& data_dir, const std::string& dsn,
+                      const std::string& owner_dsn, bool json);
 int run_version();
 
 // Backups (cli/backup_commands.cpp).

@@ -123,6 +123,25 @@ int main(int argc, char** argv) {
   audit_verify->add_option("--data", data_dir, "Data directory")->required();
   audit_verify->add_flag("--json", json, "Print the result as JSON");
 
+  std::string to_dsn;
+  std::string to_owner_dsn;
+  auto* store_cmd = app.add_subcommand("store", "Move an installation's database");
+  store_cmd->require_subcommand(1);
+  auto* store_migrate = store_cmd->add_subcommand(
+      "migrate",
+      "Copy the data directory's SQLite database to PostgreSQL (ciphertext as is), then "
+      "compare every table's rows and verify every audit trail there; run again to resume");
+  store_migrate->add_option("--data", data_dir, "Data directory (the server stopped)")->required();
+  store_migrate
+      ->add_option("--to", to_dsn,
+                   "libpq connection string of the role praxis will work as (postgres_dsn)")
+      ->required();
+  store_migrate
+      ->add_option("--to-owner", to_owner_dsn,
+                   "libpq connection string of the role owning the schema (postgres_owner_dsn)")
+      ->required();
+  store_migrate->add_flag("--json", json, "Print the result as JSON");
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   BackupFlags backup_flags;
@@ -212,6 +231,7 @@ int main(int argc, char** argv) {
     if (*serve) return run_serve(data_dir, listen);
     if (*doctor) return run_doctor(data_dir, json);
     if (*audit_verify) return run_audit_verify(data_dir, json);
+    if (*store_migrate) return run_store_migrate(data_dir, to_dsn, to_owner_dsn, json);
     if (*version) return run_version();
     if (*rotate) return run_keys_rotate(data_dir, finish);
     if (*backup_create) return run_backup_create(backup_flags);

@@ -455,14 +455,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stderr)
 
     def test_postgres_backend_serves_and_rotates(self):
-        def state(name, variable):
-            value = os.environ.get(variable)
-            if value:
-                return value
-            with open(os.path.join(os.environ["PRAXIS_PG_STATE_DIR"], name)) as f:
-                return f.read().strip()
-        dsn = state("dsn", "PRAXIS_TEST_PG_DSN")
-        owner_dsn = state("owner_dsn", "PRAXIS_TEST_PG_OWNER_DSN")
+        dsn, owner_dsn = self.pg_dsns()
         schema = "e2e_%d" % os.getpid()
         subprocess.run(["psql", owner_dsn, "-q", "-c", "CREATE SCHEMA " + schema], check=True)
         def pg_config(working, owner):
@@ -783,6 +776,131 @@ class CliTest(unittest.TestCase):
         v = run("audit", "verify", "--data", self.data)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
+    DEMO_PASSWORD = "Sicherung ist Pflicht 2026"
+
+    def demo_sign_in(self, url, recovery_code):
+        status, headers, login = http_json(
+            "POST", url + "/api/v1/auth/login",
+            {"email": "inhaber@demo.example", "password": self.DEMO_PASSWORD,
+             "recovery_code": recovery_code})
+        self.assertEqual(status, 200, login)
+        return {"Cookie": headers["Set-Cookie"].split(";")[0],
+                "X-CSRF-Token": login["csrf_token"]}
+
+    def demo_enrol_and_add_patient(self, url, token):
+        """Enrols the demo owner from the init link and adds one distinctive patient."""
+        status, _, secrets = http_json("POST", url + "/api/v1/auth/enrol",
+                                       {"token": token, "password": self.DEMO_PASSWORD})
+        self.assertEqual(status, 200, secrets)
+        status, _, body = http_json("POST", url + "/api/v1/auth/enrol/confirm",
+                                    {"token": token, "totp": totp(secrets["totp_secret"])})
+        self.assertEqual(status, 200, body)
+        auth = self.demo_sign_in(url, secrets["recovery_codes"][0])
+        status, _, patient = http_json("POST", url + "/api/v1/patients", {
+            "family_name": "Quaxelbrunn", "given_names": "Wiltrud",
+            "birth_date": "1961-04-05", "email": "wiltrud.quaxelbrunn@example.org",
+            "phones": [{"kind": "mobile", "number": "0151 87654321"}],
+            "note": "Allergie gegen Penicillin"}, headers=auth)
+        self.assertEqual(status, 201, patient)
+        return secrets, patient, auth
+
+    def demo_records(self, url, auth, patient_id):
+        """What staff see of the demo practice: the patient, searches, calendar, settings."""
+        out = {}
+        for path in ["/api/v1/patients/" + patient_id,
+                     "/api/v1/patients?q=Quaxelbrunn",
+                     "/api/v1/patients?q=Wagner",
+                     "/api/v1/appointments?from=%s&to=%s" % (
+                         time.strftime("%Y-%m-%dT00:00:00%%2B00:00",
+                                       time.gmtime(time.time() - 10 * 86400)),
+                         time.strftime("%Y-%m-%dT00:00:00%%2B00:00",
+                                       time.gmtime(time.time() + 20 * 86400))),
+                     "/api/v1/practice", "/api/v1/appointment-types",
+                     "/api/v1/practitioners"]:
+            status, _, body = http_json("GET", url + path, headers=auth)
+            self.assertEqual(status, 200, (path, body))
+            out[path] = body
+        return out
+
+    def pg_dsns(self):
+        """The working and the owning role of the pg_server fixture."""
+        def state(name, variable):
+            value = os.environ.get(variable)
+            if value:
+                return value
+            with open(os.path.join(os.environ["PRAXIS_PG_STATE_DIR"], name)) as f:
+                return f.read().strip()
+        return state("dsn", "PRAXIS_TEST_PG_DSN"), state("owner_dsn", "PRAXIS_TEST_PG_OWNER_DSN")
+
+    def test_store_migrate_moves_every_record_to_postgres(self):
+        r = run("init", "--data", self.data, "--demo", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        token = json.loads(r.stdout)["practice"]["owner"]["enrolment_token"]
+        server = Serving(self.data)
+        try:
+            secrets, patient, auth = self.demo_enrol_and_add_patient(server.url, token)
+            before = self.demo_records(server.url, auth, patient["id"])
+        finally:
+            server.stop()
+        dsn, owner_dsn = self.pg_dsns()
+        schema = "migrate_%d" % os.getpid()
+        subprocess.run(["psql", owner_dsn, "-q", "-c", "CREATE SCHEMA " + schema], check=True)
+        working = "%s options='-csearch_path=%s'" % (dsn, schema)
+        owning = "%s options='-csearch_path=%s'" % (owner_dsn, schema)
+        try:
+            # Not while the server runs: it would keep writing to SQLite.
+            server = Serving(self.data)
+            try:
+                busy = run("store", "migrate", "--data", self.data, "--to", working,
+                           "--to-owner", owning)
+                self.assertEqual(busy.returncode, 1)
+                self.assertIn("another praxis process", busy.stderr)
+            finally:
+                server.stop()
+            first = run("store", "migrate", "--data", self.data, "--to", working,
+                        "--to-owner", owning, "--json", timeout=300)
+            self.assertEqual(first.returncode, 0, first.stdout + first.stderr)
+            result = json.loads(first.stdout)
+            self.assertTrue(result["ok"])
+            tables = {t["table"]: t for t in result["tables"]}
+            self.assertEqual(tables["patients"]["source"], 301)
+            self.assertEqual(tables["patients"]["target"], 301)
+            self.assertEqual(tables["patients"]["copied"], 301)
+            self.assertGreater(tables["audit_entries"]["copied"], 0)
+            self.assertEqual([a["ok"] for a in result["audit"]], [True])
+            # Ciphertext copied as is: no name in PostgreSQL either.
+            leaked = subprocess.run(
+                ["psql", owner_dsn, "-tA", "-c",
+                 "SET praxis.practice = '*'; SELECT count(*) FROM %s.patients WHERE "
+                 "encode(record, 'escape') LIKE '%%Quaxelbrunn%%'" % schema],
+                capture_output=True, text=True, check=True).stdout.split()[-1]
+            self.assertEqual(leaked, "0")
+            # Resumable: a second run finds everything there and copies nothing.
+            again = run("store", "migrate", "--data", self.data, "--to", working,
+                        "--to-owner", owning, "--json", timeout=300)
+            self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+            self.assertEqual(sum(t["copied"] for t in json.loads(again.stdout)["tables"]), 0)
+
+            self.write_config('[store]\nbackend = "postgres"\npostgres_dsn = "%s"\n'
+                              'postgres_owner_dsn = "%s"\n' % (working, owning))
+            server = Serving(self.data)
+            try:
+                after = self.demo_records(
+                    server.url, self.demo_sign_in(server.url, secrets["recovery_codes"][1]),
+                    patient["id"])
+            finally:
+                server.stop()
+            self.assertEqual(after, before)
+            audit = run("audit", "verify", "--data", self.data)
+            self.assertEqual(audit.returncode, 0, audit.stdout + audit.stderr)
+            # Copying an installation that already runs on PostgreSQL makes no sense.
+            refused = run("store", "migrate", "--data", self.data, "--to", working,
+                          "--to-owner", owning)
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn("already uses", refused.stderr)
+        finally:
+            subprocess.run(["psql", owner_dsn, "-q", "-c", "DROP SCHEMA %s CASCADE" % schema])
+
     def test_restore_drill_brings_back_every_record_through_the_api(self):
         r = run("init", "--data", self.data, "--demo", "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -798,49 +916,12 @@ class CliTest(unittest.TestCase):
         key_file = os.path.join(self.tmp.name, "key.txt")
         with open(key_file, "w") as f:
             f.write(info["recovery_key"].lower().replace("-", " ") + "\n")
-        password = "Sicherung ist Pflicht 2026"
-
-        def sign_in(url, recovery_code):
-            status, headers, login = http_json(
-                "POST", url + "/api/v1/auth/login",
-                {"email": "inhaber@demo.example", "password": password,
-                 "recovery_code": recovery_code})
-            self.assertEqual(status, 200, login)
-            return {"Cookie": headers["Set-Cookie"].split(";")[0],
-                    "X-CSRF-Token": login["csrf_token"]}
-
-        def records(url, auth, patient_id):
-            out = {}
-            for path in ["/api/v1/patients/" + patient_id,
-                         "/api/v1/patients?q=Quaxelbrunn",
-                         "/api/v1/patients?q=Wagner",
-                         "/api/v1/appointments?from=%s&to=%s" % (
-                             time.strftime("%Y-%m-%dT00:00:00%%2B00:00",
-                                           time.gmtime(time.time() - 10 * 86400)),
-                             time.strftime("%Y-%m-%dT00:00:00%%2B00:00",
-                                           time.gmtime(time.time() + 20 * 86400))),
-                         "/api/v1/practice", "/api/v1/appointment-types",
-                         "/api/v1/practitioners"]:
-                status, _, body = http_json("GET", url + path, headers=auth)
-                self.assertEqual(status, 200, (path, body))
-                out[path] = body
-            return out
+        sign_in = self.demo_sign_in
+        records = self.demo_records
 
         server = Serving(self.data)
         try:
-            status, _, secrets = http_json("POST", server.url + "/api/v1/auth/enrol",
-                                           {"token": token, "password": password})
-            self.assertEqual(status, 200, secrets)
-            status, _, body = http_json("POST", server.url + "/api/v1/auth/enrol/confirm",
-                                        {"token": token, "totp": totp(secrets["totp_secret"])})
-            self.assertEqual(status, 200, body)
-            auth = sign_in(server.url, secrets["recovery_codes"][0])
-            status, _, patient = http_json("POST", server.url + "/api/v1/patients", {
-                "family_name": "Quaxelbrunn", "given_names": "Wiltrud",
-                "birth_date": "1961-04-05", "email": "wiltrud.quaxelbrunn@example.org",
-                "phones": [{"kind": "mobile", "number": "0151 87654321"}],
-                "note": "Allergie gegen Penicillin"}, headers=auth)
-            self.assertEqual(status, 201, patient)
+            secrets, patient, auth = self.demo_enrol_and_add_patient(server.url, token)
             before = records(server.url, auth, patient["id"])
             status, _, metrics = http_get(server.url + "/metrics")
             self.assertEqual(status, 200)
