@@ -24,8 +24,10 @@
 #include "integration/server_fixture.hpp"
 #include "notify/notifier.hpp"
 #include "practices/practice_service.hpp"
+#include "store/postgres/pg_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/key_ring.hpp"
+#include "support/pg_schema.hpp"
 
 namespace praxis::test {
 
@@ -89,10 +91,18 @@ class StaffApi {
                     bool trust_forwarded_for = false, api::PublicLimits limits = unlimited(),
                     booking::BookingOptions booking_options = cheap_proof_of_work(),
                     Notifications notifications = {}) {
-    auto created = store::sqlite::SqliteStore::create(dir_.path() / "staff.db",
-                                                      store::sqlite::Synchronous::normal);
-    if (!created) throw std::runtime_error(created.error().internal);
-    store_ = std::move(*created);
+    if (test::postgres_requested()) {
+      // The same tests on PostgreSQL (ctest label pg): a fresh schema per test.
+      pg_schema_ = std::make_unique<test::PgSchema>("integration");
+      auto opened = store::postgres::PgStore::open({pg_schema_->dsn(), 8, pg_schema_->owner_dsn()});
+      if (!opened) throw std::runtime_error(opened.error().message + opened.error().internal);
+      store_ = std::move(*opened);
+    } else {
+      auto created = store::sqlite::SqliteStore::create(dir_.path() / "staff.db",
+                                                        store::sqlite::Synchronous::normal);
+      if (!created) throw std::runtime_error(created.error().internal);
+      store_ = std::move(*created);
+    }
     trail_ = std::make_unique<audit::Trail>(*keys_, clock);
     practices_ =
         std::make_unique<practices::PracticeService>(*store_, *keys_, *trail_, clock, random_);
@@ -137,6 +147,9 @@ class StaffApi {
 
   std::uint16_t port() const { return server_->port(); }
   std::filesystem::path db_path() const { return dir_.path() / "staff.db"; }
+  // The suite also runs on PostgreSQL; tests that inspect the SQLite file skip there
+  // (their PostgreSQL counterparts live in tests/store_conformance/postgres_backend.cpp).
+  bool on_postgres() const { return pg_schema_ != nullptr; }
   std::string log_text() { return server_->log_text(); }
   const http::Router& router() const { return *router_; }
   store::Store& store() { return *store_; }
@@ -392,7 +405,8 @@ class StaffApi {
   TempDir dir_;
   std::unique_ptr<crypto::KeyRing> keys_ = fresh_key_ring();
   core::SystemRandom random_;
-  std::unique_ptr<store::sqlite::SqliteStore> store_;
+  std::unique_ptr<test::PgSchema> pg_schema_;  // before store_: dropped after it closes
+  std::unique_ptr<store::Store> store_;
   std::unique_ptr<practices::PracticeService> practices_;
   std::unique_ptr<auth::AccountService> accounts_;
   std::unique_ptr<auth::AuthService> auth_;

@@ -16,49 +16,23 @@
 #include "backend.hpp"
 #include "store/postgres/connection.hpp"
 #include "store/postgres/pg_store.hpp"
+#include "support/pg_schema.hpp"
 #include "support/temp_dir.hpp"
 
 namespace praxis::store::conformance {
 namespace {
 
-// The working role's DSN (`owner` false) or the owning role's.
-std::string test_dsn(bool owner = false) {
-  const char* variable = owner ? "PRAXIS_TEST_PG_OWNER_DSN" : "PRAXIS_TEST_PG_DSN";
-  if (const char* env = std::getenv(variable); env && *env) return env;  // NOLINT
-  std::ifstream in(std::string(PRAXIS_PG_STATE_DIR) + (owner ? "/owner_dsn" : "/dsn"));
-  std::string dsn;
-  std::getline(in, dsn);
-  if (dsn.empty()) {
-    throw std::runtime_error(std::string("no PostgreSQL for the pg suite: set ") + variable +
-                             " or run it through ctest (fixture pg_server)");
-  }
-  return dsn;
-}
+using test::in_schema;
 
-std::string in_schema(const std::string& dsn, const std::string& schema) {
-  return dsn + " options='-csearch_path=" + schema + "'";
-}
+std::string test_dsn(bool owner = false) { return test::pg_dsn(owner); }
 
 class PostgresInstance final : public BackendInstance {
  public:
-  PostgresInstance() : base_dsn_(test_dsn()), owner_dsn_(test_dsn(true)) {
-    std::random_device rd;
-    schema_ = "conformance_" + std::to_string(rd()) + std::to_string(rd());
-    auto admin = postgres::PgConnection::connect(owner_dsn_);
-    if (!admin) throw std::runtime_error(admin.error().internal);
-    if (auto r = admin->exec("CREATE SCHEMA " + schema_); !r)
-      throw std::runtime_error(r.error().internal);
-    open();
-  }
-  ~PostgresInstance() override {
-    store_.reset();
-    if (auto admin = postgres::PgConnection::connect(owner_dsn_)) {
-      (void)admin->exec("DROP SCHEMA " + schema_ + " CASCADE");
-    }
-  }
+  PostgresInstance() : schema_("conformance") { open(); }
+  ~PostgresInstance() override { store_.reset(); }
   Store& store() override { return *store_; }
   postgres::PgStore& pg() { return *store_; }
-  const std::string& schema() const { return schema_; }
+  const std::string& schema() const { return schema_.name(); }
   void reopen() override {
     store_.reset();
     open();
@@ -66,15 +40,12 @@ class PostgresInstance final : public BackendInstance {
 
  private:
   void open() {
-    auto s =
-        postgres::PgStore::open({in_schema(base_dsn_, schema_), 4, in_schema(owner_dsn_, schema_)});
+    auto s = postgres::PgStore::open({schema_.dsn(), 4, schema_.owner_dsn()});
     if (!s) throw std::runtime_error(s.error().message + " " + s.error().internal);
     store_ = std::move(*s);
   }
 
-  std::string base_dsn_;
-  std::string owner_dsn_;
-  std::string schema_;
+  test::PgSchema schema_;
   std::unique_ptr<postgres::PgStore> store_;
 };
 

@@ -1,0 +1,38 @@
+#pragma once
+// PostgreSQL for tests: the server the `pg_server` CTest fixture started
+// (tests/support/pg_server.sh), found through PRAXIS_TEST_PG_DSN /
+// PRAXIS_TEST_PG_OWNER_DSN or the fixture's state files. No server is a failure, not a
+// skip: `make test` always provides one.
+
+#include <string>
+#include <string_view>
+
+namespace praxis::test {
+
+// The working role's connection string (`owner` false) or the owning role's.
+std::string pg_dsn(bool owner = false);
+
+// `dsn` with its search_path set to `schema`.
+std::string in_schema(const std::string& dsn, const std::string& schema);
+
+// True when PRAXIS_TEST_BACKEND=postgres: suites that can run on either store (the
+// integration tests) use PostgreSQL then (ctest label pg).
+bool postgres_requested();
+
+// A fresh schema, owned by the owning role, dropped with everything in it at scope exit.
+class PgSchema {
+ public:
+  explicit PgSchema(std::string_view prefix);
+  ~PgSchema();
+  PgSchema(const PgSchema&) = delete;
+  PgSchema& operator=(const PgSchema&) = delete;
+
+  const std::string& name() const { return name_; }
+  std::string dsn() const { return in_schema(pg_dsn(), name_); }
+  std::string owner_dsn() const { return in_schema(pg_dsn(true), name_); }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace praxis::test
