@@ -18,6 +18,11 @@
 #                 confirmation and a reminder in its transaction; after the run the
 #                 sender's throughput is measured while it drains the outbox.
 #
+#   BOOKING_STORE=postgres: the same on PostgreSQL 15 (issue #13): a throw-away durable
+#                 server on 127.0.0.1 (tests/support/pg_server.sh, fsync and
+#                 synchronous_commit on), praxis working as a role bound by row-level
+#                 security, on the same two cores.
+#
 # Usage: bench/booking_http.sh [SECONDS]   (default 10 s per availability run, 4 s bookings)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +37,15 @@ report() {  # name file target
 }
 
 "$bin/praxis" init --data "$work/data" >/dev/null
+if [ "${BOOKING_STORE:-sqlite}" = postgres ]; then
+  PG_DURABLE=1 tests/support/pg_server.sh start "$work/pg"
+  trap 'kill $praxis_pid 2>/dev/null || true; tests/support/pg_server.sh stop "$work/pg"; rm -rf "$work"' EXIT
+  psql "$(cat "$work/pg/owner_dsn")" -q -c "CREATE SCHEMA bench"
+  export PRAXIS_STORE_BACKEND=postgres
+  export PRAXIS_STORE_POSTGRES_DSN="$(cat "$work/pg/dsn") options='-csearch_path=bench,public'"
+  export PRAXIS_STORE_POSTGRES_OWNER_DSN="$(cat "$work/pg/owner_dsn") options='-csearch_path=bench,public'"
+  export PRAXIS_STORE_POSTGRES_CONNECTIONS=64
+fi
 read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
 port=$(free_port)
 mail_env=()
@@ -120,7 +134,7 @@ commits_before=$(metric praxis_store_commits_total)
 wrk -t2 -c64 -d"${BOOK_SECONDS:-4}s" --latency -s "$work/book.lua" "$url" >"$work/book.txt"
 per_commit=$(awk -v j="$(metric praxis_store_write_jobs_total)" -v jb="$jobs_before" \
   -v c="$(metric praxis_store_commits_total)" -v cb="$commits_before" \
-  'BEGIN { printf "%.1f", (j - jb) / (c - cb) }')
+  'BEGIN { if (c - cb > 0) printf "%.1f", (j - jb) / (c - cb); else printf "n/a" }')
 created=$(awk '/^created/ {print $2}' "$work/book.txt")
 if [ "${BOOKING_MAIL:-0}" = 1 ]; then
   # The sender drains what the bookings queued (confirmations now, reminders later).
@@ -143,6 +157,13 @@ PY
 fi
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
 kill "$praxis_pid"; wait "$praxis_pid" 2>/dev/null || true
+if [ "${BOOKING_STORE:-sqlite}" = postgres ]; then
+  overlaps=$(psql "$(cat "$work/pg/owner_dsn")" -tA -F' ' -c "SET praxis.practice = '*'; SET search_path = bench;
+    SELECT (SELECT COUNT(*) FROM appointments a JOIN appointments b
+      ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
+      AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end),
+      (SELECT COUNT(*) FROM online_bookings)" | tail -1)
+else
 overlaps=$(python3 - "$work/data/praxis.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
@@ -152,6 +173,8 @@ print(db.execute("""SELECT COUNT(*) FROM appointments a JOIN appointments b
   """).fetchone()[0], db.execute("SELECT COUNT(*) FROM online_bookings").fetchone()[0])
 PY
 )
+fi
+echo "store:    ${BOOKING_STORE:-sqlite}"
 echo "machine:  $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo "availability answer: $slots free starts, $bytes bytes"
 report "availability (one)" "$work/one.txt" "target >= 10000 req/s, p99 <= 10 ms"

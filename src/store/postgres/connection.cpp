@@ -113,8 +113,13 @@ core::Result<PgResult> PgConnection::query(std::string_view sql,
         params[i]);
   }
   const std::string sql_text(sql);
-  pg_result* raw = PQexecParams(conn_, sql_text.c_str(), static_cast<int>(params.size()), nullptr,
-                                values.data(), lengths.data(), formats.data(), 0);
+  const int n = static_cast<int>(params.size());
+  auto name = prepared(sql_text, n);
+  if (!name) return tl::unexpected(name.error());
+  pg_result* raw = name->empty() ? PQexecParams(conn_, sql_text.c_str(), n, nullptr, values.data(),
+                                                lengths.data(), formats.data(), 0)
+                                 : PQexecPrepared(conn_, name->c_str(), n, values.data(),
+                                                  lengths.data(), formats.data(), 0);
   PgResult result(raw);
   const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -123,6 +128,22 @@ core::Result<PgResult> PgConnection::query(std::string_view sql,
         lost_or_classified(state, std::string("query: ") + PQerrorMessage(conn_)));
   }
   return result;
+}
+
+core::Result<std::string> PgConnection::prepared(const std::string& sql, int params) {
+  constexpr std::size_t kMaxPrepared = 512;
+  if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+  if (prepared_.size() >= kMaxPrepared) return std::string();
+  std::string name = "praxis_" + std::to_string(prepared_.size() + 1);
+  pg_result* raw = PQprepare(conn_, name.c_str(), sql.c_str(), params, nullptr);
+  PgResult result(raw);
+  if (!raw || PQresultStatus(raw) != PGRES_COMMAND_OK) {
+    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    return tl::unexpected(
+        lost_or_classified(state, std::string("prepare: ") + PQerrorMessage(conn_)));
+  }
+  prepared_.emplace(sql, name);
+  return name;
 }
 
 core::Result<std::string> PgConnection::quote_identifier(std::string_view name) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -47,7 +48,10 @@ class PgResult {
 class PgConnection {
  public:
   [[nodiscard]] static core::Result<PgConnection> connect(const std::string& dsn);
-  PgConnection(PgConnection&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+  PgConnection(PgConnection&& other) noexcept
+      : conn_(other.conn_), prepared_(std::move(other.prepared_)) {
+    other.conn_ = nullptr;
+  }
   PgConnection& operator=(PgConnection&&) = delete;
   ~PgConnection();
 
@@ -63,9 +67,14 @@ class PgConnection {
 
  private:
   explicit PgConnection(pg_conn* conn) : conn_(conn) {}
+  // The name of `sql` prepared on this connection (prepared on first use), or empty
+  // when the cache is full (one-off statements then run unprepared).
+  core::Result<std::string> prepared(const std::string& sql, int params);
   // A lost connection is unavailable and transient; anything else by its SQLSTATE.
   core::Error lost_or_classified(const char* sqlstate, std::string internal) const;
   pg_conn* conn_;
+  // Statements are parsed and planned once per connection (the ports use a fixed set).
+  std::unordered_map<std::string, std::string> prepared_;
 };
 
 // Maps a SQLSTATE to praxis errors: 40001/40P01 (serialization, deadlock) transient,
