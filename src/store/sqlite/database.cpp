@@ -81,11 +81,7 @@ core::Result<Database> Database::open(const std::filesystem::path& path,
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   // 32 MiB of page cache per connection (SQLite's default is 2 MiB): the blind-index
   // B-tree of a large practice stays in memory for search.
-  // temp_store=MEMORY: the statement journal of each write job's savepoint and the
-  // b-trees of sorts stay in memory; as files they cost an open, an unlink and a
-  // write per page in every group commit (about 80 writes per audited search).
-  std::string pragmas =
-      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;";
+  std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;";
   if (options.mode != OpenMode::read_only) {
     pragmas += "PRAGMA journal_mode=WAL;";
     pragmas += options.synchronous == Synchronous::full ? "PRAGMA synchronous=FULL;"
