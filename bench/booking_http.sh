@@ -18,10 +18,7 @@
 #                 confirmation and a reminder in its transaction; after the run the
 #                 sender's throughput is measured while it drains the outbox.
 #
-#   BOOKING_STORE=postgres: the same on PostgreSQL 15 (issue #13): a throw-away durable
-#                 server on 127.0.0.1 (tests/support/pg_server.sh, fsync and
-#                 synchronous_commit on), praxis working as a role bound by row-level
-#                 security, on the same two cores.
+#   STORE=postgres: the same on PostgreSQL 15 (issue #13; bench/lib.sh use_store).
 #
 # Usage: bench/booking_http.sh [SECONDS]   (default 10 s per availability run, 4 s bookings)
 set -euo pipefail
@@ -37,15 +34,7 @@ report() {  # name file target
 }
 
 "$bin/praxis" init --data "$work/data" >/dev/null
-if [ "${BOOKING_STORE:-sqlite}" = postgres ]; then
-  PG_DURABLE=1 tests/support/pg_server.sh start "$work/pg"
-  trap 'kill $praxis_pid 2>/dev/null || true; tests/support/pg_server.sh stop "$work/pg"; rm -rf "$work"' EXIT
-  psql "$(cat "$work/pg/owner_dsn")" -q -c "CREATE SCHEMA bench"
-  export PRAXIS_STORE_BACKEND=postgres
-  export PRAXIS_STORE_POSTGRES_DSN="$(cat "$work/pg/dsn") options='-csearch_path=bench,public'"
-  export PRAXIS_STORE_POSTGRES_OWNER_DSN="$(cat "$work/pg/owner_dsn") options='-csearch_path=bench,public'"
-  export PRAXIS_STORE_POSTGRES_CONNECTIONS=64
-fi
+use_store
 read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
 port=$(free_port)
 mail_env=()
@@ -157,12 +146,11 @@ PY
 fi
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
 kill "$praxis_pid"; wait "$praxis_pid" 2>/dev/null || true
-if [ "${BOOKING_STORE:-sqlite}" = postgres ]; then
-  overlaps=$(psql "$(cat "$work/pg/owner_dsn")" -tA -F' ' -c "SET praxis.practice = '*'; SET search_path = bench;
-    SELECT (SELECT COUNT(*) FROM appointments a JOIN appointments b
+if [ "${STORE:-sqlite}" = postgres ]; then
+  overlaps=$(pg_sql "SELECT (SELECT COUNT(*) FROM appointments a JOIN appointments b
       ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
       AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end),
-      (SELECT COUNT(*) FROM online_bookings)" | tail -1)
+      (SELECT COUNT(*) FROM online_bookings)")
 else
 overlaps=$(python3 - "$work/data/praxis.db" <<'PY'
 import sqlite3, sys
@@ -174,7 +162,7 @@ print(db.execute("""SELECT COUNT(*) FROM appointments a JOIN appointments b
 PY
 )
 fi
-echo "store:    ${BOOKING_STORE:-sqlite}"
+echo "store:    ${STORE:-sqlite}"
 echo "machine:  $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo "availability answer: $slots free starts, $bytes bytes"
 report "availability (one)" "$work/one.txt" "target >= 10000 req/s, p99 <= 10 ms"

@@ -4,6 +4,8 @@
 # GET /api/v1/patients?q=<surname or 3-4 letter prefix> as an owner of the largest
 # practice, for SECONDS.
 #
+# STORE=postgres runs it on PostgreSQL (bench/lib.sh).
+#
 # Usage: bench/patients_search.sh [TOTAL] [BIG] [PRACTICES] [SECONDS]
 #   defaults: 300000 patients, 100000 in the largest practice, 20 practices, 15 s.
 set -euo pipefail
@@ -15,6 +17,7 @@ duration=${4:-15}
 . bench/lib.sh
 
 "$bin/praxis" init --data "$work/data" >/dev/null
+use_store
 read -r cookie csrf < <("$bin/patients_load" "$work/data" "$total" "$big" "$practices")
 port=$(free_port)
 PRAXIS_LOG_FILE="$work/praxis.log" "$bin/praxis" serve --data "$work/data" \
@@ -44,6 +47,7 @@ wrk -t2 -c16 -d"${duration}s" --latency -s "$work/search.lua" -H "Cookie: __Host
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
 errors=$(awk '/Non-2xx/ {print $5}' "$work/search.txt")
 echo "machine:  $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "store:    ${STORE:-sqlite}"
 echo "data:     $total patients in $practices practices, $big in the searched one"
 printf "search:   %8.0f req/s  p50 %s  p99 %s  max %s  non-2xx %s  (target p99 <= 5 ms)\n" \
   "$(awk '/Requests\/sec/ {print $2}' "$work/search.txt")" "$(lat "$work/search.txt" 50%)" \

@@ -64,6 +64,9 @@ core::Result<PgConnection> PgConnection::connect(const std::string& dsn) {
     return tl::unexpected(classify_sqlstate(
         "08000", std::string("connect: ") + (conn ? PQerrorMessage(conn) : "out of memory")));
   }
+  // Server notices (e.g. "relation already exists, skipping" from the migrations) are
+  // not for the operator's terminal; errors come back through the results.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   return c;
 }
 
