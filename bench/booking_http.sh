@@ -144,6 +144,13 @@ PY
   sent=$(( $(metric praxis_notifications_sent_total) - sent_before ))
   mails=$(find "$work/mail" -name '*.eml' | wc -l)
 fi
+if [ "${STORE:-sqlite}" = postgres ] && [ "${PG_STATEMENTS:-0}" = 1 ]; then
+  # Needs PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements".
+  psql "$(cat "$work/pg/admin_dsn")" -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+    -c "SELECT calls, round(total_exec_time::numeric, 1) AS ms, round(mean_exec_time::numeric, 3) AS mean,
+        left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements
+        ORDER BY total_exec_time DESC LIMIT 15" >"$work/statements.txt" 2>&1 || true
+fi
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
 kill "$praxis_pid"; wait "$praxis_pid" 2>/dev/null || true
 if [ "${STORE:-sqlite}" = postgres ]; then
@@ -172,6 +179,7 @@ printf "durable bookings: %s in %s s = %.0f/s (target >= 2000/s); overlaps, stor
   "$created" "${BOOK_SECONDS:-4}" "$(awk -v c="$created" -v s="${BOOK_SECONDS:-4}" 'BEGIN {print c / s}')" "$overlaps"
 echo "write jobs per group commit during the booking run: $per_commit"
 echo "server RSS after load: $((rss_kb / 1024)) MiB"
+[ -f "$work/statements.txt" ] && cat "$work/statements.txt"
 if [ "${BOOKING_MAIL:-0}" = 1 ]; then
   printf "sender: %s messages after the run in %.1f s = %.0f messages/s to a local aiosmtpd (%s .eml files in all)\n" \
     "$sent" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" \

@@ -25,7 +25,7 @@ use_store() {
   PRAXIS_STORE_POSTGRES_DSN="$(cat "$work/pg/dsn") options='-csearch_path=bench,public'"
   PRAXIS_STORE_POSTGRES_OWNER_DSN="$(cat "$work/pg/owner_dsn") options='-csearch_path=bench,public'"
   export PRAXIS_STORE_POSTGRES_DSN PRAXIS_STORE_POSTGRES_OWNER_DSN
-  export PRAXIS_STORE_POSTGRES_CONNECTIONS=64
+  export PRAXIS_STORE_POSTGRES_CONNECTIONS=${PG_CONNECTIONS:-64}
 }
 # SQL as the owning role over every practice (STORE=postgres only).
 pg_sql() { psql "$(cat "$work/pg/owner_dsn")" -tA -F' ' -c "SET praxis.practice = '*'; SET search_path = bench; $1" | tail -1; }

@@ -33,7 +33,7 @@ case "$cmd" in
     # Durability off for speed, unless PG_DURABLE=1 (the failover test kills the server).
     fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     [ "${PG_DURABLE:-0}" = 1 ] && fast=""
-    echo "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$data' $fast" \
+    echo "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$data' $fast ${PG_EXTRA_OPTS:-}" \
       > "$state/options"
     as_owner "$bin/pg_ctl" -D "$data/cluster" -l "$data/server.log" -w -t 30 \
       -o "$(cat "$state/options")" start >/dev/null
@@ -52,6 +52,8 @@ SQL
       -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;"
     echo "host=127.0.0.1 port=$port dbname=praxis_test user=praxis_test password=$password" > "$state/dsn"
     echo "host=127.0.0.1 port=$port dbname=praxis_test user=praxis_owner password=$password" > "$state/owner_dsn"
+    # The superuser, for test and benchmark tooling only (extensions, statistics).
+    echo "host=127.0.0.1 port=$port dbname=praxis_test user=praxis_admin password=$password" > "$state/admin_dsn"
     ;;
   crash-restart)
     # Kills the server the hard way (no shutdown checkpoint) and starts it again on the

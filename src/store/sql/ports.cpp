@@ -725,21 +725,30 @@ BreakGlassRow read_break_glass(const Rows& r, std::size_t i) {
 
 core::Result<AuditHeadRow> SqlAuditPort::lock_head(std::string_view practice_id,
                                                    std::string_view now) {
-  // root and frontier take their defaults: the empty tree.
-  if (auto r = x_.run("INSERT INTO audit_heads(practice_id, size, updated_at) VALUES ($1, 0, $2) "
-                      "ON CONFLICT (practice_id) DO NOTHING",
-                      {practice_id, now});
-      !r) {
-    return tl::unexpected(r.error());
-  }
   // An UPDATE takes PostgreSQL's row lock, which a plain SELECT would not; concurrent
-  // appends of the practice wait here until this transaction ends.
-  auto rows =
-      read_all<AuditHeadRow>(x_.run("UPDATE audit_heads SET size = size WHERE practice_id = $1 "
-                                    "RETURNING practice_id, size, root, frontier, updated_at",
-                                    {practice_id}),
-                             read_audit_head);
+  // appends of the practice wait here until this transaction ends. The head exists
+  // after the practice's first entry, so the lock is normally one statement (an
+  // INSERT … ON CONFLICT first would wait for the lock as well: two waits per append).
+  auto lock = [&] {
+    return read_all<AuditHeadRow>(x_.run("UPDATE audit_heads SET size = size WHERE practice_id = "
+                                         "$1 RETURNING practice_id, size, root, frontier, "
+                                         "updated_at",
+                                         {practice_id}),
+                                  read_audit_head);
+  };
+  auto rows = lock();
   if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty()) {
+    // root and frontier take their defaults: the empty tree.
+    if (auto r = x_.run("INSERT INTO audit_heads(practice_id, size, updated_at) VALUES ($1, 0, "
+                        "$2) ON CONFLICT (practice_id) DO NOTHING",
+                        {practice_id, now});
+        !r) {
+      return tl::unexpected(r.error());
+    }
+    rows = lock();
+    if (!rows) return tl::unexpected(rows.error());
+  }
   if (rows->size() != 1) return core::fail(ErrorCode::internal, "", "audit head missing");
   return std::move(rows->front());
 }
@@ -1493,8 +1502,9 @@ core::Result<std::vector<std::pair<std::string, std::int64_t>>> SqlOutboxPort::c
 }
 
 core::Result<std::int64_t> SqlOutboxPort::purge_finished(std::string_view before) {
-  auto r = x_.run("DELETE FROM outbox WHERE state IN ('sent', 'obsolete', 'dead') AND finished_at < $1",
-                  {before});
+  auto r =
+      x_.run("DELETE FROM outbox WHERE state IN ('sent', 'obsolete', 'dead') AND finished_at < $1",
+             {before});
   if (!r) return tl::unexpected(r.error());
   return r->affected();
 }
