@@ -2,12 +2,14 @@
 // the HTTP search benchmark (bench/patients_search.sh): TOTAL patients over PRACTICES
 // practices, BIG of them in the practice with slug "big" (created here), through
 // PatientService (encryption and blind indexes included). Then it adds an owner account
-// with an open session and prints "cookie csrf" for wrk.
+// with an open session and prints "cookie csrf" for wrk. With IDS_FILE it also writes up
+// to 2,000 ids of the big practice's patients there, one per line (patient reads).
 //
-// Usage: patients_load DATA_DIR TOTAL BIG PRACTICES
+// Usage: patients_load DATA_DIR TOTAL BIG PRACTICES [IDS_FILE]
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <fstream>
 #include <cstdio>
 #include <random>
 
@@ -108,6 +110,20 @@ int main(int argc, char** argv) {
   if (!r) {
     std::fprintf(stderr, "session: %s\n", r.error().internal.c_str());
     return 1;
+  }
+  if (argc > 5) {
+    std::ofstream out(argv[5]);
+    auto listed = store::with_transaction(
+        store, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
+          auto rows = tx.patients().list(ids[0], "", 2000);
+          if (!rows) return tl::unexpected(rows.error());
+          for (const auto& row : *rows) out << row.id << "\n";
+          return {};
+        });
+    if (!listed) {
+      std::fprintf(stderr, "ids: %s\n", listed.error().internal.c_str());
+      return 1;
+    }
   }
   std::printf("%s %s\n", token.c_str(), csrf.c_str());
   return 0;

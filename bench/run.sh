@@ -25,3 +25,8 @@ echo "== Backups: create, verify, restore; availability p99 before and during ba
 bench/backup.sh "${BACKUP_PATIENTS:-100000}" "${BENCH_SECONDS:-10}"
 echo "== Booking page: JavaScript size and time to interactive in Chromium (20 loads) =="
 node bench/booking_page.mjs build/release/bin/praxis 20
+echo "== Mixed workload (70 % availability, 10 % bookings, 15 % search, 5 % reads), 64 connections =="
+bench/mixed.sh "${BENCH_SECONDS:-20}" 100000 30000 20
+echo "== The same HTTP scenarios on PostgreSQL (issue #13) =="
+STORE=postgres PG_CONNECTIONS=8 bench/mixed.sh "${BENCH_SECONDS:-20}" 100000 30000 20
+STORE=postgres PG_CONNECTIONS=8 bench/booking_http.sh "${BENCH_SECONDS:-10}"

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The mixed workload of issue #12 over HTTP: 70 % public availability, 10 % online
+# bookings (each a new patient, proof-of-work and per-address limits off), 15 % staff
+# patient search, 5 % patient reads, from one wrk run with 64 keep-alive connections on
+# 127.0.0.1. praxis serve (release build, default settings, access log on) runs on a data
+# directory that bench/patients_load.cpp (TOTAL patients over PRACTICES practices, BIG in
+# the searched one, an owner session) and bench/booking_load.cpp (the booking practice:
+# five practitioners, plans, 100 appointments each in the measured week) filled.
+# STORE=postgres runs the same on PostgreSQL (bench/lib.sh).
+#
+# Reports requests/s, p50/p99/max latency, non-2xx answers, server RSS and open file
+# descriptors before and after, and the overlaps found afterwards. Each wrk thread books
+# from its own half of the booking practice's 12,720 free starts (the measured run from
+# the 1,000th on), so runs longer than about a minute also answer 409 for taken times.
+#
+# Usage: bench/mixed.sh [SECONDS] [TOTAL] [BIG] [PRACTICES]
+#   defaults: 20 s, 100,000 patients, 30,000 in the searched practice, 20 practices.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-20}
+total=${2:-100000}
+big=${3:-30000}
+practices=${4:-20}
+. bench/lib.sh
+
+"$bin/praxis" init --data "$work/data" >/dev/null
+use_store
+read -r cookie _csrf < <("$bin/patients_load" "$work/data" "$total" "$big" "$practices" "$work/ids.txt")
+read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
+port=$(free_port)
+PRAXIS_BOOKING_PROOF_OF_WORK=false PRAXIS_BOOKING_READS_PER_MINUTE=0 \
+  PRAXIS_BOOKING_WRITES_PER_HOUR=0 PRAXIS_LOG_FILE="$work/praxis.log" "$bin/praxis" serve \
+  --data "$work/data" --listen "127.0.0.1:$port" >/dev/null &
+praxis_pid=$!
+url="http://127.0.0.1:$port"
+wait_up "$url/healthz"
+
+cat >"$work/mixed.lua" <<LUA
+-- One request in 20: 14 availability, 2 bookings, 3 searches, 1 patient read.
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  starts = {}
+  local i = 0
+  for line in io.lines("$work/free.txt") do
+    if i % 2 == (id - 1) then table.insert(starts, line) end
+    i = i + 1
+  end
+  ids = {}
+  for line in io.lines("$work/ids.txt") do table.insert(ids, line) end
+  queries = {"M%C3%BCller", "Schm", "Schneider", "Fisc", "Weber", "Meyer", "Wagn", "Becker",
+             "Schu", "Hoffmann", "Koch", "Bauer", "Rich", "Klein", "Wolf", "Neum", "Braun",
+             "Meier", "Huber", "K%C3%B6hler", "Lehmann", "Roth", "Nowak", "Yilmaz"}
+  n = 0
+  -- The warm-up books from the start of the list, the measured run after it (args[1]).
+  booked = tonumber(args[1] or "0")
+end
+local staff = {["Cookie"] = "__Host-praxis=$cookie"}
+local availability = "/api/v1/public/practices/bench/availability?type=$type&from=$from&to=$to&practitioner=$practitioner"
+function request()
+  n = n + 1
+  local slot = n % 20
+  if slot < 14 then
+    return wrk.format("GET", availability)
+  elseif slot < 16 then
+    booked = booked + 1
+    local line = starts[((booked - 1) % #starts) + 1]
+    local p, start = line:match("(%S+) (%S+)")
+    local body = string.format('{"appointment_type":"$type","practitioner":"%s","start":"%s",' ..
+      '"patient":{"family_name":"Mix%d","given_names":"Paula","birth_date":"%04d-%02d-%02d",' ..
+      '"phone":"0151 %08d","insurance_kind":"GKV","new_patient":true},"reminder_consent":false}',
+      p, start, booked * 10 + id, 1930 + booked % 90, 1 + booked % 12, 1 + (booked * 7 + id) % 28,
+      booked * 10 + id)
+    return wrk.format("POST", "/api/v1/public/practices/bench/bookings",
+                      {["Content-Type"] = "application/json"}, body)
+  elseif slot < 19 then
+    return wrk.format("GET", "/api/v1/patients?q=" .. queries[(n % #queries) + 1], staff)
+  else
+    return wrk.format("GET", "/api/v1/patients/" .. ids[(n % #ids) + 1], staff)
+  end
+end
+LUA
+fds() { find "/proc/$praxis_pid/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$praxis_pid/status"; }
+wrk -t2 -c64 -d2s -s "$work/mixed.lua" "$url" -- 0 >/dev/null  # warm-up
+rss_before=$(rss)
+fds_before=$(fds)
+wrk -t2 -c64 -d"${duration}s" --latency -s "$work/mixed.lua" "$url" -- 1000 >"$work/mixed.txt"
+rss_after=$(rss)
+fds_after=$(fds)
+kill "$praxis_pid"
+wait "$praxis_pid" 2>/dev/null || true
+if [ "${STORE:-sqlite}" = postgres ]; then
+  overlaps=$(pg_sql "SELECT COUNT(*) FROM appointments a JOIN appointments b
+    ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
+    AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end")
+else
+  overlaps=$(python3 - "$work/data/praxis.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("""SELECT COUNT(*) FROM appointments a JOIN appointments b
+  ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
+  AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end
+  """).fetchone()[0])
+PY
+)
+fi
+echo "store:    ${STORE:-sqlite}"
+echo "machine:  $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "data:     $total patients in $practices practices ($big searched), the booking practice"
+printf "mixed:    %8.0f req/s  p50 %s  p99 %s  max %s  non-2xx %s  (target >= 5000 req/s, p99 <= 20 ms)\n" \
+  "$(awk '/Requests\/sec/ {print $2}' "$work/mixed.txt")" "$(lat "$work/mixed.txt" 50%)" \
+  "$(lat "$work/mixed.txt" 99%)" "$(awk '/Latency/ && !/Distribution/ {print $4}' "$work/mixed.txt")" \
+  "$(awk '/Non-2xx/ {print $5}' "$work/mixed.txt" | grep . || echo 0)"
+echo "server RSS: $rss_before MiB after warm-up, $rss_after MiB after the run; open fds $fds_before -> $fds_after"
+echo "overlapping appointments afterwards: $overlaps"
