@@ -401,16 +401,18 @@ export class Settings extends LitElement {
     `;
   }
 
+  // The form appears once the practitioner's plan is loaded: typing into it earlier
+  // would be overwritten when the plan arrives.
   private renderPlans() {
     const limited = (this.plan?.rules ?? []).filter((r) => r.valid_from || r.valid_to);
     return html`
       <div class="field">
         <label for="plan-practitioner">${t('practitioner.label')}</label>
-        <select id="plan-practitioner" @change=${async (ev: Event) => { this.planFor = (ev.target as HTMLSelectElement).value; await this.loadPlan(); }}>
+        <select id="plan-practitioner" @change=${async (ev: Event) => { this.planFor = (ev.target as HTMLSelectElement).value; this.plan = undefined; await this.loadPlan(); }}>
           ${this.practitioners.map((p) => html`<option value=${p.id} ?selected=${p.id === this.planFor}>${p.name}</option>`)}
         </select>
       </div>
-      <form @submit=${this.savePlan}>
+      ${this.plan === undefined ? html`<p class="hint" role="status">${t('loading')}</p>` : html`<form @submit=${this.savePlan}>
         <p class="hint">${t('settings.plan.hint')}</p>
         <div class="grid">
           ${weekdays.map((d) => html`<div class="field">
@@ -422,7 +424,7 @@ export class Settings extends LitElement {
         </div>
         ${limited.length ? html`<p class="hint">${t('settings.plan.limited', { n: limited.length })}</p>` : nothing}
         <button type="submit">${t('patient.save')}</button>
-      </form>
+      </form>`}
     `;
   }
 

@@ -46,6 +46,22 @@ async function until(condition) {
   throw new Error('condition not met within 10 s');
 }
 
+// Pages the week calendar until `date` (YYYY-MM-DD, the practice's local date) is one of
+// its days. Each step waits for the new week's columns, so a slow load never makes it
+// page past the week (a fixed pause did, under a full parallel test run).
+async function showDay(date) {
+  const columns = page.locator('.fc-timegrid-col[data-date]');
+  await columns.first().waitFor();
+  for (let i = 0; i < 8; ++i) {
+    const days = await columns.evaluateAll((cols) => cols.map((c) => c.dataset.date));
+    if (days.includes(date)) return;
+    const forward = date > days[days.length - 1];
+    await page.getByRole('button', { name: forward ? /Nächste|Next/ : /Vorherige|Previous/ }).first().click();
+    await until(async () => (await columns.first().getAttribute('data-date')) !== days[0]);
+  }
+  throw new Error(`the calendar did not reach ${date}`);
+}
+
 // A request with this tab's session and CSRF token, as another colleague would send it.
 async function staffFetch(method, path, body, headers = {}) {
   return page.evaluate(
@@ -125,10 +141,7 @@ describe('staff app', () => {
     const appointmentId = pending[0].appointment_id;
     // Go to the booking's week; the event carries the highlight of a new online booking.
     const event = page.locator(`[data-appointment="${appointmentId}"]`);
-    for (let i = 0; i < 3 && !(await event.count()); ++i) {
-      await page.getByRole('button', { name: /Nächste|Next/ }).first().click();
-      await page.waitForTimeout(300);
-    }
+    await showDay(start.slice(0, 10));
     await event.waitFor();
     assert.match(await event.getAttribute('class'), /online-new/);
     assert.match(await event.innerText(), /Online, Olga/);
@@ -169,10 +182,7 @@ describe('staff app', () => {
     await page.getByText('Keine neuen Online-Buchungen.').waitFor();
     await page.getByRole('button', { name: 'Kalender' }).click();
     const moved = page.locator(`[data-appointment="${appointmentId}"]`);
-    for (let i = 0; i < 3 && !(await moved.count()); ++i) {
-      await page.getByRole('button', { name: /Nächste|Next/ }).first().click();
-      await page.waitForTimeout(300);
-    }
+    await showDay(start.slice(0, 10));
     await moved.waitFor();
     assert.doesNotMatch(await moved.getAttribute('class'), /online-new/);
     await moved.click();
