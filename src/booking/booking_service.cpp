@@ -41,13 +41,6 @@ core::Result<void> in_tx(store::Store& store, TxMode mode, Fn&& fn) {
   return store::with_transaction(store, mode, std::forward<Fn>(fn));
 }
 
-// One practice's work (row-level security confines it to that practice's rows).
-template <typename Fn>
-core::Result<void> in_practice_tx(store::Store& store, std::string_view practice_id, TxMode mode,
-                                  Fn&& fn) {
-  return store::with_practice_transaction(store, practice_id, mode, std::forward<Fn>(fn));
-}
-
 core::Error not_found(std::string what) {
   return core::Error::make(ErrorCode::not_found, std::move(what));
 }
@@ -338,13 +331,13 @@ core::Result<std::shared_ptr<const BookingService::PracticeSecrets>> BookingServ
     if (auto it = secrets_.find(std::string(practice_id)); it != secrets_.end()) return it->second;
   }
   crypto::KeyPtr key;
-  auto r = in_practice_tx(store_, practice_id, TxMode::read_only,
-                          [&](Transaction& tx) -> core::Result<void> {
-                            auto k = patients_.practice_key(tx, practice_id);
-                            if (!k) return tl::unexpected(k.error());
-                            key = *k;
-                            return {};
-                          });
+  auto r = store::with_practice_transaction(store_, practice_id, TxMode::read_only,
+                                            [&](Transaction& tx) -> core::Result<void> {
+                                              auto k = patients_.practice_key(tx, practice_id);
+                                              if (!k) return tl::unexpected(k.error());
+                                              key = *k;
+                                              return {};
+                                            });
   if (!r) return tl::unexpected(r.error());
   const auto index = crypto::KeyRing::index_key(*key);
   auto made = std::make_shared<const PracticeSecrets>(
@@ -499,7 +492,7 @@ core::Result<std::optional<BookingAnswer>> BookingService::replay(
     const store::PracticeRow& practice, const std::vector<std::uint8_t>& key_hash,
     const std::vector<std::uint8_t>& request_hash) {
   std::optional<BookingAnswer> out;
-  auto r = in_practice_tx(
+  auto r = store::with_practice_transaction(
       store_, practice.id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto row = tx.booking().find_idempotent(practice.id, key_hash);
         if (!row) return tl::unexpected(row.error());
@@ -650,7 +643,7 @@ core::Result<BookingAnswer> BookingService::book(const audit::Context& context,
   }
 
   BookingAnswer answer;
-  auto written = in_practice_tx(
+  auto written = store::with_practice_transaction(
       store_, practice->id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         answer = {};
         if (!key_hash.empty()) {
@@ -939,7 +932,7 @@ core::Result<std::vector<PendingBooking>> BookingService::pending(const audit::C
                                                                   std::string_view practice_id,
                                                                   std::int64_t limit) {
   std::vector<PendingBooking> out;
-  auto r = in_practice_tx(
+  auto r = store::with_practice_transaction(
       store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         out.clear();
         auto rows = tx.booking().list_unreviewed(practice_id, limit);
@@ -979,7 +972,7 @@ core::Result<std::vector<PendingBooking>> BookingService::pending(const audit::C
 core::Result<void> BookingService::review(const audit::Context& context,
                                           std::string_view practice_id, std::string_view id) {
   const std::string now = core::to_iso8601(clock_.now());
-  return in_practice_tx(
+  return store::with_practice_transaction(
       store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         auto marked = tx.booking().mark_reviewed(practice_id, id, context.actor.id, now);
         if (!marked) return tl::unexpected(marked.error());

@@ -50,12 +50,6 @@ void merge_patch(json::object& target, const json::object& patch) {
   }
 }
 
-// Every transaction of this service works for one practice (row-level security).
-template <typename Fn>
-core::Result<void> in_tx(store::Store& store, std::string_view practice_id, TxMode mode, Fn&& fn) {
-  return store::with_practice_transaction(store, practice_id, mode, std::forward<Fn>(fn));
-}
-
 }  // namespace
 
 PatientService::PatientService(store::Store& store, crypto::KeyRing& keys, audit::Trail& trail,
@@ -287,8 +281,8 @@ core::Result<CreateOutcome> PatientService::create(const audit::Context& context
 
   CreateOutcome outcome;
   PracticeKeys keys;
-  auto checked =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto checked = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto k = practice_keys(tx, practice_id);
         if (!k) return tl::unexpected(k.error());
         keys = *k;
@@ -319,8 +313,8 @@ core::Result<CreateOutcome> PatientService::create(const audit::Context& context
   const std::string now = core::to_iso8601(clock_.now());
   store::PatientRow row = new_row(keys, practice_id, status, record, now);
   const auto terms = keys.index->terms(record);
-  auto written =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto written = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         if (auto ins = tx.patients().insert(row, terms); !ins) return ins;
         auto a = trail_.record(tx, practice_id, context, {"patient.create", "patient", row.id});
         if (!a) return tl::unexpected(a.error());
@@ -342,8 +336,8 @@ core::Result<PatientService::PreparedLink> PatientService::prepare_link(
     std::string_view practice_id, Record record) {
   PreparedLink out;
   PracticeKeys keys;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto k = practice_keys(tx, practice_id);
         if (!k) return tl::unexpected(k.error());
         keys = *k;
@@ -402,13 +396,13 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
   // Encrypt and index every row before the write transaction: the store has one writer,
   // and this is most of the work (a row that turns out to be a duplicate is dropped).
   PracticeKeys keys;
-  auto looked_up =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-        auto k = practice_keys(tx, practice_id);
-        if (!k) return tl::unexpected(k.error());
-        keys = *k;
-        return {};
-      });
+  auto looked_up = store::with_practice_transaction(store_, practice_id, TxMode::read_only,
+                                                    [&](Transaction& tx) -> core::Result<void> {
+                                                      auto k = practice_keys(tx, practice_id);
+                                                      if (!k) return tl::unexpected(k.error());
+                                                      keys = *k;
+                                                      return {};
+                                                    });
   if (!looked_up) return tl::unexpected(looked_up.error());
   struct Prepared {
     store::PatientRow row;
@@ -420,8 +414,8 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
     prepared[i] = Prepared{new_row(keys, practice_id, "active", *records[i], now),
                            keys.index->terms(*records[i])};
   }
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         std::vector<audit::Event> created;
         for (std::size_t i = 0; i < rows.size(); ++i) {
           if (!records[i]) continue;
@@ -450,21 +444,21 @@ core::Result<Patient> PatientService::get(const audit::Context& context,
                                           std::string_view practice_id, std::string_view id) {
   std::optional<Patient> out;
   std::optional<audit::Context> reader;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-        auto row = tx.patients().find(practice_id, id);
-        if (!row) return tl::unexpected(row.error());
-        if (!*row) return tl::unexpected(not_found());
-        auto allowed = access(tx, context, **row);
-        if (!allowed) return tl::unexpected(allowed.error());
-        reader = std::move(*allowed);
-        auto keys = practice_keys(tx, practice_id);
-        if (!keys) return tl::unexpected(keys.error());
-        auto p = decrypt(*keys, std::move(**row));
-        if (!p) return tl::unexpected(p.error());
-        out = std::move(*p);
-        return {};
-      });
+  auto r = store::with_practice_transaction(store_, practice_id, TxMode::read_only,
+                                            [&](Transaction& tx) -> core::Result<void> {
+                                              auto row = tx.patients().find(practice_id, id);
+                                              if (!row) return tl::unexpected(row.error());
+                                              if (!*row) return tl::unexpected(not_found());
+                                              auto allowed = access(tx, context, **row);
+                                              if (!allowed) return tl::unexpected(allowed.error());
+                                              reader = std::move(*allowed);
+                                              auto keys = practice_keys(tx, practice_id);
+                                              if (!keys) return tl::unexpected(keys.error());
+                                              auto p = decrypt(*keys, std::move(**row));
+                                              if (!p) return tl::unexpected(p.error());
+                                              out = std::move(*p);
+                                              return {};
+                                            });
   if (!r) return tl::unexpected(r.error());
   if (auto a = record_reads(*reader, practice_id, "patient.read", {std::string(id)}); !a) {
     return tl::unexpected(a.error());
@@ -481,13 +475,13 @@ core::Result<Patient> PatientService::get(const audit::Context& context,
 
 core::Result<bool> PatientService::exists(std::string_view practice_id, std::string_view id) {
   bool found = false;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-        auto row = tx.patients().find(practice_id, id);
-        if (!row) return tl::unexpected(row.error());
-        found = row->has_value();
-        return {};
-      });
+  auto r = store::with_practice_transaction(store_, practice_id, TxMode::read_only,
+                                            [&](Transaction& tx) -> core::Result<void> {
+                                              auto row = tx.patients().find(practice_id, id);
+                                              if (!row) return tl::unexpected(row.error());
+                                              found = row->has_value();
+                                              return {};
+                                            });
   if (!r) return tl::unexpected(r.error());
   return found;
 }
@@ -497,8 +491,8 @@ core::Result<Patient> PatientService::update(const audit::Context& context,
                                              std::int64_t expected_version,
                                              const json::object& patch) {
   std::optional<Patient> out;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         auto row = tx.patients().find(practice_id, id);
         if (!row) return tl::unexpected(row.error());
         if (!*row) return tl::unexpected(not_found());
@@ -572,8 +566,8 @@ core::Result<Patient> PatientService::remove(const audit::Context& context,
       return tl::unexpected(ok.error());
   }
   std::optional<Patient> out;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         auto row = tx.patients().find(practice_id, id);
         if (!row) return tl::unexpected(row.error());
         if (!*row || (*row)->status == "merged") return tl::unexpected(not_found());
@@ -605,8 +599,8 @@ core::Result<Patient> PatientService::remove(const audit::Context& context,
 core::Result<Patient> PatientService::restore(const audit::Context& context,
                                               std::string_view practice_id, std::string_view id) {
   std::optional<Patient> out;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         auto row = tx.patients().find(practice_id, id);
         if (!row) return tl::unexpected(row.error());
         if (!*row) return tl::unexpected(not_found());
@@ -659,8 +653,8 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
   }
   std::optional<Patient> out;
   bool merged_restricted = false;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         auto keys = practice_keys(tx, practice_id);
         if (!keys) return tl::unexpected(keys.error());
         auto load = [&](std::string_view pid) -> core::Result<Patient> {
@@ -916,8 +910,8 @@ core::Result<SearchPage> PatientService::search(const audit::Context& context,
     }
   }
   SearchPage page;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto keys = practice_keys(tx, practice_id);
         if (!keys) return tl::unexpected(keys.error());
         if (terms.empty()) {

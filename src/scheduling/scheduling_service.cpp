@@ -19,12 +19,6 @@ namespace {
 constexpr std::size_t kIdBytes = 16;
 constexpr std::string_view kSettingsId = "booking";
 
-// Every transaction of this service works for one practice (row-level security).
-template <typename Fn>
-core::Result<void> in_tx(store::Store& store, std::string_view practice_id, TxMode mode, Fn&& fn) {
-  return store::with_practice_transaction(store, practice_id, mode, std::forward<Fn>(fn));
-}
-
 core::Error not_found(const std::string& what) {
   return core::Error::make(ErrorCode::not_found, what + " nicht gefunden. / Not found.");
 }
@@ -292,8 +286,8 @@ core::Result<ConfigView> SchedulingService::create(const audit::Context& context
                                                    const json::object& body) {
   std::vector<core::FieldError> warnings;
   store::ConfigRow row;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         warnings.clear();
         auto doc = normalise(tx, practice_id, kind, body, warnings);
         if (!doc) return tl::unexpected(doc.error());
@@ -322,8 +316,8 @@ core::Result<ConfigView> SchedulingService::update(const audit::Context& context
                                                    const json::object& patch) {
   std::vector<core::FieldError> warnings;
   store::ConfigRow row;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         warnings.clear();
         auto found = tx.scheduling().find_config(kind, practice_id, id);
         if (!found) return tl::unexpected(found.error());
@@ -369,8 +363,8 @@ core::Result<std::optional<store::ConfigRow>> SchedulingService::find(std::strin
                                                                       ConfigKind kind,
                                                                       std::string_view id) {
   std::optional<store::ConfigRow> row;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto found = tx.scheduling().find_config(kind, practice_id, id);
         if (!found) return tl::unexpected(found.error());
         row = std::move(*found);
@@ -406,8 +400,8 @@ core::Result<ConfigView> SchedulingService::get(std::string_view practice_id, Co
 core::Result<std::vector<ConfigView>> SchedulingService::list(std::string_view practice_id,
                                                               ConfigKind kind) {
   std::vector<store::ConfigRow> rows;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto listed = tx.scheduling().list_config(kind, practice_id);
         if (!listed) return tl::unexpected(listed.error());
         rows = std::move(*listed);
@@ -438,8 +432,8 @@ core::Result<ConfigView> SchedulingService::put_single(const audit::Context& con
                                                        const json::object& body) {
   std::vector<core::FieldError> warnings;
   store::ConfigRow row;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         warnings.clear();
         if (kind == ConfigKind::working_plan) {
           auto p = tx.scheduling().find_config(ConfigKind::practitioner, practice_id, id);
@@ -531,8 +525,8 @@ core::Result<store::AbsenceRow> SchedulingService::add_absence(const audit::Cont
                         seconds(*start),
                         seconds(*end),
                         core::to_iso8601(clock_.now())};
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         auto p = tx.scheduling().find_config(ConfigKind::practitioner, practice_id, practitioner);
         if (!p) return tl::unexpected(p.error());
         if (!*p) {
@@ -553,22 +547,23 @@ core::Result<store::AbsenceRow> SchedulingService::add_absence(const audit::Cont
 core::Result<void> SchedulingService::remove_absence(const audit::Context& context,
                                                      std::string_view practice_id,
                                                      std::string_view id) {
-  return in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-    auto gone = tx.scheduling().delete_absence(practice_id, id);
-    if (!gone) return tl::unexpected(gone.error());
-    if (!*gone) return tl::unexpected(not_found("Abwesenheit"));
-    auto a =
-        trail_.record(tx, practice_id, context, {"scheduling.delete", "absence", std::string(id)});
-    if (!a) return tl::unexpected(a.error());
-    return {};
-  });
+  return store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        auto gone = tx.scheduling().delete_absence(practice_id, id);
+        if (!gone) return tl::unexpected(gone.error());
+        if (!*gone) return tl::unexpected(not_found("Abwesenheit"));
+        auto a = trail_.record(tx, practice_id, context,
+                               {"scheduling.delete", "absence", std::string(id)});
+        if (!a) return tl::unexpected(a.error());
+        return {};
+      });
 }
 
 core::Result<std::vector<store::AbsenceRow>> SchedulingService::absences(
     std::string_view practice_id, Instant from, Instant to) {
   std::vector<store::AbsenceRow> out;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto rows = tx.scheduling().list_absences(practice_id, seconds(from), seconds(to));
         if (!rows) return tl::unexpected(rows.error());
         out = std::move(*rows);
@@ -582,8 +577,8 @@ core::Result<std::vector<Slot>> SchedulingService::availability(
     std::string_view practice_id, std::string_view type_id, std::optional<std::string> practitioner,
     date::local_days from, date::local_days to, bool online) {
   std::vector<Slot> out;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto snap = snapshot(tx, practice_id);
         if (!snap) return tl::unexpected(snap.error());
         const auto found = (*snap)->types.find(type_id);
@@ -654,13 +649,13 @@ core::Result<std::shared_ptr<const SchedulingService::Snapshot>> SchedulingServi
     std::string_view practice_id) {
   if (auto hit = cached(practice_id, nullptr)) return hit;  // no transaction needed
   std::shared_ptr<const Snapshot> out;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
-        auto snap = snapshot(tx, practice_id);
-        if (!snap) return tl::unexpected(snap.error());
-        out = std::move(*snap);
-        return {};
-      });
+  auto r = store::with_practice_transaction(store_, practice_id, TxMode::read_only,
+                                            [&](Transaction& tx) -> core::Result<void> {
+                                              auto snap = snapshot(tx, practice_id);
+                                              if (!snap) return tl::unexpected(snap.error());
+                                              out = std::move(*snap);
+                                              return {};
+                                            });
   if (!r) return tl::unexpected(r.error());
   return out;
 }
@@ -705,8 +700,8 @@ core::Result<std::vector<std::string>> SchedulingService::plan_offers(
     std::string_view practice_id, std::string_view type_id, std::optional<std::string> practitioner,
     Instant start) {
   std::vector<std::string> out;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto snap = snapshot(tx, practice_id);
         if (!snap) return tl::unexpected(snap.error());
         const auto found = (*snap)->types.find(type_id);
@@ -756,13 +751,13 @@ core::Result<store::AppointmentRow> SchedulingService::book(const audit::Context
                                                             std::string_view practice_id,
                                                             const NewAppointment& input) {
   store::AppointmentRow row;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
-        auto booked = book(tx, context, practice_id, input);
-        if (!booked) return tl::unexpected(booked.error());
-        row = std::move(*booked);
-        return {};
-      });
+  auto r = store::with_practice_transaction(store_, practice_id, TxMode::read_write,
+                                            [&](Transaction& tx) -> core::Result<void> {
+                                              auto booked = book(tx, context, practice_id, input);
+                                              if (!booked) return tl::unexpected(booked.error());
+                                              row = std::move(*booked);
+                                              return {};
+                                            });
   if (!r) return tl::unexpected(r.error());
   return row;
 }
@@ -860,8 +855,8 @@ core::Result<store::AppointmentRow> SchedulingService::change(const audit::Conte
       return tl::unexpected(ok.error());
   }
   store::AppointmentRow row;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         auto changed = this->change(tx, context, practice_id, id, expected_version, change);
         if (!changed) return tl::unexpected(changed.error());
         row = std::move(*changed);
@@ -950,8 +945,8 @@ core::Result<store::AppointmentRow> SchedulingService::change(
 core::Result<store::AppointmentRow> SchedulingService::appointment(std::string_view practice_id,
                                                                    std::string_view id) {
   std::optional<store::AppointmentRow> row;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto found = tx.scheduling().find_appointment(practice_id, id);
         if (!found) return tl::unexpected(found.error());
         row = std::move(*found);
@@ -970,8 +965,8 @@ core::Result<std::vector<store::AppointmentRow>> SchedulingService::appointments
                                     "to", "from < to ≤ from + 31 Tage / days"));
   }
   std::vector<store::AppointmentRow> out;
-  auto r =
-      in_tx(store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+  auto r = store::with_practice_transaction(
+      store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto rows = tx.scheduling().list_appointments(
             practice_id, seconds(from), seconds(to),
             practitioner ? std::optional<std::string_view>(*practitioner) : std::nullopt);

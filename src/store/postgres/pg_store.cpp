@@ -63,6 +63,7 @@ class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
     return {};
   }
   bool committed() const { return committed_; }
+  PgConnection& connection() { return c_; }
 
  private:
   PgConnection& c_;
@@ -229,24 +230,22 @@ void PgStore::release(std::unique_ptr<PgConnection> conn) {
   cv_.notify_one();
 }
 
-core::Result<std::unique_ptr<Transaction>> PgStore::read() {
+core::Result<std::unique_ptr<Transaction>> PgStore::begin(TxMode mode) {
   auto conn = acquire();
   if (!conn) return tl::unexpected(conn.error());
   PgConnection& c = **conn;
   auto lease = std::make_shared<std::unique_ptr<PgConnection>>(std::move(*conn));
-  auto tx = std::make_unique<PgTransaction>(c, TxMode::read_only,
-                                            [this, lease] { release(std::move(*lease)); });
+  auto tx = std::make_unique<PgTransaction>(c, mode, [this, lease] { release(std::move(*lease)); });
   if (auto r = tx->begin(); !r) return tl::unexpected(r.error());
   return std::unique_ptr<Transaction>(std::move(tx));
 }
 
+core::Result<std::unique_ptr<Transaction>> PgStore::read() { return begin(TxMode::read_only); }
+
 core::Result<void> PgStore::write(const WriteJob& job) {
-  auto conn = acquire();
-  if (!conn) return tl::unexpected(conn.error());
-  PgConnection& c = **conn;
-  auto lease = std::make_shared<std::unique_ptr<PgConnection>>(std::move(*conn));
-  PgTransaction tx(c, TxMode::read_write, [this, lease] { release(std::move(*lease)); });
-  if (auto r = tx.begin(); !r) return r;
+  auto begun = begin(TxMode::read_write);
+  if (!begun) return tl::unexpected(begun.error());
+  auto& tx = static_cast<PgTransaction&>(**begun);
   core::Result<void> result;
   try {
     result = job(tx);
@@ -263,16 +262,13 @@ core::Result<void> PgStore::write(const WriteJob& job) {
 core::Result<void> PgStore::with_connection(
     TxMode mode, std::string_view practice,
     const std::function<core::Result<void>(PgConnection&)>& fn) {
-  auto conn = acquire();
-  if (!conn) return tl::unexpected(conn.error());
-  PgConnection& c = **conn;
-  auto lease = std::make_shared<std::unique_ptr<PgConnection>>(std::move(*conn));
-  PgTransaction tx(c, mode, [this, lease] { release(std::move(*lease)); });
-  if (auto r = tx.begin(); !r) return r;
+  auto begun = begin(mode);
+  if (!begun) return tl::unexpected(begun.error());
+  auto& tx = static_cast<PgTransaction&>(**begun);
   if (!practice.empty()) {
     if (auto r = tx.scope(practice); !r) return r;
   }
-  if (auto r = fn(c); !r) return r;
+  if (auto r = fn(tx.connection()); !r) return r;
   return tx.commit();
 }
 

@@ -49,6 +49,9 @@ class PgStore final : public Store {
  private:
   explicit PgStore(PgOptions options) : options_(std::move(options)) {}
   core::Result<std::unique_ptr<PgConnection>> acquire();
+  // A pooled connection with a begun transaction on it; the connection returns to the
+  // pool when the transaction ends. read(), write() and with_connection() start here.
+  core::Result<std::unique_ptr<Transaction>> begin(TxMode mode);
   void release(std::unique_ptr<PgConnection> conn);
 
   PgOptions options_;
