@@ -7,34 +7,18 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <thread>
 
 #include "integration/staff_fixture.hpp"
+#include "support/pg_schema.hpp"
 
 namespace praxis::test {
 namespace {
 
-std::string first_line(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
 TEST(PostgresOutage, TheApiAnswers503WhileTheDatabaseIsDownAndRecoversByItself) {
-  TempDir state;
-  const std::string script = std::string(PRAXIS_SOURCE_DIR) + "/tests/support/pg_server.sh";
-  const std::string dir = (state.path() / "pg").string();
-  ASSERT_EQ(std::system(("PG_DURABLE=1 " + script + " start " + dir).c_str()), 0);
-  struct Stop {
-    std::string command;
-    ~Stop() { (void)std::system(command.c_str()); }
-  } stop{script + " stop " + dir};
-  // StaffApi opens its store in a fresh schema of this server.
-  ::setenv("PRAXIS_TEST_BACKEND", "postgres", 1);
-  ::setenv("PRAXIS_TEST_PG_DSN", first_line(dir + "/dsn").c_str(), 1);
-  ::setenv("PRAXIS_TEST_PG_OWNER_DSN", first_line(dir + "/owner_dsn").c_str(), 1);
+  const PgServer server;
+  server.use_for_tests();
+  ::setenv("PRAXIS_TEST_BACKEND", "postgres", 1);  // StaffApi: a fresh schema on it
 
   StaffApi api;
   ASSERT_TRUE(api.on_postgres());
@@ -45,9 +29,7 @@ TEST(PostgresOutage, TheApiAnswers503WhileTheDatabaseIsDownAndRecoversByItself) 
   ASSERT_EQ(api.call("GET", search, {}, &owner).status, 200);
 
   // The server process is killed and comes back after three seconds.
-  std::thread outage([&] {
-    (void)std::system(("PG_DOWN_SECONDS=3 " + script + " crash-restart " + dir).c_str());
-  });
+  std::thread outage([&] { (void)server.crash_restart(3); });
   using Clock = std::chrono::steady_clock;
   auto poll = [&](int wanted) -> std::optional<HttpResponse> {
     const auto deadline = Clock::now() + std::chrono::seconds(15);

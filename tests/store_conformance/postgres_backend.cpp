@@ -1,13 +1,11 @@
 // Runs the conformance suite against PostgreSQL. Each test gets a fresh schema in the
 // server the `pg_server` CTest fixture started (tests/support/pg_server.sh); the DSN
-// comes from PRAXIS_TEST_PG_DSN or the fixture's state file. No server is a failure,
-// not a skip: `make test` always provides one.
+// comes from tests/support/pg_schema.hpp. No server is a failure, not a skip: `make test`
+// always provides one.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <random>
 #include <set>
@@ -17,14 +15,11 @@
 #include "store/postgres/connection.hpp"
 #include "store/postgres/pg_store.hpp"
 #include "support/pg_schema.hpp"
-#include "support/temp_dir.hpp"
 
 namespace praxis::store::conformance {
 namespace {
 
 using test::in_schema;
-
-std::string test_dsn(bool owner = false) { return test::pg_dsn(owner); }
 
 class PostgresInstance final : public BackendInstance {
  public:
@@ -161,7 +156,7 @@ TEST_F(PostgresRowLevelSecurity, AScopedTransactionCannotChangeAnotherPracticesR
 
 TEST_F(PostgresRowLevelSecurity, AConnectionOutsideTheAdapterSeesNothing) {
   // The working role, connected directly (no praxis.practice set): no rows at all.
-  auto c = postgres::PgConnection::connect(in_schema(test_dsn(), instance_->schema()));
+  auto c = postgres::PgConnection::connect(in_schema(test::pg_dsn(), instance_->schema()));
   ASSERT_TRUE(c) << c.error().internal;
   auto rows = c->query("SELECT count(*) FROM patients");
   ASSERT_TRUE(rows) << rows.error().internal;
@@ -181,13 +176,13 @@ TEST_F(PostgresRowLevelSecurity, AConnectionOutsideTheAdapterSeesNothing) {
 
 TEST_F(PostgresRowLevelSecurity, OpenRefusesAWorkingRoleThatOwnsTheTables) {
   // The owner's DSN as the working role: it owns the tables, RLS would not bind it.
-  auto owner = postgres::PgStore::open({in_schema(test_dsn(true), instance_->schema()), 2, ""});
+  auto owner = postgres::PgStore::open({in_schema(test::pg_dsn(true), instance_->schema()), 2, ""});
   ASSERT_FALSE(owner);
   EXPECT_NE(owner.error().message.find("owns the tables"), std::string::npos)
       << owner.error().message;
   // Both DSNs must point at the same schema.
   auto split = postgres::PgStore::open(
-      {in_schema(test_dsn(), "public"), 2, in_schema(test_dsn(true), instance_->schema())});
+      {in_schema(test::pg_dsn(), "public"), 2, in_schema(test::pg_dsn(true), instance_->schema())});
   ASSERT_FALSE(split);
   EXPECT_NE(split.error().message.find("different schemas"), std::string::npos)
       << split.error().message;
@@ -196,29 +191,10 @@ TEST_F(PostgresRowLevelSecurity, OpenRefusesAWorkingRoleThatOwnsTheTables) {
 // PostgreSQL crashes and comes back under a booking load (issue #13). The test runs its
 // own durable server (fsync on), since a restart would disturb the other suites.
 TEST(PostgresFailover, ACrashUnderBookingLoadLosesNoAcknowledgedBookingAndTheStoreRecovers) {
-  test::TempDir state;
-  const std::string script = PRAXIS_PG_SERVER_SCRIPT;
-  const std::string dir = (state.path() / "pg").string();
-  ASSERT_EQ(std::system(("PG_DURABLE=1 " + script + " start " + dir).c_str()), 0);
-  struct Stop {
-    std::string command;
-    ~Stop() { (void)std::system(command.c_str()); }
-  } stop{script + " stop " + dir};
-  auto read_line = [&](const char* name) {
-    std::ifstream in(dir + "/" + name);
-    std::string line;
-    std::getline(in, line);
-    return line;
-  };
-  const std::string schema = "failover";
-  {
-    auto owner = postgres::PgConnection::connect(read_line("owner_dsn"));
-    ASSERT_TRUE(owner) << owner.error().internal;
-    ASSERT_TRUE(owner->exec("CREATE SCHEMA " + schema));
-    ASSERT_TRUE(owner->exec("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA " + schema));
-  }
-  auto opened = postgres::PgStore::open(
-      {in_schema(read_line("dsn"), schema), 8, in_schema(read_line("owner_dsn"), schema)});
+  const test::PgServer server;
+  server.use_for_tests();
+  const test::PgSchema schema("failover");
+  auto opened = postgres::PgStore::open({schema.dsn(), 8, schema.owner_dsn()});
   ASSERT_TRUE(opened) << opened.error().message << " " << opened.error().internal;
   postgres::PgStore& store = **opened;
   ASSERT_TRUE(with_transaction(store, TxMode::read_write, [](Transaction& tx) {
@@ -274,7 +250,7 @@ TEST(PostgresFailover, ACrashUnderBookingLoadLosesNoAcknowledgedBookingAndTheSto
     std::lock_guard lock(mutex);
     return acknowledged.size();
   }();
-  EXPECT_EQ(std::system((script + " crash-restart " + dir).c_str()), 0);
+  EXPECT_TRUE(server.crash_restart());
   restarted = true;
   std::this_thread::sleep_for(std::chrono::seconds(2));
   running = false;

@@ -1,6 +1,7 @@
 #include "support/pg_schema.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -29,6 +30,51 @@ std::string in_schema(const std::string& dsn, const std::string& schema) {
 bool postgres_requested() {
   const char* backend = std::getenv("PRAXIS_TEST_BACKEND");  // NOLINT
   return backend != nullptr && std::string_view(backend) == "postgres";
+}
+
+namespace {
+
+std::string first_line(const std::string& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+}  // namespace
+
+PgServer::PgServer() {
+  char pattern[] = "/tmp/praxis-pg-state-XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = std::string(pattern) + "/pg";
+  if (std::system(("PG_DURABLE=1 " + run("start")).c_str()) != 0) {
+    throw std::runtime_error("could not start PostgreSQL (tests/support/pg_server.sh)");
+  }
+}
+
+PgServer::~PgServer() {
+  (void)std::system(run("stop").c_str());
+  std::error_code ignored;
+  std::filesystem::remove_all(std::filesystem::path(dir_).parent_path(), ignored);
+}
+
+std::string PgServer::run(const std::string& command) const {
+  return std::string(PRAXIS_PG_SERVER_SCRIPT) + " " + command + " " + dir_;
+}
+
+std::string PgServer::dsn(bool owner) const {
+  return first_line(dir_ + (owner ? "/owner_dsn" : "/dsn"));
+}
+
+void PgServer::use_for_tests() const {
+  ::setenv("PRAXIS_TEST_PG_DSN", dsn().c_str(), 1);
+  ::setenv("PRAXIS_TEST_PG_OWNER_DSN", dsn(true).c_str(), 1);
+}
+
+bool PgServer::crash_restart(int down_seconds) const {
+  return std::system(
+             ("PG_DOWN_SECONDS=" + std::to_string(down_seconds) + " " + run("crash-restart"))
+                 .c_str()) == 0;
 }
 
 PgSchema::PgSchema(std::string_view prefix) {

@@ -35,4 +35,25 @@ class PgSchema {
   std::string name_;
 };
 
+// A PostgreSQL server of the test's own, durable (fsync on), for tests that kill it:
+// started by the constructor, stopped and removed at scope exit. use_for_tests() points
+// pg_dsn() and PgSchema of this process at it.
+class PgServer {
+ public:
+  PgServer();
+  ~PgServer();
+  PgServer(const PgServer&) = delete;
+  PgServer& operator=(const PgServer&) = delete;
+
+  std::string dsn(bool owner = false) const;
+  void use_for_tests() const;
+  // Kills it without a shutdown checkpoint and starts it again `down_seconds` later on
+  // the same port (crash recovery from the write-ahead log). True if it is back.
+  bool crash_restart(int down_seconds = 1) const;
+
+ private:
+  std::string run(const std::string& command) const;
+  std::string dir_;
+};
+
 }  // namespace praxis::test
