@@ -53,7 +53,7 @@ elif [ "${BOOKING_MAIL:-0}" = queue ]; then
 elif [ "${BOOKING_MAIL:-0}" = 1 ]; then
   /usr/bin/python3 tests/support/smtp_sink.py --dir "$work/mail" >"$work/sink.txt" &
   sink_pid=$!
-  trap 'kill $praxis_pid $sink_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+  other_pids=$sink_pid
   for _ in $(seq 100); do grep -q port "$work/sink.txt" 2>/dev/null && break; sleep 0.05; done
   mail_env=(PRAXIS_MAIL_URL="smtp://127.0.0.1:$(awk '/port/ {print $2}' "$work/sink.txt")"
             PRAXIS_MAIL_FROM=termine@bench.example)
@@ -153,24 +153,9 @@ if [ "${STORE:-sqlite}" = postgres ] && [ "${PG_STATEMENTS:-0}" = 1 ]; then
 fi
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
 kill "$praxis_pid"; wait "$praxis_pid" 2>/dev/null || true
-if [ "${STORE:-sqlite}" = postgres ]; then
-  overlaps=$(pg_sql "SELECT (SELECT COUNT(*) FROM appointments a JOIN appointments b
-      ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
-      AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end),
-      (SELECT COUNT(*) FROM online_bookings)")
-else
-overlaps=$(python3 - "$work/data/praxis.db" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-print(db.execute("""SELECT COUNT(*) FROM appointments a JOIN appointments b
-  ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
-  AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end
-  """).fetchone()[0], db.execute("SELECT COUNT(*) FROM online_bookings").fetchone()[0])
-PY
-)
-fi
+overlaps=$(store_sql "SELECT ($OVERLAPS_SQL), (SELECT COUNT(*) FROM online_bookings)")
 echo "store:    ${STORE:-sqlite}"
-echo "machine:  $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "machine:  $(machine)"
 echo "availability answer: $slots free starts, $bytes bytes"
 report "availability (one)" "$work/one.txt" "target >= 10000 req/s, p99 <= 10 ms"
 report "availability (any of 5)" "$work/any.txt" "reported"

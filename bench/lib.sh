@@ -1,11 +1,18 @@
 # Shared by the HTTP benchmark scripts (sourced from the repository root): a scratch
-# directory removed on exit together with the servers started (their pids in
-# praxis_pid and hello_pid), and helpers for ports, start-up and wrk's latency lines.
+# directory removed on exit together with the processes started (their pids in
+# praxis_pid, hello_pid and other_pids) and a PostgreSQL of use_store, and helpers for
+# ports, start-up and wrk's latency lines.
 bin=build/release/bin
 work=$(mktemp -d)
 praxis_pid=""
 hello_pid=""
-trap 'kill $praxis_pid $hello_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+other_pids=""
+cleanup() {
+  kill $praxis_pid $hello_pid $other_pids 2>/dev/null || true
+  [ -d "$work/pg" ] && tests/support/pg_server.sh stop "$work/pg" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 200); do curl -sf "$1" >/dev/null && return 0; sleep 0.05; done; echo "server did not start" >&2; exit 1; }
@@ -19,7 +26,6 @@ lat() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
 use_store() {
   [ "${STORE:-sqlite}" = postgres ] || return 0
   PG_DURABLE=1 tests/support/pg_server.sh start "$work/pg"
-  trap 'kill $praxis_pid $hello_pid 2>/dev/null || true; tests/support/pg_server.sh stop "$work/pg" >/dev/null 2>&1; rm -rf "$work"' EXIT
   psql "$(cat "$work/pg/owner_dsn")" -q -c "CREATE SCHEMA bench"
   export PRAXIS_STORE_BACKEND=postgres
   PRAXIS_STORE_POSTGRES_DSN="$(cat "$work/pg/dsn") options='-csearch_path=bench,public'"
@@ -29,3 +35,18 @@ use_store() {
 }
 # SQL as the owning role over every practice (STORE=postgres only).
 pg_sql() { psql "$(cat "$work/pg/owner_dsn")" -tA -F' ' -c "SET praxis.practice = '*'; SET search_path = bench; $1" | tail -1; }
+# The first row of a query (fields separated by spaces) on the scenario's store, SQLite
+# or PostgreSQL, after the server stopped.
+store_sql() {
+  if [ "${STORE:-sqlite}" = postgres ]; then
+    pg_sql "$1"
+  else
+    /usr/bin/python3 -c 'import sqlite3, sys; print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())' \
+      "$work/data/praxis.db" "$1"
+  fi
+}
+# Pairs of active appointments of one practitioner that overlap (always 0).
+OVERLAPS_SQL="SELECT COUNT(*) FROM appointments a JOIN appointments b
+  ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
+  AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end"
+machine() { echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"; }

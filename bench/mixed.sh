@@ -93,23 +93,9 @@ rss_after=$(rss)
 fds_after=$(fds)
 kill "$praxis_pid"
 wait "$praxis_pid" 2>/dev/null || true
-if [ "${STORE:-sqlite}" = postgres ]; then
-  overlaps=$(pg_sql "SELECT COUNT(*) FROM appointments a JOIN appointments b
-    ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
-    AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end")
-else
-  overlaps=$(python3 - "$work/data/praxis.db" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-print(db.execute("""SELECT COUNT(*) FROM appointments a JOIN appointments b
-  ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
-  AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end
-  """).fetchone()[0])
-PY
-)
-fi
+overlaps=$(store_sql "$OVERLAPS_SQL")
 echo "store:    ${STORE:-sqlite}"
-echo "machine:  $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "machine:  $(machine)"
 echo "data:     $total patients in $practices practices ($big searched), the booking practice"
 printf "mixed:    %8.0f req/s  p50 %s  p99 %s  max %s  non-2xx %s  (target >= 5000 req/s, p99 <= 20 ms)\n" \
   "$(awk '/Requests\/sec/ {print $2}' "$work/mixed.txt")" "$(lat "$work/mixed.txt" 50%)" \

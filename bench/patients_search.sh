@@ -46,7 +46,7 @@ wrk -t2 -c16 -d"${duration}s" --latency -s "$work/search.lua" -H "Cookie: __Host
   "http://127.0.0.1:$port" >"$work/search.txt"
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
 errors=$(awk '/Non-2xx/ {print $5}' "$work/search.txt")
-echo "machine:  $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "machine:  $(machine)"
 echo "store:    ${STORE:-sqlite}"
 echo "data:     $total patients in $practices practices, $big in the searched one"
 printf "search:   %8.0f req/s  p50 %s  p99 %s  max %s  non-2xx %s  (target p99 <= 5 ms)\n" \
