@@ -13,6 +13,8 @@
 # from its own half of the booking practice's 12,720 free starts (the measured run from
 # the 1,000th on), so runs longer than about a minute also answer 409 for taken times.
 #
+# PROFILE=FILE records perf samples (call graphs) of the server during the measured run.
+#
 # Usage: bench/mixed.sh [SECONDS] [TOTAL] [BIG] [PRACTICES]
 #   defaults: 20 s, 100,000 patients, 30,000 in the searched practice, 20 practices.
 set -euo pipefail
@@ -88,6 +90,10 @@ rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$praxis_pid/status"; }
 wrk -t2 -c64 -d2s -s "$work/mixed.lua" "$url" -- 0 >/dev/null  # warm-up
 rss_before=$(rss)
 fds_before=$(fds)
+if [ -n "${PROFILE:-}" ]; then  # PROFILE=FILE: perf samples of the server during the run
+  perf record -q -F 499 -g -p "$praxis_pid" -o "$PROFILE" -- sleep "$duration" 2>/dev/null &
+  other_pids="$other_pids $!"
+fi
 wrk -t2 -c64 -d"${duration}s" --latency -s "$work/mixed.lua" "$url" -- 1000 >"$work/mixed.txt"
 rss_after=$(rss)
 fds_after=$(fds)

@@ -246,8 +246,11 @@ Response list_glass(audit::AuditService& audit, const Request& request) {
 void add_audit_routes(http::Router& router, audit::AuditService& audit,
                       patients::PatientService& patients) {
   const auto read = Access::requires_permission("audit.read");
-  router.add(Method::get, "/api/v1/audit", read,
-             [&audit](const Request& r) { return search(audit, r); });
+  http::RouteOptions recorded_read;  // the search of the log is itself an entry
+  recorded_read.commits = true;
+  router.add(
+      Method::get, "/api/v1/audit", read, [&audit](const Request& r) { return search(audit, r); },
+      recorded_read);
   router.add(Method::get, "/api/v1/audit/checkpoint", read,
              [&audit](const Request& r) { return checkpoint(audit, r); });
   router.add(Method::get, "/api/v1/audit/proof/inclusion", read,
@@ -268,7 +271,8 @@ void add_audit_routes(http::Router& router, audit::AuditService& audit,
              });
   router.add(Method::get, "/api/v1/patients/{id}/access-log",
              Access::requires_permission("patients.access_log"),
-             [&audit, &patients](const Request& r) { return access_log(audit, patients, r); });
+             [&audit, &patients](const Request& r) { return access_log(audit, patients, r); },
+             recorded_read);
 }
 
 }  // namespace praxis::api

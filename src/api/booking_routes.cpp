@@ -180,9 +180,11 @@ void add_booking_routes(http::Router& router, BookingService& b, core::RateLimit
       },
       small);
 
-  router.add(Method::get, "/api/v1/online-bookings",
-             Access::requires_permission("appointments.read"),
-             [&b](const Request& r) { return pending(b, r); });
+  http::RouteOptions recorded_read;  // what bookers entered is patient data: audited
+  recorded_read.commits = true;
+  router.add(
+      Method::get, "/api/v1/online-bookings", Access::requires_permission("appointments.read"),
+      [&b](const Request& r) { return pending(b, r); }, recorded_read);
   router.add(Method::post, "/api/v1/online-bookings/{id}/review",
              Access::requires_permission("appointments.write"),
              [&b](const Request& r) { return review(b, r); });

@@ -188,12 +188,14 @@ http::Handler audited(patients::PatientService& patients, Handler handler) {
 
 void add_patient_routes(http::Router& router, patients::PatientService& p) {
   const http::RouteOptions body{kPatientBody, false};
+  http::RouteOptions recorded_read;  // every patient shown is an audit entry
+  recorded_read.commits = true;
   router.add(Method::get, "/api/v1/patients", Access::requires_permission("patients.read"),
-             audited(p, search));
+             audited(p, search), recorded_read);
   router.add(Method::post, "/api/v1/patients", Access::requires_permission("patients.write"),
              audited(p, create), body);
   router.add(Method::get, "/api/v1/patients/{id}", Access::requires_permission("patients.read"),
-             audited(p, get));
+             audited(p, get), recorded_read);
   router.add(Method::patch, "/api/v1/patients/{id}", Access::requires_permission("patients.write"),
              audited(p, patch), body);
   router.add(Method::delete_, "/api/v1/patients/{id}",

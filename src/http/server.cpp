@@ -465,7 +465,8 @@ awaitable<bool> Server::Impl::handle(Stream& stream, beast::flat_buffer& buffer,
     if (route->options.run_inline) {
       response = invoke(*route, request);
     } else {
-      const bool reads = route->method == Method::get || route->method == Method::head;
+      const bool reads = (route->method == Method::get || route->method == Method::head) &&
+                         !route->options.commits;
       response = co_await asio::co_spawn(
           (reads ? workers : writers)->get_executor(),
           [this, route, &request]() -> awaitable<Response> { co_return invoke(*route, request); },

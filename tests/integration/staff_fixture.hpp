@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -143,6 +144,34 @@ class StaffApi {
     });
     server_->set_authorizer(authorizer_.get());
     if (auto r = server_->start(); !r) throw std::runtime_error(r.error().internal);
+  }
+
+  ~StaffApi() { expect_recorded_reads_on_the_write_pool(); }
+  StaffApi(const StaffApi&) = delete;
+  StaffApi& operator=(const StaffApi&) = delete;
+
+  // Every audit entry a GET of this test wrote came from a route marked `commits`: a read
+  // handler that waits for a durable commit must not hold a thread of the read pool.
+  void expect_recorded_reads_on_the_write_pool() {
+    if (reads_.empty() || router_ == nullptr) return;
+    auto tx = store_->read();
+    if (!tx) return;
+    auto practices = (*tx)->practices().list();
+    if (!practices) return;
+    for (const auto& p : *practices) {
+      auto rows = (*tx)->audit().entries(p.id, 0, 100000);
+      if (!rows) continue;
+      for (const auto& e : *rows) {
+        auto it = reads_.find(e.request_id);
+        if (it == reads_.end()) continue;
+        const auto path = it->second.substr(0, it->second.find('?'));
+        auto match = router_->match(http::Method::get, path);
+        if (match.status != http::MatchStatus::found) continue;
+        EXPECT_TRUE(match.route->options.commits)
+            << "GET " << match.route->pattern << " records " << e.action
+            << " but is not marked RouteOptions::commits";
+      }
+    }
   }
 
   std::uint16_t port() const { return server_->port(); }
@@ -292,6 +321,7 @@ class StaffApi {
     if (!body.empty()) extra += "Content-Type: application/json\r\n";
     auto r = http_request(port(), method, path, body, extra);
     if (!r) throw std::runtime_error("no response");
+    if (method == "GET" || method == "HEAD") reads_.emplace(r->header("x-request-id"), path);
     return *r;
   }
 
@@ -424,6 +454,7 @@ class StaffApi {
   http::StaticFiles web_;
   const http::Router* router_ = nullptr;
   std::unique_ptr<TestServer> server_;
+  std::map<std::string, std::string> reads_;  // request id → path of GET and HEAD calls
 };
 
 }  // namespace praxis::test
