@@ -23,6 +23,12 @@ std::string b64(const audit::Hash& h) { return crypto::base64_encode(h); }
 
 json::object entry_json(const audit::EntryView& v) {
   const auto& e = v.entry;
+  json::array subjects;  // the resources a list showed; empty for one resource
+  for (std::string_view rest = e.subjects; !rest.empty();) {
+    const auto space = rest.find(' ');
+    subjects.emplace_back(rest.substr(0, space));
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  }
   return {{"index", e.seq},
           {"at", e.at},
           {"actor", json::object{{"kind", e.actor_kind},
@@ -32,6 +38,7 @@ json::object entry_json(const audit::EntryView& v) {
           {"action", e.action},
           {"resource_type", e.resource_type},
           {"resource_id", e.resource_id},
+          {"subjects", std::move(subjects)},
           {"purpose", e.purpose},
           {"outcome", e.outcome},
           {"request_id", e.request_id},
@@ -269,10 +276,11 @@ void add_audit_routes(http::Router& router, audit::AuditService& audit,
                if (!done) return problem(done.error(), r);
                return no_content();
              });
-  router.add(Method::get, "/api/v1/patients/{id}/access-log",
-             Access::requires_permission("patients.access_log"),
-             [&audit, &patients](const Request& r) { return access_log(audit, patients, r); },
-             recorded_read);
+  router.add(
+      Method::get, "/api/v1/patients/{id}/access-log",
+      Access::requires_permission("patients.access_log"),
+      [&audit, &patients](const Request& r) { return access_log(audit, patients, r); },
+      recorded_read);
 }
 
 }  // namespace praxis::api

@@ -27,6 +27,12 @@ core::Result<EntryPage> AuditService::page(const Context& context, std::string_v
         if (!tokens) return tl::unexpected(tokens.error());
         for (const auto& t : *tokens) names[t.id] = t.name;
         for (auto& e : *rows) {
+          if (!query.resource_id.empty() && !e.subjects.empty()) {
+            // A list in one resource's report is shown as that resource's entry: the
+            // others on the list are not that person's business (Art. 15 GDPR).
+            e.resource_id = query.resource_id;
+            e.subjects.clear();
+          }
           auto it = names.find(e.actor_id);
           std::string name = it == names.end() ? std::string() : it->second;
           out.entries.push_back({std::move(e), std::move(name)});

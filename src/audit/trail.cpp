@@ -14,6 +14,7 @@ using core::ErrorCode;
 namespace {
 
 constexpr std::string_view kEntryVersion = "praxis-audit-v1";
+constexpr std::string_view kListEntryVersion = "praxis-audit-v2";
 constexpr std::size_t kClientHashBytes = 16;
 
 void put_field(std::vector<std::uint8_t>& out, std::string_view field) {
@@ -67,7 +68,7 @@ bool valid_purpose(std::string_view purpose) {
 std::vector<std::uint8_t> encode_entry(const store::AuditEntryRow& r) {
   std::vector<std::uint8_t> out;
   out.reserve(256);
-  put_field(out, kEntryVersion);
+  put_field(out, r.subjects.empty() ? kEntryVersion : kListEntryVersion);
   const std::string seq = std::to_string(r.seq);
   for (std::string_view f :
        {std::string_view(r.practice_id), std::string_view(seq), std::string_view(r.at),
@@ -78,6 +79,7 @@ std::vector<std::uint8_t> encode_entry(const store::AuditEntryRow& r) {
         std::string_view(r.client), std::string_view(r.break_glass_id)}) {
     put_field(out, f);
   }
+  if (!r.subjects.empty()) put_field(out, r.subjects);
   return out;
 }
 
@@ -192,7 +194,21 @@ core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_vie
                              .request_id = context.request_id,
                              .client = client,
                              .break_glass_id = context.break_glass_id,
-                             .leaf = {}};
+                             .leaf = {},
+                             .subjects = {}};
+    for (std::size_t i = 0; i < e.subjects.size(); ++i) {
+      const auto& id = e.subjects[i];
+      // Ids are opaque tokens; a space would split one into two.
+      if (id.empty() || id.find(' ') != std::string::npos) {
+        return tl::unexpected(fail_internal("audit: invalid subject id").error());
+      }
+      if (std::find(e.subjects.begin(), e.subjects.begin() + static_cast<std::ptrdiff_t>(i), id) !=
+          e.subjects.begin() + static_cast<std::ptrdiff_t>(i)) {
+        continue;  // shown twice, named once
+      }
+      if (!row.subjects.empty()) row.subjects += ' ';
+      row.subjects += id;
+    }
     const Hash leaf = leaf_hash(encode_entry(row));
     row.leaf.assign(leaf.begin(), leaf.end());
     if (auto r = tx.audit().insert_entry(row); !r) return tl::unexpected(refused(r.error()));

@@ -57,10 +57,15 @@ struct Event {
   std::string resource_type;
   std::string resource_id;
   std::string outcome = "success";  // success, failure, denied
+  // A list shown at once: one entry naming every resource shown, in order, with
+  // resource_id empty (store::AuditEntryRow::subjects).
+  std::vector<std::string> subjects = {};
 };
 
 // The bytes a leaf hashes: a version tag, then every field of the row but the leaf
 // itself, each as a 4-byte big-endian length and its bytes (unambiguous, stable).
+// Entries without subjects keep the first version's encoding; a list entry is version 2,
+// which appends the subjects as one more field.
 std::vector<std::uint8_t> encode_entry(const store::AuditEntryRow& row);
 
 struct TrailOptions {

@@ -1,6 +1,7 @@
 #include "audit/verify.hpp"
 
 #include <algorithm>
+#include <array>
 #include <future>
 #include <map>
 #include <thread>
@@ -18,11 +19,54 @@ struct Problem {
   std::string text;
 };
 
+// Calls fn(id) for each id of a space-separated list.
+template <typename Fn>
+void for_each_subject(std::string_view list, Fn&& fn) {
+  while (!list.empty()) {
+    const auto space = list.find(' ');
+    if (space != 0) fn(list.substr(0, space));
+    list = space == std::string_view::npos ? std::string_view() : list.substr(space + 1);
+  }
+}
+
+// An order-independent digest of a set of (resource, entry) pairs: lane-wise sums of
+// their SHA-256 hashes. The subjects the entries name and the rows of audit_subjects
+// agree exactly when their digests do (short of a SHA-256 collision), without sorting
+// millions of rows.
+struct SubjectDigest {
+  std::array<std::uint64_t, 4> lanes{};
+  std::uint64_t count = 0;
+
+  void add(std::string_view id, std::int64_t seq) {
+    std::vector<std::uint8_t> item;
+    item.reserve(32 + id.size());
+    constexpr std::string_view kTag = "praxis-audit-subject";
+    item.insert(item.end(), kTag.begin(), kTag.end());
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      item.push_back(static_cast<std::uint8_t>(static_cast<std::uint64_t>(seq) >> shift));
+    }
+    item.insert(item.end(), id.begin(), id.end());
+    const Hash h = leaf_hash(item);
+    for (std::size_t lane = 0; lane < lanes.size(); ++lane) {
+      std::uint64_t v = 0;
+      for (std::size_t b = 0; b < 8; ++b) v = (v << 8U) | h[lane * 8 + b];
+      lanes[lane] += v;
+    }
+    ++count;
+  }
+  void merge(const SubjectDigest& other) {
+    for (std::size_t lane = 0; lane < lanes.size(); ++lane) lanes[lane] += other.lanes[lane];
+    count += other.count;
+  }
+  bool operator==(const SubjectDigest&) const = default;
+};
+
 // The leaf hashes of entries [begin, end), read in their own read transaction and each
 // recomputed from the entry's fields; stops at the first missing or changed entry.
 struct Leaves {
   std::vector<Hash> hashes;  // for begin, begin + 1, … up to a problem
   std::optional<Problem> problem;
+  SubjectDigest subjects;  // of the list entries read
 };
 
 core::Result<Leaves> read_leaves(store::Store& store, std::string_view practice_id,
@@ -47,6 +91,7 @@ core::Result<Leaves> read_leaves(store::Store& store, std::string_view practice_
         return out;
       }
       out.hashes.push_back(leaf);
+      for_each_subject(row.subjects, [&](std::string_view id) { out.subjects.add(id, row.seq); });
       ++next;
     }
     if (static_cast<std::int64_t>(rows->size()) < want) {
@@ -83,6 +128,7 @@ core::Result<Leaves> read_window(store::Store& store, std::string_view practice_
   for (auto& r : results) {
     if (!r) return tl::unexpected(r.error());
     out.hashes.insert(out.hashes.end(), r->hashes.begin(), r->hashes.end());
+    out.subjects.merge(r->subjects);
     if (r->problem) {
       out.problem = std::move(r->problem);
       break;
@@ -125,6 +171,84 @@ class LevelCursor {
   std::size_t pos_ = 0;
   bool exhausted_ = false;
 };
+
+// audit_subjects must hold exactly the subjects of the entries below `size` (rows of
+// later entries, appended while this runs, are not looked at). `expected` is the digest
+// of the entries' subjects. On a mismatch, finds the first entry concerned (slow path).
+core::Result<std::optional<Problem>> check_subjects(store::AuditPort& audit,
+                                                    std::string_view practice_id,
+                                                    std::uint64_t size,
+                                                    const SubjectDigest& expected,
+                                                    std::int64_t chunk) {
+  SubjectDigest stored;
+  std::vector<store::AuditSubjectRow> extra_candidates;
+  store::AuditSubjectRow after{"", -1};
+  while (true) {
+    auto rows = audit.subjects(practice_id, after, chunk);
+    if (!rows) return tl::unexpected(rows.error());
+    for (const auto& row : *rows) {
+      if (row.seq < 0 || static_cast<std::uint64_t>(row.seq) >= size) continue;
+      stored.add(row.resource_id, row.seq);
+    }
+    if (static_cast<std::int64_t>(rows->size()) < chunk) break;
+    after = rows->back();
+  }
+  if (stored == expected) return std::optional<Problem>();
+
+  // Which entry? First one whose subjects lack a row…
+  for (std::int64_t next = 0; static_cast<std::uint64_t>(next) < size;) {
+    auto rows = audit.entries(practice_id, next, chunk);
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->empty()) break;
+    for (const auto& e : *rows) {
+      if (static_cast<std::uint64_t>(e.seq) >= size) break;
+      bool missing = false;
+      std::optional<core::Error> error;
+      for_each_subject(e.subjects, [&](std::string_view id) {
+        if (missing || error) return;
+        auto has = audit.has_subject(practice_id, {std::string(id), e.seq});
+        if (!has) {
+          error = has.error();
+        } else if (!*has) {
+          missing = true;
+        }
+      });
+      if (error) return tl::unexpected(*error);
+      if (missing) {
+        const auto at = static_cast<std::uint64_t>(e.seq);
+        return std::optional<Problem>(
+            Problem{at, "the per-resource index (audit_subjects) lacks a resource that entry " +
+                            std::to_string(at) + " lists"});
+      }
+    }
+    next = rows->back().seq + 1;
+  }
+  // …otherwise a row that names a resource its entry does not list.
+  std::optional<std::uint64_t> first;
+  after = {"", -1};
+  while (true) {
+    auto rows = audit.subjects(practice_id, after, chunk);
+    if (!rows) return tl::unexpected(rows.error());
+    for (const auto& row : *rows) {
+      if (row.seq < 0 || static_cast<std::uint64_t>(row.seq) >= size) continue;
+      auto entry = audit.entries(practice_id, row.seq, 1);
+      if (!entry) return tl::unexpected(entry.error());
+      bool listed = false;
+      if (!entry->empty() && entry->front().seq == row.seq) {
+        for_each_subject(entry->front().subjects,
+                         [&](std::string_view id) { listed = listed || id == row.resource_id; });
+      }
+      const auto at = static_cast<std::uint64_t>(row.seq);
+      if (!listed && (!first || at < *first)) first = at;
+    }
+    if (static_cast<std::int64_t>(rows->size()) < chunk) break;
+    after = rows->back();
+  }
+  const std::uint64_t at = first.value_or(0);
+  return std::optional<Problem>(
+      Problem{at, "the per-resource index (audit_subjects) names a resource that entry " +
+                      std::to_string(at) + " does not list"});
+}
 
 }  // namespace
 
@@ -200,10 +324,12 @@ core::Result<VerifyResult> verify_practice(store::Store& store, Trail& trail,
     return std::optional<Problem>();
   };
 
+  SubjectDigest subjects;
   for (std::uint64_t begin = 0; begin < head_size;) {
     const std::uint64_t end = std::min(head_size, begin + options.window);
     auto window = read_window(store, practice_id, begin, end, options, threads);
     if (!window) return tl::unexpected(window.error());
+    subjects.merge(window->subjects);
     for (const Hash& leaf : window->hashes) {
       auto problem = append(leaf);
       if (!problem) return tl::unexpected(problem.error());
@@ -234,6 +360,9 @@ core::Result<VerifyResult> verify_practice(store::Store& store, Trail& trail,
       return fail(last_good_checkpoint, "the tree head's right edge does not match the entries");
     }
   }
+  auto index = check_subjects(audit, practice_id, head_size, subjects, options.chunk);
+  if (!index) return tl::unexpected(index.error());
+  if (*index) return fail((*index)->index, (*index)->text);
   return out;
 }
 

@@ -956,14 +956,12 @@ core::Result<std::vector<PendingBooking>> BookingService::pending(const audit::C
       });
   if (!r) return tl::unexpected(r.error());
   // What the bookers entered is patient data: recorded as read before it is shown.
-  std::vector<audit::Event> events;
+  audit::Event shown{"patient.list", "patient", "", "success", {}};
   for (const auto& p : out) {
-    if (p.appointment.patient_id) {
-      events.push_back({"patient.list", "patient", *p.appointment.patient_id});
-    }
+    if (p.appointment.patient_id) shown.subjects.push_back(*p.appointment.patient_id);
   }
-  if (!events.empty()) {
-    auto a = trail_.record(store_, practice_id, context, events);
+  if (!shown.subjects.empty()) {
+    auto a = trail_.record(store_, practice_id, context, std::span<const audit::Event>(&shown, 1));
     if (!a) return tl::unexpected(a.error());
   }
   return out;

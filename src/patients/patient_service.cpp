@@ -86,8 +86,13 @@ core::Result<void> PatientService::record_reads(const audit::Context& context,
                                                 const std::vector<std::string>& ids) {
   if (ids.empty()) return {};
   std::vector<audit::Event> events;
-  events.reserve(ids.size());
-  for (const auto& id : ids) events.push_back({std::string(action), "patient", id});
+  if (action == "patient.list") {
+    // Everyone shown at once is one entry naming them all (audit::Event::subjects).
+    events.push_back({std::string(action), "patient", "", "success", ids});
+  } else {
+    events.reserve(ids.size());
+    for (const auto& id : ids) events.push_back({std::string(action), "patient", id});
+  }
   auto r = trail_.record(store_, practice_id, context, events);
   if (!r) return tl::unexpected(r.error());
   return {};

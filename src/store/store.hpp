@@ -358,8 +358,21 @@ struct AuditEntryRow {
   std::string client;              // keyed hash of the client address, hex; empty if none
   std::string break_glass_id;      // the grant the access relied on; empty otherwise
   std::vector<std::uint8_t> leaf;  // RFC 6962 leaf hash of the entry's encoding
+  // A list shown at once (a page of search results) is one entry naming every resource
+  // shown, space-separated and in the order shown, with resource_id empty. Each is also
+  // a row of the per-resource index audit_subjects, so the access report of one patient
+  // finds the lists that showed them.
+  std::string subjects = {};
 
   bool operator==(const AuditEntryRow&) const = default;
+};
+
+// One resource named by a list entry: a row of audit_subjects.
+struct AuditSubjectRow {
+  std::string resource_id;
+  std::int64_t seq = 0;
+
+  bool operator==(const AuditSubjectRow&) const = default;
 };
 
 // The current state of a practice's tree: size, root and the hashes of the complete
@@ -435,6 +448,11 @@ class AuditPort {
   // Entries with seq >= from_seq in seq order, at most `limit`.
   [[nodiscard]] virtual core::Result<std::vector<AuditEntryRow>> entries(
       std::string_view practice_id, std::int64_t from_seq, std::int64_t limit) = 0;
+  // Rows of audit_subjects after (resource_id, seq) in that order, at most `limit`.
+  [[nodiscard]] virtual core::Result<std::vector<AuditSubjectRow>> subjects(
+      std::string_view practice_id, const AuditSubjectRow& after, std::int64_t limit) = 0;
+  [[nodiscard]] virtual core::Result<bool> has_subject(std::string_view practice_id,
+                                                       const AuditSubjectRow& row) = 0;
   // Stored nodes of `level` with index >= from_index in index order, at most `limit`.
   [[nodiscard]] virtual core::Result<std::vector<AuditNodeRow>> nodes(std::string_view practice_id,
                                                                       std::int64_t level,

@@ -44,11 +44,14 @@ struct TrailFixture : test::ServiceFixture, testing::Test {
   }
 
   // n entries, one transaction each (so checkpoints fall on multiples of 10). Entry 0 of
-  // every practice is its practice.create.
+  // every practice is its practice.create; entries 7, 14, 21, 28 and 35 are lists that
+  // showed pa-1, pa-2 and pa-3.
   void record(int n, const std::string& in = "") {
     for (int i = 0; i < n; ++i) {
-      const Event e{i % 3 == 0 ? "patient.update" : "patient.read", "patient",
-                    "pa-" + std::to_string(i % 5)};
+      const Event e =
+          i % 7 == 6 ? Event{"patient.list", "patient", "", "success", {"pa-1", "pa-2", "pa-3"}}
+                     : Event{i % 3 == 0 ? "patient.update" : "patient.read", "patient",
+                             "pa-" + std::to_string(i % 5)};
       auto seq =
           trail.record(*store, in.empty() ? practice : in, staff(), std::span<const Event>(&e, 1));
       ASSERT_TRUE(seq) << seq.error().internal;
@@ -84,7 +87,9 @@ struct TrailFixture : test::ServiceFixture, testing::Test {
     ASSERT_TRUE(db);
     ASSERT_TRUE(
         db->exec("DROP TRIGGER IF EXISTS audit_entries_no_update;"
-                 "DROP TRIGGER IF EXISTS audit_entries_no_delete;"));
+                 "DROP TRIGGER IF EXISTS audit_entries_no_delete;"
+                 "DROP TRIGGER IF EXISTS audit_subjects_no_update;"
+                 "DROP TRIGGER IF EXISTS audit_subjects_no_delete;"));
     auto r = db->exec(sql);
     ASSERT_TRUE(r) << r.error().internal;
   }
@@ -166,6 +171,59 @@ TEST_F(TrailFixture, CheckpointsAreSignedEveryNEntriesAfterAnIntervalAndOnDemand
   EXPECT_TRUE(verify().ok);
 }
 
+TEST_F(TrailFixture, AListIsOneEntryThatTheReportOfEachPatientShownFinds) {
+  record(36);
+  const auto rows = entries(practice);
+  ASSERT_EQ(rows.size(), 37u);
+  EXPECT_EQ(rows[7].action, "patient.list");
+  EXPECT_EQ(rows[7].resource_id, "");
+  EXPECT_EQ(rows[7].subjects, "pa-1 pa-2 pa-3") << "in the order shown";
+  EXPECT_EQ(rows[8].subjects, "") << "one resource: no list";
+  // The list is covered by the leaf: a different list is a different leaf.
+  auto changed = rows[7];
+  changed.subjects = "pa-1 pa-3";
+  EXPECT_NE(leaf_hash(encode_entry(changed)), leaf_hash(encode_entry(rows[7])));
+  changed.subjects.clear();
+  EXPECT_NE(encode_entry(changed), encode_entry(rows[7]));
+
+  std::vector<std::int64_t> expected;  // pa-2's own entries and every list
+  for (int i = 0; i < 36; ++i) {
+    if (i % 7 == 6 || i % 5 == 2) expected.push_back(i + 1);
+  }
+  std::reverse(expected.begin(), expected.end());  // newest first
+  {
+    store::AuditQuery q;
+    q.resource_type = "patient";
+    q.resource_id = "pa-2";
+    q.limit = 100;
+    auto tx = store->read();
+    auto found = (*tx)->audit().search(practice, q);
+    ASSERT_TRUE(found);
+    std::vector<std::int64_t> seqs;
+    for (const auto& e : *found) seqs.push_back(e.seq);
+    EXPECT_EQ(seqs, expected);
+    q.limit = 3;
+    q.before_seq = expected[1];
+    found = (*tx)->audit().search(practice, q);
+    ASSERT_TRUE(found);
+    ASSERT_EQ(found->size(), 3u) << "paged like any search";
+    EXPECT_EQ(found->front().seq, expected[2]);
+    q = {};
+    q.resource_id = "pa-9";
+    found = (*tx)->audit().search(practice, q);
+    ASSERT_TRUE(found);
+    EXPECT_TRUE(found->empty());
+  }
+
+  // A subject id is one token; a list naming the same patient twice names them once.
+  Event twice{"patient.list", "patient", "", "success", {"pa-1", "pa-1"}};
+  ASSERT_TRUE(trail.record(*store, practice, staff(), std::span<const Event>(&twice, 1)));
+  EXPECT_EQ(entries(practice).back().subjects, "pa-1");
+  Event split{"patient.list", "patient", "", "success", {"pa-1 pa-2"}};
+  EXPECT_FALSE(trail.record(*store, practice, staff(), std::span<const Event>(&split, 1)));
+  EXPECT_TRUE(verify().ok);
+}
+
 TEST_F(TrailFixture, AnUntouchedLogVerifies) {
   record(36);  // with practice.create: 37 entries
   record(3, other);
@@ -220,13 +278,15 @@ INSTANTIATE_TEST_SUITE_P(
                "UPDATE audit_entries SET seq = seq - 999 WHERE practice_id = '{p}' AND seq >= 1013;"
                "INSERT INTO audit_entries SELECT practice_id, 13, at, actor_kind, actor_id, "
                "actor_role, action, resource_type, resource_id, purpose, outcome, request_id, "
-               "client, break_glass_id, leaf FROM audit_entries WHERE practice_id = '{p}' AND "
+               "client, break_glass_id, leaf, subjects FROM audit_entries WHERE practice_id = "
+               "'{p}' AND "
                "seq = 12",
                13},
         Tamper{"AppendARowBeyondTheHead",
                "INSERT INTO audit_entries SELECT practice_id, 37, at, actor_kind, actor_id, "
                "actor_role, action, resource_type, resource_id, purpose, outcome, request_id, "
-               "client, break_glass_id, leaf FROM audit_entries WHERE practice_id = '{p}' AND "
+               "client, break_glass_id, leaf, subjects FROM audit_entries WHERE practice_id = "
+               "'{p}' AND "
                "seq = 36",
                37},
         Tamper{"SwapTwoRows",
@@ -245,6 +305,20 @@ INSTANTIATE_TEST_SUITE_P(
                "UPDATE audit_checkpoints SET note = replace(note, '\n20\n', '\n21\n') WHERE "
                "practice_id = '{p}' AND size = 20",
                10},
+        Tamper{"ChangeTheListOfAnEntry",
+               "UPDATE audit_entries SET subjects = 'pa-1 pa-3' WHERE practice_id = '{p}' AND "
+               "seq = 21",
+               21},
+        Tamper{"HideAPatientFromTheIndexOfLists",
+               "DELETE FROM audit_subjects WHERE practice_id = '{p}' AND resource_id = 'pa-2' "
+               "AND seq = 14",
+               14},
+        Tamper{"ChangeAPatientInTheIndexOfLists",
+               "UPDATE audit_subjects SET resource_id = 'pa-4' WHERE practice_id = '{p}' AND "
+               "resource_id = 'pa-3' AND seq = 28",
+               28},
+        Tamper{"AddAPatientToTheIndexOfLists",
+               "INSERT INTO audit_subjects VALUES ('{p}', 'pa-9', 7)", 7},
         Tamper{"ChangeAStoredNode",
                "UPDATE audit_nodes SET hash = zeroblob(32) WHERE practice_id = '{p}' AND level = "
                "2 AND idx = 3",

@@ -161,17 +161,45 @@ TEST_F(PostgresRowLevelSecurity, AConnectionOutsideTheAdapterSeesNothing) {
   auto rows = c->query("SELECT count(*) FROM patients");
   ASSERT_TRUE(rows) << rows.error().internal;
   EXPECT_EQ(rows->text(0, 0), "0");
-  // The audit entries are append-only for it even server-wide: no UPDATE or DELETE grant.
+  // The audit entries and their index of lists are append-only for it even server-wide:
+  // no UPDATE or DELETE grant.
   for (const char* sql : {"BEGIN; SET LOCAL praxis.practice = '*'; UPDATE audit_entries SET "
                           "outcome = 'x'; COMMIT",
                           "BEGIN; SET LOCAL praxis.practice = '*'; DELETE FROM audit_entries; "
-                          "COMMIT"}) {
+                          "COMMIT",
+                          "BEGIN; SET LOCAL praxis.practice = '*'; DELETE FROM audit_subjects; "
+                          "COMMIT",
+                          "BEGIN; SET LOCAL praxis.practice = '*'; UPDATE audit_subjects SET "
+                          "seq = 0; COMMIT"}) {
     auto r = c->exec_script(sql);
     ASSERT_FALSE(r) << sql;
     EXPECT_NE(r.error().internal.find("permission denied"), std::string::npos)
         << r.error().internal;
     (void)c->exec("ROLLBACK");
   }
+}
+
+TEST_F(PostgresRowLevelSecurity, EveryTableWithAPracticeColumnHasItsPolicyForced) {
+  auto c = postgres::PgConnection::connect(in_schema(test::pg_dsn(), instance_->schema()));
+  ASSERT_TRUE(c) << c.error().internal;
+  auto rows = c->query(
+      "SELECT t.relname, t.relrowsecurity::int, t.relforcerowsecurity::int, "
+      "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = t.oid) "
+      "FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace "
+      "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = 'practice_id' "
+      "WHERE n.nspname = '" +
+      instance_->schema() + "' AND t.relkind = 'r' ORDER BY t.relname");
+  ASSERT_TRUE(rows) << rows.error().internal;
+  ASSERT_GT(rows->rows(), 20);
+  bool subjects = false;
+  for (int i = 0; i < rows->rows(); ++i) {
+    SCOPED_TRACE(rows->text(i, 0));
+    subjects = subjects || rows->text(i, 0) == "audit_subjects";
+    EXPECT_EQ(rows->text(i, 1), "1") << "row-level security enabled";
+    EXPECT_EQ(rows->text(i, 2), "1") << "and forced for the owner";
+    EXPECT_EQ(rows->text(i, 3), "1") << "one policy";
+  }
+  EXPECT_TRUE(subjects);
 }
 
 TEST_F(PostgresRowLevelSecurity, OpenRefusesAWorkingRoleThatOwnsTheTables) {

@@ -130,7 +130,8 @@ core::Result<void> grant(PgConnection& owner, const std::string& schema, const s
                            "; GRANT SELECT, INSERT, UPDATE, DELETE ON " + "ALL TABLES IN SCHEMA " +
                            *s + " TO " + *r + "; REVOKE UPDATE, DELETE ON " + *s +
                            ".audit_entries FROM " + *r + "; REVOKE INSERT, UPDATE, DELETE ON " +
-                           *s + ".schema_migrations FROM " + *r +
+                           *s + ".schema_migrations FROM " + *r + "; REVOKE UPDATE, DELETE ON " +
+                           *s + ".audit_subjects FROM " + *r +
                            "; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " + *s + " TO " + *r);
 }
 

@@ -682,7 +682,7 @@ namespace {
 
 constexpr std::string_view kAuditColumns =
     "practice_id, seq, at, actor_kind, actor_id, actor_role, action, resource_type, "
-    "resource_id, purpose, outcome, request_id, client, break_glass_id, leaf";
+    "resource_id, purpose, outcome, request_id, client, break_glass_id, leaf, subjects";
 
 AuditEntryRow read_audit_entry(const Rows& r, std::size_t i) {
   AuditEntryRow e;
@@ -701,6 +701,7 @@ AuditEntryRow read_audit_entry(const Rows& r, std::size_t i) {
   e.client = r.text(i, 12);
   e.break_glass_id = r.text(i, 13);
   e.leaf = r.bytes(i, 14);
+  e.subjects = r.text(i, 15);
   return e;
 }
 
@@ -772,12 +773,49 @@ core::Result<void> SqlAuditPort::put_head(const AuditHeadRow& head) {
 }
 
 core::Result<void> SqlAuditPort::insert_entry(const AuditEntryRow& e) {
-  return done(x_.run("INSERT INTO audit_entries(" + std::string(kAuditColumns) +
-                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                         "$15)",
-                     {e.practice_id, e.seq, e.at, e.actor_kind, e.actor_id, e.actor_role, e.action,
-                      e.resource_type, e.resource_id, e.purpose, e.outcome, e.request_id, e.client,
-                      e.break_glass_id, Bytes(e.leaf)}));
+  if (auto r = done(x_.run("INSERT INTO audit_entries(" + std::string(kAuditColumns) +
+                               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+                               "$14, $15, $16)",
+                           {e.practice_id, e.seq, e.at, e.actor_kind, e.actor_id, e.actor_role,
+                            e.action, e.resource_type, e.resource_id, e.purpose, e.outcome,
+                            e.request_id, e.client, e.break_glass_id, Bytes(e.leaf), e.subjects}));
+      !r) {
+    return r;
+  }
+  for (std::string_view rest = e.subjects; !rest.empty();) {
+    const auto space = rest.find(' ');
+    const auto id = rest.substr(0, space);
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    if (id.empty()) continue;
+    if (auto r = done(
+            x_.run("INSERT INTO audit_subjects(practice_id, resource_id, seq) VALUES ($1, $2, $3)",
+                   {e.practice_id, id, e.seq}));
+        !r) {
+      return r;
+    }
+  }
+  return {};
+}
+
+core::Result<std::vector<AuditSubjectRow>> SqlAuditPort::subjects(std::string_view practice_id,
+                                                                  const AuditSubjectRow& after,
+                                                                  std::int64_t limit) {
+  return read_all<AuditSubjectRow>(
+      x_.run("SELECT resource_id, seq FROM audit_subjects WHERE practice_id = $1 AND "
+             "(resource_id, seq) > ($2, $3) ORDER BY resource_id, seq LIMIT $4",
+             {practice_id, std::string_view(after.resource_id), after.seq, limit}),
+      [](const Rows& r, std::size_t i) {
+        return AuditSubjectRow{r.text(i, 0), r.int64(i, 1)};
+      });
+}
+
+core::Result<bool> SqlAuditPort::has_subject(std::string_view practice_id,
+                                             const AuditSubjectRow& row) {
+  auto r = x_.run(
+      "SELECT 1 FROM audit_subjects WHERE practice_id = $1 AND resource_id = $2 AND seq = $3",
+      {practice_id, std::string_view(row.resource_id), row.seq});
+  if (!r) return tl::unexpected(r.error());
+  return !r->empty();
 }
 
 core::Result<void> SqlAuditPort::insert_nodes(std::string_view practice_id,
@@ -843,7 +881,20 @@ core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view p
   };
   if (!q.actor_id.empty()) add("actor_id =", std::string_view(q.actor_id));
   if (!q.resource_type.empty()) add("resource_type =", std::string_view(q.resource_type));
-  if (!q.resource_id.empty()) add("resource_id =", std::string_view(q.resource_id));
+  if (!q.resource_id.empty()) {
+    // The resource's own entries and the lists that showed it (one index lookup each).
+    params.push_back(std::string_view(q.resource_id));
+    const std::string id = "$" + std::to_string(params.size());
+    sql +=
+        " AND seq IN (SELECT seq FROM audit_entries WHERE practice_id = $1 AND resource_id = " + id;
+    if (!q.resource_type.empty()) {
+      params.push_back(std::string_view(q.resource_type));
+      sql += " AND resource_type = $" + std::to_string(params.size());
+    }
+    sql +=
+        " UNION ALL SELECT seq FROM audit_subjects WHERE practice_id = $1 AND resource_id = " + id +
+        ")";
+  }
   if (!q.action.empty()) add("action =", std::string_view(q.action));
   if (!q.from.empty()) add("at >=", std::string_view(q.from));
   if (!q.to.empty()) add("at <", std::string_view(q.to));

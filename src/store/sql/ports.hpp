@@ -148,6 +148,10 @@ class SqlAuditPort final : public AuditPort {
   core::Result<std::vector<AuditEntryRow>> entries(std::string_view practice_id,
                                                    std::int64_t from_seq,
                                                    std::int64_t limit) override;
+  core::Result<std::vector<AuditSubjectRow>> subjects(std::string_view practice_id,
+                                                      const AuditSubjectRow& after,
+                                                      std::int64_t limit) override;
+  core::Result<bool> has_subject(std::string_view practice_id, const AuditSubjectRow& row) override;
   core::Result<std::vector<AuditNodeRow>> nodes(std::string_view practice_id, std::int64_t level,
                                                 std::int64_t from_index,
                                                 std::int64_t limit) override;
