@@ -74,6 +74,7 @@ any="$url/api/v1/public/practices/bench/availability?type=$type&from=$from&to=$t
 bytes=$(curl -s "$one" | wc -c)
 slots=$(curl -s "$one" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["slots"]))')
 wrk -t2 -c64 -d2s "$one" >/dev/null  # warm-up
+statements_reset
 wrk -t2 -c64 -d"${duration}s" --latency "$one" >"$work/one.txt"
 wrk -t2 -c64 -d"${duration}s" --latency "$any" >"$work/any.txt"
 
@@ -144,13 +145,7 @@ PY
   sent=$(( $(metric praxis_notifications_sent_total) - sent_before ))
   mails=$(find "$work/mail" -name '*.eml' | wc -l)
 fi
-if [ "${STORE:-sqlite}" = postgres ] && [ "${PG_STATEMENTS:-0}" = 1 ]; then
-  # Needs PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements".
-  psql "$(cat "$work/pg/admin_dsn")" -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
-    -c "SELECT calls, round(total_exec_time::numeric, 1) AS ms, round(mean_exec_time::numeric, 3) AS mean,
-        left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements
-        ORDER BY total_exec_time DESC LIMIT 15" >"$work/statements.txt" 2>&1 || true
-fi
+statements_report "$work/statements.txt"
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")
 kill "$praxis_pid"; wait "$praxis_pid" 2>/dev/null || true
 overlaps=$(store_sql "SELECT ($OVERLAPS_SQL), (SELECT COUNT(*) FROM online_bookings)")

@@ -25,6 +25,10 @@ lat() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
 # after `praxis init`; the store settings travel as environment variables.
 use_store() {
   [ "${STORE:-sqlite}" = postgres ] || return 0
+  if statements_wanted; then
+    PG_EXTRA_OPTS="${PG_EXTRA_OPTS:-} -c shared_preload_libraries=pg_stat_statements"
+    export PG_EXTRA_OPTS
+  fi
   PG_DURABLE=1 tests/support/pg_server.sh start "$work/pg"
   psql "$(cat "$work/pg/owner_dsn")" -q -c "CREATE SCHEMA bench"
   export PRAXIS_STORE_BACKEND=postgres
@@ -32,6 +36,21 @@ use_store() {
   PRAXIS_STORE_POSTGRES_OWNER_DSN="$(cat "$work/pg/owner_dsn") options='-csearch_path=bench,public'"
   export PRAXIS_STORE_POSTGRES_DSN PRAXIS_STORE_POSTGRES_OWNER_DSN
   export PRAXIS_STORE_POSTGRES_CONNECTIONS=${PG_CONNECTIONS:-64}
+}
+# PG_STATEMENTS=1 with STORE=postgres: pg_stat_statements over the measured run only.
+# statements_reset before it, statements_report FILE after it (the top 15 by time).
+statements_wanted() { [ "${STORE:-sqlite}" = postgres ] && [ "${PG_STATEMENTS:-0}" = 1 ]; }
+statements_reset() {
+  statements_wanted || return 0
+  psql "$(cat "$work/pg/admin_dsn")" -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+    -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
+statements_report() {
+  statements_wanted || return 0
+  psql "$(cat "$work/pg/admin_dsn")" -q \
+    -c "SELECT calls, round(total_exec_time::numeric, 1) AS ms, round(mean_exec_time::numeric, 3) AS mean,
+        left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements
+        ORDER BY total_exec_time DESC LIMIT 15" >"$1" 2>&1 || true
 }
 # SQL as the owning role over every practice (STORE=postgres only).
 pg_sql() { psql "$(cat "$work/pg/owner_dsn")" -tA -F' ' -c "SET praxis.practice = '*'; SET search_path = bench; $1" | tail -1; }

@@ -13,7 +13,8 @@
 # from its own half of the booking practice's 12,720 free starts (the measured run from
 # the 1,000th on), so runs longer than about a minute also answer 409 for taken times.
 #
-# PROFILE=FILE records perf samples (call graphs) of the server during the measured run.
+# PROFILE=FILE records perf samples (call graphs) of the server during the measured run;
+# PG_STATEMENTS=1 (with STORE=postgres) lists the statements that took the most time.
 #
 # Usage: bench/mixed.sh [SECONDS] [TOTAL] [BIG] [PRACTICES]
 #   defaults: 20 s, 100,000 patients, 30,000 in the searched practice, 20 practices.
@@ -94,7 +95,9 @@ if [ -n "${PROFILE:-}" ]; then  # PROFILE=FILE: perf samples of the server durin
   perf record -q -F 499 -g -p "$praxis_pid" -o "$PROFILE" -- sleep "$duration" 2>/dev/null &
   other_pids="$other_pids $!"
 fi
+statements_reset
 wrk -t2 -c64 -d"${duration}s" --latency -s "$work/mixed.lua" "$url" -- 1000 >"$work/mixed.txt"
+statements_report "$work/statements.txt"
 rss_after=$(rss)
 fds_after=$(fds)
 kill "$praxis_pid"
@@ -109,3 +112,4 @@ printf "mixed:    %8.0f req/s  p50 %s  p99 %s  max %s  non-2xx %s  (target >= 50
   "$(awk '/Non-2xx/ {print $5}' "$work/mixed.txt" | grep . || echo 0)"
 echo "server RSS: $rss_before MiB after warm-up, $rss_after MiB after the run; open fds $fds_before -> $fds_after"
 echo "overlapping appointments afterwards: $overlaps"
+if [ -f "$work/statements.txt" ]; then cat "$work/statements.txt"; fi

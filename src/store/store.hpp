@@ -537,6 +537,12 @@ struct AppointmentRow {
   bool operator==(const AppointmentRow&) const = default;
 };
 
+// The longest block an appointment may have (appointment types allow 8 hours and two
+// buffers of 2 hours). The port refuses longer ones, so every block overlapping
+// [from, to) ends before to + this: the busy-time lookups bound their index range on
+// both sides instead of reading every later appointment of the practitioner.
+inline constexpr std::int64_t kMaxAppointmentBlockSeconds = 24 * 3600;
+
 // A span an active appointment blocks, for the slot engine.
 struct BusyRow {
   std::string owner_id;  // practitioner or resource
@@ -569,7 +575,8 @@ class SchedulingPort {
   // The appointment and the resources it holds. conflict (and nothing written) when an
   // active one's block overlaps an active appointment of the same practitioner or of any
   // of its resources; the database enforces this too (SQLite: one writer and this
-  // check; PostgreSQL: exclusion constraints).
+  // check; PostgreSQL: exclusion constraints). invalid_input for a block longer than
+  // kMaxAppointmentBlockSeconds.
   [[nodiscard]] virtual core::Result<void> insert_appointment(const AppointmentRow& row) = 0;
   // Time, practitioner, status, active, details and resources when row.version is the
   // stored version (raising it), with the same overlap rule against all others.

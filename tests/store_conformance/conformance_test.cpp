@@ -1161,6 +1161,29 @@ TEST_P(WithTwoPractices, ActiveAppointmentsNeverOverlapForAPractitionerOrAResour
                 ->size(),
             0u)
       << "only the range asked for";
+
+  // Long blocks: found from wherever they overlap the range; longer than a day refused.
+  const std::int64_t t1 = t0 + 10 * 86400;
+  ASSERT_TRUE(insert(appointment("a-8", "pr-3", t1 - 23 * 3600, 23 * 60 + 30, {"room-3"})));
+  auto late = write_value(store(), [&](Transaction& tx) {
+    return tx.scheduling().practitioner_busy("p-1", "pr-3", t1, t1 + 3600);
+  });
+  ASSERT_TRUE(late);
+  ASSERT_EQ(late->size(), 1u) << "begun 23 hours before the range, ends in it";
+  EXPECT_EQ(late->front().start, t1 - 23 * 3600);
+  EXPECT_EQ(write_value(store(),
+                        [&](Transaction& tx) {
+                          return tx.scheduling().resource_busy("p-1", "room-3", t1 + 1200,
+                                                               t1 + 1500);
+                        })
+                ->size(),
+            1u);
+  auto overlong = insert(appointment("a-9", "pr-4", t1, 24 * 60 + 1));
+  ASSERT_FALSE(overlong);
+  EXPECT_EQ(overlong.error().code, ErrorCode::invalid_input);
+  auto clash_late = insert(appointment("a-10", "pr-3", t1 + 15 * 60, 10));
+  ASSERT_FALSE(clash_late) << "the long block is checked like any other";
+  EXPECT_EQ(clash_late.error().code, ErrorCode::conflict);
 }
 
 TEST_P(WithTwoPractices, SixtyFourClientsBookingOneSlotGetExactlyOneSuccess) {

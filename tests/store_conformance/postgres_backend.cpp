@@ -179,6 +179,40 @@ TEST_F(PostgresRowLevelSecurity, AConnectionOutsideTheAdapterSeesNothing) {
   }
 }
 
+TEST_F(PostgresRowLevelSecurity, BeginAndScopeTravelWithTheFirstStatement) {
+  // Round trips of whole transactions on one pooled connection (the pool hands back the
+  // connection used last): a scoped one with one prepared statement costs three — the
+  // BEGIN and the practice setting together, the statement, the COMMIT.
+  postgres::PgConnection* used = nullptr;
+  std::uint64_t sent_before_first_statement = 0;
+  std::uint64_t last = 0;  // the connection's count when the previous transaction ended
+  auto run = [&](std::string_view practice, bool query) {
+    auto r = instance_->pg().with_connection(
+        TxMode::read_only, practice, [&](postgres::PgConnection& c) -> core::Result<void> {
+          EXPECT_TRUE(used == nullptr || used == &c) << "the same pooled connection";
+          sent_before_first_statement = c.round_trips() - last;
+          used = &c;
+          if (!query) return {};
+          auto rows = c.query("SELECT count(*) FROM patients");
+          if (!rows) return tl::unexpected(rows.error());
+          EXPECT_EQ(rows->text(0, 0), practice == "p-1" ? "2" : "3");
+          return {};
+        });
+    EXPECT_TRUE(r) << (r ? "" : r.error().internal);
+    last = used ? used->round_trips() : 0;
+  };
+  run("p-1", true);  // prepares the statement on the connection
+  auto cost = [&](std::string_view practice, bool query) {
+    const std::uint64_t before = used->round_trips();
+    run(practice, query);
+    EXPECT_EQ(sent_before_first_statement, 0u) << "BEGIN waits for the first statement";
+    return used->round_trips() - before;
+  };
+  EXPECT_EQ(cost("p-1", true), 3u) << "BEGIN + SET LOCAL, the statement, COMMIT";
+  EXPECT_EQ(cost("", true), 3u) << "server-wide: the same";
+  EXPECT_EQ(cost("p-2", false), 0u) << "an empty transaction sends nothing";
+}
+
 TEST_F(PostgresRowLevelSecurity, EveryTableWithAPracticeColumnHasItsPolicyForced) {
   auto c = postgres::PgConnection::connect(in_schema(test::pg_dsn(), instance_->schema()));
   ASSERT_TRUE(c) << c.error().internal;

@@ -66,7 +66,8 @@ core::Result<PgConnection> PgConnection::connect(const std::string& dsn) {
   }
   // Server notices (e.g. "relation already exists, skipping" from the migrations) are
   // not for the operator's terminal; errors come back through the results.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return c;
 }
 
@@ -91,6 +92,9 @@ core::Error PgConnection::lost_or_classified(const char* sqlstate, std::string i
 
 core::Result<PgResult> PgConnection::query(std::string_view sql,
                                            const std::vector<PgParam>& params) {
+  if (!deferred_.empty()) {
+    if (auto r = exec_script({}); !r) return tl::unexpected(r.error());
+  }
   std::vector<std::string> text(params.size());
   std::vector<const char*> values(params.size());
   std::vector<int> lengths(params.size());
@@ -119,6 +123,7 @@ core::Result<PgResult> PgConnection::query(std::string_view sql,
   const int n = static_cast<int>(params.size());
   auto name = prepared(sql_text, n);
   if (!name) return tl::unexpected(name.error());
+  ++round_trips_;
   pg_result* raw = name->empty() ? PQexecParams(conn_, sql_text.c_str(), n, nullptr, values.data(),
                                                 lengths.data(), formats.data(), 0)
                                  : PQexecPrepared(conn_, name->c_str(), n, values.data(),
@@ -138,6 +143,7 @@ core::Result<std::string> PgConnection::prepared(const std::string& sql, int par
   if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
   if (prepared_.size() >= kMaxPrepared) return std::string();
   std::string name = "praxis_" + std::to_string(prepared_.size() + 1);
+  ++round_trips_;
   pg_result* raw = PQprepare(conn_, name.c_str(), sql.c_str(), params, nullptr);
   PgResult result(raw);
   if (!raw || PQresultStatus(raw) != PGRES_COMMAND_OK) {
@@ -160,6 +166,17 @@ core::Result<std::string> PgConnection::quote_identifier(std::string_view name) 
   return out;
 }
 
+core::Result<std::string> PgConnection::quote_literal(std::string_view value) {
+  char* quoted = PQescapeLiteral(conn_, value.data(), value.size());
+  if (quoted == nullptr) {
+    return core::fail(ErrorCode::internal, "database error",
+                      std::string("quote literal: ") + PQerrorMessage(conn_));
+  }
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
 core::Result<void> PgConnection::exec(std::string_view sql) {
   auto r = query(sql);
   if (!r) return tl::unexpected(r.error());
@@ -167,7 +184,11 @@ core::Result<void> PgConnection::exec(std::string_view sql) {
 }
 
 core::Result<void> PgConnection::exec_script(std::string_view sql) {
-  const std::string text(sql);
+  std::string text = std::move(deferred_);
+  deferred_.clear();
+  if (!text.empty() && !sql.empty()) text += "; ";
+  text += sql;
+  ++round_trips_;
   pg_result* raw = PQexec(conn_, text.c_str());
   PgResult result(raw);
   const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;

@@ -49,7 +49,10 @@ class PgConnection {
  public:
   [[nodiscard]] static core::Result<PgConnection> connect(const std::string& dsn);
   PgConnection(PgConnection&& other) noexcept
-      : conn_(other.conn_), prepared_(std::move(other.prepared_)) {
+      : conn_(other.conn_),
+        prepared_(std::move(other.prepared_)),
+        deferred_(std::move(other.deferred_)),
+        round_trips_(other.round_trips_) {
     other.conn_ = nullptr;
   }
   PgConnection& operator=(PgConnection&&) = delete;
@@ -64,6 +67,16 @@ class PgConnection {
   // `name` quoted as an SQL identifier (for statements that cannot take parameters,
   // such as GRANT).
   [[nodiscard]] core::Result<std::string> quote_identifier(std::string_view name);
+  [[nodiscard]] core::Result<std::string> quote_literal(std::string_view value);
+
+  // A script (a transaction's BEGIN) held back until the connection is next used: sent
+  // before the next statement, or in front of the next script in the same round trip.
+  void defer(std::string script) { deferred_ = std::move(script); }
+  bool has_deferred() const { return !deferred_.empty(); }
+  // Forgets the deferred script without sending it.
+  void drop_deferred() { deferred_.clear(); }
+  // Requests sent and answered so far (tests count what a transaction costs).
+  std::uint64_t round_trips() const { return round_trips_; }
 
  private:
   explicit PgConnection(pg_conn* conn) : conn_(conn) {}
@@ -75,6 +88,8 @@ class PgConnection {
   pg_conn* conn_;
   // Statements are parsed and planned once per connection (the ports use a fixed set).
   std::unordered_map<std::string, std::string> prepared_;
+  std::string deferred_;
+  std::uint64_t round_trips_ = 0;
 };
 
 // Maps a SQLSTATE to praxis errors: 40001/40P01 (serialization, deadlock) transient,

@@ -20,19 +20,20 @@ class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
   PgTransaction(PgConnection& c, TxMode mode, std::function<void()> on_end)
       : PortsTransaction(c), c_(c), mode_(mode), meta_(c), keys_(c), on_end_(std::move(on_end)) {}
   ~PgTransaction() override {
-    if (active_) (void)c_.exec("ROLLBACK");
+    if (active_ && c_.has_deferred()) {
+      c_.drop_deferred();  // never begun on the server: nothing to roll back
+    } else if (active_) {
+      (void)c_.exec("ROLLBACK");
+    }
     on_end_();
   }
-  // Every transaction starts server-wide (praxis.practice = '*', migration 0012) in the
-  // same round trip as its BEGIN; scope() narrows it.
+  // Every transaction starts server-wide (praxis.practice = '*', migration 0012). Its
+  // BEGIN waits for the first statement and travels with it; a scope() before that
+  // goes into the same round trip instead of one of its own.
   core::Result<void> begin() {
-    auto r = c_.exec_script(mode_ == TxMode::read_only
-                                ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
-                                  "SET LOCAL praxis.practice = '*'"
-                                : "BEGIN ISOLATION LEVEL READ COMMITTED; "
-                                  "SET LOCAL praxis.practice = '*'");
-    active_ = r.has_value();
-    return r;
+    c_.defer(begin_sql() + "'*'");
+    active_ = true;
+    return {};
   }
   core::Result<void> scope(std::string_view practice_id) override {
     const bool fresh = scoped_practice().empty();
@@ -40,6 +41,12 @@ class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
     if (!fresh) return {};
     if (practice_id.empty() || practice_id == "*") {
       return core::fail(ErrorCode::internal, "internal error", "scope: not a practice id");
+    }
+    if (c_.has_deferred()) {
+      auto literal = c_.quote_literal(practice_id);
+      if (!literal) return tl::unexpected(literal.error());
+      c_.defer(begin_sql() + *literal);
+      return {};
     }
     auto r = c_.query("SELECT set_config('praxis.practice', $1, true)", {practice_id});
     if (!r) return tl::unexpected(r.error());
@@ -52,6 +59,11 @@ class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
     if (committed_) return {};
     if (!active_) return core::fail(ErrorCode::internal, "transaction is no longer active");
     active_ = false;
+    if (c_.has_deferred()) {  // no statement ran: nothing was begun, nothing to commit
+      c_.drop_deferred();
+      committed_ = true;
+      return {};
+    }
     auto r = c_.exec("COMMIT");
     if (!r) {
       // A COMMIT that failed with the connection may have committed: never retried.
@@ -66,6 +78,12 @@ class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
   PgConnection& connection() { return c_; }
 
  private:
+  std::string begin_sql() const {
+    return mode_ == TxMode::read_only
+               ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL praxis.practice = "
+               : "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL praxis.practice = ";
+  }
+
   PgConnection& c_;
   TxMode mode_;
   bool active_ = false;

@@ -43,6 +43,37 @@ core::Result<void> done(core::Result<Rows> rows) {
   return {};
 }
 
+// Inserts rows of `columns` parameters each (`params` row-major) with a multi-row VALUES
+// list, up to kRowsPerInsert rows per statement: on PostgreSQL one round trip where
+// there were as many as rows. `head` is "INSERT INTO t(a, b)", `tail` what follows the
+// list (" ON CONFLICT DO NOTHING"). Few distinct texts, so each stays prepared.
+constexpr std::size_t kRowsPerInsert = 32;
+
+core::Result<void> insert_rows(Executor& x, std::string_view head, std::size_t columns,
+                               std::span<const Param> params, std::string_view tail = {}) {
+  const std::size_t rows = params.size() / columns;
+  std::string sql;
+  for (std::size_t first = 0; first < rows; first += kRowsPerInsert) {
+    const std::size_t n = std::min(kRowsPerInsert, rows - first);
+    sql.assign(head);
+    sql += " VALUES ";
+    for (std::size_t r = 0; r < n; ++r) {
+      sql += r == 0 ? "(" : ", (";
+      for (std::size_t c = 0; c < columns; ++c) {
+        if (c != 0) sql += ", ";
+        sql += '$';
+        sql += std::to_string(r * columns + c + 1);
+      }
+      sql += ')';
+    }
+    sql += tail;
+    if (auto r = x.run_params(sql, params.subspan(first * columns, n * columns)); !r) {
+      return tl::unexpected(r.error());
+    }
+  }
+  return {};
+}
+
 // ---- practices ----
 
 constexpr std::string_view kPracticeColumns =
@@ -491,14 +522,14 @@ std::string placeholders(std::size_t first, std::size_t n) {
 
 core::Result<void> SqlPatientPort::write_terms(const PatientRow& row,
                                                std::span<const IndexTerm> terms) {
+  std::vector<Param> params;
+  params.reserve(terms.size() * 4);
   for (const auto& t : terms) {
-    auto r = x_.run(
-        "INSERT INTO patient_index(practice_id, kind, hash, patient_id) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT DO NOTHING",
-        {row.practice_id, t.kind, t.hash, row.id});
-    if (!r) return tl::unexpected(r.error());
+    params.insert(params.end(),
+                  {std::string_view(row.practice_id), t.kind, t.hash, std::string_view(row.id)});
   }
-  return {};
+  return insert_rows(x_, "INSERT INTO patient_index(practice_id, kind, hash, patient_id)", 4,
+                     params, " ON CONFLICT DO NOTHING");
 }
 
 core::Result<void> SqlPatientPort::insert(const PatientRow& row, std::span<const IndexTerm> terms) {
@@ -782,19 +813,14 @@ core::Result<void> SqlAuditPort::insert_entry(const AuditEntryRow& e) {
       !r) {
     return r;
   }
+  std::vector<Param> params;
   for (std::string_view rest = e.subjects; !rest.empty();) {
     const auto space = rest.find(' ');
     const auto id = rest.substr(0, space);
     rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    if (id.empty()) continue;
-    if (auto r = done(
-            x_.run("INSERT INTO audit_subjects(practice_id, resource_id, seq) VALUES ($1, $2, $3)",
-                   {e.practice_id, id, e.seq}));
-        !r) {
-      return r;
-    }
+    if (!id.empty()) params.insert(params.end(), {std::string_view(e.practice_id), id, e.seq});
   }
-  return {};
+  return insert_rows(x_, "INSERT INTO audit_subjects(practice_id, resource_id, seq)", 3, params);
 }
 
 core::Result<std::vector<AuditSubjectRow>> SqlAuditPort::subjects(std::string_view practice_id,
@@ -820,15 +846,12 @@ core::Result<bool> SqlAuditPort::has_subject(std::string_view practice_id,
 
 core::Result<void> SqlAuditPort::insert_nodes(std::string_view practice_id,
                                               std::span<const AuditNodeRow> nodes) {
+  std::vector<Param> params;
+  params.reserve(nodes.size() * 4);
   for (const auto& n : nodes) {
-    if (auto r = done(
-            x_.run("INSERT INTO audit_nodes(practice_id, level, idx, hash) VALUES ($1, $2, $3, $4)",
-                   {practice_id, n.level, n.index, Bytes(n.hash)}));
-        !r) {
-      return r;
-    }
+    params.insert(params.end(), {practice_id, n.level, n.index, Bytes(n.hash)});
   }
-  return {};
+  return insert_rows(x_, "INSERT INTO audit_nodes(practice_id, level, idx, hash)", 4, params);
 }
 
 core::Result<std::optional<std::vector<std::uint8_t>>> SqlAuditPort::node(
@@ -1098,18 +1121,26 @@ core::Result<std::vector<AbsenceRow>> SqlSchedulingPort::list_absences(std::stri
 }
 
 core::Result<void> SqlSchedulingPort::check_free(const AppointmentRow& row) {
+  if (row.block_end - row.block_start > kMaxAppointmentBlockSeconds) {
+    return core::fail(ErrorCode::invalid_input,
+                      "Ein Termin dauert höchstens 24 Stunden. / An appointment lasts at most 24 "
+                      "hours.");
+  }
   if (!row.active) return {};
+  const std::int64_t end_bound = row.block_end + kMaxAppointmentBlockSeconds;
   auto taken = x_.run(
       "SELECT 1 FROM appointments WHERE practice_id = $1 AND practitioner_id = $2 AND "
-      "active = 1 AND block_end > $3 AND block_start < $4 AND id <> $5 LIMIT 1",
-      {row.practice_id, row.practitioner_id, row.block_start, row.block_end, row.id});
+      "active = 1 AND block_end > $3 AND block_end < $6 AND block_start < $4 AND id <> $5 "
+      "LIMIT 1",
+      {row.practice_id, row.practitioner_id, row.block_start, row.block_end, row.id, end_bound});
   if (!taken) return tl::unexpected(taken.error());
   if (!taken->empty()) return tl::unexpected(overlap());
   for (const auto& resource : row.resources) {
     auto used = x_.run(
         "SELECT 1 FROM appointment_resources WHERE practice_id = $1 AND resource_id = $2 AND "
-        "active = 1 AND block_end > $3 AND block_start < $4 AND appointment_id <> $5 LIMIT 1",
-        {row.practice_id, resource, row.block_start, row.block_end, row.id});
+        "active = 1 AND block_end > $3 AND block_end < $6 AND block_start < $4 AND "
+        "appointment_id <> $5 LIMIT 1",
+        {row.practice_id, resource, row.block_start, row.block_end, row.id, end_bound});
     if (!used) return tl::unexpected(used.error());
     if (!used->empty()) return tl::unexpected(overlap());
   }
@@ -1238,15 +1269,17 @@ core::Result<std::vector<AppointmentRow>> SqlSchedulingPort::list_appointments(
 namespace {
 
 // Blocks of one owner's active appointments overlapping [from, to), through the index on
-// (practice, owner, block_end) of `table`.
+// (practice, owner, block_end) of `table`: a block overlapping it ends after `from` and,
+// being at most kMaxAppointmentBlockSeconds long, before to + that.
 core::Result<std::vector<BusyRow>> busy_of(Executor& x, std::string_view table,
                                            std::string_view owner_column,
                                            std::string_view practice_id, std::string_view owner,
                                            std::int64_t from, std::int64_t to) {
   return read_all<BusyRow>(x.run("SELECT block_start, block_end FROM " + std::string(table) +
                                      " WHERE practice_id = $1 AND " + std::string(owner_column) +
-                                     " = $2 AND active = 1 AND block_end > $3 AND block_start < $4",
-                                 {practice_id, owner, from, to}),
+                                     " = $2 AND active = 1 AND block_end > $3 AND block_end < "
+                                     "$5 AND block_start < $4",
+                                 {practice_id, owner, from, to, to + kMaxAppointmentBlockSeconds}),
                            [&](const Rows& r, std::size_t i) {
                              return BusyRow{std::string(owner), r.int64(i, 0), r.int64(i, 1)};
                            });
