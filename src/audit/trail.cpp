@@ -144,18 +144,61 @@ core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_vie
   return record(tx, practice_id, context, std::span<const Event>(&event, 1));
 }
 
+std::size_t Trail::waiting(std::string_view practice_id) {
+  std::lock_guard lock(queues_mutex_);
+  auto it = queues_.find(std::string(practice_id));
+  return it == queues_.end() ? 0 : it->second.waiting.size();
+}
+
+core::Result<void> Trail::write_group(store::Store& store, std::string_view practice_id,
+                                      std::span<Pending* const> group) {
+  return store::with_practice_transaction(store, practice_id, store::TxMode::read_write,
+                                          [&](store::Transaction& tx) -> core::Result<void> {
+                                            for (Pending* p : group) {
+                                              auto seq =
+                                                  record(tx, practice_id, *p->context, p->events);
+                                              if (!seq) return tl::unexpected(seq.error());
+                                              p->first = *seq;
+                                            }
+                                            return {};
+                                          });
+}
+
 core::Result<std::int64_t> Trail::record(store::Store& store, std::string_view practice_id,
                                          const Context& context, std::span<const Event> events) {
-  std::int64_t first = 0;
-  auto r = store::with_practice_transaction(store, practice_id, store::TxMode::read_write,
-                                            [&](store::Transaction& tx) -> core::Result<void> {
-                                              auto seq = record(tx, practice_id, context, events);
-                                              if (!seq) return tl::unexpected(seq.error());
-                                              first = *seq;
-                                              return {};
-                                            });
-  if (!r) return tl::unexpected(r.error());
-  return first;
+  Pending me{&context, events};
+  std::unique_lock lock(queues_mutex_);
+  Queue& queue = queues_[std::string(practice_id)];  // node-based: stays valid
+  queue.waiting.push_back(&me);
+  while (!me.done) {
+    if (queue.writing) {
+      queues_cv_.wait(lock);
+      continue;
+    }
+    // This caller writes everything waiting, its own append included.
+    queue.writing = true;
+    std::vector<Pending*> group;
+    group.swap(queue.waiting);
+    lock.unlock();
+    if (auto r = write_group(store, practice_id, group); !r) {
+      if (group.size() == 1) {
+        group.front()->error = r.error();
+      } else {
+        for (Pending* p : group) {
+          if (auto alone = write_group(store, practice_id, std::span<Pending* const>(&p, 1));
+              !alone) {
+            p->error = alone.error();
+          }
+        }
+      }
+    }
+    lock.lock();
+    for (Pending* p : group) p->done = true;
+    queue.writing = false;
+    queues_cv_.notify_all();
+  }
+  if (me.error) return tl::unexpected(*me.error);
+  return me.first;
 }
 
 core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_view practice_id,

@@ -9,6 +9,7 @@
 // data or clinical text (DESIGN.md §1, T6/T7).
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -89,10 +90,17 @@ class Trail {
   [[nodiscard]] core::Result<std::int64_t> record(store::Transaction& tx,
                                                   std::string_view practice_id,
                                                   const Context& context, const Event& event);
-  // In a write transaction of its own.
+  // In a write transaction of its own, shared with the appends to the same practice
+  // that arrive meanwhile (the reads of concurrent requests): one caller writes the
+  // waiting ones in one transaction — one lock of the tree head, one commit — while the
+  // next group gathers; each returns once its entries are committed. If a group fails,
+  // its appends are retried one by one, so one bad append fails only itself.
   [[nodiscard]] core::Result<std::int64_t> record(store::Store& store, std::string_view practice_id,
                                                   const Context& context,
                                                   std::span<const Event> events);
+
+  // Appends to the practice waiting for the group being written (tests, diagnostics).
+  std::size_t waiting(std::string_view practice_id);
 
   std::string origin(std::string_view practice_id) const;
 
@@ -139,11 +147,28 @@ class Trail {
   store::AuditCheckpointRow sign(const PracticeKeys& keys, std::string_view practice_id,
                                  std::uint64_t size, const Hash& root) const;
 
+  struct Pending {
+    const Context* context;
+    std::span<const Event> events;
+    std::int64_t first = 0;
+    std::optional<core::Error> error = {};
+    bool done = false;
+  };
+  struct Queue {
+    std::vector<Pending*> waiting;
+    bool writing = false;
+  };
+  core::Result<void> write_group(store::Store& store, std::string_view practice_id,
+                                 std::span<Pending* const> group);
+
   crypto::KeyRing* keys_;
   core::Clock& clock_;
   TrailOptions options_;
   std::mutex mutex_;
   std::unordered_map<std::string, PracticeKeys> practices_;
+  std::mutex queues_mutex_;
+  std::condition_variable queues_cv_;
+  std::unordered_map<std::string, Queue> queues_;
 };
 
 // Splits a stored frontier blob (32 bytes per node).

@@ -5,6 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+
 #include "audit/trail.hpp"
 #include "audit/verify.hpp"
 #include "practices/practice_service.hpp"
@@ -221,6 +227,117 @@ TEST_F(TrailFixture, AListIsOneEntryThatTheReportOfEachPatientShownFinds) {
   EXPECT_EQ(entries(practice).back().subjects, "pa-1");
   Event split{"patient.list", "patient", "", "success", {"pa-1 pa-2"}};
   EXPECT_FALSE(trail.record(*store, practice, staff(), std::span<const Event>(&split, 1)));
+  EXPECT_TRUE(verify().ok);
+}
+
+// Waits up to 10 s for `done`.
+template <typename Pred>
+bool eventually(Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// A store whose first write waits at a gate, so the appends that arrive meanwhile queue.
+class GatedStore final : public store::Store {
+ public:
+  explicit GatedStore(store::Store& inner) : inner_(inner) {}
+  core::Result<std::unique_ptr<store::Transaction>> read() override { return inner_.read(); }
+  core::Result<void> write(const store::WriteJob& job) override {
+    {
+      std::unique_lock lock(mutex_);
+      ++writes_;
+      cv_.wait(lock, [this] { return open_; });
+    }
+    return inner_.write(job);
+  }
+  core::Result<void> ping() override { return inner_.ping(); }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  int writes() {
+    std::lock_guard lock(mutex_);
+    return writes_;
+  }
+
+ private:
+  store::Store& inner_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  int writes_ = 0;
+};
+
+TEST_F(TrailFixture, AppendsThatArriveWhileAGroupIsWrittenAreWrittenTogether) {
+  GatedStore gated(*store);
+  const auto before = entries(practice).size();
+  auto append = [&](std::string patient) {
+    const Event e{"patient.read", "patient", std::move(patient)};
+    return trail.record(gated, practice, staff(), std::span<const Event>(&e, 1));
+  };
+  // The first caller writes its own append and waits at the gate…
+  auto first = std::async(std::launch::async, [&] { return append("pa-0"); });
+  const bool started = eventually([&] { return gated.writes() == 1; });
+  if (!started) gated.open();
+  ASSERT_TRUE(started);
+  // …five more queue behind it.
+  std::vector<std::future<core::Result<std::int64_t>>> queued;
+  for (int i = 1; i <= 5; ++i) {
+    queued.push_back(
+        std::async(std::launch::async, [&, i] { return append("pa-" + std::to_string(i)); }));
+  }
+  const bool grouped = eventually([&] { return trail.waiting(practice) == 5; });
+  const int written_meanwhile = gated.writes();
+  gated.open();  // before any assertion: the threads must finish either way
+  ASSERT_TRUE(grouped) << "the five wait for the group being written";
+  EXPECT_EQ(written_meanwhile, 1) << "nothing else written while the group is";
+  ASSERT_TRUE(first.get());
+  std::set<std::int64_t> seqs;
+  for (auto& q : queued) {
+    auto r = q.get();
+    ASSERT_TRUE(r);
+    seqs.insert(*r);
+  }
+  EXPECT_EQ(seqs.size(), 5u) << "each its own leaf";
+  // One group for the first, one for the five that queued.
+  EXPECT_EQ(gated.writes(), 2);
+  EXPECT_EQ(entries(practice).size(), before + 6);
+  EXPECT_TRUE(verify().ok);
+}
+
+TEST_F(TrailFixture, OneBadAppendInAGroupFailsOnlyItself) {
+  GatedStore gated(*store);
+  const auto before = entries(practice).size();
+  auto first = std::async(std::launch::async, [&] {
+    const Event e{"patient.read", "patient", "pa-0"};
+    return trail.record(gated, practice, staff(), std::span<const Event>(&e, 1));
+  });
+  const bool started = eventually([&] { return gated.writes() == 1; });
+  if (!started) gated.open();
+  ASSERT_TRUE(started);
+  std::vector<std::future<core::Result<std::int64_t>>> queued;
+  for (int i = 1; i <= 4; ++i) {
+    queued.push_back(std::async(std::launch::async, [&, i] {
+      // A list naming an id with a space in it is refused by the trail.
+      const Event e = i == 2 ? Event{"patient.list", "patient", "", "success", {"pa-1 pa-2"}}
+                             : Event{"patient.read", "patient", "pa-" + std::to_string(i)};
+      return trail.record(gated, practice, staff(), std::span<const Event>(&e, 1));
+    }));
+  }
+  const bool grouped = eventually([&] { return trail.waiting(practice) == 4; });
+  gated.open();
+  ASSERT_TRUE(grouped);
+  ASSERT_TRUE(first.get());
+  for (int i = 1; i <= 4; ++i) {
+    auto r = queued[static_cast<std::size_t>(i - 1)].get();
+    EXPECT_EQ(static_cast<bool>(r), i != 2) << i;
+  }
+  EXPECT_EQ(entries(practice).size(), before + 4);
   EXPECT_TRUE(verify().ok);
 }
 
