@@ -541,7 +541,7 @@ struct AppointmentRow {
 // buffers of 2 hours). The port refuses longer ones, so every block overlapping
 // [from, to) ends before to + this: the busy-time lookups bound their index range on
 // both sides instead of reading every later appointment of the practitioner.
-inline constexpr std::int64_t kMaxAppointmentBlockSeconds = 24 * 3600;
+inline constexpr std::int64_t kMaxAppointmentBlockSeconds = std::int64_t{24} * 3600;
 
 // A span an active appointment blocks, for the slot engine.
 struct BusyRow {
