@@ -160,6 +160,11 @@ printf "durable bookings: %s in %s s = %.0f/s (target >= 2000/s); overlaps, stor
 echo "write jobs per group commit during the booking run: $per_commit"
 echo "server RSS after load: $((rss_kb / 1024)) MiB"
 [ -f "$work/statements.txt" ] && cat "$work/statements.txt"
+record "availability, one practitioner, 7 days" "$work/one.txt" "rss_mib=$((rss_kb / 1024))"
+record "availability, any of 5 practitioners" "$work/any.txt"
+record "bookings" "$work/book.txt" \
+  "durable_per_s=$(awk -v c="$created" -v s="${BOOK_SECONDS:-4}" 'BEGIN {print c / s}')" \
+  "overlaps=${overlaps%% *}"
 if [ "${BOOKING_MAIL:-0}" = 1 ]; then
   printf "sender: %s messages after the run in %.1f s = %.0f messages/s to a local aiosmtpd (%s .eml files in all)\n" \
     "$sent" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" \

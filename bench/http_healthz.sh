@@ -42,3 +42,6 @@ printf "hello_beast:   %10.0f req/s   p50 %s  p99 %s\n" "$h" "$(lat "$work/hello
 awk -v p="$p" -v h="$h" 'BEGIN { printf "ratio:         %.2f (target >= 0.60; praxis target >= 80000 req/s)\n", p / h }'
 echo "praxis RSS:    idle $((idle_rss_kb / 1024)) MiB (target <= 20), after load $((loaded_rss_kb / 1024)) MiB"
 grep -c '"event":"request"' "$work/praxis.log" | sed 's/^/access-log lines written: /'
+record "healthz, minimal Beast server (ceiling)" "$work/hello.txt"
+record "healthz, praxis" "$work/praxis.txt" "rss_mib=$((loaded_rss_kb / 1024))" \
+  "idle_rss_mib=$((idle_rss_kb / 1024))"

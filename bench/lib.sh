@@ -19,6 +19,14 @@ wait_up() { for _ in $(seq 200); do curl -sf "$1" >/dev/null && return 0; sleep 
 # The latency at percentile $2 ("50%", "99%") from wrk --latency output in file $1.
 lat() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
 
+# BENCH_JSON=FILE: each scenario appends its figures as one JSON line (bench/record.py);
+# bench/run.sh collects them and bench/report.py adds the ratios to the ceilings.
+record() {  # SCENARIO WRK_OUTPUT|- [key=value ...]
+  [ -n "${BENCH_JSON:-}" ] || return 0
+  /usr/bin/python3 bench/record.py "$BENCH_JSON" "$1" "$2" "store=${STORE:-sqlite}" \
+    "machine=$(machine)" "${@:3}"
+}
+
 # STORE=postgres (issue #13): the scenario runs against a throw-away durable PostgreSQL 15
 # on 127.0.0.1 (tests/support/pg_server.sh: fsync and synchronous_commit on), praxis
 # working as the role bound by row-level security with 64 pooled connections. Call

@@ -4,7 +4,9 @@
 # GET /api/v1/patients?q=<surname or 3-4 letter prefix> as an owner of the largest
 # practice, for SECONDS.
 #
-# STORE=postgres runs it on PostgreSQL (bench/lib.sh).
+# STORE=postgres runs it on PostgreSQL (bench/lib.sh). SCENARIO=read reads patient
+# records instead (GET /api/v1/patients/{id}, 2,000 ids of the largest practice in turn,
+# each read decrypted and audited): issue #12's patient-read scenario.
 #
 # Usage: bench/patients_search.sh [TOTAL] [BIG] [PRACTICES] [SECONDS]
 #   defaults: 300000 patients, 100000 in the largest practice, 20 practices, 15 s.
@@ -18,7 +20,8 @@ duration=${4:-15}
 
 "$bin/praxis" init --data "$work/data" >/dev/null
 use_store
-read -r cookie csrf < <("$bin/patients_load" "$work/data" "$total" "$big" "$practices")
+scenario=${SCENARIO:-search}
+read -r cookie csrf < <("$bin/patients_load" "$work/data" "$total" "$big" "$practices" "$work/ids.txt")
 port=$(free_port)
 PRAXIS_LOG_FILE="$work/praxis.log" "$bin/praxis" serve --data "$work/data" \
   --listen "127.0.0.1:$port" >/dev/null &
@@ -40,6 +43,18 @@ request = function()
   return wrk.format("GET", "/api/v1/patients?q=" .. queries[(n % #queries) + 1])
 end
 LUA
+if [ "$scenario" = read ]; then
+  cat >"$work/search.lua" <<LUA
+-- Records of the largest practice, one after another.
+local ids = {}
+for line in io.lines("$work/ids.txt") do table.insert(ids, line) end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/api/v1/patients/" .. ids[(n % #ids) + 1])
+end
+LUA
+fi
 wrk -t1 -c16 -d2s -s "$work/search.lua" -H "Cookie: __Host-praxis=$cookie" \
   "http://127.0.0.1:$port" >/dev/null  # warm-up
 wrk -t2 -c16 -d"${duration}s" --latency -s "$work/search.lua" -H "Cookie: __Host-praxis=$cookie" \
@@ -49,7 +64,10 @@ errors=$(awk '/Non-2xx/ {print $5}' "$work/search.txt")
 echo "machine:  $(machine)"
 echo "store:    ${STORE:-sqlite}"
 echo "data:     $total patients in $practices practices, $big in the searched one"
-printf "search:   %8.0f req/s  p50 %s  p99 %s  max %s  non-2xx %s  (target p99 <= 5 ms)\n" \
+printf "%-9s %8.0f req/s  p50 %s  p99 %s  max %s  non-2xx %s  (search: target p99 <= 5 ms)\n" \
+  "$scenario:" \
   "$(awk '/Requests\/sec/ {print $2}' "$work/search.txt")" "$(lat "$work/search.txt" 50%)" \
   "$(lat "$work/search.txt" 99%)" "$(awk '/Latency/ && !/Distribution/ {print $4}' "$work/search.txt")" "${errors:-0}"
 echo "server RSS after load: $((rss_kb / 1024)) MiB"
+record "patient $scenario" "$work/search.txt" "patients=$total" "practice_patients=$big" \
+  "rss_mib=$((rss_kb / 1024))"

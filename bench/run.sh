@@ -1,20 +1,37 @@
 #!/usr/bin/env bash
 # Runs every benchmark. Each prints its figures; copy them into docs/benchmarks.md
-# together with the command and the machine.
+# together with the command and the machine. The HTTP scenarios and the ceilings also
+# go to build/bench/results.json (bench/report.py), with each scenario's ratio to its
+# ceiling measured in this same run; the table is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p build/bench
+export BENCH_JSON=build/bench/results.jsonl
+rm -f "$BENCH_JSON"
+. bench/lib.sh  # record()
 echo "== HTTP: /healthz against a minimal Beast server =="
 bench/http_healthz.sh "${BENCH_SECONDS:-10}"
 echo "== Crypto: field cipher, blind index, key cache, Argon2id =="
 bench/crypto.sh
 echo "== Store: group commit versus one commit per write (FULL durability) =="
-build/release/bin/store_bench build/bench-store "${BENCH_SECONDS:-5}"
+build/release/bin/store_bench build/bench-store "${BENCH_SECONDS:-5}" | tee "$work/store.txt"
+record "raw SQLite, one INSERT per COMMIT (ceiling)" - \
+  "writes_per_s=$(awk '/^raw SQLite/ {print $(NF-1)}' "$work/store.txt")"
 echo "== Sign-in flood: /healthz and /api/v1/auth/me under 200 wrong logins/s =="
 bench/login_flood.sh "${BENCH_SECONDS:-10}"
 echo "== Patients: import and search against a plaintext variant (in-process) =="
-build/release/bin/patients_bench build/bench-patients 300000 100000 20 "${BENCH_SECONDS:-10}"
+build/release/bin/patients_bench build/bench-patients 300000 100000 20 "${BENCH_SECONDS:-10}" |
+  tee "$work/patients.txt"
+record "patient search, encrypted in-process" - \
+  "p50_ms=$(awk '/^search:/ {print $(NF-4)}' "$work/patients.txt")" \
+  "p99_ms=$(awk '/^search:/ {print $(NF-1)}' "$work/patients.txt")"
+record "patient search, plaintext variant in-process (ceiling)" - \
+  "p50_ms=$(awk '/plaintext/ && !/^ratio/ {print $(NF-4)}' "$work/patients.txt")" \
+  "p99_ms=$(awk '/plaintext/ && !/^ratio/ {print $(NF-1)}' "$work/patients.txt")"
 echo "== Patients: search over HTTP, 16 connections =="
 bench/patients_search.sh 300000 100000 20 "${BENCH_SECONDS:-15}"
+echo "== Patients: record reads over HTTP (decrypted and audited), 16 connections =="
+SCENARIO=read bench/patients_search.sh 100000 30000 20 "${BENCH_SECONDS:-10}"
 echo "== Audit: overhead per patient read, list entries, verify speed (1,000,000 entries) =="
 build/release/bin/audit_bench build/bench-audit 1000000 "${BENCH_SECONDS:-5}" 4
 echo "== Scheduling: slot engine alone (7 days, 100 appointments) =="
@@ -30,3 +47,5 @@ bench/mixed.sh "${BENCH_SECONDS:-20}" 100000 30000 20
 echo "== The same HTTP scenarios on PostgreSQL (issue #13) =="
 STORE=postgres PG_CONNECTIONS=8 bench/mixed.sh "${BENCH_SECONDS:-20}" 100000 30000 20
 STORE=postgres PG_CONNECTIONS=8 bench/booking_http.sh "${BENCH_SECONDS:-10}"
+echo "== Results with their ratios to the ceilings (build/bench/results.json) =="
+/usr/bin/python3 bench/report.py "$BENCH_JSON" build/bench/results.json

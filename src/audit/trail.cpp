@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <exception>
 
 #include "crypto/encoding.hpp"
 #include "crypto/field_cipher.hpp"
@@ -180,16 +181,25 @@ core::Result<std::int64_t> Trail::record(store::Store& store, std::string_view p
     std::vector<Pending*> group;
     group.swap(queue.waiting);
     lock.unlock();
-    if (auto r = write_group(store, practice_id, group); !r) {
-      if (group.size() == 1) {
-        group.front()->error = r.error();
-      } else {
-        for (Pending* p : group) {
-          if (auto alone = write_group(store, practice_id, std::span<Pending* const>(&p, 1));
-              !alone) {
-            p->error = alone.error();
+    try {
+      if (auto r = write_group(store, practice_id, group); !r) {
+        if (group.size() == 1) {
+          group.front()->error = r.error();
+        } else {
+          for (Pending* p : group) {
+            if (auto alone = write_group(store, practice_id, std::span<Pending* const>(&p, 1));
+                !alone) {
+              p->error = alone.error();
+            }
           }
         }
+      }
+    } catch (const std::exception& e) {
+      // Whatever happened, every caller of the group gets an answer and the next group
+      // its writer; nothing of a group that threw is reported as written.
+      for (Pending* p : group) {
+        p->error = core::Error::make(ErrorCode::internal, "",
+                                     std::string("audit: append threw: ") + e.what());
       }
     }
     lock.lock();
