@@ -80,22 +80,18 @@ core::Result<audit::Context> PatientService::access(Transaction& tx, const audit
   return flagged;
 }
 
-core::Result<void> PatientService::record_reads(const audit::Context& context,
+core::Result<void> PatientService::record_shown(const audit::Context& context,
                                                 std::string_view practice_id,
-                                                std::string_view action,
-                                                const std::vector<std::string>& ids) {
-  if (ids.empty()) return {};
-  std::vector<audit::Event> events;
-  if (action == "patient.list") {
-    // Everyone shown at once is one entry naming them all (audit::Event::subjects).
-    events.push_back({std::string(action), "patient", "", "success", ids});
-  } else {
-    events.reserve(ids.size());
-    for (const auto& id : ids) events.push_back({std::string(action), "patient", id});
-  }
-  auto r = trail_.record(store_, practice_id, context, events);
+                                                const audit::Event& shown) {
+  if (shown.resource_id.empty() && shown.subjects.empty()) return {};  // an empty list
+  auto r = trail_.record(store_, practice_id, context, std::span<const audit::Event>(&shown, 1));
   if (!r) return tl::unexpected(r.error());
   return {};
+}
+
+audit::Event PatientService::list_of(std::vector<std::string> ids) {
+  // Everyone shown at once is one entry naming them all (audit::Event::subjects).
+  return {"patient.list", "patient", "", "success", std::move(ids)};
 }
 
 std::string PatientService::today() const { return core::to_iso8601(clock_.now()).substr(0, 10); }
@@ -309,7 +305,7 @@ core::Result<CreateOutcome> PatientService::create(const audit::Context& context
       }
       shown.push_back(d.id);
     }
-    if (auto a = record_reads(context, practice_id, "patient.list", shown); !a) {
+    if (auto a = record_shown(context, practice_id, list_of(shown)); !a) {
       return tl::unexpected(a.error());
     }
     return outcome;
@@ -465,7 +461,8 @@ core::Result<Patient> PatientService::get(const audit::Context& context,
                                               return {};
                                             });
   if (!r) return tl::unexpected(r.error());
-  if (auto a = record_reads(*reader, practice_id, "patient.read", {std::string(id)}); !a) {
+  if (auto a = record_shown(*reader, practice_id, {"patient.read", "patient", std::string(id)});
+      !a) {
     return tl::unexpected(a.error());
   }
   // Stored records were valid when written; a KVNR warning is recomputed for display.
@@ -1052,7 +1049,7 @@ core::Result<SearchPage> PatientService::search(const audit::Context& context,
     }
     shown.push_back(p.row.id);
   }
-  if (auto a = record_reads(context, practice_id, "patient.list", shown); !a) {
+  if (auto a = record_shown(context, practice_id, list_of(shown)); !a) {
     return tl::unexpected(a.error());
   }
   return page;

@@ -166,13 +166,15 @@ class PatientService {
                             std::string_view status, const Record& record, const std::string& now);
   void stamp_consents(Record& r, const Record* before) const;
   std::string today() const;
-  // Records that `ids` were shown (action patient.read or patient.list).
   // The context a restricted record is accessed under: the caller's own for owners, the
   // one naming the caller's active break-glass grant otherwise; forbidden without one.
   core::Result<audit::Context> access(store::Transaction& tx, const audit::Context& context,
                                       const store::PatientRow& row);
-  core::Result<void> record_reads(const audit::Context& context, std::string_view practice_id,
-                                  std::string_view action, const std::vector<std::string>& ids);
+  // Records what is about to be shown (patient.read of one record, or a list_of several)
+  // in its own committed append; nothing for an empty list.
+  core::Result<void> record_shown(const audit::Context& context, std::string_view practice_id,
+                                  const audit::Event& shown);
+  static audit::Event list_of(std::vector<std::string> ids);
 
   store::Store& store_;
   crypto::KeyRing& keys_;

@@ -43,19 +43,14 @@ std::string first_line(const std::string& file) {
 
 }  // namespace
 
-PgServer::PgServer() {
-  char pattern[] = "/tmp/praxis-pg-state-XXXXXX";
-  if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-  dir_ = std::string(pattern) + "/pg";
+PgServer::PgServer() : dir_((state_.path() / "pg").string()) {
   if (std::system(("PG_DURABLE=1 " + run("start")).c_str()) != 0) {
     throw std::runtime_error("could not start PostgreSQL (tests/support/pg_server.sh)");
   }
 }
 
 PgServer::~PgServer() {
-  (void)std::system(run("stop").c_str());
-  std::error_code ignored;
-  std::filesystem::remove_all(std::filesystem::path(dir_).parent_path(), ignored);
+  (void)std::system(run("stop").c_str());  // state_ is removed after this, stopped
 }
 
 std::string PgServer::run(const std::string& command) const {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "support/temp_dir.hpp"
+
 namespace praxis::test {
 
 // The working role's connection string (`owner` false) or the owning role's.
@@ -53,7 +55,8 @@ class PgServer {
 
  private:
   std::string run(const std::string& command) const;
-  std::string dir_;
+  TempDir state_;    // the cluster's directory lives in it
+  std::string dir_;  // state_/pg
 };
 
 }  // namespace praxis::test

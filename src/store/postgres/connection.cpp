@@ -155,26 +155,27 @@ core::Result<std::string> PgConnection::prepared(const std::string& sql, int par
   return name;
 }
 
-core::Result<std::string> PgConnection::quote_identifier(std::string_view name) {
-  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
+namespace {
+
+// A libpq escape function's result (freed with PQfreemem), or its error.
+core::Result<std::string> escaped(pg_conn* conn, char* quoted, std::string_view what) {
   if (quoted == nullptr) {
     return core::fail(ErrorCode::internal, "database error",
-                      std::string("quote identifier: ") + PQerrorMessage(conn_));
+                      std::string(what) + ": " + PQerrorMessage(conn));
   }
   std::string out(quoted);
   PQfreemem(quoted);
   return out;
 }
 
+}  // namespace
+
+core::Result<std::string> PgConnection::quote_identifier(std::string_view name) {
+  return escaped(conn_, PQescapeIdentifier(conn_, name.data(), name.size()), "quote identifier");
+}
+
 core::Result<std::string> PgConnection::quote_literal(std::string_view value) {
-  char* quoted = PQescapeLiteral(conn_, value.data(), value.size());
-  if (quoted == nullptr) {
-    return core::fail(ErrorCode::internal, "database error",
-                      std::string("quote literal: ") + PQerrorMessage(conn_));
-  }
-  std::string out(quoted);
-  PQfreemem(quoted);
-  return out;
+  return escaped(conn_, PQescapeLiteral(conn_, value.data(), value.size()), "quote literal");
 }
 
 core::Result<void> PgConnection::exec(std::string_view sql) {
