@@ -5,7 +5,7 @@ DATA ?= var
 LISTEN ?= 127.0.0.1:8080
 PRAXIS := build/release/bin/praxis
 
-.PHONY: all setup build build-asan run test bench format lint clean
+.PHONY: all setup build build-asan run test bench bench-full format lint clean
 
 all: build
 
@@ -36,6 +36,10 @@ test: build-asan
 
 bench: build
 	bench/run.sh
+
+# The same at the incident's size: 3.1 million patients (see bench/full.sh for duration).
+bench-full: build
+	bench/full.sh
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -33,7 +33,7 @@ report() {  # name file target
     "$(awk '/Non-2xx/ {print $5}' "$2" | grep . || echo 0)" "$3"
 }
 
-"$bin/praxis" init --data "$work/data" >/dev/null
+init_data
 use_store
 read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
 port=$(free_port)

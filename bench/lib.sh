@@ -31,6 +31,18 @@ record() {  # SCENARIO WRK_OUTPUT|- [key=value ...]
 # on 127.0.0.1 (tests/support/pg_server.sh: fsync and synchronous_commit on), praxis
 # working as the role bound by row-level security with 64 pooled connections. Call
 # after `praxis init`; the store settings travel as environment variables.
+# The scenario's data directory, $work/data: a new installation (`praxis init`), or with
+# BENCH_DATA=DIR a copy of that one (make bench-full: the 3.1 million patients of
+# `praxis-bench gen`), to which the scenario's loaders then add their own practices. A
+# copy, so every scenario starts from the same database. SQLite only.
+init_data() {
+  if [ -n "${BENCH_DATA:-}" ]; then
+    if [ "${STORE:-sqlite}" != sqlite ]; then echo "BENCH_DATA is for SQLite" >&2; exit 2; fi
+    cp -a "$BENCH_DATA" "$work/data"
+  else
+    "$bin/praxis" init --data "$work/data" >/dev/null
+  fi
+}
 use_store() {
   [ "${STORE:-sqlite}" = postgres ] || return 0
   if statements_wanted; then
@@ -76,4 +88,11 @@ store_sql() {
 OVERLAPS_SQL="SELECT COUNT(*) FROM appointments a JOIN appointments b
   ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
   AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end"
+# PROFILE=FILE: perf samples with call graphs of the server (praxis_pid) for SECONDS.
+profile_start() {  # SECONDS
+  if [ -n "${PROFILE:-}" ]; then
+    perf record -q -F 499 -g -p "$praxis_pid" -o "$PROFILE" -- sleep "$1" 2>/dev/null &
+    other_pids="$other_pids $!"
+  fi
+}
 machine() { echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"; }

@@ -28,7 +28,7 @@ big=${3:-30000}
 practices=${4:-20}
 . bench/lib.sh
 
-"$bin/praxis" init --data "$work/data" >/dev/null
+init_data
 use_store
 read -r cookie _csrf < <("$bin/patients_load" "$work/data" "$total" "$big" "$practices" "$work/ids.txt")
 read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
@@ -114,10 +114,7 @@ rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$praxis_pid/status"; }
 wrk -t2 -c64 -d2s -s "$work/mixed.lua" "$url" -- 0 >/dev/null  # warm-up
 rss_before=$(rss)
 fds_before=$(fds)
-if [ -n "${PROFILE:-}" ]; then  # PROFILE=FILE: perf samples of the server during the run
-  perf record -q -F 499 -g -p "$praxis_pid" -o "$PROFILE" -- sleep "$duration" 2>/dev/null &
-  other_pids="$other_pids $!"
-fi
+profile_start "$duration"
 statements_reset
 if [ -n "${SAMPLE:-}" ]; then  # SAMPLE=SECONDS: RSS and open fds every SAMPLE s (the soak)
   ( while kill -0 "$praxis_pid" 2>/dev/null; do

@@ -6,7 +6,8 @@
 #
 # STORE=postgres runs it on PostgreSQL (bench/lib.sh). SCENARIO=read reads patient
 # records instead (GET /api/v1/patients/{id}, 2,000 ids of the largest practice in turn,
-# each read decrypted and audited): issue #12's patient-read scenario.
+# each read decrypted and audited): issue #12's patient-read scenario. PROFILE=FILE records
+# perf samples of the server during the measured run.
 #
 # Usage: bench/patients_search.sh [TOTAL] [BIG] [PRACTICES] [SECONDS]
 #   defaults: 300000 patients, 100000 in the largest practice, 20 practices, 15 s.
@@ -18,7 +19,7 @@ practices=${3:-20}
 duration=${4:-15}
 . bench/lib.sh
 
-"$bin/praxis" init --data "$work/data" >/dev/null
+init_data
 use_store
 scenario=${SCENARIO:-search}
 read -r cookie csrf < <("$bin/patients_load" "$work/data" "$total" "$big" "$practices" "$work/ids.txt")
@@ -57,6 +58,7 @@ LUA
 fi
 wrk -t1 -c16 -d2s -s "$work/search.lua" -H "Cookie: __Host-praxis=$cookie" \
   "http://127.0.0.1:$port" >/dev/null  # warm-up
+profile_start "$duration"
 wrk -t2 -c16 -d"${duration}s" --latency -s "$work/search.lua" -H "Cookie: __Host-praxis=$cookie" \
   "http://127.0.0.1:$port" >"$work/search.txt"
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$praxis_pid/status")

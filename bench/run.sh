@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark. Each prints its figures; copy them into docs/benchmarks.md
+# Runs every benchmark (make bench; make bench-full runs it with BENCH_DATA, bench/full.sh). Each prints its figures; copy them into docs/benchmarks.md
 # together with the command and the machine. The HTTP scenarios and the ceilings also
 # go to build/bench/results.json (bench/report.py), with each scenario's ratio to its
 # ceiling measured in this same run; the table is printed at the end.
@@ -19,6 +19,8 @@ record "raw SQLite, one INSERT per COMMIT (ceiling)" - \
   "writes_per_s=$(awk '/^raw SQLite/ {print $(NF-1)}' "$work/store.txt")"
 echo "== Sign-in flood: /healthz and /api/v1/auth/me under 200 wrong logins/s =="
 bench/login_flood.sh "${BENCH_SECONDS:-10}"
+echo "== Sign-in: successful logins (password and a single-use second factor) =="
+bench/login.sh "${BENCH_SECONDS:-10}"
 echo "== Patients: import and search against a plaintext variant (in-process) =="
 build/release/bin/patients_bench build/bench-patients 300000 100000 20 "${BENCH_SECONDS:-10}" |
   tee "$work/patients.txt"

@@ -242,11 +242,13 @@ Response availability(SchedulingService& s, const Request& r) {
   if (!from) return problem(from.error(), r);
   auto to = date_param(r, "to");
   if (!to) return problem(to.error(), r);
-  auto slots = s.availability(practice_of(r), *type, r.query_param("practitioner"), *from, *to,
-                              /*online=*/false);
-  if (!slots) return problem(slots.error(), r);
+  auto offer = s.offer(practice_of(r), *type, r.query_param("practitioner"), *from, *to,
+                       /*online=*/false);
+  if (!offer) return problem(offer.error(), r);
+  const auto& slots = offer->starts->slots;
   json::array list;
-  for (const auto& slot : *slots) {
+  for (std::size_t i = offer->first; i < offer->last; ++i) {
+    const auto& slot = slots[i];
     list.push_back(json::object{{"start", scheduling::rfc3339(slot.start, s.zone())},
                                 {"practitioner_id", slot.practitioner}});
   }

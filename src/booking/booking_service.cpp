@@ -398,27 +398,26 @@ core::Result<std::string> BookingService::availability(std::string_view slug,
                                                        date::local_days from, date::local_days to) {
   auto practice = practice_by_slug(slug);
   if (!practice) return tl::unexpected(practice.error());
-  auto slots = scheduling_.availability(practice->id, type_id, std::move(practitioner), from, to,
-                                        /*online=*/true);
-  if (!slots) return tl::unexpected(slots.error());
-  auto type = scheduling_.type(practice->id, type_id);
-  if (!type) return tl::unexpected(type.error());
-  const auto duration = std::chrono::minutes(type->doc.duration_minutes);
+  auto offer = scheduling_.offer(practice->id, type_id, std::move(practitioner), from, to,
+                                 /*online=*/true);
+  if (!offer) return tl::unexpected(offer.error());
+  const auto& starts = *offer->starts;
   // Written directly: this is the public hot path, and every value is an RFC 3339 time
-  // or an id of hex digits (nothing to escape).
-  std::string out = "{\"slots\":[";
-  out.reserve(out.size() + slots->size() * 120);
-  for (std::size_t i = 0; i < slots->size(); ++i) {
-    const auto& s = (*slots)[i];
-    if (i > 0) out += ',';
-    out += "{\"start\":\"";
-    out += scheduling::rfc3339(s.start, zone());
-    out += "\",\"end\":\"";
-    out += scheduling::rfc3339(s.start + duration, zone());
-    out += "\",\"practitioner\":";
-    core::append_json_string(out, s.practitioner);
-    out += '}';
-  }
+  // or an id of hex digits (nothing to escape). Rendered once per cached answer.
+  const auto slots =
+      starts.joined(offer->first, offer->last, [&](std::string& out, const scheduling::Slot& s) {
+        out += "{\"start\":\"";
+        out += scheduling::rfc3339(s.start, zone());
+        out += "\",\"end\":\"";
+        out += scheduling::rfc3339(s.start + starts.duration, zone());
+        out += "\",\"practitioner\":";
+        core::append_json_string(out, s.practitioner);
+        out += '}';
+      });
+  std::string out;
+  out.reserve(slots.size() + 16);
+  out += "{\"slots\":[";
+  out += slots;
   out += "]}";
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <limits>
 #include <map>
 
 #include "core/random.hpp"
@@ -63,6 +64,11 @@ struct Inputs {
   std::vector<PractitionerPlan> plans;
   std::vector<ResourceUse> resources;
   SettingsDoc settings;
+  // Whose busy times were read, and for which span (seconds): what a cached answer
+  // depends on (AvailabilityCache).
+  std::vector<std::string> owners;
+  std::int64_t window_from = 0;
+  std::int64_t window_to = 0;
 };
 
 }  // namespace
@@ -142,7 +148,10 @@ core::Result<void> add_busy(Transaction& tx, std::string_view practice_id,
                         type.practitioners.end();
     if (offers && (!practitioner || *practitioner == id)) index[id] = i;
   }
+  in.window_from = lo;
+  in.window_to = hi;
   for (const auto& [id, at] : index) {
+    in.owners.push_back(id);
     auto busy = tx.scheduling().practitioner_busy(practice_id, id, lo, hi);
     if (!busy) return tl::unexpected(busy.error());
     for (const auto& b : *busy) in.plans[at].busy.push_back({instant(b.start), instant(b.end)});
@@ -155,6 +164,7 @@ core::Result<void> add_busy(Transaction& tx, std::string_view practice_id,
     }
   }
   for (const auto& resource : type.resources) {
+    in.owners.push_back(resource);
     auto used = tx.scheduling().resource_busy(practice_id, resource, lo, hi);
     if (!used) return tl::unexpected(used.error());
     ResourceUse use{resource, {}};
@@ -162,6 +172,13 @@ core::Result<void> add_busy(Transaction& tx, std::string_view practice_id,
     in.resources.push_back(std::move(use));
   }
   return {};
+}
+
+// The practitioner and resources an appointment holds.
+std::vector<std::string> owners_of(const store::AppointmentRow& row) {
+  std::vector<std::string> out{row.practitioner_id};
+  out.insert(out.end(), row.resources.begin(), row.resources.end());
+  return out;
 }
 
 SlotType slot_type(const TypeDoc& t) {
@@ -536,6 +553,7 @@ core::Result<store::AbsenceRow> SchedulingService::add_absence(const audit::Cont
                         "practitioner_id", "?"));
         }
         if (auto ins = tx.scheduling().insert_absence(row); !ins) return ins;
+        busy_changed(tx, practice_id, {row.practitioner_id}, row.starts_at, row.ends_at);
         auto a = trail_.record(tx, practice_id, context, {"scheduling.create", "absence", row.id});
         if (!a) return tl::unexpected(a.error());
         return {};
@@ -552,6 +570,9 @@ core::Result<void> SchedulingService::remove_absence(const audit::Context& conte
         auto gone = tx.scheduling().delete_absence(practice_id, id);
         if (!gone) return tl::unexpected(gone.error());
         if (!*gone) return tl::unexpected(not_found("Abwesenheit"));
+        // Whose and when is not known here: every cached answer of the practice.
+        busy_changed(tx, practice_id, {}, std::numeric_limits<std::int64_t>::min(),
+                     std::numeric_limits<std::int64_t>::max());
         auto a = trail_.record(tx, practice_id, context,
                                {"scheduling.delete", "absence", std::string(id)});
         if (!a) return tl::unexpected(a.error());
@@ -573,6 +594,54 @@ core::Result<std::vector<store::AbsenceRow>> SchedulingService::absences(
   return out;
 }
 
+core::Result<const TypeDoc*> SchedulingService::offered_type(const Snapshot& snap,
+                                                             std::string_view type_id,
+                                                             date::local_days from,
+                                                             date::local_days to, bool online) {
+  const auto found = snap.types.find(type_id);
+  if (found == snap.types.end() || !found->second.second ||
+      (online && !found->second.first.online_bookable)) {
+    return tl::unexpected(not_found("Termintyp"));
+  }
+  if (to < from || (to - from).count() + 1 > kMaxQueryDays) {
+    return tl::unexpected(bad_field("Höchstens 31 Tage auf einmal. / At most 31 days at once.",
+                                    "to", "≤ from + 30 Tage / days"));
+  }
+  return &found->second.first;
+}
+
+core::Result<std::vector<Slot>> SchedulingService::free_starts(
+    Transaction& tx, const Snapshot& snap, std::string_view practice_id, const TypeDoc& type,
+    std::optional<std::string> practitioner, date::local_days from, date::local_days to,
+    const BookingRules& rules, Instant now, FreeStarts* depends) {
+  auto in = inputs_from(snap, zone_, from, to);
+  if (auto b = add_busy(tx, practice_id, zone_, from, to, type, practitioner, in); !b) {
+    return tl::unexpected(b.error());
+  }
+  if (depends) {
+    depends->owners = std::move(in.owners);
+    depends->window_from = in.window_from;
+    depends->window_to = in.window_to;
+  }
+  SlotQuery q{from, to, std::move(practitioner), now};
+  return free_slots(q, slot_type(type), in.plans, in.resources, rules, in.calendar);
+}
+
+namespace {
+
+// The limits of availability for online booking (the practice's rules) or for staff
+// (from now on, ten years ahead).
+BookingRules rules_of(const SettingsDoc& settings, bool online) {
+  BookingRules rules;
+  rules.grid = std::chrono::minutes(settings.grid_minutes);
+  rules.horizon = online ? date::days(settings.horizon_days) : date::days(3650);
+  rules.min_notice =
+      online ? std::chrono::minutes(settings.min_notice_minutes) : std::chrono::minutes(0);
+  return rules;
+}
+
+}  // namespace
+
 core::Result<std::vector<Slot>> SchedulingService::availability(
     std::string_view practice_id, std::string_view type_id, std::optional<std::string> practitioner,
     date::local_days from, date::local_days to, bool online) {
@@ -581,35 +650,67 @@ core::Result<std::vector<Slot>> SchedulingService::availability(
       store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
         auto snap = snapshot(tx, practice_id);
         if (!snap) return tl::unexpected(snap.error());
-        const auto found = (*snap)->types.find(type_id);
-        if (found == (*snap)->types.end() || !found->second.second ||
-            (online && !found->second.first.online_bookable)) {
-          return tl::unexpected(not_found("Termintyp"));
-        }
-        const TypeDoc* type = &found->second.first;
-        if (to < from || (to - from).count() + 1 > kMaxQueryDays) {
-          return tl::unexpected(
-              bad_field("Höchstens 31 Tage auf einmal. / At most 31 days at once.", "to",
-                        "≤ from + 30 Tage / days"));
-        }
-        auto in = inputs_from(**snap, zone_, from, to);
-        if (auto b = add_busy(tx, practice_id, zone_, from, to, *type, practitioner, in); !b) {
-          return tl::unexpected(b.error());
-        }
-        BookingRules rules;
-        rules.grid = std::chrono::minutes(in.settings.grid_minutes);
-        rules.horizon = online ? date::days(in.settings.horizon_days) : date::days(3650);
-        rules.min_notice =
-            online ? std::chrono::minutes(in.settings.min_notice_minutes) : std::chrono::minutes(0);
-        SlotQuery q{from, to, std::move(practitioner),
-                    std::chrono::floor<std::chrono::seconds>(clock_.now())};
-        auto slots = free_slots(q, slot_type(*type), in.plans, in.resources, rules, in.calendar);
+        auto type = offered_type(**snap, type_id, from, to, online);
+        if (!type) return tl::unexpected(type.error());
+        auto slots = free_starts(tx, **snap, practice_id, **type, std::move(practitioner), from, to,
+                                 rules_of((*snap)->settings, online),
+                                 std::chrono::floor<std::chrono::seconds>(clock_.now()), nullptr);
         if (!slots) return tl::unexpected(slots.error());
         out = std::move(*slots);
         return {};
       });
   if (!r) return tl::unexpected(r.error());
   return out;
+}
+
+core::Result<SchedulingService::Offer> SchedulingService::offer(
+    std::string_view practice_id, std::string_view type_id, std::optional<std::string> practitioner,
+    date::local_days from, date::local_days to, bool online) {
+  auto snap = current(practice_id);
+  if (!snap) return tl::unexpected(snap.error());
+  auto type = offered_type(**snap, type_id, from, to, online);
+  if (!type) return tl::unexpected(type.error());
+  std::string key;
+  key.reserve(practice_id.size() + type_id.size() + 64);
+  key.append(practice_id).append(1, '/').append(type_id).append(1, '/');
+  key.append(practitioner.value_or("*")).append(1, '/');
+  key.append(std::to_string(from.time_since_epoch().count())).append(1, '/');
+  key.append(std::to_string(to.time_since_epoch().count())).append(online ? "/o" : "/s");
+  const auto steady = std::chrono::steady_clock::now();
+  std::shared_ptr<const FreeStarts> entry = cache_.find(practice_id, key, snap->get(), steady);
+  if (!entry) {
+    const std::uint64_t sequence = cache_.sequence(practice_id);  // before the reads
+    auto fresh = std::make_shared<FreeStarts>();
+    const BookingRules limits = rules_of((*snap)->settings, online);
+    // Without the clock's limits: notice and horizon are cut per answer (current()).
+    BookingRules unlimited = limits;
+    unlimited.min_notice = std::chrono::minutes(0);
+    unlimited.horizon = date::days(366 * 400);
+    auto r = store::with_practice_transaction(
+        store_, practice_id, TxMode::read_only, [&](Transaction& tx) -> core::Result<void> {
+          auto slots = free_starts(tx, **snap, practice_id, **type, practitioner, from, to,
+                                   unlimited, Instant{}, fresh.get());
+          if (!slots) return tl::unexpected(slots.error());
+          fresh->slots = std::move(*slots);
+          return {};
+        });
+    if (!r) return tl::unexpected(r.error());
+    fresh->snapshot = snap->get();
+    fresh->duration = std::chrono::minutes((*type)->duration_minutes);
+    fresh->min_notice = limits.min_notice;
+    fresh->horizon = limits.horizon;
+    cache_.put(practice_id, key, fresh, sequence, steady);
+    entry = std::move(fresh);
+  }
+  const auto [first, last] = entry->current(std::chrono::floor<std::chrono::seconds>(clock_.now()));
+  return Offer{std::move(entry), first, last};
+}
+
+void SchedulingService::busy_changed(Transaction& tx, std::string_view practice_id,
+                                     std::vector<std::string> owners, std::int64_t from,
+                                     std::int64_t to) {
+  tx.after_commit([this, practice = std::string(practice_id), owners = std::move(owners), from,
+                   to]() mutable { cache_.changed(practice, std::move(owners), from, to); });
 }
 
 std::shared_ptr<const SchedulingService::Snapshot> SchedulingService::cached(
@@ -825,6 +926,7 @@ core::Result<store::AppointmentRow> SchedulingService::book(Transaction& tx,
     row.updated_at = now;
     if (auto ins = tx.scheduling().insert_appointment(row); !ins)
       return tl::unexpected(ins.error());
+    busy_changed(tx, practice_id, owners_of(row), row.block_start, row.block_end);
     audit::Event event{"appointment.create", "appointment", row.id};
     if (events) {
       events->push_back(std::move(event));
@@ -930,6 +1032,8 @@ core::Result<store::AppointmentRow> SchedulingService::change(
     }
     row.updated_at = core::to_iso8601(clock_.now());
     if (auto u = tx.scheduling().update_appointment(row); !u) return tl::unexpected(u.error());
+    busy_changed(tx, practice_id, owners_of(before), before.block_start, before.block_end);
+    busy_changed(tx, practice_id, owners_of(row), row.block_start, row.block_end);
     ++row.version;
     auto a = trail_.record(tx, practice_id, context, {action, "appointment", row.id});
     if (!a) return tl::unexpected(a.error());

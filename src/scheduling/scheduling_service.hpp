@@ -21,6 +21,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/random.hpp"
+#include "scheduling/availability_cache.hpp"
 #include "scheduling/config.hpp"
 #include "scheduling/slots.hpp"
 #include "store/store.hpp"
@@ -115,6 +116,19 @@ class SchedulingService {
       std::optional<std::string> practitioner, date::local_days from, date::local_days to,
       bool online);
 
+  // The same free starts from the cache (AvailabilityCache) when nothing they depend on
+  // changed: for answers to show (public booking page, staff calendar). Checks before a
+  // write use availability(), which reads afresh.
+  struct Offer {
+    std::shared_ptr<const FreeStarts> starts;
+    std::size_t first = 0;  // starts->slots[first, last) are free now
+    std::size_t last = 0;
+  };
+  [[nodiscard]] core::Result<Offer> offer(std::string_view practice_id, std::string_view type_id,
+                                          std::optional<std::string> practitioner,
+                                          date::local_days from, date::local_days to, bool online);
+  const AvailabilityCache& availability_cache() const { return cache_; }
+
   // The practitioners (only `practitioner` when given) whose working plan offers `start`
   // for the type: on the grid, in working hours, not on a holiday, closing day or
   // absence; appointments aside. Empty when none does.
@@ -182,6 +196,22 @@ class SchedulingService {
   // The cached snapshot if it is current, else null (and the generation to load it at).
   std::shared_ptr<const Snapshot> cached(std::string_view practice_id, std::uint64_t* generation);
   void changed(std::string_view practice_id);
+  // The type of an availability query, if it may be asked (active, online-bookable when
+  // online) for at most kMaxQueryDays.
+  static core::Result<const TypeDoc*> offered_type(const Snapshot& snap, std::string_view type_id,
+                                                   date::local_days from, date::local_days to,
+                                                   bool online);
+  // The slot engine's answer for the snapshot and the busy times read in `tx`; with
+  // `depends`, whose busy times were read and when (for the cache).
+  core::Result<std::vector<Slot>> free_starts(store::Transaction& tx, const Snapshot& snap,
+                                              std::string_view practice_id, const TypeDoc& type,
+                                              std::optional<std::string> practitioner,
+                                              date::local_days from, date::local_days to,
+                                              const BookingRules& rules, Instant now,
+                                              FreeStarts* depends);
+  // Tells the cache, once `tx` is durable, that these busy times changed.
+  void busy_changed(store::Transaction& tx, std::string_view practice_id,
+                    std::vector<std::string> owners, std::int64_t from, std::int64_t to);
   core::Result<ConfigView> view(store::ConfigKind kind, store::ConfigRow row) const;
   // After a configuration write: the snapshot is stale; the view with its warnings.
   core::Result<ConfigView> written(std::string_view practice_id, store::ConfigKind kind,
@@ -212,6 +242,7 @@ class SchedulingService {
   std::mutex cache_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Snapshot>> snapshots_;
   std::unordered_map<std::string, std::uint64_t> generations_;
+  AvailabilityCache cache_;
   audit::DeleteGuard* delete_guard_ = nullptr;
   ChangeListener change_listener_;
 };

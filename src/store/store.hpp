@@ -769,9 +769,17 @@ class Transaction {
   // commit makes it durable). A second commit() is a no-op; using a port afterwards
   // is an error.
   [[nodiscard]] virtual core::Result<void> commit() = 0;
+  // Runs `fn` on the caller's thread once this write job's changes are durable, just
+  // before Store::write() returns them committed; never when they roll back. For
+  // in-memory state derived from what the job wrote (caches): updated before the commit,
+  // a concurrent reader could cache the old rows again under the new state.
+  void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+  // What after_commit() collected (adapters run it).
+  std::vector<std::function<void()>> take_after_commit() { return std::move(after_commit_); }
 
  private:
   std::string scoped_;
+  std::vector<std::function<void()>> after_commit_;
 };
 
 using WriteJob = std::function<core::Result<void>(Transaction&)>;
@@ -780,6 +788,8 @@ class Store {
  public:
   virtual ~Store() = default;
   [[nodiscard]] virtual core::Result<std::unique_ptr<Transaction>> read() = 0;
+  // Runs `job` in a read-write transaction; once its changes are durable, the functions
+  // the job gave Transaction::after_commit() run on the caller's thread.
   [[nodiscard]] virtual core::Result<void> write(const WriteJob& job) = 0;
   // Readiness: the database answers and is still the one that was opened.
   [[nodiscard]] virtual core::Result<void> ping() = 0;

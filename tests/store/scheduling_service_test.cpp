@@ -80,6 +80,20 @@ struct SchedulingFixture : test::ServiceFixture, testing::Test {
 
   static date::local_days day(const char* text) { return *parse_local_date(text); }
 
+  // The same as free(), from the cache (SchedulingService::offer).
+  std::vector<std::string> offered(date::local_days from, date::local_days to,
+                                   bool online = false) {
+    auto offer = service.offer(practice, type, std::nullopt, from, to, online);
+    EXPECT_TRUE(offer) << (offer ? "" : offer.error().message);
+    std::vector<std::string> out;
+    if (offer) {
+      for (std::size_t i = offer->first; i < offer->last; ++i) {
+        out.push_back(rfc3339(offer->starts->slots[i].start, service.zone()));
+      }
+    }
+    return out;
+  }
+
   core::Result<store::AppointmentRow> book(const char* start, bool outside = false) {
     return service.book(owner, practice,
                         {type, berg, std::nullopt, at(start), outside, "staff", std::nullopt, {}});
@@ -157,6 +171,56 @@ TEST_F(SchedulingFixture, AvailabilityFollowsThePlanHolidaysClosingDaysAndBookin
           .code,
       core::ErrorCode::invalid_input)
       << "32 days";
+}
+
+// The cached answers equal fresh ones after every kind of change, at once: bookings,
+// moves, cancellations, absences, the booking rules, and time passing (the notice).
+TEST_F(SchedulingFixture, CachedAvailabilityFollowsEveryChangeAtOnce) {
+  const auto monday = day("2026-06-08");
+  auto same = [&](const char* step) {
+    for (const bool online : {false, true}) {
+      EXPECT_EQ(offered(monday, monday, online), free(monday, monday, online))
+          << step << (online ? " (online)" : " (staff)");
+    }
+  };
+  same("start");
+  auto first = service.offer(practice, type, std::nullopt, monday, monday, false);
+  auto again = service.offer(practice, type, std::nullopt, monday, monday, false);
+  ASSERT_TRUE(first && again);
+  EXPECT_EQ(first->starts, again->starts) << "the second answer comes from the cache";
+  EXPECT_GE(service.availability_cache().size(), 2u);
+
+  auto booked = book("2026-06-08T09:00:00+02:00");
+  ASSERT_TRUE(booked);
+  same("booked");
+  const auto after_booking = offered(monday, monday);
+  EXPECT_EQ(std::count(after_booking.begin(), after_booking.end(), "2026-06-08T09:00:00+02:00"), 0);
+  auto moved = service.change(
+      owner, practice, booked->id, booked->version,
+      {at("2026-06-08T10:00:00+02:00"), std::nullopt, std::nullopt, std::nullopt, false});
+  ASSERT_TRUE(moved);
+  same("moved");
+  auto cancelled = service.change(
+      owner, practice, booked->id, moved->version,
+      {std::nullopt, std::nullopt, std::string("cancelled"), std::string("patient"), false});
+  ASSERT_TRUE(cancelled);
+  same("cancelled");
+  auto absence = service.add_absence(
+      owner, practice,
+      json::parse(R"({"practitioner_id":")" + berg +
+                  R"(","start":"2026-06-08T10:00:00+02:00","end":"2026-06-08T11:00:00+02:00"})")
+          .as_object());
+  ASSERT_TRUE(absence) << absence.error().message;
+  same("absent");
+  ASSERT_TRUE(service.remove_absence(owner, practice, absence->id));
+  same("back");
+  ASSERT_TRUE(service.put_settings(owner, practice, std::nullopt,
+                                   json::parse(R"({"min_notice_minutes":600})").as_object()));
+  same("ten hours' notice");
+  clock.advance(std::chrono::hours(24 * 7 - 9));  // Monday 2026-06-08, 07:00
+  same("a week later");
+  clock.advance(std::chrono::minutes(75));
+  same("75 minutes later");
 }
 
 TEST_F(SchedulingFixture, StaffBookMoveAndCancelWithoutEverOverlapping) {

@@ -88,6 +88,34 @@ TEST_P(StoreConformance, AFailingJobRollsBackItsOwnWritesOnly) {
   EXPECT_EQ(get("whole"), "1");
 }
 
+// after_commit() is how caches learn of a write: its functions run on the writing thread
+// once the write is durable (a reader then finds it), and never for a write rolled back.
+TEST_P(StoreConformance, AfterCommitRunsOnceTheWriteIsDurableAndNeverOnRollback) {
+  std::vector<std::string> ran;
+  const auto caller = std::this_thread::get_id();
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        tx.after_commit([&] {
+          EXPECT_EQ(std::this_thread::get_id(), caller);
+          ran.push_back("kept=" + get("kept").value_or("missing"));
+        });
+        return tx.meta().put("kept", "1");
+      }));
+  auto failing =
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        tx.after_commit([&] { ran.push_back("rolled back"); });
+        if (auto r = tx.meta().put("dropped", "1"); !r) return r;
+        return core::fail(ErrorCode::invalid_input, "fails after a write");
+      });
+  ASSERT_FALSE(failing);
+  auto uncommitted = store().write([&](Transaction& tx) -> core::Result<void> {
+    tx.after_commit([&] { ran.push_back("never committed"); });
+    return tx.meta().put("uncommitted", "1");
+  });
+  ASSERT_FALSE(uncommitted);
+  EXPECT_EQ(ran, std::vector<std::string>{"kept=1"});
+}
+
 TEST_P(StoreConformance, ConcurrentJobsSucceedOrFailIndependently) {
   constexpr int kThreads = 16;
   constexpr int kPerThread = 20;

@@ -275,6 +275,9 @@ core::Result<void> PgStore::write(const WriteJob& job) {
   if (result && !tx.committed()) {
     return core::fail(ErrorCode::internal, "internal error", "write job did not commit");
   }
+  if (result) {
+    for (auto& fn : tx.take_after_commit()) fn();
+  }
   return result;
 }
 

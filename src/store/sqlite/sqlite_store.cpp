@@ -195,7 +195,13 @@ SqliteStore::~SqliteStore() {
 }
 
 core::Result<void> SqliteStore::write(const WriteJob& job) {
-  Job entry{&job, {}};
+  std::vector<std::function<void()>> committed;  // the job's after_commit() functions
+  const WriteJob collecting = [&job, &committed](Transaction& tx) {
+    auto result = job(tx);
+    committed = tx.take_after_commit();
+    return result;
+  };
+  Job entry{&collecting, {}};
   auto done = entry.done.get_future();
   {
     std::lock_guard lock(queue_mutex_);
@@ -203,7 +209,11 @@ core::Result<void> SqliteStore::write(const WriteJob& job) {
     queue_.push_back(&entry);
   }
   queue_cv_.notify_one();
-  return done.get();
+  auto result = done.get();
+  if (result) {
+    for (auto& fn : committed) fn();
+  }
+  return result;
 }
 
 void SqliteStore::writer_loop() {
