@@ -19,6 +19,7 @@
 #                 sender's throughput is measured while it drains the outbox.
 #
 #   STORE=postgres: the same on PostgreSQL 15 (issue #13; bench/lib.sh use_store).
+#   PROFILE=FILE: perf samples (call graphs) of the server during the booking run.
 #
 # Usage: bench/booking_http.sh [SECONDS]   (default 10 s per availability run, 4 s bookings)
 set -euo pipefail
@@ -121,6 +122,7 @@ LUA
 metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 jobs_before=$(metric praxis_store_write_jobs_total)
 commits_before=$(metric praxis_store_commits_total)
+profile_start "${BOOK_SECONDS:-4}"  # PROFILE=FILE: perf samples of the booking run
 wrk -t2 -c64 -d"${BOOK_SECONDS:-4}s" --latency -s "$work/book.lua" "$url" >"$work/book.txt"
 per_commit=$(awk -v j="$(metric praxis_store_write_jobs_total)" -v jb="$jobs_before" \
   -v c="$(metric praxis_store_commits_total)" -v cb="$commits_before" \

@@ -1373,14 +1373,16 @@ core::Result<std::int64_t> SqlBookingPort::count_future(std::string_view practic
                                                         std::optional<std::int64_t> email_hash,
                                                         std::int64_t now) {
   if (!phone_hash && !email_hash) return std::int64_t{0};
-  // Each contact column through its own index, then the appointments of the matches
-  // by primary key (the matches drive the join, not the practice's appointments).
+  // Each contact column through its own index, then the appointment of each match by
+  // primary key. A correlated scalar subquery, not a join: PostgreSQL's generic plan for
+  // the join (prepared statements) walked all of the practice's appointments and
+  // filtered them by the matches (3 ms per booking with 12,000 appointments).
   auto rows = x_.run(
       "SELECT COUNT(*) FROM (SELECT appointment_id FROM online_bookings WHERE practice_id = $1 "
       "AND phone_hash = $3 UNION SELECT appointment_id FROM online_bookings WHERE "
-      "practice_id = $1 AND email_hash = $4) AS m CROSS JOIN appointments a "
-      "WHERE a.practice_id = $1 AND a.id = m.appointment_id AND a.active = 1 AND "
-      "a.starts_at > $2",
+      "practice_id = $1 AND email_hash = $4) AS m WHERE (SELECT a.active = 1 AND "
+      "a.starts_at > $2 FROM appointments a WHERE a.practice_id = $1 AND "
+      "a.id = m.appointment_id)",
       {practice_id, now, nullable(phone_hash), nullable(email_hash)});
   if (!rows) return tl::unexpected(rows.error());
   return rows->int64(0, 0);
