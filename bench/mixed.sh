@@ -141,6 +141,10 @@ printf "mixed:    %8.0f req/s  p50 %s  p99 %s  max %s  errors %s, 409 for taken 
   "${errors:-?}" "${taken:-?}"
 echo "server RSS: $rss_before MiB after warm-up, $rss_after MiB after the run; open fds $fds_before -> $fds_after"
 echo "overlapping appointments afterwards: $overlaps"
+# A new installation catches up on its first scheduled backup five minutes after start
+# (src/app/backup_scheduler.cpp): long runs include it, as a practice's server would.
+backups=$(grep -c '"backup_written"' "$work/praxis.log" || true)
+echo "scheduled backups written during the run: $backups"
 if [ -f "$work/statements.txt" ]; then cat "$work/statements.txt"; fi
 if [ -f "$work/samples.txt" ]; then
   # Growth after warm-up: the last quarter of the samples against the second quarter.

@@ -12,7 +12,9 @@ rm -f "$BENCH_JSON"
 echo "== HTTP: /healthz against a minimal Beast server =="
 bench/http_healthz.sh "${BENCH_SECONDS:-10}"
 echo "== Crypto: field cipher, blind index, key cache, Argon2id =="
-bench/crypto.sh
+bench/crypto.sh | tee "$work/crypto.txt"
+record "Argon2id verify, one at a time (ceiling)" - \
+  "checks_per_s=$(awk '/^Argon2id verify/ {printf "%.1f", 1000 / $(NF-1)}' "$work/crypto.txt")"
 echo "== Store: group commit versus one commit per write (FULL durability) =="
 build/release/bin/store_bench build/bench-store "${BENCH_SECONDS:-5}" | tee "$work/store.txt"
 record "raw SQLite, one INSERT per COMMIT (ceiling)" - \

@@ -62,7 +62,7 @@ std::shared_ptr<const FreeStarts> AvailabilityCache::find(
   const Log empty;
   const auto log_it = logs_.find(std::string(practice_id));
   const Log& log = log_it == logs_.end() ? empty : log_it->second;
-  if (node->entry->snapshot != snapshot || now - node->loaded >= kTtl ||
+  if (node->entry->snapshot.get() != snapshot || now - node->loaded >= kTtl ||
       !untouched(log, *node->entry, node->checked)) {
     erase(node);
     return nullptr;

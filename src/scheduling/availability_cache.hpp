@@ -42,7 +42,9 @@ struct FreeStarts {
   std::vector<std::string> owners;  // practitioners and resources whose busy times were read
   std::int64_t window_from = 0;     // the busy-time window read, seconds since the epoch
   std::int64_t window_to = 0;
-  const void* snapshot = nullptr;  // the configuration snapshot it was computed from
+  // The configuration snapshot it was computed from, kept alive by the entry: compared
+  // by address, and an address is not reused while the entry holds it.
+  std::shared_ptr<const void> snapshot;
   std::chrono::minutes duration{0};
   std::chrono::minutes min_notice{0};
   date::days horizon{0};

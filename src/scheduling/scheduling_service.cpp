@@ -695,7 +695,7 @@ core::Result<SchedulingService::Offer> SchedulingService::offer(
           return {};
         });
     if (!r) return tl::unexpected(r.error());
-    fresh->snapshot = snap->get();
+    fresh->snapshot = *snap;
     fresh->duration = std::chrono::minutes((*type)->duration_minutes);
     fresh->min_notice = limits.min_notice;
     fresh->horizon = limits.horizon;

@@ -20,7 +20,8 @@ Instant at(std::int64_t seconds) { return Instant(std::chrono::seconds(seconds))
 
 // An entry of `count` slots every 15 minutes from t=0 for practitioner "p1" needing room
 // "r1", read over [0, 100 h).
-std::shared_ptr<FreeStarts> entry(std::size_t count = 4, const void* snapshot = nullptr) {
+std::shared_ptr<FreeStarts> entry(std::size_t count = 4,
+                                  std::shared_ptr<const void> snapshot = nullptr) {
   auto e = std::make_shared<FreeStarts>();
   for (std::size_t i = 0; i < count; ++i) {
     e->slots.push_back({at(static_cast<std::int64_t>(i) * 900), "p1"});
@@ -34,22 +35,24 @@ std::shared_ptr<FreeStarts> entry(std::size_t count = 4, const void* snapshot = 
 
 struct Fixture : ::testing::Test {
   AvailabilityCache cache;
-  const int config = 0;  // stands for a configuration snapshot
+  std::shared_ptr<const int> config = std::make_shared<int>(0);  // a configuration snapshot
   Steady::time_point now = Steady::now();
 
   void put(const std::string& key, std::shared_ptr<FreeStarts> e, std::uint64_t sequence) {
     cache.put("practice", key, std::move(e), sequence, now);
   }
-  bool hit(const std::string& key) { return cache.find("practice", key, &config, now) != nullptr; }
+  bool hit(const std::string& key) {
+    return cache.find("practice", key, config.get(), now) != nullptr;
+  }
 };
 
 TEST_F(Fixture, AnEntryIsReusedUntilItsSnapshotIsReplacedOrItIsTooOld) {
-  put("k", entry(4, &config), cache.sequence("practice"));
+  put("k", entry(4, config), cache.sequence("practice"));
   EXPECT_TRUE(hit("k"));
-  const int other = 0;
-  EXPECT_EQ(cache.find("practice", "k", &other, now), nullptr);  // a new configuration
-  EXPECT_FALSE(hit("k"));                                        // and the entry is gone
-  put("k", entry(4, &config), cache.sequence("practice"));
+  const auto other = std::make_shared<int>(0);
+  EXPECT_EQ(cache.find("practice", "k", other.get(), now), nullptr);  // a new configuration
+  EXPECT_FALSE(hit("k"));                                             // and the entry is gone
+  put("k", entry(4, config), cache.sequence("practice"));
   now += AvailabilityCache::kTtl - std::chrono::milliseconds(1);
   EXPECT_TRUE(hit("k"));
   now += std::chrono::milliseconds(1);
@@ -57,8 +60,20 @@ TEST_F(Fixture, AnEntryIsReusedUntilItsSnapshotIsReplacedOrItIsTooOld) {
   EXPECT_FALSE(hit("never stored"));
 }
 
+// Snapshots are compared by address: a replaced snapshot's memory must not be reused for
+// its successor while an entry computed from it could still be found.
+TEST_F(Fixture, AnEntryKeepsItsSnapshotAlive) {
+  auto old_config = std::make_shared<int>(1);
+  const std::weak_ptr<int> watch = old_config;
+  put("k", entry(4, old_config), cache.sequence("practice"));
+  old_config.reset();  // the service replaced its snapshot
+  EXPECT_FALSE(watch.expired());
+  EXPECT_FALSE(hit("k"));  // another snapshot: the entry goes, and its snapshot with it
+  EXPECT_TRUE(watch.expired());
+}
+
 TEST_F(Fixture, AChangeDropsOnlyTheEntriesOfItsOwnersInTheirWindow) {
-  put("k", entry(4, &config), cache.sequence("practice"));
+  put("k", entry(4, config), cache.sequence("practice"));
   cache.changed("practice", {"p2"}, 0, 10 * kHour);  // another practitioner
   EXPECT_TRUE(hit("k"));
   cache.changed("practice", {"p1"}, 100 * kHour, 101 * kHour);  // after the window
@@ -69,7 +84,7 @@ TEST_F(Fixture, AChangeDropsOnlyTheEntriesOfItsOwnersInTheirWindow) {
   cache.changed("practice", {"p9", "r1"}, 99 * kHour, 100 * kHour);  // its room, last hour
   EXPECT_FALSE(hit("k"));
 
-  put("k", entry(4, &config), cache.sequence("practice"));
+  put("k", entry(4, config), cache.sequence("practice"));
   cache.changed("practice", {}, 50 * kHour, 51 * kHour);  // everyone's
   EXPECT_FALSE(hit("k"));
 }
@@ -77,24 +92,24 @@ TEST_F(Fixture, AChangeDropsOnlyTheEntriesOfItsOwnersInTheirWindow) {
 TEST_F(Fixture, AChangeBetweenTheReadAndThePutKeepsTheEntryOut) {
   const auto before = cache.sequence("practice");
   cache.changed("practice", {"p1"}, 0, kHour);  // committed while the entry was computed
-  put("k", entry(4, &config), before);
+  put("k", entry(4, config), before);
   EXPECT_FALSE(hit("k"));
   EXPECT_EQ(cache.size(), 0U);
   // An unrelated change in between does not.
   const auto later = cache.sequence("practice");
   cache.changed("practice", {"p2"}, 0, kHour);
-  put("k", entry(4, &config), later);
+  put("k", entry(4, config), later);
   EXPECT_TRUE(hit("k"));
 }
 
 TEST_F(Fixture, AnEntryOlderThanTheChangeLogIsNotTrusted) {
-  put("k", entry(4, &config), cache.sequence("practice"));
+  put("k", entry(4, config), cache.sequence("practice"));
   for (std::size_t i = 0; i <= AvailabilityCache::kLogSize; ++i) {
     cache.changed("practice", {"p2"}, 0, kHour);
   }
   EXPECT_FALSE(hit("k"));
   // Checked entries keep up with the log: unrelated changes never drop them.
-  put("k", entry(4, &config), cache.sequence("practice"));
+  put("k", entry(4, config), cache.sequence("practice"));
   for (std::size_t i = 0; i < 3 * AvailabilityCache::kLogSize; ++i) {
     cache.changed("practice", {"p2"}, 0, kHour);
     if (i % (AvailabilityCache::kLogSize / 2) == 0) {
