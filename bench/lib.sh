@@ -88,10 +88,12 @@ store_sql() {
 OVERLAPS_SQL="SELECT COUNT(*) FROM appointments a JOIN appointments b
   ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
   AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end"
-# PROFILE=FILE: perf samples with call graphs of the server (praxis_pid) for SECONDS.
+# PROFILE=FILE: perf samples with call graphs of the server (praxis_pid) for SECONDS;
+# PROFILE_CALLGRAPH=dwarf unwinds through code built without frame pointers.
 profile_start() {  # SECONDS
   if [ -n "${PROFILE:-}" ]; then
-    perf record -q -F 499 -g -p "$praxis_pid" -o "$PROFILE" -- sleep "$1" 2>/dev/null &
+    perf record -q -F 499 --call-graph "${PROFILE_CALLGRAPH:-fp}" -p "$praxis_pid" \
+      -o "$PROFILE" -- sleep "$1" 2>/dev/null &
     other_pids="$other_pids $!"
   fi
 }

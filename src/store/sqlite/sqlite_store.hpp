@@ -34,6 +34,8 @@ inline constexpr const char* kDatabaseFileName = "praxis.db";
 // after which it waits for readers and restarts the WAL so the file stays bounded.
 inline constexpr int kCheckpointPages = 4000;
 inline constexpr int kRestartPages = 50000;
+// How long a RESTART waits for old readers while it keeps writers out (milliseconds).
+inline constexpr int kRestartWaitMs = 50;
 
 struct SqliteOptions {
   std::filesystem::path file;
