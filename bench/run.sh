@@ -52,5 +52,8 @@ echo "== The same HTTP scenarios on PostgreSQL (issue #13) =="
 # (at the standard size: BENCH_DATA, the 3.1-million database, is SQLite's)
 BENCH_DATA="" STORE=postgres PG_CONNECTIONS=8 bench/mixed.sh "${BENCH_SECONDS:-20}" 100000 30000 20
 BENCH_DATA="" STORE=postgres PG_CONNECTIONS=8 bench/booking_http.sh "${BENCH_SECONDS:-10}"
+# Search side by side at a size PostgreSQL loads in a minute (its import is slower).
+BENCH_DATA="" bench/patients_search.sh 20000 10000 5 "${BENCH_SECONDS:-10}"
+BENCH_DATA="" STORE=postgres bench/patients_search.sh 20000 10000 5 "${BENCH_SECONDS:-10}"
 echo "== Results with their ratios to the ceilings (build/bench/results.json) =="
 /usr/bin/python3 bench/report.py "$BENCH_JSON" build/bench/results.json
