@@ -29,33 +29,28 @@ PRAXIS_LOG_FILE="$work/praxis.log" "$bin/praxis" serve --data "$work/data" \
 praxis_pid=$!
 wait_up "http://127.0.0.1:$port/healthz"
 
-cat >"$work/search.lua" <<'LUA'
--- What the front desk types: surnames and their first 3-4 letters (URL-encoded).
-local queries = {
-  "M%C3%BCller", "M%C3%BCll", "Schmidt", "Schm", "Schneider", "Schn", "Fischer", "Fisc",
-  "Weber", "Webe", "Meyer", "Meye", "Wagner", "Wagn", "Becker", "Beck", "Schulz", "Schu",
-  "Hoffmann", "Hoff", "Sch%C3%A4fer", "Koch", "Bauer", "Baue", "Richter", "Rich", "Klein",
-  "Klei", "Wolf", "Neumann", "Neum", "Schwarz", "Zimmermann", "Zimm", "Braun", "Krause",
-  "Meier", "Maier", "Mayer", "Huber", "K%C3%B6hler", "Lehmann", "Berger", "Winkler", "Roth",
-  "Nguyen", "Nowak", "Kowalski", "Yilmaz"}
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/api/v1/patients?q=" .. queries[(n % #queries) + 1])
-end
-LUA
+# The request paths, one per line, sent in turn.
 if [ "$scenario" = read ]; then
-  cat >"$work/search.lua" <<LUA
--- Records of the largest practice, one after another.
-local ids = {}
-for line in io.lines("$work/ids.txt") do table.insert(ids, line) end
+  # Records of the largest practice, one after another.
+  sed 's|^|/api/v1/patients/|' "$work/ids.txt" >"$work/paths.txt"
+else
+  # What the front desk types: surnames and their first 3-4 letters (URL-encoded).
+  printf '/api/v1/patients?q=%s\n' \
+    "M%C3%BCller" "M%C3%BCll" Schmidt Schm Schneider Schn Fischer Fisc Weber Webe Meyer \
+    Meye Wagner Wagn Becker Beck Schulz Schu Hoffmann Hoff "Sch%C3%A4fer" Koch Bauer Baue \
+    Richter Rich Klein Klei Wolf Neumann Neum Schwarz Zimmermann Zimm Braun Krause Meier \
+    Maier Mayer Huber "K%C3%B6hler" Lehmann Berger Winkler Roth Nguyen Nowak Kowalski \
+    Yilmaz >"$work/paths.txt"
+fi
+cat >"$work/search.lua" <<LUA
+local paths = {}
+for line in io.lines("$work/paths.txt") do table.insert(paths, line) end
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("GET", "/api/v1/patients/" .. ids[(n % #ids) + 1])
+  return wrk.format("GET", paths[(n % #paths) + 1])
 end
 LUA
-fi
 wrk -t1 -c16 -d2s -s "$work/search.lua" -H "Cookie: __Host-praxis=$cookie" \
   "http://127.0.0.1:$port" >/dev/null  # warm-up
 profile_start "$duration"

@@ -53,21 +53,17 @@ bool AvailabilityCache::untouched(const Log& log, const FreeStarts& entry, std::
 }
 
 std::shared_ptr<const FreeStarts> AvailabilityCache::find(
-    std::string_view practice_id, const std::string& key, const void* snapshot,
-    std::chrono::steady_clock::time_point now) {
+    const std::string& key, const void* snapshot, std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mutex_);
   auto found = index_.find(key);
   if (found == index_.end()) return nullptr;
   auto node = found->second;
-  const Log empty;
-  const auto log_it = logs_.find(std::string(practice_id));
-  const Log& log = log_it == logs_.end() ? empty : log_it->second;
   if (node->entry->snapshot.get() != snapshot || now - node->loaded >= kTtl ||
-      !untouched(log, *node->entry, node->checked)) {
+      !untouched(*node->log, *node->entry, node->checked)) {
     erase(node);
     return nullptr;
   }
-  node->checked = log.sequence;
+  node->checked = node->log->sequence;
   lru_.splice(lru_.begin(), lru_, node);
   return node->entry;
 }
@@ -77,15 +73,12 @@ void AvailabilityCache::put(std::string_view practice_id, const std::string& key
                             std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mutex_);
   if (entry->slots.size() > max_slots_) return;
-  if (const auto log = logs_.find(std::string(practice_id));
-      log != logs_.end() && !untouched(log->second, *entry, sequence)) {
-    return;  // already out of date
-  }
+  // Node-based map: the log stays where it is for the cache's lifetime.
+  const Log& log = logs_[std::string(practice_id)];
+  if (!untouched(log, *entry, sequence)) return;  // already out of date
   if (auto old = index_.find(key); old != index_.end()) erase(old->second);
-  const auto log = logs_.find(std::string(practice_id));
-  const std::uint64_t checked = log == logs_.end() ? sequence : log->second.sequence;
   slots_ += entry->slots.size();
-  lru_.push_front(Node{key, std::move(entry), checked, now});
+  lru_.push_front(Node{key, std::move(entry), &log, log.sequence, now});
   index_.emplace(key, lru_.begin());
   while (slots_ > max_slots_ && !lru_.empty()) erase(std::prev(lru_.end()));
 }

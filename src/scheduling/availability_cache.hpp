@@ -75,9 +75,9 @@ class AvailabilityCache {
 
   // The practice's change count; read before the database, stored with the entry.
   std::uint64_t sequence(std::string_view practice_id);
-  // The entry for `key` if it may still be used with `snapshot`.
-  std::shared_ptr<const FreeStarts> find(std::string_view practice_id, const std::string& key,
-                                         const void* snapshot,
+  // The entry for `key` if it may still be used with `snapshot` (the practice is the
+  // entry's own: no lookup on this, the hot path).
+  std::shared_ptr<const FreeStarts> find(const std::string& key, const void* snapshot,
                                          std::chrono::steady_clock::time_point now);
   // Keeps `entry`, read at change count `sequence` (unless a change since then touches it).
   void put(std::string_view practice_id, const std::string& key,
@@ -104,6 +104,7 @@ class AvailabilityCache {
   struct Node {
     std::string key;
     std::shared_ptr<const FreeStarts> entry;
+    const Log* log;         // its practice's changes
     std::uint64_t checked;  // every change up to this one is known not to touch it
     std::chrono::steady_clock::time_point loaded;
   };

@@ -677,7 +677,7 @@ core::Result<SchedulingService::Offer> SchedulingService::offer(
   key.append(std::to_string(from.time_since_epoch().count())).append(1, '/');
   key.append(std::to_string(to.time_since_epoch().count())).append(online ? "/o" : "/s");
   const auto steady = std::chrono::steady_clock::now();
-  std::shared_ptr<const FreeStarts> entry = cache_.find(practice_id, key, snap->get(), steady);
+  std::shared_ptr<const FreeStarts> entry = cache_.find(key, snap->get(), steady);
   if (!entry) {
     const std::uint64_t sequence = cache_.sequence(practice_id);  // before the reads
     auto fresh = std::make_shared<FreeStarts>();

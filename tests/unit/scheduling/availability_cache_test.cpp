@@ -42,7 +42,7 @@ struct Fixture : ::testing::Test {
     cache.put("practice", key, std::move(e), sequence, now);
   }
   bool hit(const std::string& key) {
-    return cache.find("practice", key, config.get(), now) != nullptr;
+    return cache.find(key, config.get(), now) != nullptr;
   }
 };
 
@@ -50,7 +50,7 @@ TEST_F(Fixture, AnEntryIsReusedUntilItsSnapshotIsReplacedOrItIsTooOld) {
   put("k", entry(4, config), cache.sequence("practice"));
   EXPECT_TRUE(hit("k"));
   const auto other = std::make_shared<int>(0);
-  EXPECT_EQ(cache.find("practice", "k", other.get(), now), nullptr);  // a new configuration
+  EXPECT_EQ(cache.find("k", other.get(), now), nullptr);  // a new configuration
   EXPECT_FALSE(hit("k"));                                             // and the entry is gone
   put("k", entry(4, config), cache.sequence("practice"));
   now += AvailabilityCache::kTtl - std::chrono::milliseconds(1);
@@ -123,14 +123,14 @@ TEST(AvailabilityCache, HoldsAtMostItsSlotBudgetDroppingTheLeastRecentlyUsed) {
   const auto now = Steady::now();
   cache.put("p", "a", entry(4), 0, now);
   cache.put("p", "b", entry(4), 0, now);
-  EXPECT_NE(cache.find("p", "a", nullptr, now), nullptr);  // a is now the most recent
+  EXPECT_NE(cache.find("a", nullptr, now), nullptr);  // a is now the most recent
   cache.put("p", "c", entry(4), 0, now);                   // 12 slots: b must go
-  EXPECT_EQ(cache.find("p", "b", nullptr, now), nullptr);
-  EXPECT_NE(cache.find("p", "a", nullptr, now), nullptr);
-  EXPECT_NE(cache.find("p", "c", nullptr, now), nullptr);
+  EXPECT_EQ(cache.find("b", nullptr, now), nullptr);
+  EXPECT_NE(cache.find("a", nullptr, now), nullptr);
+  EXPECT_NE(cache.find("c", nullptr, now), nullptr);
   EXPECT_EQ(cache.slots_held(), 8U);
   cache.put("p", "huge", entry(11), 0, now);  // larger than the budget: not kept
-  EXPECT_EQ(cache.find("p", "huge", nullptr, now), nullptr);
+  EXPECT_EQ(cache.find("huge", nullptr, now), nullptr);
   cache.put("p", "a", entry(2), 0, now);  // replacing an entry frees its slots
   EXPECT_EQ(cache.slots_held(), 6U);
   EXPECT_EQ(cache.size(), 2U);
