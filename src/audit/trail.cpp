@@ -153,16 +153,19 @@ std::size_t Trail::waiting(std::string_view practice_id) {
 
 core::Result<void> Trail::write_group(store::Store& store, std::string_view practice_id,
                                       std::span<Pending* const> group) {
-  return store::with_practice_transaction(store, practice_id, store::TxMode::read_write,
-                                          [&](store::Transaction& tx) -> core::Result<void> {
-                                            for (Pending* p : group) {
-                                              auto seq =
-                                                  record(tx, practice_id, *p->context, p->events);
-                                              if (!seq) return tl::unexpected(seq.error());
-                                              p->first = *seq;
-                                            }
-                                            return {};
-                                          });
+  // These entries accompany no change: handed to the database, not waited for on disk
+  // (store::Durability::written; a checkpoint among them raises it).
+  return store::with_practice_transaction(
+      store, practice_id, store::TxMode::read_write,
+      [&](store::Transaction& tx) -> core::Result<void> {
+        for (Pending* p : group) {
+          auto seq = record(tx, practice_id, *p->context, p->events);
+          if (!seq) return tl::unexpected(seq.error());
+          p->first = *seq;
+        }
+        return {};
+      },
+      store::Durability::written);
 }
 
 core::Result<std::int64_t> Trail::record(store::Store& store, std::string_view practice_id,
@@ -281,6 +284,8 @@ core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_vie
   const auto every =
       static_cast<std::int64_t>(std::max<std::uint64_t>(1, options_.checkpoint_every));
   if (keys && next.size / every > first / every) {
+    // A checkpoint can be handed out at once: what it signs must outlast a power cut.
+    tx.require_full_durability();
     if (auto r = tx.audit().insert_checkpoint(sign(*keys, practice_id, frontier->size(), root));
         !r) {
       return tl::unexpected(r.error());

@@ -95,6 +95,10 @@ class Trail {
   // waiting ones in one transaction — one lock of the tree head, one commit — while the
   // next group gathers; each returns once its entries are committed. If a group fails,
   // its appends are retried one by one, so one bad append fails only itself.
+  // For events that accompany no change (reads, refusals): the commit is handed to the
+  // database without waiting for the disk (store::Durability::written), so a power cut
+  // may lose the last of them, a crash of praxis none; a signed checkpoint among them,
+  // and any later change, waits for the disk and makes them durable too.
   [[nodiscard]] core::Result<std::int64_t> record(store::Store& store, std::string_view practice_id,
                                                   const Context& context,
                                                   std::span<const Event> events);

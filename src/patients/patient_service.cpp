@@ -540,8 +540,9 @@ core::Result<Patient> PatientService::update(const audit::Context& context,
         if (!cipher) return tl::unexpected(cipher.error());
         updated.record = std::move(*cipher);
         if (updated.status == "new") updated.status = "active";  // staff have looked at it
+        const auto old_terms = keys->index->terms(current->record);
         const auto terms = keys->index->terms(record);
-        if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
+        if (auto u = tx.patients().update(updated, store::IndexChange{old_terms, terms}); !u) {
           return u;
         }
         if (auto a = trail_.record(tx, practice_id, *writer,
@@ -581,10 +582,16 @@ core::Result<Patient> PatientService::remove(const audit::Context& context,
         if (!writer) return tl::unexpected(writer.error());
         store::PatientRow updated = **row;
         if (updated.status != "deleted") {
+          // The record's index entries go (deleted records are not found by search).
+          auto keys = practice_keys(tx, practice_id);
+          if (!keys) return tl::unexpected(keys.error());
+          auto current = decrypt(*keys, **row);
+          if (!current) return tl::unexpected(current.error());
+          const auto old_terms = keys->index->terms(current->record);
           updated.status = "deleted";
           updated.deleted_at = core::to_iso8601(clock_.now());
           updated.updated_at = *updated.deleted_at;
-          if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>()); !u)
+          if (auto u = tx.patients().update(updated, store::IndexChange{old_terms, {}}); !u)
             return u;
           ++updated.version;
           auto a =
@@ -627,7 +634,8 @@ core::Result<Patient> PatientService::restore(const audit::Context& context,
         updated.deleted_at.reset();
         updated.updated_at = core::to_iso8601(clock_.now());
         const auto terms = keys->index->terms(current->record);
-        if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
+        // A deleted record has no index entries.
+        if (auto u = tx.patients().update(updated, store::IndexChange{{}, terms}); !u) {
           return u;
         }
         if (auto a = trail_.record(tx, practice_id, *writer,
@@ -676,6 +684,8 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
         if (auto other = access(tx, context, gone->row); !other)
           return tl::unexpected(other.error());
         merged_restricted = keep->row.restricted || gone->row.restricted;
+        // The index entries of the kept record as stored, before the merge changes it.
+        const auto kept_terms = keys->index->terms(keep->record);
         Record& k = keep->record;
         const Record& g = gone->record;
         for (auto [mine, theirs] :
@@ -710,8 +720,8 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
         merged.status = "merged";
         merged.merged_into = std::string(id);
         merged.updated_at = now;
-        if (auto u = tx.patients().update(merged, std::span<const store::IndexTerm>()); !u)
-          return u;
+        const auto gone_terms = keys->index->terms(gone->record);
+        if (auto u = tx.patients().update(merged, store::IndexChange{gone_terms, {}}); !u) return u;
 
         store::PatientRow updated = keep->row;
         updated.updated_at = now;
@@ -720,7 +730,7 @@ core::Result<Patient> PatientService::merge(const audit::Context& context,
         if (!cipher) return tl::unexpected(cipher.error());
         updated.record = std::move(*cipher);
         const auto terms = keys->index->terms(k);
-        if (auto u = tx.patients().update(updated, std::span<const store::IndexTerm>(terms)); !u) {
+        if (auto u = tx.patients().update(updated, store::IndexChange{kept_terms, terms}); !u) {
           return u;
         }
         ++updated.version;

@@ -8,8 +8,8 @@
 // - Store::write(job) runs `job` in a read-write transaction on the store's single
 //   writer. Concurrent jobs are grouped: each runs in its own savepoint, and the group
 //   commits with one fsync. A job that fails (or does not commit) rolls back only its
-//   own savepoint. write() returns once the job's changes are durable, or with the
-//   error that stopped them.
+//   own savepoint. write() returns once the job's changes are durable (Durability),
+//   or with the error that stopped them.
 // - Transaction::commit() is explicit; a transaction destroyed without it rolls back.
 // - with_transaction() wraps both, commits when `fn` succeeds, and retries transient
 //   failures (busy, serialization) with bounded backoff.
@@ -296,6 +296,14 @@ struct IndexTerm {
   auto operator<=>(const IndexTerm&) const = default;
 };
 
+// How an update changes a patient's index entries: the entries of the record as it was
+// (the caller recomputes them from the stored record) go, those of the new record come.
+// Entries are found by their key, so the index needs no second B-tree by patient.
+struct IndexChange {
+  std::span<const IndexTerm> removed;
+  std::span<const IndexTerm> added;
+};
+
 struct IndexHit {
   std::string patient_id;
   std::int64_t kind = 0;  // which of the asked terms matched
@@ -313,11 +321,11 @@ class PatientPort {
   [[nodiscard]] virtual core::Result<std::vector<PatientRow>> find_many(
       std::string_view practice_id, std::span<const std::string> ids) = 0;
   // Writes status, record, merged_into, deleted_at and restricted when row.version is the
-  // stored version, raises the version and sets updated_at; with `terms`, replaces the
-  // index entries (an empty span removes them: deleted and merged records are not
-  // found by search). not_found / precondition_failed as for practices.
-  [[nodiscard]] virtual core::Result<void> update(
-      const PatientRow& row, std::optional<std::span<const IndexTerm>> terms) = 0;
+  // stored version, raises the version and sets updated_at; with `index`, removes and
+  // adds index entries (a term in both stays; removing all of them: deleted and merged
+  // records are not found by search). not_found / precondition_failed as for practices.
+  [[nodiscard]] virtual core::Result<void> update(const PatientRow& row,
+                                                  std::optional<IndexChange> index) = 0;
   // Patients with an index entry equal to any of `terms` (one hit per matching entry).
   [[nodiscard]] virtual core::Result<std::vector<IndexHit>> match(
       std::string_view practice_id, std::span<const IndexTerm> terms) = 0;
@@ -730,6 +738,19 @@ class OutboxPort {
 
 enum class TxMode { read_only, read_write };
 
+// When a write job counts as committed (Store::write).
+enum class Durability {
+  // On disk (fsync) before write() returns: survives a power cut. Every change of data.
+  full,
+  // Handed to the operating system before write() returns: survives a crash or kill of
+  // praxis, not a power cut or a crash of the operating system (or of PostgreSQL), which
+  // may lose the last such commits. Never one in the middle: the database's log is a
+  // prefix, so any later full commit makes every earlier one durable too. For what
+  // records a request that changed nothing (the audit entries of reads), where waiting
+  // for the disk would cost more than the read itself.
+  written,
+};
+
 class Transaction {
  public:
   virtual ~Transaction() = default;
@@ -776,10 +797,20 @@ class Transaction {
   void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
   // What after_commit() collected (adapters run it).
   std::vector<std::function<void()>> take_after_commit() { return std::move(after_commit_); }
+  // What this write job's commit waits for: what Store::write() was asked for, raised to
+  // full by require_full_durability().
+  Durability durability() const { return durability_; }
+  // Makes this job's commit wait for the disk whatever write() was asked for (a signed
+  // audit checkpoint can be handed out at once, so what it signs must outlast a power
+  // cut).
+  void require_full_durability() { durability_ = Durability::full; }
+  // Adapters: what Store::write() was asked for.
+  void set_durability(Durability durability) { durability_ = durability; }
 
  private:
   std::string scoped_;
   std::vector<std::function<void()>> after_commit_;
+  Durability durability_ = Durability::full;
 };
 
 using WriteJob = std::function<core::Result<void>(Transaction&)>;
@@ -788,9 +819,13 @@ class Store {
  public:
   virtual ~Store() = default;
   [[nodiscard]] virtual core::Result<std::unique_ptr<Transaction>> read() = 0;
-  // Runs `job` in a read-write transaction; once its changes are durable, the functions
-  // the job gave Transaction::after_commit() run on the caller's thread.
-  [[nodiscard]] virtual core::Result<void> write(const WriteJob& job) = 0;
+  // Runs `job` in a read-write transaction; once its changes are durable (`durability`,
+  // or full when the job asked for it), the functions the job gave
+  // Transaction::after_commit() run on the caller's thread.
+  [[nodiscard]] virtual core::Result<void> write(const WriteJob& job, Durability durability) = 0;
+  [[nodiscard]] core::Result<void> write(const WriteJob& job) {
+    return write(job, Durability::full);
+  }
   // Readiness: the database answers and is still the one that was opened.
   [[nodiscard]] virtual core::Result<void> ping() = 0;
 };
@@ -810,19 +845,22 @@ struct RetryPolicy {
 };
 
 // Runs `fn(tx)` in a transaction and commits it when `fn` succeeds (unless `fn`
-// committed itself). Transient failures are retried with exponential backoff, at most
-// policy.attempts times; the last error is returned.
+// committed itself); a write waits for `durability`. Transient failures are retried with
+// exponential backoff, at most policy.attempts times; the last error is returned.
 template <typename Fn>
 [[nodiscard]] core::Result<void> with_transaction(Store& store, TxMode mode, Fn&& fn,
+                                                  Durability durability = Durability::full,
                                                   const RetryPolicy& policy = {}) {
   auto delay = policy.first_delay;
   core::Result<void> result;
   for (int attempt = 1;; ++attempt) {
     if (mode == TxMode::read_write) {
-      result = store.write([&fn](Transaction& tx) -> core::Result<void> {
-        if (auto r = fn(tx); !r) return r;
-        return tx.commit();
-      });
+      result = store.write(
+          [&fn](Transaction& tx) -> core::Result<void> {
+            if (auto r = fn(tx); !r) return r;
+            return tx.commit();
+          },
+          durability);
     } else {
       auto tx = store.read();
       result = tx ? fn(**tx) : core::Result<void>(tl::unexpected(tx.error()));
@@ -840,6 +878,7 @@ template <typename Fn>
 [[nodiscard]] core::Result<void> with_practice_transaction(Store& store,
                                                            std::string_view practice_id,
                                                            TxMode mode, Fn&& fn,
+                                                           Durability durability = Durability::full,
                                                            const RetryPolicy& policy = {}) {
   return with_transaction(
       store, mode,
@@ -847,7 +886,7 @@ template <typename Fn>
         if (auto r = tx.scope(practice_id); !r) return r;
         return fn(tx);
       },
-      policy);
+      durability, policy);
 }
 
 }  // namespace praxis::store

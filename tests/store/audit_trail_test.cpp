@@ -246,13 +246,14 @@ class GatedStore final : public store::Store {
  public:
   explicit GatedStore(store::Store& inner) : inner_(inner) {}
   core::Result<std::unique_ptr<store::Transaction>> read() override { return inner_.read(); }
-  core::Result<void> write(const store::WriteJob& job) override {
+  using store::Store::write;
+  core::Result<void> write(const store::WriteJob& job, store::Durability durability) override {
     {
       std::unique_lock lock(mutex_);
       ++writes_;
       cv_.wait(lock, [this] { return open_; });
     }
-    return inner_.write(job);
+    return inner_.write(job, durability);
   }
   core::Result<void> ping() override { return inner_.ping(); }
   void open() {

@@ -76,6 +76,61 @@ TEST_P(FaultInjection, EveryFailurePointIsCleanAndRecoverable) {
   EXPECT_GT(points_with_failures, kJobs / 2) << "the shim rarely made an operation fail";
 }
 
+// Durability::written commits hand the WAL frames to the operating system without an
+// fsync; full ones, and written ones that raise their durability inside, wait for it.
+TEST(Durability, OnlyWhatMustOutlastAPowerCutWaitsForTheDisk) {
+  register_fault_vfs();
+  TempDir dir;
+  store::sqlite::SqliteOptions options;
+  options.file = dir.path() / "durability.db";
+  options.vfs = kFaultVfsName;
+  options.readers = 1;
+  auto created = store::sqlite::SqliteStore::create(options);
+  ASSERT_TRUE(created) << created.error().internal;
+  auto& s = **created;
+  std::int64_t n = 0;
+  auto write = [&](store::Durability durability, bool raise) {
+    const std::string key = std::to_string(++n);
+    return s.write(
+        [&](store::Transaction& tx) -> core::Result<void> {
+          if (auto r = tx.meta().put("k:" + key, "v"); !r) return r;
+          if (raise) tx.require_full_durability();
+          return tx.commit();
+        },
+        durability);
+  };
+  auto syncs = [&](store::Durability durability, bool raise) {
+    arm_fault(Fault::fsync, 1'000'000);
+    auto r = write(durability, raise);
+    EXPECT_TRUE(r) << r.error().internal;
+    const int calls = fault_calls();
+    disarm_fault();
+    return calls;
+  };
+  const auto before = s.stats().synced_commits;
+  EXPECT_EQ(syncs(store::Durability::written, false), 0);
+  EXPECT_GE(syncs(store::Durability::full, false), 1);
+  EXPECT_EQ(syncs(store::Durability::written, false), 0);
+  EXPECT_GE(syncs(store::Durability::written, true), 1);
+  EXPECT_EQ(s.stats().synced_commits, before + 2);
+
+  // A raised commit whose sync fails is reported: its outcome is uncertain.
+  arm_fault(Fault::fsync, 1);
+  auto failed = write(store::Durability::written, true);
+  disarm_fault();
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, core::ErrorCode::unavailable);
+  EXPECT_TRUE(write(store::Durability::written, false));
+  EXPECT_TRUE(write(store::Durability::full, false));
+  created->reset();
+  store::sqlite::OpenOptions check;
+  check.mode = store::sqlite::OpenMode::read_only;
+  auto db = store::sqlite::Database::open(options.file, check);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->query_text("SELECT count(*) FROM server_meta WHERE key LIKE 'k:%'").value_or(""),
+            "7");
+}
+
 INSTANTIATE_TEST_SUITE_P(Faults, FaultInjection,
                          ::testing::Values(Fault::write_eio, Fault::write_full, Fault::fsync),
                          [](const auto& param_info) {

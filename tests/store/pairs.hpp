@@ -1,6 +1,8 @@
 #pragma once
 // The workload of the crash and fault tests: write job n stores two meta values,
 // "a:n" and "b:n", so a half-applied job is visible as one without the other.
+// Durability::written jobs are held to the same rule: a crash or kill of the process
+// loses none that was acknowledged (only a power cut may).
 
 #include <cstdint>
 #include <set>
@@ -12,11 +14,15 @@
 
 namespace praxis::test {
 
-inline core::Result<void> write_pair(store::Store& store, std::int64_t n) {
-  return store::with_transaction(store, store::TxMode::read_write, [n](store::Transaction& tx) {
-    if (auto r = tx.meta().put("a:" + std::to_string(n), "x"); !r) return r;
-    return tx.meta().put("b:" + std::to_string(n), "y");
-  });
+inline core::Result<void> write_pair(store::Store& store, std::int64_t n,
+                                     store::Durability durability = store::Durability::full) {
+  return store::with_transaction(
+      store, store::TxMode::read_write,
+      [n](store::Transaction& tx) {
+        if (auto r = tx.meta().put("a:" + std::to_string(n), "x"); !r) return r;
+        return tx.meta().put("b:" + std::to_string(n), "y");
+      },
+      durability);
 }
 
 struct PairCheck {

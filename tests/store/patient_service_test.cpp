@@ -56,6 +56,17 @@ struct PatientFixture : test::ServiceFixture, testing::Test {
                in);
   }
 
+  // The patient's rows in the blind index, counted in the database file itself: search
+  // removes false positives after decryption, so it cannot tell stale rows apart.
+  std::int64_t index_rows(const std::string& id) {
+    store::sqlite::OpenOptions options;
+    options.mode = store::sqlite::OpenMode::read_only;
+    auto db = store::sqlite::Database::open(store->file(), options);
+    if (!db) throw std::runtime_error(db.error().internal);
+    auto n = db->query_text("SELECT count(*) FROM patient_index WHERE patient_id = '" + id + "'");
+    if (!n) throw std::runtime_error(n.error().internal);
+    return std::stoll(*n);
+  }
   std::vector<std::string> find(const std::string& q) {
     auto page = service.search(ctx, practice, q, "", 100);
     EXPECT_TRUE(page) << q;
@@ -263,6 +274,12 @@ TEST_F(PatientFixture, UpdatesAreVersionedMergePatches) {
   ASSERT_FALSE(invalid);
   EXPECT_EQ(invalid.error().code, core::ErrorCode::invalid_input);
   EXPECT_TRUE(find("jan@example.org").empty()) << "the removed e-mail is no longer indexed";
+  const auto rows = index_rows(id);
+  ASSERT_TRUE(service.update(ctx, practice, id, 2,
+                             json::parse(R"({"email":"jan@example.org"})").as_object()));
+  EXPECT_GT(index_rows(id), rows) << "the e-mail's entry is back";
+  ASSERT_TRUE(service.update(ctx, practice, id, 3, json::parse(R"({"email":null})").as_object()));
+  EXPECT_EQ(index_rows(id), rows) << "and gone again: no stale rows";
   auto foreign = service.update(ctx, other_practice, id, 2, json::parse("{}").as_object());
   ASSERT_FALSE(foreign);
   EXPECT_EQ(foreign.error().code, core::ErrorCode::not_found);
@@ -270,13 +287,17 @@ TEST_F(PatientFixture, UpdatesAreVersionedMergePatches) {
 
 TEST_F(PatientFixture, DeletedPatientsLeaveSearchAndCanBeRestoredForThirtyDays) {
   const std::string id = person("Fischer", "Ida", "1970-01-01");
+  const auto rows = index_rows(id);
+  EXPECT_GT(rows, 5);
   ASSERT_TRUE(service.remove(ctx, practice, id, std::nullopt));
   EXPECT_TRUE(find("Fischer").empty());
+  EXPECT_EQ(index_rows(id), 0) << "a deleted record leaves the index";
   auto got = service.get(ctx, practice, id);
   ASSERT_TRUE(got);
   EXPECT_EQ(got->row.status, "deleted");
   ASSERT_TRUE(service.restore(ctx, practice, id));
   EXPECT_EQ(find("Fischer"), std::vector<std::string>{"Fischer"});
+  EXPECT_EQ(index_rows(id), rows);
   ASSERT_TRUE(service.remove(ctx, practice, id, std::nullopt));
   clock.advance(std::chrono::hours(24 * 31));
   auto late = service.restore(ctx, practice, id);
@@ -290,8 +311,11 @@ TEST_F(PatientFixture, MergeKeepsEverythingAndLeavesAPointer) {
   const std::string gone = person("Wolf", "Otto", "1950-05-05",
                                   R"(,"phones":[{"kind":"mobile","number":"0151 7654321"}],)"
                                   R"("email":"otto@example.org","note":"Allergie: keine")");
+  const auto kept_rows = index_rows(keep);
   auto merged = service.merge(ctx, practice, keep, gone);
   ASSERT_TRUE(merged) << merged.error().message;
+  EXPECT_EQ(index_rows(gone), 0) << "the merged record leaves the index";
+  EXPECT_GT(index_rows(keep), kept_rows) << "the kept one gains the other's phone and e-mail";
   EXPECT_EQ(merged->record.phones.size(), 2u);
   EXPECT_EQ(merged->record.email, "otto@example.org");
   EXPECT_EQ(merged->record.note, "Allergie: keine");

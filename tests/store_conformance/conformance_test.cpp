@@ -116,6 +116,45 @@ TEST_P(StoreConformance, AfterCommitRunsOnceTheWriteIsDurableAndNeverOnRollback)
   EXPECT_EQ(ran, std::vector<std::string>{"kept=1"});
 }
 
+// Durability::written changes when write() returns, never what is committed: jobs of
+// both kinds, side by side and raised inside, commit (or roll back) alike.
+TEST_P(StoreConformance, WrittenDurabilityCommitsLikeFull) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong_durability{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const auto asked = (t + i) % 2 == 0 ? Durability::written : Durability::full;
+        const bool raise = i % 3 == 0;
+        const bool doomed = i % 4 == 1;
+        (void)store().write(
+            [&](Transaction& tx) -> core::Result<void> {
+              if (tx.durability() != asked) ++wrong_durability;
+              if (raise) tx.require_full_durability();
+              if (raise && tx.durability() != Durability::full) ++wrong_durability;
+              if (auto w = tx.meta().put("d" + std::to_string(t) + "-" + std::to_string(i), "v");
+                  !w) {
+                return w;
+              }
+              if (doomed) return core::fail(ErrorCode::conflict, "doomed");
+              return tx.commit();
+            },
+            asked);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong_durability.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const auto value = get("d" + std::to_string(t) + "-" + std::to_string(i));
+      EXPECT_EQ(value.has_value(), i % 4 != 1) << t << "-" << i;
+    }
+  }
+}
+
 TEST_P(StoreConformance, ConcurrentJobsSucceedOrFailIndependently) {
   constexpr int kThreads = 16;
   constexpr int kPerThread = 20;
@@ -200,7 +239,7 @@ TEST_P(StoreConformance, TransientErrorsAreRetriedOthersAreNot) {
         e.transient = true;
         return tl::unexpected(e);
       },
-      RetryPolicy{3, std::chrono::milliseconds(1), std::chrono::milliseconds(2)});
+      Durability::full, RetryPolicy{3, std::chrono::milliseconds(1), std::chrono::milliseconds(2)});
   EXPECT_FALSE(exhausted);
   EXPECT_EQ(calls, 3);
 }
@@ -773,16 +812,30 @@ TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
   EXPECT_EQ(all_of({{2, 7}, {1, 100}, {3, 0x7FFFFFFFFFFFFFFF}}), std::set<std::string>{});
   EXPECT_EQ(all_of({}), std::set<std::string>{});
 
-  // Update: versioned, and the index terms are replaced (or removed).
+  // Update: the entries removed go (a term also added stays), the added ones come.
+  PatientRow renamed = b;
+  renamed.updated_at = "2026-11-29T09:00:00Z";
+  const std::vector<IndexTerm> tb2 = {{1, 100}, {2, 8}, {4, 1}};
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.patients().update(renamed, IndexChange{tb, tb2});
+  }));
+  EXPECT_EQ(hits("p-1", 1, {100}), (std::set<std::string>{"pa-1", "pa-2"})) << "kept";
+  EXPECT_EQ(hits("p-1", 2, {7}), std::set<std::string>{}) << "removed";
+  EXPECT_EQ(hits("p-1", 2, {8}), (std::set<std::string>{"pa-2"})) << "added";
+  EXPECT_EQ(hits("p-1", 4, {1}), (std::set<std::string>{"pa-2"})) << "added";
+  EXPECT_EQ(hits("p-1", 2, {-5}), (std::set<std::string>{"pa-1"})) << "another patient's stays";
+
+  // Update: versioned, and the index terms are removed.
   PatientRow changed = a;
   changed.status = "deleted";
   changed.deleted_at = "2026-11-29T10:00:00Z";
   changed.updated_at = "2026-11-29T10:00:00Z";
   changed.record = std::vector<std::uint8_t>(50, 9);
   ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
-    return tx.patients().update(changed, std::span<const IndexTerm>());
+    return tx.patients().update(changed, IndexChange{ta, {}});
   }));
   EXPECT_EQ(hits("p-1", 1, {100}), (std::set<std::string>{"pa-2"})) << "terms removed";
+  EXPECT_EQ(hits("p-1", 3, {0x7FFFFFFFFFFFFFFF}), std::set<std::string>{}) << "terms removed";
   auto stale = with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
     return tx.patients().update(changed, std::nullopt);
   });

@@ -64,7 +64,11 @@ class PgTransaction final : public sql::PortsTransaction<PgExecutor> {
       committed_ = true;
       return {};
     }
-    auto r = c_.exec("COMMIT");
+    // A commit that needs only to reach the server does not wait for its WAL flush
+    // (Durability::written); any later synchronous commit flushes it too.
+    auto r = durability() == Durability::written && mode_ == TxMode::read_write
+                 ? c_.exec_script("SET LOCAL synchronous_commit TO off; COMMIT")
+                 : c_.exec("COMMIT");
     if (!r) {
       // A COMMIT that failed with the connection may have committed: never retried.
       auto e = r.error();
@@ -261,10 +265,11 @@ core::Result<std::unique_ptr<Transaction>> PgStore::begin(TxMode mode) {
 
 core::Result<std::unique_ptr<Transaction>> PgStore::read() { return begin(TxMode::read_only); }
 
-core::Result<void> PgStore::write(const WriteJob& job) {
+core::Result<void> PgStore::write(const WriteJob& job, Durability durability) {
   auto begun = begin(TxMode::read_write);
   if (!begun) return tl::unexpected(begun.error());
   auto& tx = static_cast<PgTransaction&>(**begun);
+  tx.set_durability(durability);
   core::Result<void> result;
   try {
     result = job(tx);

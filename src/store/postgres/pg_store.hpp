@@ -36,7 +36,9 @@ class PgStore final : public Store {
   ~PgStore() override;
 
   core::Result<std::unique_ptr<Transaction>> read() override;
-  core::Result<void> write(const WriteJob& job) override;
+  using Store::write;
+  // Durability::written commits with synchronous_commit off (unless the job raised it).
+  core::Result<void> write(const WriteJob& job, Durability durability) override;
   core::Result<void> ping() override;
 
   // Runs `fn` on a raw connection inside a transaction of this store (server-wide, or

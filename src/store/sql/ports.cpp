@@ -1,5 +1,6 @@
 #include "store/sql/ports.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace praxis::store::sql {
@@ -576,8 +577,7 @@ core::Result<std::vector<PatientRow>> SqlPatientPort::find_many(std::string_view
   return out;
 }
 
-core::Result<void> SqlPatientPort::update(const PatientRow& row,
-                                          std::optional<std::span<const IndexTerm>> terms) {
+core::Result<void> SqlPatientPort::update(const PatientRow& row, std::optional<IndexChange> index) {
   auto r = x_.run(
       "UPDATE patients SET status = $4, record = $5, merged_into = $6, deleted_at = $7, "
       "updated_at = $8, restricted = $9, version = version + 1 "
@@ -591,13 +591,26 @@ core::Result<void> SqlPatientPort::update(const PatientRow& row,
       !outcome) {
     return outcome;
   }
-  if (!terms) return {};
-  if (auto d = x_.run("DELETE FROM patient_index WHERE practice_id = $1 AND patient_id = $2",
-                      {row.practice_id, row.id});
-      !d) {
-    return tl::unexpected(d.error());
+  if (!index) return {};
+  std::vector<IndexTerm> kept(index->added.begin(), index->added.end());
+  std::sort(kept.begin(), kept.end());
+  std::vector<IndexTerm> gone(index->removed.begin(), index->removed.end());
+  std::sort(gone.begin(), gone.end());
+  gone.erase(std::unique(gone.begin(), gone.end()), gone.end());
+  for (const auto& t : gone) {
+    if (std::binary_search(kept.begin(), kept.end(), t)) continue;
+    // One primary-key lookup per entry (the statement is prepared once).
+    if (auto d = x_.run(
+            "DELETE FROM patient_index WHERE practice_id = $1 AND kind = $2 AND hash = $3 AND "
+            "patient_id = $4",
+            {row.practice_id, t.kind, t.hash, row.id});
+        !d) {
+      return tl::unexpected(d.error());
+    }
   }
-  return write_terms(row, *terms);
+  // Every added entry is written (existing ones stay): should `removed` miss an entry
+  // the record had, the record is still found by all of its terms.
+  return write_terms(row, index->added);
 }
 
 core::Result<std::vector<IndexHit>> SqlPatientPort::match(std::string_view practice_id,

@@ -112,8 +112,7 @@ class SqlPatientPort final : public PatientPort {
                                                std::string_view id) override;
   core::Result<std::vector<PatientRow>> find_many(std::string_view practice_id,
                                                   std::span<const std::string> ids) override;
-  core::Result<void> update(const PatientRow& row,
-                            std::optional<std::span<const IndexTerm>> terms) override;
+  core::Result<void> update(const PatientRow& row, std::optional<IndexChange> index) override;
   core::Result<std::vector<IndexHit>> match(std::string_view practice_id,
                                             std::span<const IndexTerm> terms) override;
   core::Result<std::vector<std::string>> match_all(std::string_view practice_id,

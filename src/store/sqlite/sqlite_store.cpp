@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "store/sql/ports.hpp"
@@ -85,7 +86,10 @@ core::Error with_context(core::Error e, std::string_view what) {
 }  // namespace
 
 SqliteStore::SqliteStore(SqliteOptions options, Database writer, std::uint64_t inode)
-    : options_(std::move(options)), inode_(inode), writer_(std::move(writer)) {}
+    : options_(std::move(options)),
+      inode_(inode),
+      writer_(std::move(writer)),
+      writer_synchronous_(options_.synchronous) {}
 
 core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(const SqliteOptions& options,
                                                                     Database writer) {
@@ -200,14 +204,14 @@ SqliteStore::~SqliteStore() {
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
 
-core::Result<void> SqliteStore::write(const WriteJob& job) {
+core::Result<void> SqliteStore::write(const WriteJob& job, Durability durability) {
   std::vector<std::function<void()>> committed;  // the job's after_commit() functions
   const WriteJob collecting = [&job, &committed](Transaction& tx) {
     auto result = job(tx);
     committed = tx.take_after_commit();
     return result;
   };
-  Job entry{&collecting, {}};
+  Job entry{&collecting, durability, {}};
   auto done = entry.done.get_future();
   {
     std::lock_guard lock(queue_mutex_);
@@ -240,24 +244,72 @@ void SqliteStore::writer_loop() {
   }
 }
 
+namespace {
+
+// Syncs the writer's WAL file through SQLite's own file object (and so its VFS): what
+// synchronous=FULL would have done at the COMMIT.
+core::Result<void> sync_wal(sqlite3* db) {
+  sqlite3_file* wal = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK ||
+      wal == nullptr || wal->pMethods == nullptr) {
+    return core::fail(ErrorCode::internal, "storage unavailable", "no WAL file to sync");
+  }
+  if (int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL); rc != SQLITE_OK) {
+    auto e = core::Error::make(ErrorCode::unavailable, "storage unavailable",
+                               std::string("WAL sync: ") + sqlite3_errstr(rc));
+    return tl::unexpected(e);
+  }
+  return {};
+}
+
+}  // namespace
+
 void SqliteStore::run_group(std::vector<Job*>& group) {
   std::vector<core::Result<void>> results(group.size());
   std::size_t ran = 0;
   std::optional<core::Error> group_error;
-  if (auto begun = writer_.exec("BEGIN IMMEDIATE"); !begun) {
+  // FULL as configured when a job needs it; NORMAL (never stronger than configured) when
+  // every job of the group records only what changed nothing.
+  const bool any_full = std::any_of(group.begin(), group.end(), [](const Job* job) {
+    return job->durability == Durability::full;
+  });
+  const Synchronous wanted = any_full ? options_.synchronous : Synchronous::normal;
+  if (wanted != writer_synchronous_) {
+    if (auto r = writer_.exec(wanted == Synchronous::full ? "PRAGMA synchronous=FULL"
+                                                          : "PRAGMA synchronous=NORMAL");
+        r) {
+      writer_synchronous_ = wanted;
+    } else {
+      group_error = with_context(r.error(), "synchronous");
+    }
+  }
+  bool sync_after = false;  // a job of a NORMAL group raised its durability
+  if (group_error) {
+    ran = group.size();  // every job of the group gets the error
+  } else if (auto begun = writer_.exec("BEGIN IMMEDIATE"); !begun) {
     group_error = with_context(begun.error(), "begin");
   } else {
-    group_error = run_jobs(group, results, ran);
+    group_error = run_jobs(group, results, ran, sync_after);
     if (!group_error) {
       if (auto committed = writer_.exec("COMMIT"); !committed) {
         group_error = with_context(committed.error(), "commit");
       }
     }
     if (!sqlite3_get_autocommit(writer_.handle())) (void)writer_.exec("ROLLBACK");
+    sync_after = sync_after && writer_synchronous_ != Synchronous::full &&
+                 options_.synchronous == Synchronous::full;
+    if (!group_error && sync_after) {
+      // Committed and visible, but not known to be on disk: like a failed fsync in any
+      // database, its callers learn that the outcome is uncertain.
+      if (auto synced = sync_wal(writer_.handle()); !synced) group_error = synced.error();
+    }
   }
   {
     std::lock_guard lock(queue_mutex_);
     ++stats_.commits;
+    if (!group_error && (writer_synchronous_ == Synchronous::full || sync_after)) {
+      ++stats_.synced_commits;
+    }
     stats_.jobs += ran;
     stats_.largest_group = std::max<std::uint64_t>(stats_.largest_group, ran);
     // Jobs a failed group never reached run again in the next group.
@@ -272,10 +324,11 @@ void SqliteStore::run_group(std::vector<Job*>& group) {
 
 std::optional<core::Error> SqliteStore::run_jobs(std::vector<Job*>& group,
                                                  std::vector<core::Result<void>>& results,
-                                                 std::size_t& ran) {
+                                                 std::size_t& ran, bool& raised) {
   for (; ran < group.size(); ++ran) {
     core::Result<void>& result = results[ran];
     SqliteTransaction tx(writer_, TxMode::read_write, SqliteTransaction::Kind::savepoint);
+    tx.set_durability(group[ran]->durability);
     if (auto begun = tx.begin(); !begun) return with_context(begun.error(), "savepoint");
     try {
       result = (*group[ran]->fn)(tx);
@@ -287,6 +340,7 @@ std::optional<core::Error> SqliteStore::run_jobs(std::vector<Job*>& group,
       result = core::fail(ErrorCode::internal, "internal error", "write job did not commit");
     }
     if (!result) (void)tx.rollback();
+    if (result && tx.durability() == Durability::full) raised = true;
     if (sqlite3_get_autocommit(writer_.handle())) {
       // SQLite rolled the whole group back (I/O error, disk full): nothing of it stays.
       ++ran;

@@ -64,7 +64,11 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   core::Result<std::unique_ptr<Transaction>> read() override;
-  core::Result<void> write(const WriteJob& job) override;
+  using Store::write;
+  // A group of jobs commits with synchronous=FULL when one of them asks for full
+  // durability, else with NORMAL (the WAL frames are written, not synced); a job that
+  // raises its durability inside a NORMAL group has the WAL synced after the COMMIT.
+  core::Result<void> write(const WriteJob& job, Durability durability) override;
   core::Result<void> ping() override;
 
   const std::filesystem::path& file() const { return options_.file; }
@@ -73,12 +77,14 @@ class SqliteStore final : public Store {
     std::uint64_t jobs = 0;
     std::uint64_t commits = 0;  // group commits (each one fsync)
     std::uint64_t largest_group = 0;
+    std::uint64_t synced_commits = 0;  // commits that waited for the disk
   };
   Stats stats() const;
 
  private:
   struct Job {
     const WriteJob* fn;
+    Durability durability;
     std::promise<core::Result<void>> done;
   };
 
@@ -89,8 +95,10 @@ class SqliteStore final : public Store {
   void writer_loop();
   void run_group(std::vector<Job*>& group);
   // Runs jobs from group[ran] on, each in its savepoint; returns what ends the group early.
+  // `full` is set when a job that committed wants full durability.
   std::optional<core::Error> run_jobs(std::vector<Job*>& group,
-                                      std::vector<core::Result<void>>& results, std::size_t& ran);
+                                      std::vector<core::Result<void>>& results, std::size_t& ran,
+                                      bool& full);
   std::unique_ptr<Database> acquire_reader();
   void release_reader(std::unique_ptr<Database> db);
 
@@ -98,6 +106,7 @@ class SqliteStore final : public Store {
   std::uint64_t inode_;
 
   Database writer_;
+  Synchronous writer_synchronous_;  // the writer connection's current setting
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Job*> queue_;
