@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "store/migration.hpp"
@@ -137,6 +140,90 @@ TEST(SqliteStore, PingFailsWhenTheFileIsDeletedOrReplaced) {
   auto r = (*store)->ping();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, core::ErrorCode::unavailable);
+}
+
+// FULL durability is pipelined: a full write is answered only after a WAL sync that
+// began after its COMMIT, while the writer goes on and written jobs are answered at once.
+TEST(SqliteStore, AFullWriteWaitsForTheWalSyncAWrittenOneDoesNot) {
+  test::TempDir dir;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool gate_open = false;
+  int syncs_started = 0;
+  SqliteOptions options;
+  options.file = dir.path() / "praxis.db";
+  options.before_sync = [&] {
+    std::unique_lock lock(mutex);
+    ++syncs_started;
+    cv.notify_all();
+    cv.wait(lock, [&] { return gate_open; });
+  };
+  auto created = SqliteStore::create(options);
+  ASSERT_TRUE(created) << created.error().internal;
+  auto& store = **created;
+  auto put = [&](std::string key, Durability durability) {
+    return store.write(
+        [key](Transaction& tx) -> core::Result<void> {
+          if (auto r = tx.meta().put(key, "v"); !r) return r;
+          return tx.commit();
+        },
+        durability);
+  };
+  auto full = std::async(std::launch::async, [&] { return put("full", Durability::full); });
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return syncs_started > 0; }));
+  }
+  // The sync is held: the full write is committed (and visible) but not answered.
+  EXPECT_EQ(full.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  EXPECT_TRUE(put("written", Durability::written)) << "a written job does not wait for it";
+  {
+    auto tx = store.read();
+    ASSERT_TRUE(tx);
+    EXPECT_EQ((*tx)->meta().get("full").value_or(std::nullopt), "v");
+  }
+  const auto synced_before = store.stats().synced_commits;
+  {
+    std::lock_guard lock(mutex);
+    gate_open = true;
+  }
+  cv.notify_all();
+  ASSERT_EQ(full.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(full.get());
+  EXPECT_EQ(store.stats().synced_commits, synced_before + 1);
+}
+
+// A WAL sync that fails stops the store: the waiting job learns its outcome is unknown,
+// and no later write is accepted (an fsync error may have dropped written pages).
+TEST(SqliteStore, AFailedWalSyncStopsFurtherWrites) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  const std::filesystem::path wal = file.string() + "-wal";
+  const std::filesystem::path moved = file.string() + "-wal.moved";
+  bool break_next = false;
+  SqliteOptions options;
+  options.file = file;
+  options.before_sync = [&] {
+    if (break_next) std::filesystem::rename(wal, moved);  // the sync finds no WAL
+  };
+  auto created = SqliteStore::create(options);
+  ASSERT_TRUE(created) << created.error().internal;
+  auto& store = **created;
+  auto put = [&](std::string key) {
+    return with_transaction(store, TxMode::read_write,
+                            [key](Transaction& tx) { return tx.meta().put(key, "v"); });
+  };
+  ASSERT_TRUE(put("before"));
+  break_next = true;
+  auto failed = put("during");
+  break_next = false;
+  std::filesystem::rename(moved, wal);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, core::ErrorCode::unavailable);
+  auto later = put("after");
+  ASSERT_FALSE(later);
+  EXPECT_EQ(later.error().code, core::ErrorCode::unavailable);
+  EXPECT_FALSE(store.ping());
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <optional>
@@ -89,7 +91,8 @@ SqliteStore::SqliteStore(SqliteOptions options, Database writer, std::uint64_t i
     : options_(std::move(options)),
       inode_(inode),
       writer_(std::move(writer)),
-      writer_synchronous_(options_.synchronous) {}
+      writer_synchronous_(options_.synchronous),
+      pipelined_(options_.synchronous == Synchronous::full && options_.vfs.empty()) {}
 
 core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(const SqliteOptions& options,
                                                                     Database writer) {
@@ -98,6 +101,12 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(const Sqlite
   if (!inode)
     return core::fail(ErrorCode::internal, "database file vanished: " + options.file.string());
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(writer), *inode));
+  if (store->pipelined_) {
+    // The syncer makes commits durable (sync_loop); SQLite only writes the WAL frames.
+    if (auto r = store->writer_.exec("PRAGMA synchronous=NORMAL"); !r)
+      return tl::unexpected(r.error());
+    store->writer_synchronous_ = Synchronous::normal;
+  }
   if (auto r = store->open_readers(); !r) return tl::unexpected(r.error());
   auto checkpointer = Database::open(options.file, {OpenMode::read_write, options.synchronous,
                                                     options.busy_timeout_ms, options.vfs});
@@ -106,6 +115,7 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(const Sqlite
   // The hook replaces SQLite's automatic checkpoint on the writer's connection.
   sqlite3_wal_hook(store->writer_.handle(), &SqliteStore::on_wal_commit, store.get());
   store->checkpoint_thread_ = std::thread([s = store.get()] { s->checkpoint_loop(); });
+  if (store->pipelined_) store->sync_thread_ = std::thread([s = store.get()] { s->sync_loop(); });
   store->writer_thread_ = std::thread([s = store.get()] { s->writer_loop(); });
   return store;
 }
@@ -197,6 +207,13 @@ SqliteStore::~SqliteStore() {
   queue_cv_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
   {
+    std::lock_guard lock(sync_mutex_);
+    sync_stop_ = true;  // after the writer: the syncer answers what it handed over
+  }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  if (wal_fd_ >= 0) ::close(wal_fd_);
+  {
     std::lock_guard lock(checkpoint_mutex_);
     checkpoint_stop_ = true;
   }
@@ -211,6 +228,10 @@ core::Result<void> SqliteStore::write(const WriteJob& job, Durability durability
     committed = tx.take_after_commit();
     return result;
   };
+  if (sync_failed_.load()) {
+    return core::fail(ErrorCode::unavailable, "storage unavailable",
+                      "a WAL sync failed earlier; restart praxis after checking the disk");
+  }
   Job entry{&collecting, durability, {}};
   auto done = entry.done.get_future();
   {
@@ -268,19 +289,21 @@ void SqliteStore::run_group(std::vector<Job*>& group) {
   std::vector<core::Result<void>> results(group.size());
   std::size_t ran = 0;
   std::optional<core::Error> group_error;
-  // FULL as configured when a job needs it; NORMAL (never stronger than configured) when
-  // every job of the group records only what changed nothing.
-  const bool any_full = std::any_of(group.begin(), group.end(), [](const Job* job) {
-    return job->durability == Durability::full;
-  });
-  const Synchronous wanted = any_full ? options_.synchronous : Synchronous::normal;
-  if (wanted != writer_synchronous_) {
-    if (auto r = writer_.exec(wanted == Synchronous::full ? "PRAGMA synchronous=FULL"
-                                                          : "PRAGMA synchronous=NORMAL");
-        r) {
-      writer_synchronous_ = wanted;
-    } else {
-      group_error = with_context(r.error(), "synchronous");
+  if (!pipelined_) {
+    // FULL as configured when a job needs it; NORMAL (never stronger than configured)
+    // when every job of the group records only what changed nothing.
+    const bool any_full = std::any_of(group.begin(), group.end(), [](const Job* job) {
+      return job->durability == Durability::full;
+    });
+    const Synchronous wanted = any_full ? options_.synchronous : Synchronous::normal;
+    if (wanted != writer_synchronous_) {
+      if (auto r = writer_.exec(wanted == Synchronous::full ? "PRAGMA synchronous=FULL"
+                                                            : "PRAGMA synchronous=NORMAL");
+          r) {
+        writer_synchronous_ = wanted;
+      } else {
+        group_error = with_context(r.error(), "synchronous");
+      }
     }
   }
   bool sync_after = false;  // a job of a NORMAL group raised its durability
@@ -289,25 +312,28 @@ void SqliteStore::run_group(std::vector<Job*>& group) {
   } else if (auto begun = writer_.exec("BEGIN IMMEDIATE"); !begun) {
     group_error = with_context(begun.error(), "begin");
   } else {
-    group_error = run_jobs(group, results, ran, sync_after);
+    group_error = run_jobs(group, results, ran);
     if (!group_error) {
       if (auto committed = writer_.exec("COMMIT"); !committed) {
         group_error = with_context(committed.error(), "commit");
       }
     }
     if (!sqlite3_get_autocommit(writer_.handle())) (void)writer_.exec("ROLLBACK");
-    sync_after = sync_after && writer_synchronous_ != Synchronous::full &&
-                 options_.synchronous == Synchronous::full;
+    sync_after = !pipelined_ && writer_synchronous_ != Synchronous::full &&
+                 options_.synchronous == Synchronous::full &&
+                 std::any_of(group.begin(), group.begin() + static_cast<std::ptrdiff_t>(ran),
+                             [](const Job* job) { return job->needs_sync; });
     if (!group_error && sync_after) {
       // Committed and visible, but not known to be on disk: like a failed fsync in any
       // database, its callers learn that the outcome is uncertain.
       if (auto synced = sync_wal(writer_.handle()); !synced) group_error = synced.error();
     }
   }
+  std::vector<Job*> to_sync;  // committed, answered once the WAL is synced (pipelined)
   {
     std::lock_guard lock(queue_mutex_);
     ++stats_.commits;
-    if (!group_error && (writer_synchronous_ == Synchronous::full || sync_after)) {
+    if (!group_error && !pipelined_ && (writer_synchronous_ == Synchronous::full || sync_after)) {
       ++stats_.synced_commits;
     }
     stats_.jobs += ran;
@@ -317,14 +343,77 @@ void SqliteStore::run_group(std::vector<Job*>& group) {
   }
   for (std::size_t i = 0; i < ran; ++i) {
     if (group_error && results[i]) results[i] = tl::unexpected(*group_error);
-    group[i]->done.set_value(std::move(results[i]));
+    if (pipelined_ && results[i] && group[i]->needs_sync) {
+      to_sync.push_back(group[i]);
+    } else {
+      group[i]->done.set_value(std::move(results[i]));
+    }
+  }
+  if (!to_sync.empty()) {
+    {
+      std::lock_guard lock(sync_mutex_);
+      sync_queue_.insert(sync_queue_.end(), to_sync.begin(), to_sync.end());
+    }
+    sync_cv_.notify_one();
   }
   if (ran < group.size()) queue_cv_.notify_one();
 }
 
+void SqliteStore::sync_loop() {
+  std::vector<Job*> batch;
+  while (true) {
+    {
+      std::unique_lock lock(sync_mutex_);
+      sync_cv_.wait(lock, [this] { return sync_stop_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty()) return;  // stopping, and nothing left to answer
+      // Every job here committed before this sync starts, so the sync covers it.
+      batch.swap(sync_queue_);
+    }
+    if (options_.before_sync) options_.before_sync();
+    auto synced = sync_wal_file();
+    if (!synced) sync_failed_.store(true);
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (synced) ++stats_.synced_commits;
+    }
+    for (Job* job : batch) {
+      job->done.set_value(synced ? core::Result<void>{}
+                                 : core::Result<void>(tl::unexpected(synced.error())));
+    }
+    batch.clear();
+  }
+}
+
+core::Result<void> SqliteStore::sync_wal_file() {
+  const std::string path = options_.file.string() + "-wal";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return core::fail(ErrorCode::unavailable, "storage unavailable",
+                      "WAL sync: " + path + ": " + core::errno_text(errno));
+  }
+  if (wal_fd_ >= 0 && wal_inode_ != static_cast<std::uint64_t>(st.st_ino)) {
+    ::close(wal_fd_);  // a new WAL file (never while the store is open, but cheap to check)
+    wal_fd_ = -1;
+  }
+  if (wal_fd_ < 0) {
+    wal_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0) {
+      return core::fail(ErrorCode::unavailable, "storage unavailable",
+                        "WAL sync: open " + path + ": " + core::errno_text(errno));
+    }
+    wal_inode_ = static_cast<std::uint64_t>(st.st_ino);
+  }
+  // fdatasync flushes the file's data whichever descriptor wrote it (here: SQLite's).
+  if (::fdatasync(wal_fd_) != 0) {
+    return core::fail(ErrorCode::unavailable, "storage unavailable",
+                      "WAL sync: " + core::errno_text(errno));
+  }
+  return {};
+}
+
 std::optional<core::Error> SqliteStore::run_jobs(std::vector<Job*>& group,
                                                  std::vector<core::Result<void>>& results,
-                                                 std::size_t& ran, bool& raised) {
+                                                 std::size_t& ran) {
   for (; ran < group.size(); ++ran) {
     core::Result<void>& result = results[ran];
     SqliteTransaction tx(writer_, TxMode::read_write, SqliteTransaction::Kind::savepoint);
@@ -340,7 +429,7 @@ std::optional<core::Error> SqliteStore::run_jobs(std::vector<Job*>& group,
       result = core::fail(ErrorCode::internal, "internal error", "write job did not commit");
     }
     if (!result) (void)tx.rollback();
-    if (result && tx.durability() == Durability::full) raised = true;
+    group[ran]->needs_sync = result && tx.durability() == Durability::full;
     if (sqlite3_get_autocommit(writer_.handle())) {
       // SQLite rolled the whole group back (I/O error, disk full): nothing of it stays.
       ++ran;
@@ -381,6 +470,9 @@ core::Result<std::unique_ptr<Transaction>> SqliteStore::read() {
 }
 
 core::Result<void> SqliteStore::ping() {
+  if (sync_failed_.load()) {
+    return core::fail(ErrorCode::unavailable, "database unavailable", "a WAL sync failed");
+  }
   const auto inode = inode_of(options_.file);
   if (!inode || *inode != inode_) {
     return core::fail(ErrorCode::unavailable, "database unavailable",

@@ -10,10 +10,12 @@
 // writer never stops to copy pages.
 // Thread-safe.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -44,6 +46,8 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
   std::size_t max_batch = 256;  // jobs per group commit
   std::string vfs{};            // empty: SQLite's default VFS
+  // Tests: runs on the syncer thread before each WAL sync of the pipelined mode.
+  std::function<void()> before_sync{};
 };
 
 class SqliteStore final : public Store {
@@ -65,9 +69,14 @@ class SqliteStore final : public Store {
 
   core::Result<std::unique_ptr<Transaction>> read() override;
   using Store::write;
-  // A group of jobs commits with synchronous=FULL when one of them asks for full
-  // durability, else with NORMAL (the WAL frames are written, not synced); a job that
-  // raises its durability inside a NORMAL group has the WAL synced after the COMMIT.
+  // Durability::full with synchronous=FULL configured (the default) on SQLite's default
+  // VFS is pipelined: every group commits with NORMAL (WAL frames written, not synced)
+  // and the writer goes on with the next group while a syncer thread fdatasyncs the WAL;
+  // full jobs are answered after the sync that follows their COMMIT, written ones at
+  // once. Their changes are visible to readers during that sync (a power cut in it loses
+  // them, but nobody was told they were kept). Otherwise (another VFS), a group commits
+  // with FULL when one of its jobs asks for it, else with NORMAL, and a job that raises
+  // its durability inside a NORMAL group has the WAL synced after the COMMIT.
   core::Result<void> write(const WriteJob& job, Durability durability) override;
   core::Result<void> ping() override;
 
@@ -86,6 +95,7 @@ class SqliteStore final : public Store {
     const WriteJob* fn;
     Durability durability;
     std::promise<core::Result<void>> done;
+    bool needs_sync = false;  // committed, and full durability was asked or raised
   };
 
   SqliteStore(SqliteOptions options, Database writer, std::uint64_t inode);
@@ -95,10 +105,13 @@ class SqliteStore final : public Store {
   void writer_loop();
   void run_group(std::vector<Job*>& group);
   // Runs jobs from group[ran] on, each in its savepoint; returns what ends the group early.
-  // `full` is set when a job that committed wants full durability.
+  // Sets Job::needs_sync for each job that committed wanting full durability.
   std::optional<core::Error> run_jobs(std::vector<Job*>& group,
-                                      std::vector<core::Result<void>>& results, std::size_t& ran,
-                                      bool& full);
+                                      std::vector<core::Result<void>>& results, std::size_t& ran);
+  // The syncer (pipelined mode): answers committed jobs once an fdatasync of the WAL that
+  // began after their COMMIT has returned.
+  void sync_loop();
+  core::Result<void> sync_wal_file();
   std::unique_ptr<Database> acquire_reader();
   void release_reader(std::unique_ptr<Database> db);
 
@@ -107,6 +120,9 @@ class SqliteStore final : public Store {
 
   Database writer_;
   Synchronous writer_synchronous_;  // the writer connection's current setting
+  // FULL durability on SQLite's default VFS: the writer commits with NORMAL and goes on
+  // with the next group while the syncer thread syncs the WAL for the jobs that need it.
+  bool pipelined_;
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Job*> queue_;
@@ -123,6 +139,15 @@ class SqliteStore final : public Store {
   bool checkpoint_due_ = false;
   bool checkpoint_stop_ = false;
   std::thread checkpoint_thread_;
+
+  std::mutex sync_mutex_;
+  std::condition_variable sync_cv_;
+  std::vector<Job*> sync_queue_;
+  bool sync_stop_ = false;
+  std::atomic<bool> sync_failed_{false};  // a WAL sync failed: no further writes
+  int wal_fd_ = -1;                       // the syncer thread's own descriptor of the WAL
+  std::uint64_t wal_inode_ = 0;
+  std::thread sync_thread_;
 
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;
