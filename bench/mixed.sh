@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The mixed workload of issue #12 over HTTP: 70 % public availability, 10 % online
 # bookings (each a new patient, proof-of-work and per-address limits off), 15 % staff
-# patient search, 5 % patient reads, from one wrk run with 64 keep-alive connections on
-# 127.0.0.1. praxis serve (release build, default settings, access log on) runs on a data
+# patient search, 5 % patient reads, from one wrk run with 64 keep-alive connections
+# (CONNECTIONS=N for another number) on 127.0.0.1. praxis serve (release build, default settings, access log on) runs on a data
 # directory that bench/patients_load.cpp (TOTAL patients over PRACTICES practices, BIG in
 # the searched one, an owner session) and bench/booking_load.cpp (the booking practice:
 # five practitioners, plans, 100 appointments each in the measured week) filled.
@@ -23,6 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-20}
+connections=${CONNECTIONS:-64}
 total=${2:-100000}
 big=${3:-30000}
 practices=${4:-20}
@@ -111,7 +112,7 @@ end
 LUA
 fds() { find "/proc/$praxis_pid/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 rss() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$praxis_pid/status"; }
-wrk -t2 -c64 -d2s -s "$work/mixed.lua" "$url" -- 0 >/dev/null  # warm-up
+wrk -t2 -c"$connections" -d2s -s "$work/mixed.lua" "$url" -- 0 >/dev/null  # warm-up
 rss_before=$(rss)
 fds_before=$(fds)
 profile_start "$duration"
@@ -123,7 +124,7 @@ if [ -n "${SAMPLE:-}" ]; then  # SAMPLE=SECONDS: RSS and open fds every SAMPLE s
     done ) &
   other_pids="$other_pids $!"
 fi
-wrk -t2 -c64 -d"${duration}s" --latency -s "$work/mixed.lua" "$url" -- 1000 >"$work/mixed.txt"
+wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/mixed.lua" "$url" -- 1000 >"$work/mixed.txt"
 statements_report "$work/statements.txt"
 rss_after=$(rss)
 fds_after=$(fds)
@@ -132,7 +133,7 @@ wait "$praxis_pid" 2>/dev/null || true
 overlaps=$(store_sql "$OVERLAPS_SQL")
 echo "store:    ${STORE:-sqlite}"
 echo "machine:  $(machine)"
-echo "data:     $total patients in $practices practices ($big searched), the booking practice"
+echo "data:     $total patients in $practices practices ($big searched), the booking practice; $connections connections"
 taken=$(awk '/^answers:/ {print $3}' "$work/mixed.txt")
 errors=$(awk '/^answers:/ {print $5}' "$work/mixed.txt")
 printf "mixed:    %8.0f req/s  p50 %s  p99 %s  max %s  errors %s, 409 for taken starts %s  (target >= 5000 req/s, p99 <= 20 ms)\n" \
@@ -157,6 +158,6 @@ if [ -f "$work/samples.txt" ]; then
                     NR, t[NR] - t[1], r2 / q, r4 / q, max, f2 / q, f4 / q
              printf "RSS MiB:  "; for (i = 1; i <= NR; i++) printf "%d ", r[i]; printf "\n" }' "$work/samples.txt"
 fi
-record "mixed (70/10/15/5)" "$work/mixed.txt" "patients=$total" "rss_mib=$rss_after" \
+record "mixed (70/10/15/5)" "$work/mixed.txt" "patients=$total" "connections=$connections" "rss_mib=$rss_after" \
   "errors=${errors:-0}" "taken_409=${taken:-0}" \
   "rss_before_mib=$rss_before" "fds_before=$fds_before" "fds_after=$fds_after" "overlaps=$overlaps"

@@ -31,7 +31,11 @@ enum class CsvEncoding { automatic, utf8, latin1 };
 
 struct ImportOptions {
   CsvEncoding encoding = CsvEncoding::automatic;
-  std::size_t batch_size = 500;
+  // Rows per write transaction. Larger batches write each blind-index page of a big
+  // practice fewer times (300,000 patients: 500 → 4,100/s, 2,000 → 5,300/s, 10,000 →
+  // 6,700/s); a server running beside the import waits for the batch being written
+  // (about half a second at 2,000 in a practice of 100,000).
+  std::size_t batch_size = 2000;
   std::filesystem::path report;  // empty: FILE.report.csv next to the input
 };
 
