@@ -350,13 +350,37 @@ void SqliteStore::run_group(std::vector<Job*>& group) {
     }
   }
   if (!to_sync.empty()) {
+    bool nothing_waits = false;
     {
-      std::lock_guard lock(sync_mutex_);
-      sync_queue_.insert(sync_queue_.end(), to_sync.begin(), to_sync.end());
+      std::lock_guard lock(queue_mutex_);
+      nothing_waits = queue_.empty();
     }
-    sync_cv_.notify_one();
+    if (nothing_waits) {
+      // No next group to get on with: syncing here spares the hand-off to the syncer.
+      answer_after_sync(to_sync);
+    } else {
+      {
+        std::lock_guard lock(sync_mutex_);
+        sync_queue_.insert(sync_queue_.end(), to_sync.begin(), to_sync.end());
+      }
+      sync_cv_.notify_one();
+    }
   }
   if (ran < group.size()) queue_cv_.notify_one();
+}
+
+void SqliteStore::answer_after_sync(const std::vector<Job*>& jobs) {
+  if (options_.before_sync) options_.before_sync();
+  auto synced = sync_wal_file();
+  if (!synced) sync_failed_.store(true);
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (synced) ++stats_.synced_commits;
+  }
+  for (Job* job : jobs) {
+    job->done.set_value(synced ? core::Result<void>{}
+                               : core::Result<void>(tl::unexpected(synced.error())));
+  }
 }
 
 void SqliteStore::sync_loop() {
@@ -369,22 +393,13 @@ void SqliteStore::sync_loop() {
       // Every job here committed before this sync starts, so the sync covers it.
       batch.swap(sync_queue_);
     }
-    if (options_.before_sync) options_.before_sync();
-    auto synced = sync_wal_file();
-    if (!synced) sync_failed_.store(true);
-    {
-      std::lock_guard lock(queue_mutex_);
-      if (synced) ++stats_.synced_commits;
-    }
-    for (Job* job : batch) {
-      job->done.set_value(synced ? core::Result<void>{}
-                                 : core::Result<void>(tl::unexpected(synced.error())));
-    }
+    answer_after_sync(batch);
     batch.clear();
   }
 }
 
 core::Result<void> SqliteStore::sync_wal_file() {
+  std::lock_guard lock(wal_mutex_);  // the writer and the syncer share the descriptor
   const std::string path = options_.file.string() + "-wal";
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {

@@ -71,7 +71,8 @@ class SqliteStore final : public Store {
   using Store::write;
   // Durability::full with synchronous=FULL configured (the default) on SQLite's default
   // VFS is pipelined: every group commits with NORMAL (WAL frames written, not synced)
-  // and the writer goes on with the next group while a syncer thread fdatasyncs the WAL;
+  // and, when more jobs wait, the writer goes on with the next group while a syncer
+  // thread fdatasyncs the WAL (when none wait, it syncs itself, sparing the hand-off);
   // full jobs are answered after the sync that follows their COMMIT, written ones at
   // once. Their changes are visible to readers during that sync (a power cut in it loses
   // them, but nobody was told they were kept). Otherwise (another VFS), a group commits
@@ -111,6 +112,9 @@ class SqliteStore final : public Store {
   // The syncer (pipelined mode): answers committed jobs once an fdatasync of the WAL that
   // began after their COMMIT has returned.
   void sync_loop();
+  // Syncs the WAL, then answers `jobs` (on the syncer, or on the writer when no group
+  // waits for it).
+  void answer_after_sync(const std::vector<Job*>& jobs);
   core::Result<void> sync_wal_file();
   std::unique_ptr<Database> acquire_reader();
   void release_reader(std::unique_ptr<Database> db);
@@ -145,7 +149,8 @@ class SqliteStore final : public Store {
   std::vector<Job*> sync_queue_;
   bool sync_stop_ = false;
   std::atomic<bool> sync_failed_{false};  // a WAL sync failed: no further writes
-  int wal_fd_ = -1;                       // the syncer thread's own descriptor of the WAL
+  std::mutex wal_mutex_;
+  int wal_fd_ = -1;  // praxis' own descriptor of the WAL (wal_mutex_)
   std::uint64_t wal_inode_ = 0;
   std::thread sync_thread_;
 
