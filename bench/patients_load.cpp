@@ -9,13 +9,14 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <fstream>
 #include <cstdio>
+#include <fstream>
 #include <random>
 
 #include "app/installation.hpp"
 #include "crypto/token.hpp"
 #include "demo/synthetic.hpp"
+#include "patients/csv_import.hpp"
 #include "patients/patient_service.hpp"
 #include "practices/practice_service.hpp"
 
@@ -66,7 +67,8 @@ int main(int argc, char** argv) {
     std::vector<patients::ImportRow> batch;
     for (std::size_t i = 0; i < count; ++i, ++n) {
       batch.push_back({i + 2, demo::person(rng, n)});
-      if (batch.size() == 500 || i + 1 == count) {
+      // As praxis patients import writes them (rows per transaction).
+      if (batch.size() == patients::ImportOptions{}.batch_size || i + 1 == count) {
         if (auto r = service.import_batch(audit::Context::system("bench"), ids[p], batch); !r) {
           std::fprintf(stderr, "import: %s\n", r.error().internal.c_str());
           return 1;
@@ -113,13 +115,13 @@ int main(int argc, char** argv) {
   }
   if (argc > 5) {
     std::ofstream out(argv[5]);
-    auto listed = store::with_transaction(
-        store, store::TxMode::read_only, [&](store::Transaction& tx) -> core::Result<void> {
-          auto rows = tx.patients().list(ids[0], "", 2000);
-          if (!rows) return tl::unexpected(rows.error());
-          for (const auto& row : *rows) out << row.id << "\n";
-          return {};
-        });
+    auto listed = store::with_transaction(store, store::TxMode::read_only,
+                                          [&](store::Transaction& tx) -> core::Result<void> {
+                                            auto rows = tx.patients().list(ids[0], "", 2000);
+                                            if (!rows) return tl::unexpected(rows.error());
+                                            for (const auto& row : *rows) out << row.id << "\n";
+                                            return {};
+                                          });
     if (!listed) {
       std::fprintf(stderr, "ids: %s\n", listed.error().internal.c_str());
       return 1;
