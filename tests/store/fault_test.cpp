@@ -21,18 +21,24 @@ struct Outcome {
   int failures = 0;
 };
 
+// Options for a store on the fault-injecting VFS (registered here) in `file`.
+store::sqlite::SqliteOptions fault_options(const std::filesystem::path& file) {
+  register_fault_vfs();
+  store::sqlite::SqliteOptions options;
+  options.file = file;
+  options.vfs = kFaultVfsName;
+  options.readers = 1;
+  return options;
+}
+
 class FaultInjection : public ::testing::TestWithParam<Fault> {};
 
 TEST_P(FaultInjection, EveryFailurePointIsCleanAndRecoverable) {
-  register_fault_vfs();
   int points_with_failures = 0;
   for (int nth = 1;; ++nth) {
     SCOPED_TRACE("fault at call " + std::to_string(nth));
     TempDir dir;
-    store::sqlite::SqliteOptions options;
-    options.file = dir.path() / "fault.db";
-    options.vfs = kFaultVfsName;
-    options.readers = 1;
+    const auto options = fault_options(dir.path() / "fault.db");
     auto created = store::sqlite::SqliteStore::create(options);
     ASSERT_TRUE(created) << created.error().internal;
     auto& s = **created;
@@ -79,12 +85,8 @@ TEST_P(FaultInjection, EveryFailurePointIsCleanAndRecoverable) {
 // Durability::written commits hand the WAL frames to the operating system without an
 // fsync; full ones, and written ones that raise their durability inside, wait for it.
 TEST(Durability, OnlyWhatMustOutlastAPowerCutWaitsForTheDisk) {
-  register_fault_vfs();
   TempDir dir;
-  store::sqlite::SqliteOptions options;
-  options.file = dir.path() / "durability.db";
-  options.vfs = kFaultVfsName;
-  options.readers = 1;
+  const auto options = fault_options(dir.path() / "durability.db");
   auto created = store::sqlite::SqliteStore::create(options);
   ASSERT_TRUE(created) << created.error().internal;
   auto& s = **created;

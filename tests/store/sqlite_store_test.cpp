@@ -152,11 +152,12 @@ TEST(SqliteStore, AFullWriteWaitsForTheWalSyncAWrittenOneDoesNot) {
   int syncs_started = 0;
   SqliteOptions options;
   options.file = dir.path() / "praxis.db";
-  options.before_sync = [&] {
+  options.before_sync = [&]() -> core::Result<void> {
     std::unique_lock lock(mutex);
     ++syncs_started;
     cv.notify_all();
     cv.wait(lock, [&] { return gate_open; });
+    return {};
   };
   auto created = SqliteStore::create(options);
   ASSERT_TRUE(created) << created.error().internal;
@@ -203,14 +204,12 @@ TEST(SqliteStore, AFullWriteWaitsForTheWalSyncAWrittenOneDoesNot) {
 // and no later write is accepted (an fsync error may have dropped written pages).
 TEST(SqliteStore, AFailedWalSyncStopsFurtherWrites) {
   test::TempDir dir;
-  const auto file = dir.path() / "praxis.db";
-  const std::filesystem::path wal = file.string() + "-wal";
-  const std::filesystem::path moved = file.string() + "-wal.moved";
   bool break_next = false;
   SqliteOptions options;
-  options.file = file;
-  options.before_sync = [&] {
-    if (break_next) std::filesystem::rename(wal, moved);  // the sync finds no WAL
+  options.file = dir.path() / "praxis.db";
+  options.before_sync = [&]() -> core::Result<void> {
+    if (!break_next) return {};
+    return core::fail(core::ErrorCode::unavailable, "storage unavailable", "WAL sync: EIO");
   };
   auto created = SqliteStore::create(options);
   ASSERT_TRUE(created) << created.error().internal;
@@ -223,7 +222,6 @@ TEST(SqliteStore, AFailedWalSyncStopsFurtherWrites) {
   break_next = true;
   auto failed = put("during");
   break_next = false;
-  std::filesystem::rename(moved, wal);
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, core::ErrorCode::unavailable);
   auto later = put("after");

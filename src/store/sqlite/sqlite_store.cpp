@@ -106,6 +106,14 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(const Sqlite
     if (auto r = store->writer_.exec("PRAGMA synchronous=NORMAL"); !r)
       return tl::unexpected(r.error());
     store->writer_synchronous_ = Synchronous::normal;
+    // The WAL exists while the store's connections are open (SQLite removes it only when
+    // the last one closes), so one descriptor serves every sync.
+    const std::string wal = options.file.string() + "-wal";
+    store->wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (store->wal_fd_ < 0) {
+      return core::fail(ErrorCode::unavailable, "storage unavailable",
+                        "open " + wal + ": " + core::errno_text(errno));
+    }
   }
   if (auto r = store->open_readers(); !r) return tl::unexpected(r.error());
   auto checkpointer = Database::open(options.file, {OpenMode::read_write, options.synchronous,
@@ -370,8 +378,8 @@ void SqliteStore::run_group(std::vector<Job*>& group) {
 }
 
 void SqliteStore::answer_after_sync(const std::vector<Job*>& jobs) {
-  if (options_.before_sync) options_.before_sync();
-  auto synced = sync_wal_file();
+  auto synced = options_.before_sync ? options_.before_sync() : core::Result<void>{};
+  if (synced) synced = sync_wal_file();
   if (!synced) sync_failed_.store(true);
   {
     std::lock_guard lock(queue_mutex_);
@@ -399,26 +407,8 @@ void SqliteStore::sync_loop() {
 }
 
 core::Result<void> SqliteStore::sync_wal_file() {
-  std::lock_guard lock(wal_mutex_);  // the writer and the syncer share the descriptor
-  const std::string path = options_.file.string() + "-wal";
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    return core::fail(ErrorCode::unavailable, "storage unavailable",
-                      "WAL sync: " + path + ": " + core::errno_text(errno));
-  }
-  if (wal_fd_ >= 0 && wal_inode_ != static_cast<std::uint64_t>(st.st_ino)) {
-    ::close(wal_fd_);  // a new WAL file (never while the store is open, but cheap to check)
-    wal_fd_ = -1;
-  }
-  if (wal_fd_ < 0) {
-    wal_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (wal_fd_ < 0) {
-      return core::fail(ErrorCode::unavailable, "storage unavailable",
-                        "WAL sync: open " + path + ": " + core::errno_text(errno));
-    }
-    wal_inode_ = static_cast<std::uint64_t>(st.st_ino);
-  }
-  // fdatasync flushes the file's data whichever descriptor wrote it (here: SQLite's).
+  // fdatasync flushes the file's data whichever descriptor wrote it (here: SQLite's);
+  // the writer and the syncer may call it at the same time.
   if (::fdatasync(wal_fd_) != 0) {
     return core::fail(ErrorCode::unavailable, "storage unavailable",
                       "WAL sync: " + core::errno_text(errno));

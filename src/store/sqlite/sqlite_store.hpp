@@ -46,8 +46,9 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
   std::size_t max_batch = 256;  // jobs per group commit
   std::string vfs{};            // empty: SQLite's default VFS
-  // Tests: runs on the syncer thread before each WAL sync of the pipelined mode.
-  std::function<void()> before_sync{};
+  // Tests: runs before each WAL sync of the pipelined mode; an error it returns stands
+  // for a failed sync.
+  std::function<core::Result<void>()> before_sync{};
 };
 
 class SqliteStore final : public Store {
@@ -149,9 +150,7 @@ class SqliteStore final : public Store {
   std::vector<Job*> sync_queue_;
   bool sync_stop_ = false;
   std::atomic<bool> sync_failed_{false};  // a WAL sync failed: no further writes
-  std::mutex wal_mutex_;
-  int wal_fd_ = -1;  // praxis' own descriptor of the WAL (wal_mutex_)
-  std::uint64_t wal_inode_ = 0;
+  int wal_fd_ = -1;  // praxis' own descriptor of the WAL, opened with the store
   std::thread sync_thread_;
 
   std::mutex readers_mutex_;
