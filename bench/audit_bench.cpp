@@ -1,7 +1,10 @@
 // Audit trail figures for issue #8, in one run on one SQLite store (FULL durability):
 //   1. audited patient reads (PatientService::get: read, decrypt, append the entry) and,
 //      under the same concurrency, the audit append alone — its time per read is the
-//      overhead the trail adds to a read (target ≤ 20 µs);
+//      overhead the trail adds to a read (target ≤ 20 µs). As the server records them:
+//      through the audit journal, whose moves into the tree count (the run ends when
+//      everything appended is in the tree); NO_JOURNAL=1 appends in store transactions
+//      as command-line tasks do;
 //   2. patients shown per second when a result list of 20 is recorded (one list entry);
 //   3. `audit verify` over a trail of N entries (target ≥ 500,000 entries/s).
 // Usage: audit_bench DIR [VERIFY_ENTRIES=1000000] [SECONDS=5] [THREADS=4]
@@ -43,8 +46,9 @@ struct Run {
 };
 
 // `threads` threads call op(thread) for `seconds`; wall time per op is seconds/ops.
-template <typename Op>
-Run hammer(int threads, int seconds, Op op) {
+// `finish` runs after the threads stop and before the clock does (the journal's flush).
+template <typename Op, typename Finish>
+Run hammer(int threads, int seconds, Op op, Finish finish) {
   std::atomic<bool> stop{false};
   std::vector<std::vector<double>> per(static_cast<std::size_t>(threads));
   std::vector<std::thread> pool;
@@ -65,6 +69,10 @@ Run hammer(int threads, int seconds, Op op) {
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stop = true;
   for (auto& th : pool) th.join();
+  if (!finish()) {
+    std::fprintf(stderr, "finish failed\n");
+    std::exit(1);
+  }
   Run r;
   r.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   for (auto& v : per) r.us.insert(r.us.end(), v.begin(), v.end());
@@ -97,6 +105,9 @@ int main(int argc, char** argv) {
   core::SystemClock clock;
   core::SystemRandom random;
   audit::Trail trail(keys, clock);
+  const bool journal = std::getenv("NO_JOURNAL") == nullptr;
+  if (journal && !trail.open_journal(**store, dir / "audit.journal")) return 1;
+  auto flushed = [&] { return static_cast<bool>(trail.flush()); };
   practices::PracticeService practices(**store, keys, trail, clock, random);
   patients::PatientService service(**store, keys, trail, clock, random);
   auto make_practice = [&](const std::string& slug) {
@@ -125,29 +136,45 @@ int main(int argc, char** argv) {
   reader.request_id = "bench";
   reader.client_address = "127.0.0.1";
 
-  std::printf("machine: %u hardware threads; %d client threads, %d s each\n",
-              std::thread::hardware_concurrency(), threads, seconds);
+  std::printf("machine: %u hardware threads; %d client threads, %d s each; %s\n",
+              std::thread::hardware_concurrency(), threads, seconds,
+              journal ? "entries through the audit journal (as the server)"
+                      : "entries in store transactions (NO_JOURNAL)");
   auto pick = [&ids](int t) -> const std::string& {
     thread_local std::mt19937_64 local(static_cast<std::uint64_t>(t) + 1);
     static const bool hot = std::getenv("HOT") != nullptr;  // one patient: no random pages
     return ids[hot ? 0 : local() % ids.size()];
   };
   if (seconds > 0) {
-    Run reads = hammer(threads, seconds, [&](int t) {
-      return static_cast<bool>(service.get(reader, practice, pick(t)));
-    });
-    Run appends = hammer(threads, seconds, [&](int t) {
-      const audit::Event e{"patient.read", "patient", pick(t)};
-      return static_cast<bool>(
-          trail.record(**store, practice, reader, std::span<const audit::Event>(&e, 1)));
-    });
-    Run lists = hammer(threads, seconds, [&](int t) {
-      // As a search records its page: one entry naming the 20 patients shown.
-      audit::Event shown{"patient.list", "patient", "", "success", {}};
-      for (int i = 0; i < 20; ++i) shown.subjects.push_back(pick(t));
-      return static_cast<bool>(
-          trail.record(**store, practice, reader, std::span<const audit::Event>(&shown, 1)));
-    });
+    Run reads = hammer(
+        threads, seconds,
+        [&](int t) {
+          auto r = service.get(reader, practice, pick(t));
+          if (!r) std::fprintf(stderr, "read: %s\n", r.error().internal.c_str());
+          return static_cast<bool>(r);
+        },
+        flushed);
+    Run appends = hammer(
+        threads, seconds,
+        [&](int t) {
+          const audit::Event e{"patient.read", "patient", pick(t)};
+          auto r = trail.record(**store, practice, reader, std::span<const audit::Event>(&e, 1));
+          if (!r) std::fprintf(stderr, "append: %s\n", r.error().internal.c_str());
+          return static_cast<bool>(r);
+        },
+        flushed);
+    Run lists = hammer(
+        threads, seconds,
+        [&](int t) {
+          // As a search records its page: one entry naming the 20 patients shown.
+          audit::Event shown{"patient.list", "patient", "", "success", {}};
+          for (int i = 0; i < 20; ++i) shown.subjects.push_back(pick(t));
+          auto r =
+              trail.record(**store, practice, reader, std::span<const audit::Event>(&shown, 1));
+          if (!r) std::fprintf(stderr, "list: %s\n", r.error().internal.c_str());
+          return static_cast<bool>(r);
+        },
+        flushed);
     std::printf(
         "audited patient read (get):   %9.0f reads/s   %7.1f µs/read (wall)   p50 %7.1f µs  p99 "
         "%7.1f µs\n",
@@ -173,7 +200,7 @@ int main(int argc, char** argv) {
   for (std::int64_t n = 0; n < verify_entries; n += 1000) {
     if (!trail.record(**store, big, reader, batch)) return 1;
   }
-  if (!trail.checkpoint(**store, big, true)) return 1;
+  if (!trail.flush() || !trail.checkpoint(**store, big, true)) return 1;
   const double fill = std::chrono::duration<double>(Clock::now() - fill_started).count();
   std::printf("appended %lld entries in batches of 1,000: %.0f entries/s\n",
               static_cast<long long>(verify_entries), static_cast<double>(verify_entries) / fill);

@@ -220,6 +220,11 @@ int main(int argc, char** argv) {
   audit::Trail practice_trail(keys, clock);
   practices::PracticeService practices(**store, keys, practice_trail, clock, random);
   audit::Trail trail(keys, clock);
+  // Searches record their pages as the server does: through the audit journal
+  // (NO_JOURNAL=1: in store transactions of their own).
+  if (std::getenv("NO_JOURNAL") == nullptr && !trail.open_journal(**store, dir / "audit.journal")) {
+    return 1;
+  }
   patients::PatientService service(**store, keys, trail, clock, random);
   Plain plain(dir / "plain.db");
 

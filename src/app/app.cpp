@@ -154,6 +154,20 @@ core::Result<void> App::start(bool handle_signals) {
                       "(scripts/setup does)");
   }
   p.trail = std::make_unique<audit::Trail>(*p.keys, p.clock, trail_options(config_));
+  {
+    // Reads are recorded through the journal; what a previous run left there is moved
+    // into the trail now, or the server does not start.
+    audit::JournalOptions journal;
+    journal.delay = std::chrono::milliseconds(config_.audit.journal_delay_ms);
+    if (auto r = p.trail->open_journal(*p.store, data_dir_.audit_journal(), journal); !r) {
+      return r;
+    }
+    const auto stats = *p.trail->journal_stats();
+    if (stats.recovered > 0 || stats.dropped_bytes > 0) {
+      log_.warn("audit_journal_recovered",
+                {{"records", stats.recovered}, {"torn_bytes_dropped", stats.dropped_bytes}});
+    }
+  }
   p.auth = std::make_unique<auth::AuthService>(*p.store, *p.keys, *p.trail, p.clock, p.random,
                                                auth_options(config_.auth));
   p.accounts = std::make_unique<auth::AccountService>(
@@ -225,6 +239,22 @@ core::Result<void> App::start(bool handle_signals) {
                                      "[booking] proof_of_work = true"}});
   }
   p.authorizer = std::make_unique<api::SessionAuthorizer>(*p.auth);
+  {
+    auto* trail = p.trail.get();
+    p.metrics.register_value(
+        "praxis_audit_journal_pending",
+        "Audit entries in the journal, not yet moved into the trail.", http::Metrics::Kind::gauge,
+        [trail] { return static_cast<double>(trail->journal_stats()->pending); });
+    p.metrics.register_value(
+        "praxis_audit_journal_moves_total",
+        "Transactions that moved journal entries into the trail.", http::Metrics::Kind::counter,
+        [trail] { return static_cast<double>(trail->journal_stats()->moves); });
+    p.metrics.register_value("praxis_audit_journal_move_failures_total",
+                             "Moves of journal entries into the trail that failed (retried).",
+                             http::Metrics::Kind::counter, [trail] {
+                               return static_cast<double>(trail->journal_stats()->failures);
+                             });
+  }
   p.metrics.register_value(
       "praxis_audit_checkpoint_failures_total",
       "Audit checkpoints that could not be signed or stored.", http::Metrics::Kind::counter, [&p] {
@@ -275,7 +305,14 @@ core::Result<void> App::start(bool handle_signals) {
   p.server = std::make_unique<http::Server>(server_options(config_, handle_signals), p.router,
                                             p.metrics, log_, p.random);
   add_all_routes(
-      p.router, {p.metrics, [&p] { return p.store->ping(); },
+      p.router, {p.metrics,
+                 [&p]() -> core::Result<void> {
+                   // Not ready while reads cannot be recorded: their entries pile up.
+                   if (auto j = p.trail->journal_stats(); j && j->last_error) {
+                     return tl::unexpected(*j->last_error);
+                   }
+                   return p.store->ping();
+                 },
                  api::StaffServices{*p.auth, *p.accounts, *p.practices, *p.patients, *p.audit,
                                     *p.scheduling, [this] { return base_url(); }},
                  RouteDeps::Public{*p.bookings, p.limiter, p.clock, public_limits(config_.booking)},
@@ -316,17 +353,26 @@ void App::run() { parts_->server->run(); }
 void App::stop() { parts_->server->stop(); }
 
 App::~App() {
-  if (parts_ && parts_->backups) parts_->backups->stop();
-  if (parts_ && parts_->notifier) parts_->notifier->stop();
-  if (parts_ && parts_->housekeeping.joinable()) {
+  if (!parts_) return;
+  if (parts_->backups) parts_->backups->stop();
+  if (parts_->notifier) parts_->notifier->stop();
+  const bool served = parts_->housekeeping.joinable();
+  if (served) {
     {
       std::lock_guard lock(parts_->housekeeping_mutex);
       parts_->stopping = true;
     }
     parts_->housekeeping_cv.notify_all();
     parts_->housekeeping.join();
-    checkpoint_audit(true);  // the last entries are signed before the server goes
   }
+  // After the last request: the journal's entries into the trail, then signed.
+  if (parts_->trail) {
+    if (auto r = parts_->trail->close_journal(); !r) {
+      log_.error("audit_journal_close_failed",
+                 {{"error", r.error().internal}, {"hint", "moved at the next start"}});
+    }
+  }
+  if (served) checkpoint_audit(true);  // the last entries are signed before the server goes
 }
 
 void App::checkpoint_audit(bool force) {

@@ -167,6 +167,8 @@ core::Result<CreatedBackup> create_backup(const DataDir& dir, store::Store& live
   if (!work) return tl::unexpected(work.error());
   RemoveTree cleanup{*work};
   const auto snapshot_file = *work / "snapshot.db";
+  // The server's audit journal holds the latest reads; they belong in the backup.
+  if (auto f = trail.flush(); !f) return tl::unexpected(f.error());
   if (auto r = backup::snapshot_database(dir.database(), snapshot_file); !r) {
     return tl::unexpected(r.error());
   }

@@ -423,6 +423,10 @@ std::vector<KeySpec> build_keys() {
        86400, &AuditConfig::checkpoint_interval_seconds},
       {"break_glass_minutes", "30", "How long a break-glass (emergency) access lasts.", 1, 1440,
        &AuditConfig::break_glass_minutes},
+      {"journal_delay_ms", "10",
+       "How long the audit entry of a read waits in the journal for others to be moved into "
+       "the trail with.",
+       1, 60000, &AuditConfig::journal_delay_ms},
   };
   keys.push_back({"booking",
                   "proof_of_work",

@@ -19,6 +19,8 @@ struct DataDir {
   std::filesystem::path master_key() const;
   std::filesystem::path master_salt() const;  // passphrase mode instead of master.key
   std::filesystem::path database() const;
+  // The audit journal of the server (audit/journal.hpp), with the backend in use.
+  std::filesystem::path audit_journal() const { return root / "audit.journal"; }
 };
 
 struct InitResult {

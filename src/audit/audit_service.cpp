@@ -11,6 +11,8 @@ using core::ErrorCode;
 
 core::Result<EntryPage> AuditService::page(const Context& context, std::string_view practice_id,
                                            const store::AuditQuery& query, const Event& access) {
+  // Entries still in the journal are moved first: the report shows every access so far.
+  if (auto f = trail_.flush(); !f) return tl::unexpected(f.error());
   EntryPage out;
   auto r = store::with_practice_transaction(
       store_, practice_id, store::TxMode::read_only,
@@ -70,6 +72,7 @@ core::Result<EntryPage> AuditService::access_log(const Context& context,
 }
 
 core::Result<CheckpointView> AuditService::checkpoint(std::string_view practice_id) {
+  if (auto f = trail_.flush(); !f) return tl::unexpected(f.error());
   if (auto signed_now = trail_.checkpoint(store_, practice_id, true); !signed_now) {
     return tl::unexpected(signed_now.error());
   }
@@ -95,6 +98,7 @@ core::Result<CheckpointView> AuditService::checkpoint(std::string_view practice_
 core::Result<InclusionView> AuditService::inclusion(std::string_view practice_id,
                                                     std::uint64_t index,
                                                     std::optional<std::uint64_t> size) {
+  if (auto f = trail_.flush(); !f) return tl::unexpected(f.error());
   InclusionView out;
   auto r = store::with_practice_transaction(
       store_, practice_id, store::TxMode::read_only,
@@ -118,6 +122,7 @@ core::Result<InclusionView> AuditService::inclusion(std::string_view practice_id
 
 core::Result<std::vector<Hash>> AuditService::consistency(std::string_view practice_id,
                                                           std::uint64_t from, std::uint64_t to) {
+  if (auto f = trail_.flush(); !f) return tl::unexpected(f.error());
   std::vector<Hash> out;
   auto r = store::with_practice_transaction(store_, practice_id, store::TxMode::read_only,
                                             [&](store::Transaction& tx) -> core::Result<void> {

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
 
 #include "crypto/encoding.hpp"
@@ -132,6 +133,15 @@ core::Result<Trail::PracticeKeys> Trail::practice_keys(store::Transaction& tx,
   return practices_.try_emplace(std::string(practice_id), std::move(out)).first->second;
 }
 
+template <typename Source>
+core::Result<std::optional<Trail::PracticeKeys>> Trail::keys_if_held(Source& source,
+                                                                     std::string_view practice_id) {
+  if (keys_ == nullptr) return std::optional<PracticeKeys>();
+  auto k = practice_keys(source, practice_id);
+  if (!k) return tl::unexpected(k.error());
+  return std::optional<PracticeKeys>(std::move(*k));
+}
+
 std::string Trail::client_hash(const PracticeKeys& keys, std::string_view address) const {
   if (address.empty()) return {};
   std::array<std::uint8_t, kClientHashBytes> out{};
@@ -161,14 +171,23 @@ core::Result<void> Trail::write_group(store::Store& store, std::string_view prac
         for (Pending* p : group) {
           auto seq = record(tx, practice_id, *p->context, p->events);
           if (!seq) return tl::unexpected(seq.error());
-          p->first = *seq;
         }
         return {};
       },
       store::Durability::written);
 }
 
-core::Result<std::int64_t> Trail::record(store::Store& store, std::string_view practice_id,
+core::Result<void> Trail::record(store::Store& store, std::string_view practice_id,
+                                 const Context& context, std::span<const Event> events) {
+  if (!journal_) return record_grouped(store, practice_id, context, events);
+  auto keys = keys_if_held(store, practice_id);
+  if (!keys) return tl::unexpected(keys.error());
+  auto rows = draft(*keys, practice_id, context, events);
+  if (!rows) return tl::unexpected(rows.error());
+  return journal_->append(std::string(practice_id), std::move(*rows));
+}
+
+core::Result<void> Trail::record_grouped(store::Store& store, std::string_view practice_id,
                                          const Context& context, std::span<const Event> events) {
   Pending me{&context, events};
   std::unique_lock lock(queues_mutex_);
@@ -211,33 +230,33 @@ core::Result<std::int64_t> Trail::record(store::Store& store, std::string_view p
     queues_cv_.notify_all();
   }
   if (me.error) return tl::unexpected(*me.error);
-  return me.first;
+  return {};
 }
 
 core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_view practice_id,
                                          const Context& context, std::span<const Event> events) {
   // The practice's keys are needed for the address hash and for signing; a trail
   // without keys records entries without an address and leaves checkpoints to the server.
-  std::optional<PracticeKeys> keys;
-  if (keys_ != nullptr) {
-    auto k = practice_keys(tx, practice_id);
-    if (!k) return tl::unexpected(k.error());
-    keys = std::move(*k);
-  } else if (!context.client_address.empty()) {
+  auto keys = keys_if_held(tx, practice_id);
+  if (!keys) return tl::unexpected(keys.error());
+  auto rows = draft(*keys, practice_id, context, events);
+  if (!rows) return tl::unexpected(rows.error());
+  return append_rows(tx, practice_id, *keys, *rows);
+}
+
+core::Result<std::vector<store::AuditEntryRow>> Trail::draft(
+    const std::optional<PracticeKeys>& keys, std::string_view practice_id, const Context& context,
+    std::span<const Event> events) const {
+  if (!keys && !context.client_address.empty()) {
     return core::fail(ErrorCode::internal, "", "audit: no key to hash the client address");
   }
   const std::string now = core::to_iso8601(clock_.now());
-  auto head = tx.audit().lock_head(practice_id, now);
-  if (!head) return tl::unexpected(head.error());
-  auto frontier = frontier_of(*head);
-  if (!frontier) return tl::unexpected(fail_internal("audit: damaged tree head").error());
-  const std::int64_t first = head->size;
   const std::string client = keys ? client_hash(*keys, context.client_address) : std::string();
-
-  std::vector<store::AuditNodeRow> nodes;
+  std::vector<store::AuditEntryRow> rows;
+  rows.reserve(events.size());
   for (const Event& e : events) {
     store::AuditEntryRow row{.practice_id = std::string(practice_id),
-                             .seq = static_cast<std::int64_t>(frontier->size()),
+                             .seq = 0,
                              .at = now,
                              .actor_kind = context.actor.kind,
                              .actor_id = context.actor.id,
@@ -256,7 +275,7 @@ core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_vie
       const auto& id = e.subjects[i];
       // Ids are opaque tokens; a space would split one into two.
       if (id.empty() || id.find(' ') != std::string::npos) {
-        return tl::unexpected(fail_internal("audit: invalid subject id").error());
+        return core::fail(ErrorCode::internal, "", "audit: invalid subject id");
       }
       if (std::find(e.subjects.begin(), e.subjects.begin() + static_cast<std::ptrdiff_t>(i), id) !=
           e.subjects.begin() + static_cast<std::ptrdiff_t>(i)) {
@@ -265,19 +284,37 @@ core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_vie
       if (!row.subjects.empty()) row.subjects += ' ';
       row.subjects += id;
     }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+core::Result<std::int64_t> Trail::append_rows(store::Transaction& tx, std::string_view practice_id,
+                                              const std::optional<PracticeKeys>& keys,
+                                              std::span<store::AuditEntryRow> rows) {
+  auto head = tx.audit().lock_head(practice_id, core::to_iso8601(clock_.now()));
+  if (!head) return tl::unexpected(head.error());
+  auto frontier = frontier_of(*head);
+  if (!frontier) return tl::unexpected(fail_internal("audit: damaged tree head").error());
+  const std::int64_t first = head->size;
+  std::vector<store::AuditNodeRow> nodes;
+  for (auto& row : rows) {
+    row.seq = static_cast<std::int64_t>(frontier->size());
     const Hash leaf = leaf_hash(encode_entry(row));
     row.leaf.assign(leaf.begin(), leaf.end());
-    if (auto r = tx.audit().insert_entry(row); !r) return tl::unexpected(refused(r.error()));
     for (const auto& c : frontier->append(leaf)) {
       nodes.push_back({static_cast<std::int64_t>(c.level), static_cast<std::int64_t>(c.index),
                        std::vector<std::uint8_t>(c.hash.begin(), c.hash.end())});
     }
   }
+  for (const auto& row : rows) {
+    if (auto r = tx.audit().insert_entry(row); !r) return tl::unexpected(refused(r.error()));
+  }
   if (auto r = tx.audit().insert_nodes(practice_id, nodes); !r) return tl::unexpected(r.error());
   const Hash root = frontier->root();
   store::AuditHeadRow next{std::string(practice_id), static_cast<std::int64_t>(frontier->size()),
                            std::vector<std::uint8_t>(root.begin(), root.end()),
-                           frontier_bytes(*frontier), now};
+                           frontier_bytes(*frontier), core::to_iso8601(clock_.now())};
   if (auto r = tx.audit().put_head(next); !r) return tl::unexpected(r.error());
 
   // Every checkpoint_every entries a checkpoint is signed in the same transaction.
@@ -292,6 +329,87 @@ core::Result<std::int64_t> Trail::record(store::Transaction& tx, std::string_vie
     }
   }
   return first;
+}
+
+core::Result<Trail::PracticeKeys> Trail::practice_keys(store::Store& store,
+                                                       std::string_view practice_id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = practices_.find(std::string(practice_id)); it != practices_.end()) {
+      return it->second;
+    }
+  }
+  std::optional<PracticeKeys> out;
+  auto r = store::with_practice_transaction(store, practice_id, store::TxMode::read_only,
+                                            [&](store::Transaction& tx) -> core::Result<void> {
+                                              auto k = practice_keys(tx, practice_id);
+                                              if (!k) return tl::unexpected(k.error());
+                                              out = std::move(*k);
+                                              return {};
+                                            });
+  if (!r) return tl::unexpected(r.error());
+  return std::move(*out);
+}
+
+core::Result<void> Trail::open_journal(store::Store& store, const std::filesystem::path& path,
+                                       JournalOptions options) {
+  auto j = Journal::open(
+      path,
+      [this, &store](std::string_view id, std::span<const JournalRecord> records) {
+        return move(store, id, records);
+      },
+      options);
+  if (!j) return tl::unexpected(j.error());
+  journal_ = std::move(*j);
+  return {};
+}
+
+core::Result<void> Trail::flush() { return journal_ ? journal_->flush() : core::Result<void>{}; }
+
+core::Result<void> Trail::close_journal() {
+  return journal_ ? journal_->close() : core::Result<void>{};
+}
+
+std::optional<JournalStats> Trail::journal_stats() const {
+  if (!journal_) return std::nullopt;
+  return journal_->stats();
+}
+
+core::Result<void> Trail::move(store::Store& store, std::string_view journal_id,
+                               std::span<const JournalRecord> records) {
+  // Under the journal's id, the last record moved: a record is moved once, even if its
+  // file outlives the move (a crash before the delete) or is opened twice.
+  const std::string key = "audit.journal." + std::string(journal_id);
+  auto in_tx = [&](store::Transaction& tx) -> core::Result<void> {
+    auto stored = tx.meta().get(key);
+    if (!stored) return tl::unexpected(stored.error());
+    std::uint64_t moved = 0;
+    if (*stored) {
+      const auto& v = **stored;
+      if (std::from_chars(v.data(), v.data() + v.size(), moved).ec != std::errc()) {
+        return fail_internal("audit: damaged journal position " + key);
+      }
+    }
+    // One lock of each practice's head, practices in order of first arrival.
+    std::vector<std::string> order;
+    std::unordered_map<std::string, std::vector<store::AuditEntryRow>> rows;
+    for (const auto& r : records) {
+      if (r.seq <= moved) continue;
+      auto [it, fresh] = rows.try_emplace(r.practice_id);
+      if (fresh) order.push_back(r.practice_id);
+      it->second.insert(it->second.end(), r.entries.begin(), r.entries.end());
+    }
+    if (order.empty()) return {};
+    for (const auto& practice_id : order) {
+      auto keys = keys_if_held(tx, practice_id);
+      if (!keys) return tl::unexpected(keys.error());
+      if (auto a = append_rows(tx, practice_id, *keys, rows[practice_id]); !a) {
+        return tl::unexpected(a.error());
+      }
+    }
+    return tx.meta().put(key, std::to_string(records.back().seq));
+  };
+  return store::with_transaction(store, store::TxMode::read_write, in_tx);
 }
 
 store::AuditCheckpointRow Trail::sign(const PracticeKeys& keys, std::string_view practice_id,

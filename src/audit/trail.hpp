@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "audit/checkpoint.hpp"
+#include "audit/journal.hpp"
 #include "audit/merkle.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -90,18 +92,35 @@ class Trail {
   [[nodiscard]] core::Result<std::int64_t> record(store::Transaction& tx,
                                                   std::string_view practice_id,
                                                   const Context& context, const Event& event);
-  // In a write transaction of its own, shared with the appends to the same practice
-  // that arrive meanwhile (the reads of concurrent requests): one caller writes the
-  // waiting ones in one transaction — one lock of the tree head, one commit — while the
-  // next group gathers; each returns once its entries are committed. If a group fails,
-  // its appends are retried one by one, so one bad append fails only itself.
-  // For events that accompany no change (reads, refusals): the commit is handed to the
-  // database without waiting for the disk (store::Durability::written), so a power cut
-  // may lose the last of them, a crash of praxis none; a signed checkpoint among them,
-  // and any later change, waits for the disk and makes them durable too.
-  [[nodiscard]] core::Result<std::int64_t> record(store::Store& store, std::string_view practice_id,
-                                                  const Context& context,
-                                                  std::span<const Event> events);
+  // For events that accompany no change (reads, result lists, refusals). Invalid events
+  // and an unknown practice are refused here, whichever way the entries go:
+  // - With a journal (open_journal; the server): appended to it and moved into the tree
+  //   moments later by its mover, in large batches. Kept from the return on through a
+  //   crash of praxis; a power cut may lose the ones not yet moved (journal.hpp).
+  // - Without: in a write transaction of its own, shared with the appends to the same
+  //   practice that arrive meanwhile: one caller writes the waiting ones in one
+  //   transaction — one lock of the tree head, one commit — while the next group
+  //   gathers; each returns once its entries are committed. If a group fails, its
+  //   appends are retried one by one, so one bad append fails only itself. The commit is
+  //   handed to the database without waiting for the disk (store::Durability::written):
+  //   a power cut may lose the last of them, a crash of praxis none; a signed checkpoint
+  //   among them, and any later change, waits for the disk and makes them durable too.
+  [[nodiscard]] core::Result<void> record(store::Store& store, std::string_view practice_id,
+                                          const Context& context, std::span<const Event> events);
+
+  // Sends record(store, …) through the journal at `path`, moving into `store`; what a
+  // previous run left there is moved before this returns (an error if that fails: the
+  // server must not start without it). Call before the trail is shared between threads.
+  [[nodiscard]] core::Result<void> open_journal(store::Store& store,
+                                                const std::filesystem::path& path,
+                                                JournalOptions options = {});
+  // Returns once every entry recorded before the call is in its tree (before the trail is
+  // read: access reports, searches, proofs, backups). A no-op without a journal.
+  [[nodiscard]] core::Result<void> flush();
+  // Moves everything and closes the journal (shutdown, after the last request); later
+  // record(store, …) calls are refused. A no-op without a journal.
+  [[nodiscard]] core::Result<void> close_journal();
+  std::optional<JournalStats> journal_stats() const;
 
   // Appends to the practice waiting for the group being written (tests, diagnostics).
   std::size_t waiting(std::string_view practice_id);
@@ -147,6 +166,27 @@ class Trail {
     std::shared_ptr<const crypto::SecretKey> address_key;
   };
   core::Result<PracticeKeys> practice_keys(store::Transaction& tx, std::string_view practice_id);
+  core::Result<PracticeKeys> practice_keys(store::Store& store, std::string_view practice_id);
+  // The practice's keys, or none for a trail opened without keys (`source`: a
+  // transaction or the store).
+  template <typename Source>
+  core::Result<std::optional<PracticeKeys>> keys_if_held(Source& source,
+                                                         std::string_view practice_id);
+  // The rows of `events` as recorded now, complete but for seq and leaf.
+  core::Result<std::vector<store::AuditEntryRow>> draft(const std::optional<PracticeKeys>& keys,
+                                                        std::string_view practice_id,
+                                                        const Context& context,
+                                                        std::span<const Event> events) const;
+  // Gives the rows their leaves in the practice's tree (in `tx`, under the head's lock),
+  // signing a checkpoint when one is due. Returns the first leaf index.
+  core::Result<std::int64_t> append_rows(store::Transaction& tx, std::string_view practice_id,
+                                         const std::optional<PracticeKeys>& keys,
+                                         std::span<store::AuditEntryRow> rows);
+  // The journal's mover: records in order, one transaction.
+  core::Result<void> move(store::Store& store, std::string_view journal_id,
+                          std::span<const JournalRecord> records);
+  core::Result<void> record_grouped(store::Store& store, std::string_view practice_id,
+                                    const Context& context, std::span<const Event> events);
   std::string client_hash(const PracticeKeys& keys, std::string_view address) const;
   store::AuditCheckpointRow sign(const PracticeKeys& keys, std::string_view practice_id,
                                  std::uint64_t size, const Hash& root) const;
@@ -154,7 +194,6 @@ class Trail {
   struct Pending {
     const Context* context;
     std::span<const Event> events;
-    std::int64_t first = 0;
     std::optional<core::Error> error = {};
     bool done = false;
   };
@@ -173,6 +212,7 @@ class Trail {
   std::mutex queues_mutex_;
   std::condition_variable queues_cv_;
   std::unordered_map<std::string, Queue> queues_;
+  std::unique_ptr<Journal> journal_;
 };
 
 // Splits a stored frontier blob (32 bytes per node).

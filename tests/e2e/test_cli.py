@@ -98,6 +98,13 @@ class Serving:
             raise AssertionError("no banner: %r %r" % (line, self.proc.stderr.read()))
         self.url = match.group(1)
 
+    def kill(self):
+        """As a power cut or the OOM killer ends it: SIGKILL, nothing runs afterwards."""
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
         out = self.proc.stdout.read()
@@ -326,10 +333,7 @@ class CliTest(unittest.TestCase):
             self.assertEqual(status, 201, body)
             self.assertEqual(stalled.stdout.readline().strip(), "connection",
                              "the notifier took the message and connected")
-            s.proc.kill()
-            s.proc.wait(timeout=30)
-            s.proc.stdout.close()
-            s.proc.stderr.close()
+            s.kill()
         finally:
             if s.proc.poll() is None:
                 s.stop()
@@ -363,6 +367,45 @@ class CliTest(unittest.TestCase):
             sink.kill()
             sink.wait()
             sink.stdout.close()
+
+    def test_entries_in_the_audit_journal_when_the_server_is_killed_reach_the_trail(self):
+        import sqlite3
+        r = run("init", "--data", self.data, "--demo")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        def failed_logins():
+            db = sqlite3.connect(os.path.join(self.data, "praxis.db"))
+            try:
+                return db.execute("SELECT count(*) FROM audit_entries WHERE action = 'auth.login' "
+                                  "AND outcome = 'failure'").fetchone()[0]
+            finally:
+                db.close()
+
+        # Refused sign-ins are recorded through the journal; with a long delay they are
+        # still there, not yet in the trail, when the server is killed.
+        s = Serving(self.data, env={"PRAXIS_AUDIT_JOURNAL_DELAY_MS": "60000"})
+        try:
+            for _ in range(3):
+                status, _, body = http_json("POST", s.url + "/api/v1/auth/login",
+                                            {"email": "inhaber@demo.example",
+                                             "password": "falsches Passwort 123"})
+                self.assertEqual(status, 401, body)
+            status, _, metrics = http_get(s.url + "/metrics")
+            self.assertIn("praxis_audit_journal_pending 3", metrics)
+            s.kill()
+        finally:
+            if s.proc.poll() is None:
+                s.stop()
+        self.assertGreater(os.path.getsize(os.path.join(self.data, "audit.journal")), 32)
+        self.assertEqual(failed_logins(), 0, "killed before the move")
+
+        s = Serving(self.data)
+        code, _, err = s.stop()
+        self.assertEqual(code, 0, err)
+        self.assertIn("audit_journal_recovered", err)
+        self.assertEqual(failed_logins(), 3, "moved into the trail by the next start, once")
+        v = run("audit", "verify", "--data", self.data)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
     def test_serve_refuses_mail_settings_that_would_send_in_the_clear(self):
         self.init()

@@ -1,0 +1,463 @@
+#include "audit/journal.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+
+#include "crypto/encoding.hpp"
+
+namespace praxis::audit {
+
+using core::ErrorCode;
+
+// File: a header of 32 bytes — the magic "PXAJRNL1", the journal id (16 bytes) and the
+// seq the file's first record will have (8 bytes, little-endian) — then records.
+// Record: body length (4 bytes), CRC-32 of the body (4 bytes), body. Body: seq (8 bytes),
+// practice id, entry count (4 bytes), then per entry the 13 fields of an AuditEntryRow
+// but practice id, seq and leaf; a field is its length (4 bytes) and its bytes.
+// All integers little-endian.
+
+namespace {
+
+constexpr std::string_view kMagic = "PXAJRNL1";
+constexpr std::size_t kIdBytes = 16;
+constexpr std::size_t kHeaderBytes = 8 + kIdBytes + 8;
+constexpr std::size_t kFrameBytes = 8;  // length and CRC
+constexpr std::uint32_t kMaxBody = 64U << 20U;
+constexpr std::uint32_t kMaxEntries = 1U << 20U;
+
+void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+void put_u64(std::vector<std::uint8_t>& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+void set_u32(std::uint8_t* at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+void set_u64(std::uint8_t* at, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+std::uint64_t get_le(std::span<const std::uint8_t> bytes) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) v |= std::uint64_t{bytes[i]} << (8 * i);
+  return v;
+}
+void put_field(std::vector<std::uint8_t>& out, std::string_view s) {
+  put_u32(out, static_cast<std::uint32_t>(s.size()));
+  out.insert(out.end(), s.begin(), s.end());
+}
+
+std::uint32_t crc_of(std::span<const std::uint8_t> body) {
+  return static_cast<std::uint32_t>(
+      crc32_z(crc32_z(0, nullptr, 0), body.data(), static_cast<z_size_t>(body.size())));
+}
+
+// The fields of an entry the journal keeps, in order.
+template <typename Row>
+auto fields_of(Row& e) {
+  return std::array{&e.at,      &e.actor_kind,    &e.actor_id,    &e.actor_role,
+                    &e.action,  &e.resource_type, &e.resource_id, &e.purpose,
+                    &e.outcome, &e.request_id,    &e.client,      &e.break_glass_id,
+                    &e.subjects};
+}
+
+class Reader {
+ public:
+  explicit Reader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+  bool u32(std::uint32_t& v) {
+    if (bytes_.size() - pos_ < 4) return false;
+    v = static_cast<std::uint32_t>(get_le(bytes_.subspan(pos_, 4)));
+    pos_ += 4;
+    return true;
+  }
+  bool u64(std::uint64_t& v) {
+    if (bytes_.size() - pos_ < 8) return false;
+    v = get_le(bytes_.subspan(pos_, 8));
+    pos_ += 8;
+    return true;
+  }
+  bool field(std::string& s) {
+    std::uint32_t n = 0;
+    if (!u32(n) || bytes_.size() - pos_ < n) return false;
+    s.assign(reinterpret_cast<const char*>(bytes_.data() + pos_), n);
+    pos_ += n;
+    return true;
+  }
+  bool done() const { return pos_ == bytes_.size(); }
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+  std::size_t pos_ = 0;
+};
+
+core::Error io_error(std::string_view what, const std::filesystem::path& path, int err) {
+  return core::Error::make(
+      ErrorCode::internal, "",
+      "audit journal: " + std::string(what) + " " + path.string() + ": " + core::errno_text(err));
+}
+
+// 0 or the errno of the failed write.
+int write_all_at(int fd, std::span<const std::uint8_t> bytes, std::uint64_t at) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n =
+        ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(at + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return EIO;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+struct FileContents {
+  bool exists = false;
+  std::vector<std::uint8_t> id;  // empty without a header
+  std::uint64_t first_seq = 1;
+  std::vector<JournalRecord> records;
+  std::uint64_t dropped_bytes = 0;
+};
+
+core::Result<FileContents> read_file(const std::filesystem::path& path) {
+  FileContents out;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return out;
+  out.exists = true;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return tl::unexpected(io_error("open", path, errno));
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                        std::istreambuf_iterator<char>());
+  if (in.bad()) return tl::unexpected(io_error("read", path, errno));
+  const std::span<const std::uint8_t> all(bytes);
+  if (all.size() < kHeaderBytes) {
+    // Created but its header never completed: nothing was ever appended to it.
+    out.dropped_bytes = all.size();
+    return out;
+  }
+  if (!std::equal(kMagic.begin(), kMagic.end(), all.begin())) {
+    return core::fail(ErrorCode::internal, "",
+                      "audit journal: " + path.string() + " is not an audit journal");
+  }
+  out.id.assign(all.begin() + 8, all.begin() + 8 + kIdBytes);
+  out.first_seq = get_le(all.subspan(8 + kIdBytes, 8));
+  std::size_t pos = kHeaderBytes;
+  while (pos + kFrameBytes <= all.size()) {
+    const auto length = static_cast<std::uint32_t>(get_le(all.subspan(pos, 4)));
+    if (length > kMaxBody || all.size() - pos - kFrameBytes < length) break;
+    auto record = decode_journal_record(all.subspan(pos, kFrameBytes + length));
+    if (!record) break;
+    out.records.push_back(std::move(*record));
+    pos += kFrameBytes + length;
+  }
+  out.dropped_bytes = all.size() - pos;
+  return out;
+}
+
+std::vector<std::uint8_t> header(std::span<const std::uint8_t> id, std::uint64_t first_seq) {
+  std::vector<std::uint8_t> out(kMagic.begin(), kMagic.end());
+  out.insert(out.end(), id.begin(), id.end());
+  put_u64(out, first_seq);
+  return out;
+}
+
+}  // namespace
+
+std::size_t rows_of(const JournalRecord& record) {
+  std::size_t n = 0;
+  for (const auto& e : record.entries) {
+    n += 1 + (e.subjects.empty() ? 0 : 1 + std::count(e.subjects.begin(), e.subjects.end(), ' '));
+  }
+  return n;
+}
+
+std::vector<std::uint8_t> encode_journal_record(const JournalRecord& record) {
+  std::vector<std::uint8_t> out;
+  out.reserve(kFrameBytes + 8 + 64 + record.entries.size() * 256);
+  put_u32(out, 0);  // length and CRC, set below
+  put_u32(out, 0);
+  put_u64(out, record.seq);
+  put_field(out, record.practice_id);
+  put_u32(out, static_cast<std::uint32_t>(record.entries.size()));
+  for (const auto& e : record.entries) {
+    for (const std::string* f : fields_of(e)) put_field(out, *f);
+  }
+  const std::span<const std::uint8_t> body = std::span(out).subspan(kFrameBytes);
+  set_u32(out.data(), static_cast<std::uint32_t>(body.size()));
+  set_u32(out.data() + 4, crc_of(body));
+  return out;
+}
+
+std::optional<JournalRecord> decode_journal_record(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < kFrameBytes) return std::nullopt;
+  const auto length = static_cast<std::uint32_t>(get_le(bytes.subspan(0, 4)));
+  if (length != bytes.size() - kFrameBytes) return std::nullopt;
+  const auto body = bytes.subspan(kFrameBytes);
+  if (crc_of(body) != static_cast<std::uint32_t>(get_le(bytes.subspan(4, 4)))) return std::nullopt;
+  Reader r(body);
+  JournalRecord out;
+  std::uint32_t count = 0;
+  if (!r.u64(out.seq) || !r.field(out.practice_id) || !r.u32(count) || count > kMaxEntries) {
+    return std::nullopt;
+  }
+  out.entries.resize(count);
+  for (auto& e : out.entries) {
+    e.practice_id = out.practice_id;
+    for (std::string* f : fields_of(e)) {
+      if (!r.field(*f)) return std::nullopt;
+    }
+  }
+  if (!r.done()) return std::nullopt;
+  return out;
+}
+
+Journal::Journal(std::filesystem::path path, Mover mover, JournalOptions options)
+    : path_(std::move(path)), mover_(std::move(mover)), options_(options) {}
+
+core::Result<std::unique_ptr<Journal>> Journal::open(std::filesystem::path path, Mover mover,
+                                                     JournalOptions options) {
+  std::unique_ptr<Journal> j(new Journal(std::move(path), std::move(mover), options));
+  if (auto r = j->recover(); !r) return tl::unexpected(r.error());
+  j->mover_thread_ = std::thread([p = j.get()] { p->run(); });
+  return j;
+}
+
+core::Result<void> Journal::recover() {
+  const auto moving = std::filesystem::path(path_.string() + ".moving");
+  const auto next = std::filesystem::path(path_.string() + ".next");
+  std::vector<JournalRecord> left;
+  for (const auto& file : {moving, path_, next}) {
+    auto contents = read_file(file);
+    if (!contents) return tl::unexpected(contents.error());
+    if (!contents->id.empty()) {
+      if (!raw_id_.empty() && raw_id_ != contents->id) {
+        return core::fail(ErrorCode::internal, "",
+                          "audit journal: " + file.string() + " belongs to another journal");
+      }
+      raw_id_ = contents->id;
+      next_seq_ = std::max(next_seq_, contents->first_seq);
+    }
+    stats_.dropped_bytes += contents->dropped_bytes;
+    std::move(contents->records.begin(), contents->records.end(), std::back_inserter(left));
+  }
+  std::sort(left.begin(), left.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  left.erase(std::unique(left.begin(), left.end(),
+                         [](const auto& a, const auto& b) { return a.seq == b.seq; }),
+             left.end());
+  if (!left.empty()) next_seq_ = std::max(next_seq_, left.back().seq + 1);
+  if (raw_id_.empty()) {
+    raw_id_.resize(kIdBytes);
+    randombytes_buf(raw_id_.data(), raw_id_.size());
+  }
+  id_ = crypto::hex_encode(raw_id_);
+  if (!left.empty()) {
+    // What the previous run appended but did not move (or moved without deleting it:
+    // the mover skips what the store has) goes into the trees before anything new.
+    if (auto r = mover_(id_, left); !r) return r;
+    stats_.recovered = left.size();
+    stats_.moved = left.size();
+    ++stats_.moves;
+  }
+  moved_seq_ = next_seq_ - 1;
+  if (auto r = create_file(next_seq_, false); !r) return r;
+  std::error_code ec;
+  std::filesystem::remove(moving, ec);
+  if (ec) return tl::unexpected(io_error("remove", moving, ec.value()));
+  return {};
+}
+
+core::Result<void> Journal::create_file(std::uint64_t first_seq, bool keep_old) {
+  // A new file is written as <path>.next and renamed into place, so <path> is always
+  // either the old file or a complete new one.
+  const auto next = std::filesystem::path(path_.string() + ".next");
+  const auto moving = std::filesystem::path(path_.string() + ".moving");
+  const int fd = ::open(next.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return tl::unexpected(io_error("create", next, errno));
+  auto fail = [&](std::string_view what, const std::filesystem::path& p, int err) {
+    ::close(fd);
+    ::unlink(next.c_str());
+    return tl::unexpected(io_error(what, p, err));
+  };
+  const auto head = header(raw_id_, first_seq);
+  if (const int err = write_all_at(fd, head, 0); err != 0) return fail("write", next, err);
+  if (keep_old && ::rename(path_.c_str(), moving.c_str()) != 0) {
+    return fail("rename", path_, errno);
+  }
+  if (::rename(next.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    if (keep_old) (void)::rename(moving.c_str(), path_.c_str());
+    return fail("rename", next, err);
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  offset_ = head.size();
+  torn_ = false;
+  return {};
+}
+
+core::Result<void> Journal::rotate() {
+  if (auto r = create_file(next_seq_, true); !r) return r;
+  moving_ = std::move(pending_);
+  pending_.clear();
+  return {};
+}
+
+Journal::~Journal() { (void)close(); }
+
+core::Result<void> Journal::append(std::string practice_id,
+                                   std::vector<store::AuditEntryRow> entries) {
+  if (entries.empty()) return {};
+  JournalRecord record{0, std::move(practice_id), std::move(entries)};
+  auto bytes = encode_journal_record(record);  // seq and CRC are set under the lock
+  const std::size_t n = rows_of(record);
+  std::unique_lock lock(mutex_);
+  // More than the mover keeps up with: the caller waits for room (back-pressure), unless
+  // moves fail — then nobody would make room.
+  if (pending_entries_ + n > options_.max_pending && !stats_.last_error) {
+    work_cv_.notify_one();
+    done_cv_.wait_for(lock, options_.max_wait, [&] {
+      return pending_entries_ + n <= options_.max_pending || closing_ || stats_.last_error;
+    });
+  }
+  if (closing_ || fd_ < 0 || torn_) {
+    return core::fail(ErrorCode::unavailable,
+                      "Der Server wird beendet. / The server is shutting down.",
+                      "audit journal closed");
+  }
+  if (pending_entries_ + n > options_.max_pending && n <= options_.max_pending) {
+    return core::fail(ErrorCode::unavailable,
+                      "Das Zugriffsprotokoll ist im Rückstand; bitte gleich erneut versuchen. / "
+                      "The audit trail is behind; please try again shortly.",
+                      "audit journal: " + std::to_string(pending_entries_) +
+                          " rows wait to be moved" +
+                          (stats_.last_error ? ": " + stats_.last_error->internal : ""));
+  }
+  record.seq = next_seq_;
+  set_u64(bytes.data() + kFrameBytes, record.seq);
+  set_u32(bytes.data() + 4, crc_of(std::span<const std::uint8_t>(bytes).subspan(kFrameBytes)));
+  if (const int err = write_all_at(fd_, bytes, offset_); err != 0) {
+    // Whatever part reached the file is cut off, so the next record follows a whole one.
+    if (::ftruncate(fd_, static_cast<off_t>(offset_)) != 0) {
+      // A part of a record stays at the end; it would hide what follows, so this file
+      // takes no more appends (the next rotation starts a new one).
+      torn_ = true;
+      work_cv_.notify_one();
+    }
+    return tl::unexpected(io_error("write", path_, err));
+  }
+  offset_ += bytes.size();
+  ++next_seq_;
+  ++stats_.appended;
+  if (pending_.empty()) first_pending_at_ = std::chrono::steady_clock::now();
+  pending_.push_back(std::move(record));
+  pending_entries_ += n;
+  if (pending_.size() == 1 || pending_entries_ >= options_.batch) work_cv_.notify_one();
+  return {};
+}
+
+core::Result<void> Journal::flush() {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = next_seq_ - 1;
+  if (moved_seq_ >= target) return {};
+  const std::uint64_t failures = stats_.failures;
+  flush_to_ = std::max(flush_to_, target);
+  work_cv_.notify_one();
+  done_cv_.wait(lock,
+                [&] { return moved_seq_ >= target || stats_.failures != failures || closed_; });
+  if (moved_seq_ >= target) return {};
+  if (stats_.last_error) return tl::unexpected(*stats_.last_error);
+  return core::fail(ErrorCode::unavailable,
+                    "Der Server wird beendet. / The server is shutting down.",
+                    "audit journal closed before the flush");
+}
+
+core::Result<void> Journal::close() {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_ && !mover_thread_.joinable()) return {};
+    closing_ = true;
+  }
+  work_cv_.notify_all();
+  if (mover_thread_.joinable()) mover_thread_.join();
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  done_cv_.notify_all();
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (pending_entries_ > 0) {
+    // Left in the files for the next open.
+    if (stats_.last_error) return tl::unexpected(*stats_.last_error);
+    return core::fail(ErrorCode::internal, "", "audit journal: closed with entries not moved");
+  }
+  return {};
+}
+
+JournalStats Journal::stats() const {
+  std::lock_guard lock(mutex_);
+  JournalStats out = stats_;
+  out.pending = pending_entries_;
+  return out;
+}
+
+void Journal::run() {
+  const auto moving = std::filesystem::path(path_.string() + ".moving");
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return closing_ || torn_ || !pending_.empty() || !moving_.empty(); });
+    if (pending_.empty() && moving_.empty() && !torn_) break;  // closing with nothing left
+    if (moving_.empty()) {
+      // The first entry waits up to `delay` for company, unless a batch is full, someone
+      // flushes or the journal closes.
+      work_cv_.wait_until(lock, first_pending_at_ + options_.delay, [&] {
+        return closing_ || flush_to_ > moved_seq_ || pending_entries_ >= options_.batch;
+      });
+      if (auto r = rotate(); !r) {
+        ++stats_.failures;
+        stats_.last_error = r.error();
+        done_cv_.notify_all();
+        if (closing_) break;
+        work_cv_.wait_for(lock, options_.retry, [&] { return closing_; });
+        continue;
+      }
+      if (moving_.empty()) continue;  // a torn file replaced, nothing in it
+    }
+    lock.unlock();
+    core::Result<void> moved = core::fail(ErrorCode::internal, "", "audit journal: move threw");
+    try {
+      moved = mover_(id_, moving_);
+    } catch (const std::exception& e) {
+      moved = core::fail(ErrorCode::internal, "",
+                         std::string("audit journal: move threw: ") + e.what());
+    }
+    lock.lock();
+    if (moved) {
+      std::error_code ec;
+      std::filesystem::remove(moving, ec);  // if this fails, the next rotation replaces it
+      moved_seq_ = moving_.back().seq;
+      for (const auto& r : moving_) pending_entries_ -= rows_of(r);
+      stats_.moved += moving_.size();
+      ++stats_.moves;
+      stats_.last_error.reset();
+      moving_.clear();
+      done_cv_.notify_all();
+      continue;
+    }
+    ++stats_.failures;
+    stats_.last_error = moved.error();
+    done_cv_.notify_all();
+    if (closing_) break;  // the files keep the entries for the next open
+    work_cv_.wait_for(lock, options_.retry, [&] { return closing_; });
+  }
+  closed_ = true;
+  done_cv_.notify_all();
+}
+
+}  // namespace praxis::audit

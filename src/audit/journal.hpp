@@ -1,0 +1,146 @@
+#pragma once
+// The audit journal: where the entries of requests that change nothing (reads, result
+// lists, refusals) are written first. An append is one pwrite(2) of a checksummed record
+// to a file in the data directory — it outlasts a crash of praxis at once and a power cut
+// once moved — and a mover thread moves what was appended into the practices' Merkle
+// trees in one store transaction per batch. A read so costs a write to a file instead of
+// a store transaction of its own (issue #8: the audit overhead per read).
+//
+// Files. Appends go to `<path>`. A move first renames it `<path>.moving` and opens a new
+// `<path>`, so appends never wait for a move, and a file is deleted only once everything
+// in it is committed. Every record has a sequence number; the move's transaction stores
+// the last one it moved under the journal's id (the same in every file of one journal),
+// and records at or below it are never moved again: not after a crash between the commit
+// and the delete, not by a second opener of the same file. `open` moves whatever a
+// previous run left before it returns; a torn record at the end of a file (a power cut
+// during a write) and anything after it are dropped and counted.
+//
+// Thread-safe. Once `max_pending` entries wait, an append waits for the mover (back-pressure
+// when reads arrive faster than they can be moved) and is refused if moves keep failing:
+// fail closed, as a read whose entry cannot be written fails.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/store.hpp"
+
+namespace praxis::audit {
+
+struct JournalRecord {
+  std::uint64_t seq = 0;  // given by append: 1, 2, 3, … across the files of one journal
+  std::string practice_id;
+  // Complete but for seq and leaf, which the move into the tree gives them.
+  std::vector<store::AuditEntryRow> entries;
+
+  bool operator==(const JournalRecord&) const = default;
+};
+
+struct JournalOptions {
+  // Sizes count rows to write (rows_of): an entry, and each patient a list names.
+  std::size_t batch = 4096;             // rows waiting that start a move at once,
+  std::chrono::milliseconds delay{10};  // else the longest the first one waits for company
+  // Rows not yet moved (about half a second of moving). An append that would exceed it
+  // waits up to max_wait for the mover to make room, and is refused if it does not (or
+  // at once while moves fail).
+  std::size_t max_pending = 20000;
+  std::chrono::milliseconds max_wait{5000};
+  std::chrono::milliseconds retry{1000};  // after a failed move
+};
+
+struct JournalStats {
+  std::uint64_t appended = 0;             // records since open
+  std::uint64_t moved = 0;                // records moved since open, recovered ones included
+  std::uint64_t recovered = 0;            // records a previous run left, moved by open
+  std::uint64_t dropped_bytes = 0;        // torn tails found by open
+  std::uint64_t moves = 0;                // move transactions committed
+  std::uint64_t failures = 0;             // move transactions that failed
+  std::size_t pending = 0;                // rows not yet moved
+  std::optional<core::Error> last_error;  // of the latest move, cleared by a successful one
+};
+
+class Journal {
+ public:
+  // Moves `records` (in sequence order) into the store in one transaction that also
+  // stores the last seq as moved for `journal_id`, skipping records at or below the seq
+  // stored before. Called by one thread at a time.
+  using Mover = std::function<core::Result<void>(std::string_view journal_id,
+                                                 std::span<const JournalRecord> records)>;
+
+  // Opens (or creates) the journal at `path`, moves what a previous run left there and
+  // starts the mover. An error if the files are unreadable or that move fails: the
+  // server must not start and lose track of those entries.
+  [[nodiscard]] static core::Result<std::unique_ptr<Journal>> open(std::filesystem::path path,
+                                                                   Mover mover,
+                                                                   JournalOptions options = {});
+  ~Journal();  // close(); an error there leaves the files for the next open
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Writes the record (entries complete but for seq and leaf) and returns: the entries
+  // are kept from then on. Refused if the write fails, too many entries wait, or the
+  // journal is closed.
+  [[nodiscard]] core::Result<void> append(std::string practice_id,
+                                          std::vector<store::AuditEntryRow> entries);
+  // Returns once everything appended before the call has been moved, or with the error
+  // of the move that failed meanwhile.
+  [[nodiscard]] core::Result<void> flush();
+  // Moves everything, stops the mover and refuses further appends. Idempotent.
+  [[nodiscard]] core::Result<void> close();
+
+  JournalStats stats() const;
+  const std::string& id() const { return id_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  Journal(std::filesystem::path path, Mover mover, JournalOptions options);
+  core::Result<void> recover();
+  core::Result<void> create_file(std::uint64_t first_seq, bool keep_old);
+  core::Result<void> rotate();  // under mutex_
+  void run();
+
+  std::filesystem::path path_;
+  Mover mover_;
+  JournalOptions options_;
+  std::vector<std::uint8_t> raw_id_;  // 16 random bytes, in every file's header
+  std::string id_;                    // the same as hex
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_cv_;  // the mover waits here
+  std::condition_variable done_cv_;  // flush() waits here
+  int fd_ = -1;
+  std::uint64_t offset_ = 0;            // end of the current file
+  std::uint64_t next_seq_ = 1;          // of the next append
+  std::uint64_t moved_seq_ = 0;         // everything up to here is in the store
+  std::uint64_t flush_to_ = 0;          // a flush waits for this seq
+  std::vector<JournalRecord> pending_;  // in <path>, not yet moved
+  std::vector<JournalRecord> moving_;   // in <path>.moving, being moved
+  std::size_t pending_entries_ = 0;     // rows of pending_ and moving_
+  std::chrono::steady_clock::time_point first_pending_at_{};
+  bool torn_ = false;  // a failed write could not be cut off: no appends until rotation
+  bool closing_ = false;
+  bool closed_ = false;
+  JournalStats stats_;
+  std::thread mover_thread_;
+};
+
+// The rows a record adds to the store: one per entry and one per patient a list names.
+std::size_t rows_of(const JournalRecord& record);
+
+// The on-disk form of a record and its inverse (tests; the format is in journal.cpp).
+std::vector<std::uint8_t> encode_journal_record(const JournalRecord& record);
+// nullopt for bytes that are not one whole, intact record.
+std::optional<JournalRecord> decode_journal_record(std::span<const std::uint8_t> bytes);
+
+}  // namespace praxis::audit
