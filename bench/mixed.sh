@@ -126,6 +126,7 @@ if [ -n "${SAMPLE:-}" ]; then  # SAMPLE=SECONDS: RSS and open fds every SAMPLE s
 fi
 wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/mixed.lua" "$url" -- 1000 >"$work/mixed.txt"
 statements_report "$work/statements.txt"
+curl -s "$url/metrics" >"$work/metrics.txt" || true
 rss_after=$(rss)
 fds_after=$(fds)
 kill "$praxis_pid"
@@ -146,6 +147,22 @@ echo "overlapping appointments afterwards: $overlaps"
 # (src/app/backup_scheduler.cpp): long runs include it, as a practice's server would.
 backups=$(grep -c '"backup_written"' "$work/praxis.log" || true)
 echo "scheduled backups written during the run: $backups"
+# Where the time goes: the server's own latency histogram per route (from a complete
+# request header to the response written; queueing for a worker thread included, the
+# connection's wait for the server to read the request not).
+awk '/^praxis_http_request_duration_seconds_bucket/ {
+       match($0, /route="[^"]*"/); r = substr($0, RSTART + 7, RLENGTH - 8)
+       match($0, /method="[^"]*"/); m = substr($0, RSTART + 8, RLENGTH - 9)
+       match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
+       k = m " " r; n[k] += 0; les[k, ++nb[k]] = le; cum[k, nb[k]] = $NF }
+     /^praxis_http_request_duration_seconds_sum/ {
+       match($0, /route="[^"]*"/); r = substr($0, RSTART + 7, RLENGTH - 8)
+       match($0, /method="[^"]*"/); m = substr($0, RSTART + 8, RLENGTH - 9)
+       sum[m " " r] = $NF }
+     END { for (k in nb) { total = cum[k, nb[k]]; if (total < 100) continue
+             p99 = "?"; for (i = 1; i <= nb[k]; i++) if (cum[k, i] >= 0.99 * total) { p99 = les[k, i]; break }
+             printf "route:    %-52s %8d requests  mean %6.2f ms  p99 <= %s s\n", k, total, 1000 * sum[k] / total, p99 } }' \
+  "$work/metrics.txt" 2>/dev/null | sort -k3 -nr || true
 if [ -f "$work/statements.txt" ]; then cat "$work/statements.txt"; fi
 if [ -f "$work/samples.txt" ]; then
   # Growth after warm-up: the last quarter of the samples against the second quarter.

@@ -1,6 +1,7 @@
 #include "audit/journal.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -224,7 +225,10 @@ core::Result<std::unique_ptr<Journal>> Journal::open(std::filesystem::path path,
                                                      JournalOptions options) {
   std::unique_ptr<Journal> j(new Journal(std::move(path), std::move(mover), options));
   if (auto r = j->recover(); !r) return tl::unexpected(r.error());
-  j->mover_thread_ = std::thread([p = j.get()] { p->run(); });
+  j->mover_thread_ = std::thread([p = j.get()] {
+    pthread_setname_np(pthread_self(), "praxis-journal");
+    p->run();
+  });
   return j;
 }
 

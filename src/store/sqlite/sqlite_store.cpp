@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,9 +123,21 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(const Sqlite
   store->checkpointer_ = std::make_unique<Database>(std::move(*checkpointer));
   // The hook replaces SQLite's automatic checkpoint on the writer's connection.
   sqlite3_wal_hook(store->writer_.handle(), &SqliteStore::on_wal_commit, store.get());
-  store->checkpoint_thread_ = std::thread([s = store.get()] { s->checkpoint_loop(); });
-  if (store->pipelined_) store->sync_thread_ = std::thread([s = store.get()] { s->sync_loop(); });
-  store->writer_thread_ = std::thread([s = store.get()] { s->writer_loop(); });
+  // Named for top -H and perf (at most 15 characters).
+  store->checkpoint_thread_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "praxis-ckpt");
+    s->checkpoint_loop();
+  });
+  if (store->pipelined_) {
+    store->sync_thread_ = std::thread([s = store.get()] {
+      pthread_setname_np(pthread_self(), "praxis-sync");
+      s->sync_loop();
+    });
+  }
+  store->writer_thread_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "praxis-writer");
+    s->writer_loop();
+  });
   return store;
 }
 
