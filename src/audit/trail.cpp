@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <exception>
+#include <map>
 
 #include "crypto/encoding.hpp"
 #include "crypto/field_cipher.hpp"
@@ -390,20 +391,19 @@ core::Result<void> Trail::move(store::Store& store, std::string_view journal_id,
         return fail_internal("audit: damaged journal position " + key);
       }
     }
-    // One lock of each practice's head, practices in order of first arrival.
-    std::vector<std::string> order;
-    std::unordered_map<std::string, std::vector<store::AuditEntryRow>> rows;
+    // One lock of each practice's head, taken in the order of practice ids, so two
+    // servers moving into one PostgreSQL database never wait for each other in a cycle.
+    std::map<std::string, std::vector<store::AuditEntryRow>> rows;
     for (const auto& r : records) {
       if (r.seq <= moved) continue;
-      auto [it, fresh] = rows.try_emplace(r.practice_id);
-      if (fresh) order.push_back(r.practice_id);
-      it->second.insert(it->second.end(), r.entries.begin(), r.entries.end());
+      auto& to = rows[r.practice_id];
+      to.insert(to.end(), r.entries.begin(), r.entries.end());
     }
-    if (order.empty()) return {};
-    for (const auto& practice_id : order) {
+    if (rows.empty()) return {};
+    for (auto& [practice_id, practice_rows] : rows) {
       auto keys = keys_if_held(tx, practice_id);
       if (!keys) return tl::unexpected(keys.error());
-      if (auto a = append_rows(tx, practice_id, *keys, rows[practice_id]); !a) {
+      if (auto a = append_rows(tx, practice_id, *keys, practice_rows); !a) {
         return tl::unexpected(a.error());
       }
     }

@@ -13,9 +13,11 @@
 #include "audit/checkpoint.hpp"
 #include "audit/merkle.hpp"
 #include "audit/trail.hpp"
+#include "audit/verify.hpp"
 #include "crypto/encoding.hpp"
 #include "integration/staff_fixture.hpp"
 #include "store/sqlite/database.hpp"
+#include "support/temp_dir.hpp"
 
 namespace praxis::test {
 namespace {
@@ -308,6 +310,34 @@ TEST_F(AuditApi, TheAccessReportSaysWhoWhenWhatAndWhy) {
   EXPECT_GE(json_of(r)["entries"].as_array().size(), 1u);
   EXPECT_EQ(api.call("GET", "/api/v1/audit?from=gestern", {}, &auditor).status, 400);
   EXPECT_EQ(api.call("GET", "/api/v1/audit", {}, &doctor).status, 403);
+}
+
+TEST_F(AuditApi, ReadsStillInTheJournalAreInTheAccessReportAndTheProofs) {
+  // As the server records reads: through the audit journal. With a long delay nothing is
+  // moved by itself; whoever reads the trail waits for the move.
+  TempDir dir;
+  ASSERT_TRUE(api.trail().open_journal(api.store(), dir.path() / "audit.journal",
+                                       {.delay = std::chrono::hours(1)}));
+  const auto id = create("Journal");
+  const auto before = size();
+  ASSERT_EQ(api.call("GET", "/api/v1/patients/" + id, {}, &doctor).status, 200);
+  ASSERT_EQ(api.call("GET", "/api/v1/patients?q=Journal", {}, &desk).status, 200);
+  EXPECT_EQ(size(), before) << "the reads' entries wait in the journal";
+
+  auto r = api.call("GET", "/api/v1/patients/" + id + "/access-log", {}, &doctor);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto entries = json_of(r)["entries"].as_array();
+  ASSERT_EQ(entries.size(), 3u) << "create, read and the list that showed the patient";
+  EXPECT_EQ(entries[0].as_object()["action"].as_string(), "patient.list");
+  EXPECT_EQ(entries[1].as_object()["action"].as_string(), "patient.read");
+
+  r = api.call("GET", "/api/v1/audit/checkpoint", {}, &auditor);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(since(before).size(), 3u) << "read, list and the access report itself";
+  ASSERT_TRUE(api.trail().close_journal());
+  auto verified = audit::verify_practice(api.store(), api.trail(), practice);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->problem;
 }
 
 TEST_F(AuditApi, SignInsEnrolmentAndAdministrationAreRecorded) {
