@@ -154,7 +154,7 @@ core::Result<void> App::start(bool handle_signals) {
                       "(scripts/setup does)");
   }
   p.trail = std::make_unique<audit::Trail>(*p.keys, p.clock, trail_options(config_));
-  {
+  if (config_.store.backend == "sqlite") {
     // Reads are recorded through the journal; what a previous run left there is moved
     // into the trail now, or the server does not start.
     audit::JournalOptions journal;
@@ -167,6 +167,13 @@ core::Result<void> App::start(bool handle_signals) {
       log_.warn("audit_journal_recovered",
                 {{"records", stats.recovered}, {"torn_bytes_dropped", stats.dropped_bytes}});
     }
+  } else {
+    // On PostgreSQL the reads of different practices are appended in parallel on the
+    // pool's connections, faster than one mover could (docs/benchmarks.md); a journal
+    // left by a SQLite server before `praxis store migrate` is moved over first.
+    auto drained = p.trail->drain_journal(*p.store, data_dir_.audit_journal());
+    if (!drained) return tl::unexpected(drained.error());
+    if (*drained > 0) log_.warn("audit_journal_recovered", {{"records", *drained}});
   }
   p.auth = std::make_unique<auth::AuthService>(*p.store, *p.keys, *p.trail, p.clock, p.random,
                                                auth_options(config_.auth));
@@ -241,18 +248,23 @@ core::Result<void> App::start(bool handle_signals) {
   p.authorizer = std::make_unique<api::SessionAuthorizer>(*p.auth);
   {
     auto* trail = p.trail.get();
-    p.metrics.register_value(
-        "praxis_audit_journal_pending",
-        "Audit entries in the journal, not yet moved into the trail.", http::Metrics::Kind::gauge,
-        [trail] { return static_cast<double>(trail->journal_stats()->pending); });
-    p.metrics.register_value(
-        "praxis_audit_journal_moves_total",
-        "Transactions that moved journal entries into the trail.", http::Metrics::Kind::counter,
-        [trail] { return static_cast<double>(trail->journal_stats()->moves); });
+    p.metrics.register_value("praxis_audit_journal_pending",
+                             "Audit entries in the journal, not yet moved into the trail.",
+                             http::Metrics::Kind::gauge, [trail] {
+                               const auto j = trail->journal_stats();
+                               return j ? static_cast<double>(j->pending) : 0.0;
+                             });
+    p.metrics.register_value("praxis_audit_journal_moves_total",
+                             "Transactions that moved journal entries into the trail.",
+                             http::Metrics::Kind::counter, [trail] {
+                               const auto j = trail->journal_stats();
+                               return j ? static_cast<double>(j->moves) : 0.0;
+                             });
     p.metrics.register_value("praxis_audit_journal_move_failures_total",
                              "Moves of journal entries into the trail that failed (retried).",
                              http::Metrics::Kind::counter, [trail] {
-                               return static_cast<double>(trail->journal_stats()->failures);
+                               const auto j = trail->journal_stats();
+                               return j ? static_cast<double>(j->failures) : 0.0;
                              });
   }
   p.metrics.register_value(

@@ -365,6 +365,23 @@ core::Result<void> Trail::open_journal(store::Store& store, const std::filesyste
   return {};
 }
 
+core::Result<std::size_t> Trail::drain_journal(store::Store& store,
+                                               const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::path moving = path.string() + ".moving";
+  if (!std::filesystem::exists(path, ec) && !std::filesystem::exists(moving, ec)) return 0;
+  auto j = Journal::open(
+      path, [this, &store](std::string_view id, std::span<const JournalRecord> records) {
+        return move(store, id, records);
+      });
+  if (!j) return tl::unexpected(j.error());
+  const std::size_t recovered = (*j)->stats().recovered;
+  if (auto r = (*j)->close(); !r) return tl::unexpected(r.error());
+  j->reset();
+  std::filesystem::remove(path, ec);
+  return recovered;
+}
+
 core::Result<void> Trail::flush() { return journal_ ? journal_->flush() : core::Result<void>{}; }
 
 core::Result<void> Trail::close_journal() {

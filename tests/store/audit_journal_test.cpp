@@ -362,6 +362,41 @@ TEST_F(JournalTrailTest, CheckpointsAreSignedAsEntriesAreMoved) {
   EXPECT_TRUE(verified());
 }
 
+TEST_F(JournalTrailTest, AServerWithoutAJournalMovesWhatOneLeftAndRemovesIt) {
+  {
+    // A journal whose entries were never moved (a SQLite server killed before
+    // `praxis store migrate`).
+    auto left =
+        Journal::open(path,
+                      [](std::string_view, std::span<const JournalRecord>) -> core::Result<void> {
+                        return core::fail(core::ErrorCode::unavailable, "", "store down");
+                      },
+                      {.delay = 1h, .retry = 1h});
+    ASSERT_TRUE(left);
+    auto entry = row("pa-1");
+    entry.practice_id = practice;
+    ASSERT_TRUE((*left)->append(practice, {entry}));
+    entry.resource_id = "pa-2";
+    ASSERT_TRUE((*left)->append(practice, {entry}));
+    EXPECT_FALSE((*left)->close());
+  }
+  const auto before = entries().size();
+  auto drained = trail.drain_journal(*store, path);
+  ASSERT_TRUE(drained) << drained.error().internal;
+  EXPECT_EQ(*drained, 2u);
+  const auto rows = entries();
+  ASSERT_EQ(rows.size(), before + 2);
+  EXPECT_EQ(rows[before + 1].resource_id, "pa-2");
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path.string() + ".moving"));
+  EXPECT_TRUE(verified());
+  auto again = trail.drain_journal(*store, path);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u) << "nothing left";
+  EXPECT_TRUE(read(trail, "pa-3")) << "the trail records without a journal";
+  EXPECT_EQ(entries().size(), before + 3);
+}
+
 TEST_F(JournalTrailTest, AReadWhoseEntryCannotBeKeptFailsAndShowsNothing) {
   patients::PatientService patients(*store, *keys, trail, clock, random);
   std::mt19937_64 rng(3);
