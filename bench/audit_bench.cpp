@@ -146,21 +146,20 @@ int main(int argc, char** argv) {
     return ids[hot ? 0 : local() % ids.size()];
   };
   if (seconds > 0) {
+    // An operation's result as hammer wants it, its error on stderr.
+    auto ok = [](const char* what, const auto& r) {
+      if (!r) std::fprintf(stderr, "%s: %s\n", what, r.error().internal.c_str());
+      return static_cast<bool>(r);
+    };
     Run reads = hammer(
-        threads, seconds,
-        [&](int t) {
-          auto r = service.get(reader, practice, pick(t));
-          if (!r) std::fprintf(stderr, "read: %s\n", r.error().internal.c_str());
-          return static_cast<bool>(r);
-        },
+        threads, seconds, [&](int t) { return ok("read", service.get(reader, practice, pick(t))); },
         flushed);
     Run appends = hammer(
         threads, seconds,
         [&](int t) {
           const audit::Event e{"patient.read", "patient", pick(t)};
-          auto r = trail.record(**store, practice, reader, std::span<const audit::Event>(&e, 1));
-          if (!r) std::fprintf(stderr, "append: %s\n", r.error().internal.c_str());
-          return static_cast<bool>(r);
+          return ok("append",
+                    trail.record(**store, practice, reader, std::span<const audit::Event>(&e, 1)));
         },
         flushed);
     Run lists = hammer(
@@ -169,10 +168,8 @@ int main(int argc, char** argv) {
           // As a search records its page: one entry naming the 20 patients shown.
           audit::Event shown{"patient.list", "patient", "", "success", {}};
           for (int i = 0; i < 20; ++i) shown.subjects.push_back(pick(t));
-          auto r =
-              trail.record(**store, practice, reader, std::span<const audit::Event>(&shown, 1));
-          if (!r) std::fprintf(stderr, "list: %s\n", r.error().internal.c_str());
-          return static_cast<bool>(r);
+          return ok("list", trail.record(**store, practice, reader,
+                                         std::span<const audit::Event>(&shown, 1)));
         },
         flushed);
     std::printf(

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -247,25 +248,31 @@ core::Result<void> App::start(bool handle_signals) {
   }
   p.authorizer = std::make_unique<api::SessionAuthorizer>(*p.auth);
   {
-    auto* trail = p.trail.get();
-    p.metrics.register_value("praxis_audit_journal_pending",
-                             "Audit entries in the journal, not yet moved into the trail.",
-                             http::Metrics::Kind::gauge, [trail] {
-                               const auto j = trail->journal_stats();
-                               return j ? static_cast<double>(j->pending) : 0.0;
-                             });
-    p.metrics.register_value("praxis_audit_journal_moves_total",
-                             "Transactions that moved journal entries into the trail.",
-                             http::Metrics::Kind::counter, [trail] {
-                               const auto j = trail->journal_stats();
-                               return j ? static_cast<double>(j->moves) : 0.0;
-                             });
-    p.metrics.register_value("praxis_audit_journal_move_failures_total",
-                             "Moves of journal entries into the trail that failed (retried).",
-                             http::Metrics::Kind::counter, [trail] {
-                               const auto j = trail->journal_stats();
-                               return j ? static_cast<double>(j->failures) : 0.0;
-                             });
+    // The journal's figures (zero on PostgreSQL, which keeps none).
+    struct JournalFigure {
+      const char* name;
+      const char* help;
+      http::Metrics::Kind kind;
+      std::function<double(const audit::JournalStats&)> of;
+    };
+    const JournalFigure figures[] = {
+        {"praxis_audit_journal_pending",
+         "Audit entries in the journal, not yet moved into the trail.", http::Metrics::Kind::gauge,
+         [](const auto& j) { return static_cast<double>(j.pending); }},
+        {"praxis_audit_journal_moves_total",
+         "Transactions that moved journal entries into the trail.", http::Metrics::Kind::counter,
+         [](const auto& j) { return static_cast<double>(j.moves); }},
+        {"praxis_audit_journal_move_failures_total",
+         "Moves of journal entries into the trail that failed (retried).",
+         http::Metrics::Kind::counter,
+         [](const auto& j) { return static_cast<double>(j.failures); }},
+    };
+    for (const auto& f : figures) {
+      p.metrics.register_value(f.name, f.help, f.kind, [trail = p.trail.get(), of = f.of] {
+        const auto j = trail->journal_stats();
+        return j ? of(*j) : 0.0;
+      });
+    }
   }
   p.metrics.register_value(
       "praxis_audit_checkpoint_failures_total",

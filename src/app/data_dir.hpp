@@ -19,7 +19,7 @@ struct DataDir {
   std::filesystem::path master_key() const;
   std::filesystem::path master_salt() const;  // passphrase mode instead of master.key
   std::filesystem::path database() const;
-  // The audit journal of the server (audit/journal.hpp), with the backend in use.
+  // The SQLite server's audit journal (audit/journal.hpp).
   std::filesystem::path audit_journal() const { return root / "audit.journal"; }
 };
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/bytes.hpp"
 #include "crypto/encoding.hpp"
 
 namespace praxis::audit {
@@ -33,27 +34,11 @@ constexpr std::size_t kFrameBytes = 8;  // length and CRC
 constexpr std::uint32_t kMaxBody = 64U << 20U;
 constexpr std::uint32_t kMaxEntries = 1U << 20U;
 
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-void put_u64(std::vector<std::uint8_t>& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-void set_u32(std::uint8_t* at, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-void set_u64(std::uint8_t* at, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-std::uint64_t get_le(std::span<const std::uint8_t> bytes) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < bytes.size(); ++i) v |= std::uint64_t{bytes[i]} << (8 * i);
-  return v;
-}
-void put_field(std::vector<std::uint8_t>& out, std::string_view s) {
-  put_u32(out, static_cast<std::uint32_t>(s.size()));
-  out.insert(out.end(), s.begin(), s.end());
-}
+using core::get_u32;
+using core::get_u64;
+using core::put_text;
+using core::put_u32;
+using core::put_u64;
 
 std::uint32_t crc_of(std::span<const std::uint8_t> body) {
   return static_cast<std::uint32_t>(
@@ -74,13 +59,13 @@ class Reader {
   explicit Reader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
   bool u32(std::uint32_t& v) {
     if (bytes_.size() - pos_ < 4) return false;
-    v = static_cast<std::uint32_t>(get_le(bytes_.subspan(pos_, 4)));
+    v = get_u32(bytes_.data() + pos_);
     pos_ += 4;
     return true;
   }
   bool u64(std::uint64_t& v) {
     if (bytes_.size() - pos_ < 8) return false;
-    v = get_le(bytes_.subspan(pos_, 8));
+    v = get_u64(bytes_.data() + pos_);
     pos_ += 8;
     return true;
   }
@@ -147,10 +132,10 @@ core::Result<FileContents> read_file(const std::filesystem::path& path) {
                       "audit journal: " + path.string() + " is not an audit journal");
   }
   out.id.assign(all.begin() + 8, all.begin() + 8 + kIdBytes);
-  out.first_seq = get_le(all.subspan(8 + kIdBytes, 8));
+  out.first_seq = get_u64(all.data() + 8 + kIdBytes);
   std::size_t pos = kHeaderBytes;
   while (pos + kFrameBytes <= all.size()) {
-    const auto length = static_cast<std::uint32_t>(get_le(all.subspan(pos, 4)));
+    const auto length = get_u32(all.data() + pos);
     if (length > kMaxBody || all.size() - pos - kFrameBytes < length) break;
     auto record = decode_journal_record(all.subspan(pos, kFrameBytes + length));
     if (!record) break;
@@ -178,29 +163,45 @@ std::size_t rows_of(const JournalRecord& record) {
   return n;
 }
 
-std::vector<std::uint8_t> encode_journal_record(const JournalRecord& record) {
+namespace {
+
+// The frame of `record` with its length, but seq and CRC still to be set (seal): the
+// bytes are made outside the journal's lock, the seq is only known under it.
+std::vector<std::uint8_t> unsealed_frame(const JournalRecord& record) {
   std::vector<std::uint8_t> out;
   out.reserve(kFrameBytes + 8 + 64 + record.entries.size() * 256);
   put_u32(out, 0);  // length and CRC, set below
   put_u32(out, 0);
-  put_u64(out, record.seq);
-  put_field(out, record.practice_id);
+  put_u64(out, 0);  // seq
+  put_text(out, record.practice_id);
   put_u32(out, static_cast<std::uint32_t>(record.entries.size()));
   for (const auto& e : record.entries) {
-    for (const std::string* f : fields_of(e)) put_field(out, *f);
+    for (const std::string* f : fields_of(e)) put_text(out, *f);
   }
-  const std::span<const std::uint8_t> body = std::span(out).subspan(kFrameBytes);
-  set_u32(out.data(), static_cast<std::uint32_t>(body.size()));
-  set_u32(out.data() + 4, crc_of(body));
+  core::set_u32(out.data(), static_cast<std::uint32_t>(out.size() - kFrameBytes));
+  return out;
+}
+
+void seal(std::vector<std::uint8_t>& frame, std::uint64_t seq) {
+  core::set_u64(frame.data() + kFrameBytes, seq);
+  core::set_u32(frame.data() + 4,
+                crc_of(std::span<const std::uint8_t>(frame).subspan(kFrameBytes)));
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_journal_record(const JournalRecord& record) {
+  auto out = unsealed_frame(record);
+  seal(out, record.seq);
   return out;
 }
 
 std::optional<JournalRecord> decode_journal_record(std::span<const std::uint8_t> bytes) {
   if (bytes.size() < kFrameBytes) return std::nullopt;
-  const auto length = static_cast<std::uint32_t>(get_le(bytes.subspan(0, 4)));
+  const auto length = get_u32(bytes.data());
   if (length != bytes.size() - kFrameBytes) return std::nullopt;
   const auto body = bytes.subspan(kFrameBytes);
-  if (crc_of(body) != static_cast<std::uint32_t>(get_le(bytes.subspan(4, 4)))) return std::nullopt;
+  if (crc_of(body) != get_u32(bytes.data() + 4)) return std::nullopt;
   Reader r(body);
   JournalRecord out;
   std::uint32_t count = 0;
@@ -318,7 +319,7 @@ core::Result<void> Journal::append(std::string practice_id,
                                    std::vector<store::AuditEntryRow> entries) {
   if (entries.empty()) return {};
   JournalRecord record{0, std::move(practice_id), std::move(entries)};
-  auto bytes = encode_journal_record(record);  // seq and CRC are set under the lock
+  auto bytes = unsealed_frame(record);
   const std::size_t n = rows_of(record);
   std::unique_lock lock(mutex_);
   // More than the mover keeps up with: the caller waits for room (back-pressure), unless
@@ -343,8 +344,7 @@ core::Result<void> Journal::append(std::string practice_id,
                           (stats_.last_error ? ": " + stats_.last_error->internal : ""));
   }
   record.seq = next_seq_;
-  set_u64(bytes.data() + kFrameBytes, record.seq);
-  set_u32(bytes.data() + 4, crc_of(std::span<const std::uint8_t>(bytes).subspan(kFrameBytes)));
+  seal(bytes, record.seq);
   if (const int err = write_all_at(fd_, bytes, offset_); err != 0) {
     // Whatever part reached the file is cut off, so the next record follows a whole one.
     if (::ftruncate(fd_, static_cast<off_t>(offset_)) != 0) {

@@ -105,14 +105,17 @@ std::string Trail::origin(std::string_view practice_id) const {
   return options_.origin_host + "/audit/" + std::string(practice_id);
 }
 
+std::optional<Trail::PracticeKeys> Trail::cached_keys(std::string_view practice_id) {
+  std::lock_guard lock(mutex_);
+  if (auto it = practices_.find(std::string(practice_id)); it != practices_.end()) {
+    return it->second;
+  }
+  return std::nullopt;
+}
+
 core::Result<Trail::PracticeKeys> Trail::practice_keys(store::Transaction& tx,
                                                        std::string_view practice_id) {
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = practices_.find(std::string(practice_id)); it != practices_.end()) {
-      return it->second;
-    }
-  }
+  if (auto cached = cached_keys(practice_id)) return std::move(*cached);
   if (keys_ == nullptr) {
     return core::fail(ErrorCode::internal, "", "audit: opened without the master key");
   }
@@ -293,7 +296,8 @@ core::Result<std::vector<store::AuditEntryRow>> Trail::draft(
 core::Result<std::int64_t> Trail::append_rows(store::Transaction& tx, std::string_view practice_id,
                                               const std::optional<PracticeKeys>& keys,
                                               std::span<store::AuditEntryRow> rows) {
-  auto head = tx.audit().lock_head(practice_id, core::to_iso8601(clock_.now()));
+  const std::string now = core::to_iso8601(clock_.now());
+  auto head = tx.audit().lock_head(practice_id, now);
   if (!head) return tl::unexpected(head.error());
   auto frontier = frontier_of(*head);
   if (!frontier) return tl::unexpected(fail_internal("audit: damaged tree head").error());
@@ -315,7 +319,7 @@ core::Result<std::int64_t> Trail::append_rows(store::Transaction& tx, std::strin
   const Hash root = frontier->root();
   store::AuditHeadRow next{std::string(practice_id), static_cast<std::int64_t>(frontier->size()),
                            std::vector<std::uint8_t>(root.begin(), root.end()),
-                           frontier_bytes(*frontier), core::to_iso8601(clock_.now())};
+                           frontier_bytes(*frontier), now};
   if (auto r = tx.audit().put_head(next); !r) return tl::unexpected(r.error());
 
   // Every checkpoint_every entries a checkpoint is signed in the same transaction.
@@ -334,12 +338,9 @@ core::Result<std::int64_t> Trail::append_rows(store::Transaction& tx, std::strin
 
 core::Result<Trail::PracticeKeys> Trail::practice_keys(store::Store& store,
                                                        std::string_view practice_id) {
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = practices_.find(std::string(practice_id)); it != practices_.end()) {
-      return it->second;
-    }
-  }
+  // Looked up once per practice: a read recorded through the journal opens no
+  // transaction.
+  if (auto cached = cached_keys(practice_id)) return std::move(*cached);
   std::optional<PracticeKeys> out;
   auto r = store::with_practice_transaction(store, practice_id, store::TxMode::read_only,
                                             [&](store::Transaction& tx) -> core::Result<void> {
@@ -352,14 +353,15 @@ core::Result<Trail::PracticeKeys> Trail::practice_keys(store::Store& store,
   return std::move(*out);
 }
 
+Journal::Mover Trail::mover_into(store::Store& store) {
+  return [this, &store](std::string_view id, std::span<const JournalRecord> records) {
+    return move_records(store, id, records);
+  };
+}
+
 core::Result<void> Trail::open_journal(store::Store& store, const std::filesystem::path& path,
                                        JournalOptions options) {
-  auto j = Journal::open(
-      path,
-      [this, &store](std::string_view id, std::span<const JournalRecord> records) {
-        return move(store, id, records);
-      },
-      options);
+  auto j = Journal::open(path, mover_into(store), options);
   if (!j) return tl::unexpected(j.error());
   journal_ = std::move(*j);
   return {};
@@ -370,10 +372,7 @@ core::Result<std::size_t> Trail::drain_journal(store::Store& store,
   std::error_code ec;
   const std::filesystem::path moving = path.string() + ".moving";
   if (!std::filesystem::exists(path, ec) && !std::filesystem::exists(moving, ec)) return 0;
-  auto j = Journal::open(
-      path, [this, &store](std::string_view id, std::span<const JournalRecord> records) {
-        return move(store, id, records);
-      });
+  auto j = Journal::open(path, mover_into(store));
   if (!j) return tl::unexpected(j.error());
   const std::size_t recovered = (*j)->stats().recovered;
   if (auto r = (*j)->close(); !r) return tl::unexpected(r.error());
@@ -393,8 +392,8 @@ std::optional<JournalStats> Trail::journal_stats() const {
   return journal_->stats();
 }
 
-core::Result<void> Trail::move(store::Store& store, std::string_view journal_id,
-                               std::span<const JournalRecord> records) {
+core::Result<void> Trail::move_records(store::Store& store, std::string_view journal_id,
+                                       std::span<const JournalRecord> records) {
   // Under the journal's id, the last record moved: a record is moved once, even if its
   // file outlives the move (a crash before the delete) or is opened twice.
   const std::string key = "audit.journal." + std::string(journal_id);

@@ -170,6 +170,7 @@ class Trail {
     std::shared_ptr<const crypto::SigningKey> signer;
     std::shared_ptr<const crypto::SecretKey> address_key;
   };
+  std::optional<PracticeKeys> cached_keys(std::string_view practice_id);
   core::Result<PracticeKeys> practice_keys(store::Transaction& tx, std::string_view practice_id);
   core::Result<PracticeKeys> practice_keys(store::Store& store, std::string_view practice_id);
   // The practice's keys, or none for a trail opened without keys (`source`: a
@@ -188,8 +189,9 @@ class Trail {
                                          const std::optional<PracticeKeys>& keys,
                                          std::span<store::AuditEntryRow> rows);
   // The journal's mover: records in order, one transaction.
-  core::Result<void> move(store::Store& store, std::string_view journal_id,
-                          std::span<const JournalRecord> records);
+  core::Result<void> move_records(store::Store& store, std::string_view journal_id,
+                                  std::span<const JournalRecord> records);
+  Journal::Mover mover_into(store::Store& store);
   core::Result<void> record_grouped(store::Store& store, std::string_view practice_id,
                                     const Context& context, std::span<const Event> events);
   std::string client_hash(const PracticeKeys& keys, std::string_view address) const;

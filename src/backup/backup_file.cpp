@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/bytes.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/stream.hpp"
 
@@ -42,14 +43,8 @@ core::Error bad_file(const std::filesystem::path& file, const std::string& what)
   return core::Error::make(ErrorCode::invalid_input, file.string() + ": " + what);
 }
 
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-
-std::uint32_t get_u32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 | std::uint32_t{p[2]} << 16 |
-         std::uint32_t{p[3]} << 24;
-}
+using core::get_u32;
+using core::put_u32;
 
 // An open file descriptor, closed on destruction.
 class Fd {

@@ -2,8 +2,8 @@
 
 #include <sodium.h>
 
+#include "core/bytes.hpp"
 #include "core/text.hpp"
-#include "crypto/bytes.hpp"
 
 namespace praxis::crypto {
 
@@ -20,7 +20,7 @@ std::uint64_t BlindIndex::hash(std::string_view normalised_token, IndexWidth wid
                             normalised_token.size());
   std::uint8_t out[8] = {};
   crypto_generichash_final(&state, out, bytes);
-  return detail::get_u64(out);
+  return core::get_u64(out);
 }
 
 std::uint64_t BlindIndex::hash_name(std::string_view token, IndexWidth width) const {

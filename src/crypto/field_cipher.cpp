@@ -5,7 +5,7 @@
 #include <array>
 #include <cstring>
 
-#include "crypto/bytes.hpp"
+#include "core/bytes.hpp"
 
 namespace praxis::crypto {
 namespace {
@@ -74,7 +74,7 @@ std::vector<std::uint8_t> encrypt_field(const Key& key, const FieldContext& wher
 std::optional<std::uint64_t> field_key_id(std::span<const std::uint8_t> ciphertext) {
   if (ciphertext.size() < kFieldOverhead || ciphertext[0] != kFieldFormatVersion)
     return std::nullopt;
-  return detail::get_u64(ciphertext.data() + 1);
+  return core::get_u64(ciphertext.data() + 1);
 }
 
 namespace {

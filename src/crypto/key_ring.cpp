@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include "crypto/bytes.hpp"
+#include "core/bytes.hpp"
 
 namespace praxis::crypto {
 namespace {
@@ -19,11 +19,11 @@ std::vector<std::uint8_t> wrap_aad(std::uint64_t key_id, std::uint32_t version,
   std::vector<std::uint8_t> aad(kWrapLabel.begin(), kWrapLabel.end());
   aad.reserve(64 + owner.practice_id.size() + owner.subject.size());
   aad.push_back(static_cast<std::uint8_t>(owner.kind));
-  detail::put_u64(aad, key_id);
-  detail::put_u32(aad, version);
-  detail::put_u64(aad, parent_id);
-  detail::put_text(aad, owner.practice_id);
-  detail::put_text(aad, owner.subject);
+  core::put_u64(aad, key_id);
+  core::put_u32(aad, version);
+  core::put_u64(aad, parent_id);
+  core::put_text(aad, owner.practice_id);
+  core::put_text(aad, owner.subject);
   return aad;
 }
 
@@ -198,7 +198,7 @@ SecretKey KeyRing::column_key(const SecretKey& index_key, std::string_view colum
   std::uint8_t digest[8];
   crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(column.data()),
                      column.size(), nullptr, 0);
-  const std::uint64_t subkey = detail::get_u64(digest);
+  const std::uint64_t subkey = core::get_u64(digest);
   return SecretKey::generate([&](std::uint8_t* out) {
     crypto_kdf_derive_from_key(out, kKeyBytes, subkey, "prxcolmn", index_key.data());
   });
