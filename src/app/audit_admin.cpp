@@ -6,7 +6,7 @@ namespace praxis::app {
 
 core::Result<std::vector<PracticeAudit>> verify_audit(const DataDir& dir,
                                                       const PassphraseSource& passphrase) {
-  auto installation = Installation::open(dir, &passphrase);
+  auto installation = Installation::open(dir, &passphrase, StoreUse::scan);
   if (!installation) return tl::unexpected(installation.error());
   return verify_every_practice((*installation)->store(), (*installation)->trail());
 }

@@ -12,7 +12,8 @@ audit::TrailOptions trail_options(const Config& config) {
 }
 
 core::Result<std::unique_ptr<Installation>> Installation::open(const DataDir& dir,
-                                                               const PassphraseSource* passphrase) {
+                                                               const PassphraseSource* passphrase,
+                                                               StoreUse use) {
   std::unique_ptr<Installation> out(new Installation());
   auto config = load_config(dir.config());
   if (!config) return tl::unexpected(config.error());
@@ -27,7 +28,7 @@ core::Result<std::unique_ptr<Installation>> Installation::open(const DataDir& di
   if (!out->trail_) {
     out->trail_ = std::make_unique<audit::Trail>(out->clock_, trail_options(out->config_));
   }
-  auto store = open_store(out->config_, dir);
+  auto store = open_store(out->config_, dir, use);
   if (!store) return tl::unexpected(store.error());
   out->store_ = std::move(*store);
   return out;

@@ -10,6 +10,7 @@
 #include "app/config.hpp"
 #include "app/data_dir.hpp"
 #include "app/keys.hpp"
+#include "app/store_factory.hpp"
 #include "audit/trail.hpp"
 #include "auth/account_service.hpp"
 #include "core/clock.hpp"
@@ -27,7 +28,8 @@ class Installation {
  public:
   // With `passphrase` the master keys are loaded too (asked for only in passphrase mode).
   [[nodiscard]] static core::Result<std::unique_ptr<Installation>> open(
-      const DataDir& dir, const PassphraseSource* passphrase = nullptr);
+      const DataDir& dir, const PassphraseSource* passphrase = nullptr,
+      StoreUse use = StoreUse::serve);
 
   const Config& config() const { return config_; }
   store::Store& store() { return *store_; }

@@ -5,7 +5,8 @@
 
 namespace praxis::app {
 
-core::Result<std::unique_ptr<store::Store>> open_store(const Config& config, const DataDir& dir) {
+core::Result<std::unique_ptr<store::Store>> open_store(const Config& config, const DataDir& dir,
+                                                       StoreUse use) {
   if (config.store.backend == "postgres") {
     auto pg = store::postgres::PgStore::open({config.store.postgres_dsn,
                                               static_cast<int>(config.store.postgres_connections),
@@ -18,6 +19,7 @@ core::Result<std::unique_ptr<store::Store>> open_store(const Config& config, con
   options.synchronous = config.store.sqlite_synchronous == "normal"
                             ? store::sqlite::Synchronous::normal
                             : store::sqlite::Synchronous::full;
+  if (use == StoreUse::scan) options.reader_mmap_bytes = std::int64_t{1} << 40;  // SQLite caps it
   auto sqlite = store::sqlite::SqliteStore::open(options);
   if (!sqlite) return tl::unexpected(sqlite.error());
   return std::unique_ptr<store::Store>(std::move(*sqlite));

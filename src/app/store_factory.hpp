@@ -12,7 +12,12 @@
 
 namespace praxis::app {
 
-[[nodiscard]] core::Result<std::unique_ptr<store::Store>> open_store(const Config& config,
-                                                                     const DataDir& dir);
+// What the store is opened for. `scan`: a command that reads the whole database once
+// (`praxis audit verify`, which doctor and the restore drill run); a SQLite store then
+// maps its file for the readers (SqliteOptions::reader_mmap_bytes).
+enum class StoreUse { serve, scan };
+
+[[nodiscard]] core::Result<std::unique_ptr<store::Store>> open_store(
+    const Config& config, const DataDir& dir, StoreUse use = StoreUse::serve);
 
 }  // namespace praxis::app

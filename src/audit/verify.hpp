@@ -30,8 +30,9 @@ struct VerifyResult {
 };
 
 struct VerifyOptions {
-  std::int64_t chunk = 20000;        // entries read per query
-  std::uint64_t window = 1U << 20U;  // entries hashed in parallel before the tree is built
+  std::int64_t chunk = 2000;         // entries read per query (larger: more time in malloc)
+  std::uint64_t window = 1U << 16U;  // entries hashed in parallel while the window before
+                                     // is appended to the tree
   unsigned threads = 0;              // readers hashing leaves at once; 0: the CPU's cores
   std::uint64_t min_part = 4096;     // fewer entries than this per reader: fewer readers
 };

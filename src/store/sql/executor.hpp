@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -61,6 +62,9 @@ class Rows {
 
   bool is_null(std::size_t row, int column) const { return cell(row, column).null; }
   std::string text(std::size_t row, int column) const { return cell(row, column).data; }
+  // The text moved out of the cell, which is empty afterwards: for readers that look at
+  // each cell once and read many rows (the audit trail's entries).
+  std::string take_text(std::size_t row, int column) { return std::move(cell(row, column).data); }
   std::int64_t int64(std::size_t row, int column) const;
   std::vector<std::uint8_t> bytes(std::size_t row, int column) const;
   std::optional<std::string> opt_text(std::size_t row, int column) const;
@@ -78,6 +82,9 @@ class Rows {
     const auto c = static_cast<std::size_t>(column);
     if (row >= rows_ || c >= columns_) throw std::out_of_range("sql::Rows: no such cell");
     return cells_[row * columns_ + c];
+  }
+  Cell& cell(std::size_t row, int column) {
+    return const_cast<Cell&>(std::as_const(*this).cell(row, column));
   }
   std::vector<Cell> cells_;  // row-major
   std::size_t columns_ = 0;

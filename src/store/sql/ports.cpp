@@ -728,24 +728,25 @@ constexpr std::string_view kAuditColumns =
     "practice_id, seq, at, actor_kind, actor_id, actor_role, action, resource_type, "
     "resource_id, purpose, outcome, request_id, client, break_glass_id, leaf, subjects";
 
-AuditEntryRow read_audit_entry(const Rows& r, std::size_t i) {
+// Each cell is looked at once: moved out, not copied (verify reads every entry).
+AuditEntryRow read_audit_entry(Rows& r, std::size_t i) {
   AuditEntryRow e;
-  e.practice_id = r.text(i, 0);
+  e.practice_id = r.take_text(i, 0);
   e.seq = r.int64(i, 1);
-  e.at = r.text(i, 2);
-  e.actor_kind = r.text(i, 3);
-  e.actor_id = r.text(i, 4);
-  e.actor_role = r.text(i, 5);
-  e.action = r.text(i, 6);
-  e.resource_type = r.text(i, 7);
-  e.resource_id = r.text(i, 8);
-  e.purpose = r.text(i, 9);
-  e.outcome = r.text(i, 10);
-  e.request_id = r.text(i, 11);
-  e.client = r.text(i, 12);
-  e.break_glass_id = r.text(i, 13);
+  e.at = r.take_text(i, 2);
+  e.actor_kind = r.take_text(i, 3);
+  e.actor_id = r.take_text(i, 4);
+  e.actor_role = r.take_text(i, 5);
+  e.action = r.take_text(i, 6);
+  e.resource_type = r.take_text(i, 7);
+  e.resource_id = r.take_text(i, 8);
+  e.purpose = r.take_text(i, 9);
+  e.outcome = r.take_text(i, 10);
+  e.request_id = r.take_text(i, 11);
+  e.client = r.take_text(i, 12);
+  e.break_glass_id = r.take_text(i, 13);
   e.leaf = r.bytes(i, 14);
-  e.subjects = r.text(i, 15);
+  e.subjects = r.take_text(i, 15);
   return e;
 }
 
@@ -831,28 +832,32 @@ core::Result<void> SqlAuditPort::insert_entry(const AuditEntryRow& e) {
     const auto space = rest.find(' ');
     const auto id = rest.substr(0, space);
     rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    if (!id.empty()) params.insert(params.end(), {std::string_view(e.practice_id), id, e.seq});
+    if (!id.empty()) {
+      params.insert(params.end(), {std::string_view(e.practice_id), audit_block(e.seq), id, e.seq});
+    }
   }
-  return insert_rows(x_, "INSERT INTO audit_subjects(practice_id, resource_id, seq)", 3, params);
+  return insert_rows(x_, "INSERT INTO audit_subjects(practice_id, blk, resource_id, seq)", 4,
+                     params);
 }
 
 core::Result<std::vector<AuditSubjectRow>> SqlAuditPort::subjects(std::string_view practice_id,
                                                                   const AuditSubjectRow& after,
                                                                   std::int64_t limit) {
   return read_all<AuditSubjectRow>(
-      x_.run("SELECT resource_id, seq FROM audit_subjects WHERE practice_id = $1 AND "
-             "(resource_id, seq) > ($2, $3) ORDER BY resource_id, seq LIMIT $4",
-             {practice_id, std::string_view(after.resource_id), after.seq, limit}),
+      x_.run("SELECT resource_id, seq, blk FROM audit_subjects WHERE practice_id = $1 AND "
+             "(blk, resource_id, seq) > ($2, $3, $4) ORDER BY blk, resource_id, seq LIMIT $5",
+             {practice_id, after.block, std::string_view(after.resource_id), after.seq, limit}),
       [](const Rows& r, std::size_t i) {
-        return AuditSubjectRow{r.text(i, 0), r.int64(i, 1)};
+        return AuditSubjectRow{r.text(i, 0), r.int64(i, 1), r.int64(i, 2)};
       });
 }
 
 core::Result<bool> SqlAuditPort::has_subject(std::string_view practice_id,
                                              const AuditSubjectRow& row) {
   auto r = x_.run(
-      "SELECT 1 FROM audit_subjects WHERE practice_id = $1 AND resource_id = $2 AND seq = $3",
-      {practice_id, std::string_view(row.resource_id), row.seq});
+      "SELECT 1 FROM audit_subjects WHERE practice_id = $1 AND blk = $2 AND resource_id = $3 "
+      "AND seq = $4",
+      {practice_id, audit_block(row.seq), std::string_view(row.resource_id), row.seq});
   if (!r) return tl::unexpected(r.error());
   return !r->empty();
 }
@@ -918,18 +923,28 @@ core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view p
   if (!q.actor_id.empty()) add("actor_id =", std::string_view(q.actor_id));
   if (!q.resource_type.empty()) add("resource_type =", std::string_view(q.resource_type));
   if (!q.resource_id.empty()) {
-    // The resource's own entries and the lists that showed it (one index lookup each).
+    // The resource's own entries and the lists that showed it: both indexes are keyed by
+    // block of entries first (audit_block), so this seeks each block from the newest one
+    // the query can return down to 0. CROSS JOIN keeps the blocks the outer loop on
+    // SQLite (its planner would otherwise scan the practice's index once per block).
     params.push_back(std::string_view(q.resource_id));
     const std::string id = "$" + std::to_string(params.size());
-    sql +=
-        " AND seq IN (SELECT seq FROM audit_entries WHERE practice_id = $1 AND resource_id = " + id;
-    if (!q.resource_type.empty()) {
-      params.push_back(std::string_view(q.resource_type));
-      sql += " AND resource_type = $" + std::to_string(params.size());
+    std::string newest = "SELECT seq FROM audit_entries WHERE practice_id = $1";
+    if (q.before_seq) {
+      params.push_back(*q.before_seq);
+      newest += " AND seq < $" + std::to_string(params.size());
     }
-    sql +=
-        " UNION ALL SELECT seq FROM audit_subjects WHERE practice_id = $1 AND resource_id = " + id +
-        ")";
+    newest += " ORDER BY seq DESC LIMIT 1";
+    const std::string shift = std::to_string(kAuditBlockBits);
+    sql += " AND seq IN (WITH RECURSIVE blocks(b) AS (SELECT n.seq >> " + shift + " FROM (" +
+           newest +
+           ") n UNION ALL SELECT b - 1 FROM blocks WHERE b > 0) "
+           "SELECT r.seq FROM blocks CROSS JOIN audit_entries r WHERE r.practice_id = $1 AND "
+           "(r.seq >> " +
+           shift + ") = blocks.b AND r.resource_id = " + id +
+           " UNION ALL SELECT s.seq FROM blocks CROSS JOIN audit_subjects s WHERE "
+           "s.practice_id = $1 AND s.blk = blocks.b AND s.resource_id = " +
+           id + ")";
   }
   if (!q.action.empty()) add("action =", std::string_view(q.action));
   if (!q.from.empty()) add("at >=", std::string_view(q.from));

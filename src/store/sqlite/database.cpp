@@ -82,6 +82,8 @@ core::Result<Database> Database::open(const std::filesystem::path& path,
   // 32 MiB of page cache per connection (SQLite's default is 2 MiB): the blind-index
   // B-tree of a large practice stays in memory for search.
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;";
+  if (options.mmap_bytes > 0)
+    pragmas += "PRAGMA mmap_size=" + std::to_string(options.mmap_bytes) + ";";
   if (options.mode != OpenMode::read_only) {
     pragmas += "PRAGMA journal_mode=WAL;";
     pragmas += options.synchronous == Synchronous::full ? "PRAGMA synchronous=FULL;"

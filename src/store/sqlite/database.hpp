@@ -26,6 +26,9 @@ struct OpenOptions {
   Synchronous synchronous = Synchronous::full;
   int busy_timeout_ms = 5000;
   std::string vfs;  // empty: SQLite's default; tests register a fault-injecting one
+  // Bytes of the file read through a memory map instead of read() (PRAGMA mmap_size;
+  // SQLite caps it at its compile-time maximum, 2 GiB on Debian). 0: none.
+  std::int64_t mmap_bytes = 0;
 };
 
 class Database {

@@ -183,8 +183,9 @@ void SqliteStore::checkpoint_loop() {
 
 core::Result<void> SqliteStore::open_readers() {
   for (int i = 0; i < std::max(1, options_.readers); ++i) {
-    auto db = Database::open(options_.file, {OpenMode::read_only, options_.synchronous,
-                                             options_.busy_timeout_ms, options_.vfs});
+    auto db = Database::open(options_.file,
+                             {OpenMode::read_only, options_.synchronous, options_.busy_timeout_ms,
+                              options_.vfs, options_.reader_mmap_bytes});
     if (!db) return tl::unexpected(db.error());
     readers_.push_back(std::make_unique<Database>(std::move(*db)));
   }
