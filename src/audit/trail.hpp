@@ -126,6 +126,10 @@ class Trail {
   // record(store, …) calls are refused. A no-op without a journal.
   [[nodiscard]] core::Result<void> close_journal();
   std::optional<JournalStats> journal_stats() const;
+  // Whether record(store, …) waits for a store commit: without a journal it does (the
+  // server's HTTP layer then runs read routes that record on its write pool); with one,
+  // an append is a write to the journal file and the read routes stay on the CPU pool.
+  bool reads_wait_for_commit() const { return journal_ == nullptr; }
 
   // Appends to the practice waiting for the group being written (tests, diagnostics).
   std::size_t waiting(std::string_view practice_id);

@@ -43,9 +43,10 @@ struct RouteOptions {
   // Run on the network thread instead of the worker pool. Only for handlers that
   // finish in microseconds and never block (health probes).
   bool run_inline = false;
-  // A GET that appends audit entries (a read of patient data) waits for their durable
-  // commit like a change does: it runs on the server's write pool, so it never holds a
-  // thread of the CPU-sized read pool while the disk syncs. Changes always run there.
+  // A GET that waits for a store commit to append audit entries (a read of patient data
+  // without the audit journal) runs on the server's write pool like a change, so it
+  // never holds a thread of the CPU-sized read pool while the writer is busy. Changes
+  // always run there.
   bool commits = false;
 };
 

@@ -142,6 +142,8 @@ class PatientService {
                                                           std::string_view practice_id);
   // Deletions are limited per user and hour (issue #9; not owned, may be null).
   void set_delete_guard(audit::DeleteGuard* guard) { delete_guard_ = guard; }
+  // Whether get and search wait for a store commit to record what they show.
+  bool reads_wait_for_commit() const { return trail_.reads_wait_for_commit(); }
   // `cursor` is what the previous page returned; limit 1–100.
   [[nodiscard]] core::Result<SearchPage> search(const audit::Context& context,
                                                 std::string_view practice_id, std::string_view q,

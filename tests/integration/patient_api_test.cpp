@@ -60,6 +60,48 @@ TEST_F(PatientApi, CreateReadAndUpdateWithIfMatch) {
   EXPECT_EQ(api.call("POST", path + "/restore", {}, &owner).status, 200);
 }
 
+// The server on SQLite records reads through the audit journal: a read then waits for no
+// store commit, so the patient routes run on the CPU-sized pool, not the write pool; the
+// routes that read the trail itself (they flush the journal) stay on the write pool.
+TEST(PatientApiPools, RecordedReadsRunOnTheReadPoolWhenTheJournalKeepsTheirEntries) {
+  if (test::postgres_requested()) GTEST_SKIP() << "the server journals reads on SQLite only";
+  auto commits = [](const StaffApi& api, const std::string& path) {
+    auto match = api.router().match(http::Method::get, path);
+    EXPECT_EQ(match.status, http::MatchStatus::found) << path;
+    return match.status == http::MatchStatus::found && match.route->options.commits;
+  };
+  StaffApi plain;
+  EXPECT_TRUE(commits(plain, "/api/v1/patients"));
+  EXPECT_TRUE(commits(plain, "/api/v1/patients/p-1"));
+
+  StaffApi api(fast_auth_options(), false, StaffApi::unlimited(), StaffApi::cheap_proof_of_work(),
+               {},
+               /*journal_reads=*/true);
+  EXPECT_FALSE(commits(api, "/api/v1/patients"));
+  EXPECT_FALSE(commits(api, "/api/v1/patients/p-1"));
+  EXPECT_TRUE(commits(api, "/api/v1/audit")) << "reading the trail waits for the journal";
+
+  // A read through it answers and its entry reaches the trail.
+  const auto practice = api.add_practice("eins");
+  const auto desk =
+      api.mint_session(practice, api.add_active_user(practice, "r@x.example", "reception"));
+  auto r = api.call("POST", "/api/v1/patients", kAnna, &desk);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id(json_of(r)["id"].as_string());
+  ASSERT_EQ(api.call("GET", "/api/v1/patients/" + id, {}, &desk).status, 200);
+  ASSERT_EQ(api.call("GET", "/api/v1/patients?q=M%C3%BCller", {}, &desk).status, 200);
+  ASSERT_TRUE(api.trail().flush());
+  auto tx = api.store().read();
+  ASSERT_TRUE(tx);
+  auto entries = (*tx)->audit().entries(practice, 0, 1000);
+  ASSERT_TRUE(entries);
+  std::vector<std::string> actions;
+  for (const auto& e : *entries) {
+    if (e.resource_id == id || e.subjects == id) actions.push_back(e.action);
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"patient.create", "patient.read", "patient.list"}));
+}
+
 TEST_F(PatientApi, DuplicatesAnswer409WithCandidates) {
   ASSERT_EQ(api.call("POST", "/api/v1/patients", kAnna, &desk).status, 201);
   auto r = api.call("POST", "/api/v1/patients",
