@@ -13,6 +13,7 @@
 #include "app/config.hpp"
 #include "app/keys.hpp"
 #include "app/notifications.hpp"
+#include "audit/journal.hpp"
 #include "auth/password_policy.hpp"
 #include "crypto/master_key.hpp"
 #include "http/server.hpp"
@@ -374,6 +375,21 @@ void check_audit(std::vector<Finding>& out, const DataDir& dir) {
                      std::to_string(entries) + " entries, every checkpoint signature valid"});
 }
 
+// Entries a server left in the audit journal are in no tree yet: verification does not
+// see them until the next start moves them.
+void check_audit_journal(std::vector<Finding>& out, const DataDir& dir) {
+  const auto bytes = audit::journal_bytes_waiting(dir.audit_journal());
+  if (bytes == 0) {
+    out.push_back({Severity::ok, "audit.journal", "no audit entries wait in the journal"});
+    return;
+  }
+  out.push_back({Severity::warn, "audit.journal",
+                 std::to_string(bytes) +
+                     " bytes of audit entries wait in audit.journal: a server that did not stop "
+                     "cleanly left them (or one is running now). The next start moves them into "
+                     "the trail; run praxis audit verify after it"});
+}
+
 }  // namespace
 
 std::vector<Finding> start_blockers(const std::vector<Finding>& findings) {
@@ -500,6 +516,7 @@ std::vector<Finding> run_doctor(const DataDir& dir, const DoctorOptions& options
     check_database(out, dir, config ? &*config : nullptr, !options.start);
     if (!options.start) check_audit(out, dir);
   }
+  if (!options.start) check_audit_journal(out, dir);
   return out;
 }
 

@@ -464,4 +464,14 @@ void Journal::run() {
   done_cv_.notify_all();
 }
 
+std::uint64_t journal_bytes_waiting(const std::filesystem::path& path) {
+  std::uint64_t bytes = 0;
+  for (const auto& file : {path, std::filesystem::path(path.string() + ".moving")}) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (!ec && size > kHeaderBytes) bytes += size - kHeaderBytes;
+  }
+  return bytes;
+}
+
 }  // namespace praxis::audit

@@ -70,6 +70,11 @@ struct JournalStats {
   std::optional<core::Error> last_error;  // of the latest move, cleared by a successful one
 };
 
+// Bytes of records in the journal files at `path` (`<path>` and `<path>.moving`, headers
+// not counted) without opening the journal: what a server that did not stop cleanly left
+// for the next start to move (or what a running server has not moved yet). 0 if none.
+std::uint64_t journal_bytes_waiting(const std::filesystem::path& path);
+
 class Journal {
  public:
   // Moves `records` (in sequence order) into the store in one transaction that also

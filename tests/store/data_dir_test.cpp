@@ -152,6 +152,33 @@ TEST(Doctor, ChecksTheCertificatesExpiry) {
   EXPECT_EQ(start_blockers(findings).size(), 1U);
 }
 
+TEST(Doctor, WarnsOfAuditEntriesLeftInTheJournal) {
+  test::TempDir tmp;
+  const DataDir dir{tmp.path() / "var"};
+  ASSERT_TRUE(init_data_dir(dir));
+  auto findings = run_doctor(dir);
+  ASSERT_NE(find(findings, "audit.journal"), nullptr);
+  EXPECT_EQ(find(findings, "audit.journal")->severity, Severity::ok);
+
+  // A journal's 32-byte header alone (what a clean shutdown leaves) is nothing waiting.
+  std::ofstream(dir.audit_journal(), std::ios::binary) << std::string(32, 'h');
+  findings = run_doctor(dir);
+  EXPECT_EQ(find(findings, "audit.journal")->severity, Severity::ok);
+
+  // Records after it, and a file a move was working on: a killed server's leftovers.
+  std::ofstream(dir.audit_journal(), std::ios::binary) << std::string(32 + 100, 'r');
+  std::ofstream(dir.root / "audit.journal.moving", std::ios::binary) << std::string(32 + 20, 'r');
+  findings = run_doctor(dir);
+  const auto* journal = find(findings, "audit.journal");
+  ASSERT_NE(journal, nullptr);
+  EXPECT_EQ(journal->severity, Severity::warn);
+  EXPECT_FALSE(journal->blocks_start) << "the next start moves them";
+  EXPECT_NE(journal->message.find("120 bytes"), std::string::npos) << journal->message;
+  DoctorOptions start;
+  start.start = true;
+  EXPECT_TRUE(start_blockers(run_doctor(dir, start)).empty());
+}
+
 TEST(Doctor, NamesAccountsWithoutSecondFactorAndOutstandingLinks) {
   test::TempDir tmp;
   const DataDir dir{tmp.path() / "var"};
