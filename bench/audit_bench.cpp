@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
   // then through the server's store (no map), for comparison.
   store::sqlite::SqliteOptions scan_options;
   scan_options.file = dir / "praxis.db";
-  scan_options.reader_mmap_bytes = std::int64_t{1} << 40;
+  scan_options.reader_mmap_bytes = store::sqlite::kScanMmapBytes;
   auto scan = store::sqlite::SqliteStore::open(scan_options);
   if (!scan) return 1;
   for (const auto& [what, s] :

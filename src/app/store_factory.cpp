@@ -19,7 +19,7 @@ core::Result<std::unique_ptr<store::Store>> open_store(const Config& config, con
   options.synchronous = config.store.sqlite_synchronous == "normal"
                             ? store::sqlite::Synchronous::normal
                             : store::sqlite::Synchronous::full;
-  if (use == StoreUse::scan) options.reader_mmap_bytes = std::int64_t{1} << 40;  // SQLite caps it
+  if (use == StoreUse::scan) options.reader_mmap_bytes = store::sqlite::kScanMmapBytes;
   auto sqlite = store::sqlite::SqliteStore::open(options);
   if (!sqlite) return tl::unexpected(sqlite.error());
   return std::unique_ptr<store::Store>(std::move(*sqlite));

@@ -1,7 +1,6 @@
 #include "audit/journal.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -12,6 +11,7 @@
 #include <iterator>
 
 #include "core/bytes.hpp"
+#include "core/thread_name.hpp"
 #include "crypto/encoding.hpp"
 
 namespace praxis::audit {
@@ -33,6 +33,14 @@ constexpr std::size_t kHeaderBytes = 8 + kIdBytes + 8;
 constexpr std::size_t kFrameBytes = 8;  // length and CRC
 constexpr std::uint32_t kMaxBody = 64U << 20U;
 constexpr std::uint32_t kMaxEntries = 1U << 20U;
+
+// The file a move works on, and the one a new file is written as before its rename.
+std::filesystem::path moving_file(const std::filesystem::path& path) {
+  return path.string() + ".moving";
+}
+std::filesystem::path next_file(const std::filesystem::path& path) {
+  return path.string() + ".next";
+}
 
 using core::get_u32;
 using core::get_u64;
@@ -227,15 +235,15 @@ core::Result<std::unique_ptr<Journal>> Journal::open(std::filesystem::path path,
   std::unique_ptr<Journal> j(new Journal(std::move(path), std::move(mover), options));
   if (auto r = j->recover(); !r) return tl::unexpected(r.error());
   j->mover_thread_ = std::thread([p = j.get()] {
-    pthread_setname_np(pthread_self(), "praxis-journal");
+    core::name_this_thread("praxis-journal");
     p->run();
   });
   return j;
 }
 
 core::Result<void> Journal::recover() {
-  const auto moving = std::filesystem::path(path_.string() + ".moving");
-  const auto next = std::filesystem::path(path_.string() + ".next");
+  const auto moving = moving_file(path_);
+  const auto next = next_file(path_);
   std::vector<JournalRecord> left;
   for (const auto& file : {moving, path_, next}) {
     auto contents = read_file(file);
@@ -280,8 +288,8 @@ core::Result<void> Journal::recover() {
 core::Result<void> Journal::create_file(std::uint64_t first_seq, bool keep_old) {
   // A new file is written as <path>.next and renamed into place, so <path> is always
   // either the old file or a complete new one.
-  const auto next = std::filesystem::path(path_.string() + ".next");
-  const auto moving = std::filesystem::path(path_.string() + ".moving");
+  const auto next = next_file(path_);
+  const auto moving = moving_file(path_);
   const int fd = ::open(next.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) return tl::unexpected(io_error("create", next, errno));
   auto fail = [&](std::string_view what, const std::filesystem::path& p, int err) {
@@ -412,7 +420,7 @@ JournalStats Journal::stats() const {
 }
 
 void Journal::run() {
-  const auto moving = std::filesystem::path(path_.string() + ".moving");
+  const auto moving = moving_file(path_);
   std::unique_lock lock(mutex_);
   for (;;) {
     work_cv_.wait(lock, [&] { return closing_ || torn_ || !pending_.empty() || !moving_.empty(); });
@@ -466,7 +474,7 @@ void Journal::run() {
 
 std::uint64_t journal_bytes_waiting(const std::filesystem::path& path) {
   std::uint64_t bytes = 0;
-  for (const auto& file : {path, std::filesystem::path(path.string() + ".moving")}) {
+  for (const auto& file : {path, moving_file(path)}) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(file, ec);
     if (!ec && size > kHeaderBytes) bytes += size - kHeaderBytes;

@@ -369,14 +369,13 @@ core::Result<void> Trail::open_journal(store::Store& store, const std::filesyste
 
 core::Result<std::size_t> Trail::drain_journal(store::Store& store,
                                                const std::filesystem::path& path) {
-  std::error_code ec;
-  const std::filesystem::path moving = path.string() + ".moving";
-  if (!std::filesystem::exists(path, ec) && !std::filesystem::exists(moving, ec)) return 0;
+  if (journal_bytes_waiting(path) == 0) return 0;
   auto j = Journal::open(path, mover_into(store));
   if (!j) return tl::unexpected(j.error());
   const std::size_t recovered = (*j)->stats().recovered;
   if (auto r = (*j)->close(); !r) return tl::unexpected(r.error());
   j->reset();
+  std::error_code ec;
   std::filesystem::remove(path, ec);
   return recovered;
 }

@@ -115,8 +115,8 @@ class Trail {
                                                 const std::filesystem::path& path,
                                                 JournalOptions options = {});
   // Moves what a journal at `path` holds (a previous run's) into `store` without keeping
-  // one: for a server that records reads in store transactions (PostgreSQL). No file,
-  // nothing to do.
+  // one: for a server that records reads in store transactions (PostgreSQL). Nothing
+  // waiting there (journal_bytes_waiting), nothing to do.
   [[nodiscard]] core::Result<std::size_t> drain_journal(store::Store& store,
                                                         const std::filesystem::path& path);
   // Returns once every entry recorded before the call is in its tree (before the trail is

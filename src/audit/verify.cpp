@@ -328,19 +328,19 @@ core::Result<VerifyResult> verify_practice(store::Store& store, Trail& trail,
 
   // Windows are read (in parallel) while the one before is appended to the frontier.
   SubjectDigest subjects;
+  auto end_of = [&](std::uint64_t begin) { return std::min(head_size, begin + options.window); };
   auto read_from = [&](std::uint64_t begin) {
-    const std::uint64_t end = std::min(head_size, begin + options.window);
-    return std::async(std::launch::async, [&store, practice_id, begin, end, &options, threads] {
-      return read_window(store, practice_id, begin, end, options, threads);
-    });
+    return std::async(std::launch::async,
+                      [&store, practice_id, begin, end = end_of(begin), &options, threads] {
+                        return read_window(store, practice_id, begin, end, options, threads);
+                      });
   };
   std::future<core::Result<Leaves>> next;
   if (head_size > 0) next = read_from(0);
-  for (std::uint64_t begin = 0; begin < head_size;) {
+  for (std::uint64_t begin = 0; begin < head_size; begin = end_of(begin)) {
     auto window = next.get();
     if (!window) return tl::unexpected(window.error());
-    const std::uint64_t end = std::min(head_size, begin + options.window);
-    if (end < head_size && !window->problem) next = read_from(end);
+    if (end_of(begin) < head_size && !window->problem) next = read_from(end_of(begin));
     subjects.merge(window->subjects);
     for (const Hash& leaf : window->hashes) {
       auto problem = append(leaf);
@@ -348,7 +348,6 @@ core::Result<VerifyResult> verify_practice(store::Store& store, Trail& trail,
       if (*problem) return fail((*problem)->index, (*problem)->text);
     }
     if (window->problem) return fail(window->problem->index, window->problem->text);
-    begin = end;
   }
   out.entries = frontier.size();
 

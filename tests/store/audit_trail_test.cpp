@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -70,6 +71,25 @@ struct TrailFixture : test::ServiceFixture, testing::Test {
     auto rows = (*tx)->audit().entries(in, 0, 1000);
     EXPECT_TRUE(rows);
     return rows ? *rows : std::vector<store::AuditEntryRow>{};
+  }
+
+  // The seqs of one patient's entries and of the lists that showed them, newest first,
+  // as the access report asks for them.
+  std::vector<std::int64_t> report(const std::string& patient, std::int64_t limit,
+                                   std::optional<std::int64_t> before = std::nullopt) {
+    store::AuditQuery q;
+    q.resource_type = "patient";
+    q.resource_id = patient;
+    q.limit = limit;
+    q.before_seq = before;
+    auto tx = store->read();
+    auto found = (*tx)->audit().search(practice, q);
+    EXPECT_TRUE(found) << (found ? "" : found.error().internal);
+    std::vector<std::int64_t> seqs;
+    if (found) {
+      for (const auto& e : *found) seqs.push_back(e.seq);
+    }
+    return seqs;
   }
 
   std::vector<Hash> leaves(const std::string& in) {
@@ -198,25 +218,14 @@ TEST_F(TrailFixture, AListIsOneEntryThatTheReportOfEachPatientShownFinds) {
   }
   std::reverse(expected.begin(), expected.end());  // newest first
   {
+    EXPECT_EQ(report("pa-2", 100), expected);
+    const auto page = report("pa-2", 3, expected[1]);
+    ASSERT_EQ(page.size(), 3u) << "paged like any search";
+    EXPECT_EQ(page.front(), expected[2]);
     store::AuditQuery q;
-    q.resource_type = "patient";
-    q.resource_id = "pa-2";
-    q.limit = 100;
+    q.resource_id = "pa-9";
     auto tx = store->read();
     auto found = (*tx)->audit().search(practice, q);
-    ASSERT_TRUE(found);
-    std::vector<std::int64_t> seqs;
-    for (const auto& e : *found) seqs.push_back(e.seq);
-    EXPECT_EQ(seqs, expected);
-    q.limit = 3;
-    q.before_seq = expected[1];
-    found = (*tx)->audit().search(practice, q);
-    ASSERT_TRUE(found);
-    ASSERT_EQ(found->size(), 3u) << "paged like any search";
-    EXPECT_EQ(found->front().seq, expected[2]);
-    q = {};
-    q.resource_id = "pa-9";
-    found = (*tx)->audit().search(practice, q);
     ASSERT_TRUE(found);
     EXPECT_TRUE(found->empty());
   }
@@ -251,38 +260,22 @@ TEST_F(TrailFixture, TheAccessReportFindsAResourceInEveryBlockOfTheTrail) {
   std::reverse(expected.begin(), expected.end());
   ASSERT_GE(store::audit_block(expected.front()), 3);
 
-  auto tx = store->read();
-  store::AuditQuery q;
-  q.resource_type = "patient";
-  q.resource_id = "pa-x";
-  q.limit = 1000;
-  auto all = (*tx)->audit().search(practice, q);
-  ASSERT_TRUE(all) << all.error().internal;
-  std::vector<std::int64_t> seqs;
-  for (const auto& e : *all) seqs.push_back(e.seq);
-  EXPECT_EQ(seqs, expected);
+  EXPECT_EQ(report("pa-x", 1000), expected);
 
   // Pages of 3, each after the last seq of the one before, until nothing is left.
   std::vector<std::int64_t> paged;
-  q.limit = 3;
+  std::optional<std::int64_t> before;
   for (int pages = 0; pages < 100; ++pages) {
-    auto page = (*tx)->audit().search(practice, q);
-    ASSERT_TRUE(page);
-    for (const auto& e : *page) paged.push_back(e.seq);
-    if (page->size() < 3) break;
-    q.before_seq = page->back().seq;
+    const auto page = report("pa-x", 3, before);
+    paged.insert(paged.end(), page.begin(), page.end());
+    if (page.size() < 3) break;
+    before = page.back();
   }
   EXPECT_EQ(paged, expected);
-  q.before_seq = 1024;  // the newest block that can answer is block 0
-  auto below = (*tx)->audit().search(practice, q);
-  ASSERT_TRUE(below);
-  ASSERT_FALSE(below->empty());
-  EXPECT_EQ(below->front().seq, 1023);
-  q.before_seq = 0;
-  below = (*tx)->audit().search(practice, q);
-  ASSERT_TRUE(below);
-  EXPECT_TRUE(below->empty());
-  tx->reset();
+  const auto below = report("pa-x", 3, 1024);  // the newest block that can answer is 0
+  ASSERT_FALSE(below.empty());
+  EXPECT_EQ(below.front(), 1023);
+  EXPECT_TRUE(report("pa-x", 3, 0).empty());
   EXPECT_TRUE(verify().ok);
 }
 
@@ -322,20 +315,11 @@ TEST_F(TrailFixture, MigrationFromIndexesByResourceKeepsEveryRow) {
   store = std::move(*reopened);
 
   EXPECT_TRUE(verify().ok);
-  auto tx = store->read();
-  store::AuditQuery q;
-  q.resource_type = "patient";
-  q.resource_id = "pa-old";
-  q.limit = 100;
-  auto found = (*tx)->audit().search(practice, q);
-  ASSERT_TRUE(found) << found.error().internal;
-  std::vector<std::int64_t> seqs;
-  for (const auto& e : *found) seqs.push_back(e.seq);
   std::vector<std::int64_t> expected;
   for (int i = 2500; i >= 1; --i) {
     if (i % 300 == 0 || i % 500 == 7) expected.push_back(i);
   }
-  EXPECT_EQ(seqs, expected);
+  EXPECT_EQ(report("pa-old", 100), expected);
 }
 
 // Waits up to 10 s for `done`.

@@ -1,7 +1,6 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/thread_name.hpp"
 #include "store/sql/ports.hpp"
 #include "store/sqlite/executor.hpp"
 #include "store/sqlite/migrate.hpp"
@@ -123,19 +123,18 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::finish_open(const Sqlite
   store->checkpointer_ = std::make_unique<Database>(std::move(*checkpointer));
   // The hook replaces SQLite's automatic checkpoint on the writer's connection.
   sqlite3_wal_hook(store->writer_.handle(), &SqliteStore::on_wal_commit, store.get());
-  // Named for top -H and perf (at most 15 characters).
   store->checkpoint_thread_ = std::thread([s = store.get()] {
-    pthread_setname_np(pthread_self(), "praxis-ckpt");
+    core::name_this_thread("praxis-ckpt");
     s->checkpoint_loop();
   });
   if (store->pipelined_) {
     store->sync_thread_ = std::thread([s = store.get()] {
-      pthread_setname_np(pthread_self(), "praxis-sync");
+      core::name_this_thread("praxis-sync");
       s->sync_loop();
     });
   }
   store->writer_thread_ = std::thread([s = store.get()] {
-    pthread_setname_np(pthread_self(), "praxis-writer");
+    core::name_this_thread("praxis-writer");
     s->writer_loop();
   });
   return store;

@@ -55,6 +55,8 @@ struct SqliteOptions {
   // for a failed sync.
   std::function<core::Result<void>()> before_sync{};
 };
+// reader_mmap_bytes for a scan: the whole file (SQLite caps it at its own maximum).
+inline constexpr std::int64_t kScanMmapBytes = std::int64_t{1} << 40;
 
 class SqliteStore final : public Store {
  public:
