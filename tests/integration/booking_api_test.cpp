@@ -156,8 +156,14 @@ TEST_F(BookingApi, BookViewAndCancelWithTheManageToken) {
                                    "changeable_until", "changeable"}))
       << "time, type, practitioner and practice, nothing about the patient";
   EXPECT_EQ(view.at("appointment_type_id").as_string(), online.type);
-  EXPECT_EQ(r.body.find("Muster"), std::string::npos);
-  EXPECT_EQ(r.body.find("1980"), std::string::npos);
+  // The random ids may spell any digits: the scan reads the other values.
+  auto shown = view;
+  shown.erase("reference");
+  shown.erase("appointment_type_id");
+  shown.erase("practitioner");
+  const auto rest = json::serialize(shown);
+  EXPECT_EQ(rest.find("Muster"), std::string::npos);
+  EXPECT_EQ(rest.find("1980"), std::string::npos);
   EXPECT_EQ(view["reference"].as_string(), reference);
   EXPECT_EQ(view["status"].as_string(), "booked");
   EXPECT_EQ(view["changeable_until"].as_string(), "2027-01-04T09:00:00+01:00");
