@@ -2,7 +2,10 @@
 // (sqlite_backend.cpp; PostgreSQL with issue #13). Every port method gets tests here.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -861,6 +864,84 @@ TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
   ASSERT_EQ(listed->size(), 1u) << "deleted patients are not listed";
   EXPECT_EQ((*listed)[0].id, "pa-2");
   EXPECT_EQ(write_value(store(), [](Transaction& tx) { return tx.patients().count("p-1"); }), 2);
+}
+
+// A search rank's page against a model: every (include, exclude, after, limit) gives the
+// first `limit` ids in order of the patients having an included term and no excluded one.
+// The terms are spread so each included range is longer than a page and the ranges
+// overlap: the first ids of the union come from all of them.
+TEST_P(WithTwoPractices, SearchRanksPageThroughTheUnionOfTheirTermsInIdOrder) {
+  std::mt19937 rng(7);
+  std::map<std::string, std::set<std::int64_t>> hashes_of;  // kind 1, hashes 0..3
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        for (int i = 0; i < 120; ++i) {
+          char id[16];
+          std::snprintf(id, sizeof id, "pq-%03u", static_cast<unsigned>(rng() % 1000));
+          if (hashes_of.contains(id)) continue;
+          std::vector<IndexTerm> terms;
+          for (std::int64_t h = 0; h < 4; ++h) {
+            if (rng() % 3 == 0) {
+              terms.push_back({1, h});
+              hashes_of[id].insert(h);
+            }
+          }
+          hashes_of.try_emplace(id);
+          if (auto r = tx.patients().insert(patient(id, "p-1", 1), terms); !r) return r;
+        }
+        return {};
+      }));
+  auto model = [&](const std::vector<std::int64_t>& include,
+                   const std::vector<std::int64_t>& exclude, const std::string& after,
+                   std::size_t limit) {
+    std::vector<std::string> out;
+    for (const auto& [id, hashes] : hashes_of) {  // std::map: in id order
+      auto has = [&](std::int64_t h) { return hashes.contains(h); };
+      if (id <= after || std::none_of(include.begin(), include.end(), has) ||
+          std::any_of(exclude.begin(), exclude.end(), has)) {
+        continue;
+      }
+      if (out.size() < limit) out.push_back(id);
+    }
+    return out;
+  };
+  const std::vector<std::vector<std::int64_t>> includes = {{0}, {0, 1}, {1, 2, 3}, {0, 1, 2, 3}};
+  const std::vector<std::vector<std::int64_t>> excludes = {{}, {3}, {2, 3}};
+  int checked = 0;
+  for (const auto& include : includes) {
+    for (const auto& exclude : excludes) {
+      if (std::any_of(include.begin(), include.end(), [&](std::int64_t h) {
+            return std::find(exclude.begin(), exclude.end(), h) != exclude.end();
+          })) {
+        continue;
+      }
+      std::vector<IndexTerm> in;
+      std::vector<IndexTerm> ex;
+      for (auto h : include) in.push_back({1, h});
+      for (auto h : exclude) ex.push_back({1, h});
+      for (std::size_t limit : {1, 5, 24}) {
+        // Page through the whole rank as search does: `after` is the last id shown.
+        std::string after;
+        std::vector<std::string> seen;
+        for (int page = 0; page < 200; ++page) {
+          auto got = write_value(store(), [&](Transaction& tx) {
+            return tx.patients().next_matches("p-1", in, ex, after,
+                                              static_cast<std::int64_t>(limit));
+          });
+          ASSERT_TRUE(got);
+          ASSERT_EQ(*got, model(include, exclude, after, limit))
+              << "include " << include.size() << " exclude " << exclude.size() << " after " << after
+              << " limit " << limit;
+          ++checked;
+          if (got->empty()) break;
+          seen.insert(seen.end(), got->begin(), got->end());
+          after = got->back();
+        }
+        EXPECT_EQ(seen, model(include, exclude, "", hashes_of.size()));
+      }
+    }
+  }
+  EXPECT_GT(checked, 100);
 }
 
 TEST_P(WithTwoPractices, AUserNeedsAnExistingPractice) {

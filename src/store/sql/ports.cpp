@@ -678,24 +678,37 @@ core::Result<std::vector<std::string>> SqlPatientPort::next_matches(
     params.emplace_back(v);
     return "$" + std::to_string(params.size());
   };
-  // Each branch reads one (kind, hash) range of the primary key, already in id order.
-  std::string sql = "SELECT patient_id FROM (";
-  for (std::size_t i = 0; i < include.size(); ++i) {
-    if (i) sql += " UNION ";
-    const auto k = next(include[i].kind);
-    const auto h = next(include[i].hash);
-    sql += "SELECT patient_id FROM patient_index WHERE practice_id = $1 AND kind = " + k +
-           " AND hash = " + h + " AND patient_id > $2";
+  // The exclusions, for every branch: none of the better ranks' entries.
+  std::string not_excluded;
+  for (const auto& t : exclude) {
+    const auto k = next(t.kind);
+    const auto h = next(t.hash);
+    not_excluded +=
+        " AND NOT EXISTS (SELECT 1 FROM patient_index x WHERE x.practice_id = $1 "
+        "AND x.kind = " +
+        k + " AND x.hash = " + h + " AND x.patient_id = u.patient_id)";
   }
-  sql += ") u";
-  for (std::size_t i = 0; i < exclude.size(); ++i) {
-    const auto k = next(exclude[i].kind);
-    const auto h = next(exclude[i].hash);
-    sql += std::string(i ? " AND" : " WHERE") +
-           " NOT EXISTS (SELECT 1 FROM patient_index x WHERE x.practice_id = $1 AND x.kind = " + k +
-           " AND x.hash = " + h + " AND x.patient_id = u.patient_id)";
+  const auto n = next(limit);
+  // Each branch reads one (kind, hash) range of the primary key in id order and stops after
+  // `limit` rows; the first `limit` of their union are among those. (A union of the whole
+  // ranges, ordered afterwards, read every entry of a frequent name: 4 ms for 7,000.)
+  auto branch = [&](const IndexTerm& t) {
+    const auto k = next(t.kind);
+    const auto h = next(t.hash);
+    return "SELECT patient_id FROM patient_index u WHERE practice_id = $1 AND kind = " + k +
+           " AND hash = " + h + " AND patient_id > $2" + not_excluded +
+           " ORDER BY patient_id LIMIT " + n;
+  };
+  std::string sql;
+  if (include.size() == 1) {
+    sql = branch(include.front());
+  } else {
+    for (std::size_t i = 0; i < include.size(); ++i) {
+      if (i) sql += " UNION ";
+      sql += "SELECT patient_id FROM (" + branch(include[i]) + ") b" + std::to_string(i);
+    }
+    sql += " ORDER BY patient_id LIMIT " + n;
   }
-  sql += " ORDER BY patient_id LIMIT " + next(limit);
   auto rows = x_.run_params(sql, params);
   if (!rows) return tl::unexpected(rows.error());
   out.reserve(rows->size());
