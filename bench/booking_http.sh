@@ -36,7 +36,7 @@ report() {  # name file target
 
 init_data
 use_store
-read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
+read -r type practitioner from to booking_type < <("$bin/booking_load" "$work/data" "$work/free.txt")
 port=$(free_port)
 mail_env=()
 email_field=""
@@ -103,7 +103,7 @@ function request()
   n = n + 1
   local line = starts[((n - 1) % #starts) + 1]
   local p, start = line:match("(%S+) (%S+)")
-  local body = string.format('{"appointment_type":"$type","practitioner":"%s","start":"%s",' ..
+  local body = string.format('{"appointment_type":"$booking_type","practitioner":"%s","start":"%s",' ..
     '"patient":{"family_name":"Last%d","given_names":"Paula","birth_date":"%04d-%02d-%02d",' ..
     '"phone":"0151 %08d",$email_field"insurance_kind":"GKV","new_patient":true},"reminder_consent":true}',
     p, start, n * 10 + id, 1930 + n % 90, 1 + n % 12, 1 + (n * 7 + id) % 28, n * 10 + id$email_arg)

@@ -5,14 +5,21 @@
 // in the measured week (next Monday to Sunday): about 140 free starts each, as in
 // slots_bench. Everything goes through the services (audit trail included).
 //
-// Prints "TYPE PRACTITIONER FROM TO" for the availability requests and writes every
-// free start of the following eleven weeks as "practitioner start" lines to FREE_FILE,
-// for the booking run.
+// The booking runs book a second online type, "Online-Termin", that BOOKING_PRACTITIONERS
+// more practitioners (default 48, same hours) offer: every free start of theirs in the
+// 50 weeks after the measured one (within the 365-day horizon) is written as a
+// "practitioner start" line to FREE_FILE, about 560,000 starts: enough for ten minutes of
+// the mixed workload without running out (with the five alone a run of 20 s did, and
+// the 409s that followed were cheap answers that inflated its figure).
+//
+// Prints "TYPE PRACTITIONER FROM TO BOOKING_TYPE": the availability requests ask for
+// TYPE and PRACTITIONER from FROM to TO; the bookings book BOOKING_TYPE.
 //
 // Usage: booking_load DATA_DIR FREE_FILE
 
 #include <boost/json.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 
@@ -75,10 +82,31 @@ int main(int argc, char** argv) {
                                                                {"practitioners", ids}}),
                          "type")
                         .row.id;
+  // The practitioners the booking runs book.
+  const char* wanted = std::getenv("BOOKING_PRACTITIONERS");
+  const int booking_count = wanted ? std::atoi(wanted) : 48;
+  std::vector<std::string> bookable;
+  boost::json::array bookable_ids;
+  for (int p = 0; p < booking_count; ++p) {
+    auto v =
+        need(scheduling.create(who, practice, store::ConfigKind::practitioner,
+                               boost::json::object{{"name", "Dr. Online " + std::to_string(p)}}),
+             "practitioner");
+    bookable.push_back(v.row.id);
+    bookable_ids.emplace_back(v.row.id);
+  }
+  const auto booking_type =
+      need(scheduling.create(who, practice, store::ConfigKind::appointment_type,
+                             boost::json::object{{"name_de", "Online-Termin"},
+                                                 {"duration_minutes", 10},
+                                                 {"online_bookable", true},
+                                                 {"practitioners", bookable_ids}}),
+           "booking type")
+          .row.id;
   (void)need(scheduling.put_settings(who, practice, std::nullopt,
                                      boost::json::object{{"grid_minutes", 10},
                                                          {"min_notice_minutes", 0},
-                                                         {"horizon_days", 90},
+                                                         {"horizon_days", 365},
                                                          {"max_future_online_bookings", 20}}),
              "settings");
   boost::json::array rules;
@@ -88,7 +116,9 @@ int main(int argc, char** argv) {
         {"intervals", boost::json::array{boost::json::array{"08:00", "12:00"},
                                          boost::json::array{"14:00", "18:00"}}}});
   }
-  for (const auto& p : practitioners) {
+  std::vector<std::string> everyone = practitioners;
+  everyone.insert(everyone.end(), bookable.begin(), bookable.end());
+  for (const auto& p : everyone) {
     (void)need(scheduling.put_working_plan(who, practice, p, std::nullopt,
                                            boost::json::object{{"rules", rules}}),
                "plan");
@@ -117,25 +147,28 @@ int main(int argc, char** argv) {
   }
   (void)need(in->trail().checkpoint(in->store(), practice, true), "checkpoint");
 
-  // Free starts for the booking run: the eleven weeks after the measured one (within
-  // the 90-day horizon).
+  // Free starts for the booking runs: the booking practitioners' 50 weeks after the
+  // measured one.
   std::ofstream out(argv[2]);
   std::size_t lines = 0;
-  for (int week = 1; week <= 11; ++week) {
+  for (int week = 1; week <= 50; ++week) {
     const auto from = monday + date::days(7 * week);
-    for (const auto& p : practitioners) {
-      auto free = need(scheduling.availability(practice, type, p, from, from + date::days(6), true),
-                       "free");
-      for (std::size_t i = 0; i < free.size(); ++i) {
-        out << p << ' ' << scheduling::rfc3339(free[i].start, zone) << '\n';
+    for (const auto& p : bookable) {
+      auto free =
+          need(scheduling.availability(practice, booking_type, p, from, from + date::days(6), true),
+               "free");
+      for (const auto& slot : free) {
+        out << p << ' ' << scheduling::rfc3339(slot.start, zone) << '\n';
         ++lines;
       }
     }
   }
-  std::fprintf(
-      stderr, "practice bench: 5 practitioners, 500 appointments, %zu free starts listed\n", lines);
-  std::printf("%s %s %s %s\n", type.c_str(), practitioners[0].c_str(),
+  std::fprintf(stderr,
+               "practice bench: 5 practitioners, 500 appointments; %d more for the bookings, "
+               "%zu free starts listed\n",
+               booking_count, lines);
+  std::printf("%s %s %s %s %s\n", type.c_str(), practitioners[0].c_str(),
               scheduling::format_local_date(monday).c_str(),
-              scheduling::format_local_date(sunday).c_str());
+              scheduling::format_local_date(sunday).c_str(), booking_type.c_str());
   return 0;
 }

@@ -10,8 +10,9 @@
 #
 # Reports requests/s, p50/p99/max latency, non-2xx answers, server RSS and open file
 # descriptors before and after, and the overlaps found afterwards. Each wrk thread books
-# from its own half of the booking practice's 12,720 free starts (the measured run from
-# the 1,000th on), so runs longer than about a minute also answer 409 for taken times.
+# from its own half of the booking practitioners' free starts (about 560,000, see
+# bench/booking_load.cpp; the measured run from the 10,000th on), so even the 10-minute
+# soak books free times; a 409 would mean a start was taken twice.
 #
 # PROFILE=FILE records perf samples (call graphs) of the server during the measured run;
 # PG_STATEMENTS=1 (with STORE=postgres) lists the statements that took the most time.
@@ -32,7 +33,7 @@ practices=${4:-20}
 init_data
 use_store
 read -r cookie _csrf < <("$bin/patients_load" "$work/data" "$total" "$big" "$practices" "$work/ids.txt")
-read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
+read -r type practitioner from to booking_type < <("$bin/booking_load" "$work/data" "$work/free.txt")
 port=$(free_port)
 PRAXIS_BOOKING_PROOF_OF_WORK=false PRAXIS_BOOKING_READS_PER_MINUTE=0 \
   PRAXIS_BOOKING_WRITES_PER_HOUR=0 PRAXIS_LOG_FILE="$work/praxis.log" "$bin/praxis" serve \
@@ -50,8 +51,9 @@ function setup(thread)
   thread:set("id", counter)
   table.insert(threads, thread)
 end
--- 409 is the answer for a start another client took (expected once a long run has
--- booked the free starts); anything else that is not 2xx is an error.
+-- 409 is the answer for a start that was taken already (the warm-up books from the
+-- list's start, the measured run from its 10,000th entry on); anything else that is not
+-- 2xx is an error.
 taken = 0
 errors = 0
 function response(status, headers, body)
@@ -96,7 +98,7 @@ function request()
     booked = booked + 1
     local line = starts[((booked - 1) % #starts) + 1]
     local p, start = line:match("(%S+) (%S+)")
-    local body = string.format('{"appointment_type":"$type","practitioner":"%s","start":"%s",' ..
+    local body = string.format('{"appointment_type":"$booking_type","practitioner":"%s","start":"%s",' ..
       '"patient":{"family_name":"Mix%d","given_names":"Paula","birth_date":"%04d-%02d-%02d",' ..
       '"phone":"0151 %08d","insurance_kind":"GKV","new_patient":true},"reminder_consent":false}',
       p, start, booked * 10 + id, 1930 + booked % 90, 1 + booked % 12, 1 + (booked * 7 + id) % 28,
@@ -124,7 +126,7 @@ if [ -n "${SAMPLE:-}" ]; then  # SAMPLE=SECONDS: RSS and open fds every SAMPLE s
     done ) &
   other_pids="$other_pids $!"
 fi
-wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/mixed.lua" "$url" -- 1000 >"$work/mixed.txt"
+wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/mixed.lua" "$url" -- 10000 >"$work/mixed.txt"
 statements_report "$work/statements.txt"
 curl -s "$url/metrics" >"$work/metrics.txt" || true
 rss_after=$(rss)
