@@ -119,7 +119,7 @@ void Database::close() {
 }
 
 core::Result<sqlite3_stmt*> Database::cached_statement(std::string_view sql) {
-  if (auto it = cache_.find(std::string(sql)); it != cache_.end()) return it->second;
+  if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                          &stmt, nullptr) != SQLITE_OK) {

@@ -6,6 +6,7 @@
 // gives its -wal and -shm files the same mode. Not thread-safe: one thread at a time.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -54,7 +55,12 @@ class Database {
   explicit Database(sqlite3* db) : db_(db) {}
   void close();
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  // Looked up by the statement's text without copying it (transparent hash and equality).
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
 };
 
 // The error for a failed SQLite call on `db`, with the SQLite message as internal detail:
