@@ -22,7 +22,7 @@ python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["recovery_key"])
   "$work/init.json" >"$work/key.txt"
 load_started=$(date +%s)
 "$bin/patients_load" "$work/data" "$patients" "$((patients / 10))" 20 >/dev/null
-read -r type practitioner from to < <("$bin/booking_load" "$work/data" "$work/free.txt")
+read -r type practitioner from to _booking_type < <("$bin/booking_load" "$work/data" "$work/free.txt")
 echo "loaded $patients patients in $(($(date +%s) - load_started)) s"
 
 port=$(free_port)
