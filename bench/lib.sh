@@ -87,10 +87,13 @@ store_sql() {
       "$work/data/praxis.db" "$1"
   fi
 }
-# Pairs of active appointments of one practitioner that overlap (always 0).
-OVERLAPS_SQL="SELECT COUNT(*) FROM appointments a JOIN appointments b
-  ON a.practice_id = b.practice_id AND a.practitioner_id = b.practitioner_id AND a.id < b.id
-  AND a.active = 1 AND b.active = 1 AND a.block_start < b.block_end AND b.block_start < a.block_end"
+# Active appointments that begin before an earlier one of the same practitioner ends (0 when
+# none overlap): one sort per practitioner instead of comparing every pair, which took
+# longer than the 10-minute soak itself once it had booked 290,000 appointments.
+OVERLAPS_SQL="SELECT COUNT(*) FROM (SELECT block_start, MAX(block_end) OVER (
+  PARTITION BY practice_id, practitioner_id ORDER BY block_start, id
+  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_end
+  FROM appointments WHERE active = 1) o WHERE block_start < earlier_end"
 # PROFILE=FILE: perf samples with call graphs of the server (praxis_pid) for SECONDS;
 # PROFILE_CALLGRAPH=dwarf unwinds through code built without frame pointers.
 profile_start() {  # SECONDS
