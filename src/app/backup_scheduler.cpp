@@ -1,7 +1,5 @@
 #include "app/backup_scheduler.hpp"
 
-#include <malloc.h>
-
 namespace praxis::app {
 
 BackupScheduler::BackupScheduler(DataDir dir, store::Store& store, crypto::KeyRing& keys,
@@ -61,12 +59,11 @@ void BackupScheduler::loop() {
     const auto now = clock_.now();
     if (now >= next_) {
       lock.unlock();
+      // The backup's buffers (its snapshot connection's page cache, compression) are freed
+      // afterwards; jemalloc, the server's allocator, returns their pages to the system by
+      // itself within seconds (glibc's kept them: RSS stayed some 60 MiB higher after the
+      // first backup until the server called malloc_trim here).
       (void)run_once();
-      // The backup's buffers (its snapshot connection's page cache, compression) are
-      // freed now, but glibc keeps freed heap for reuse: without this, the server's RSS
-      // stays some 60 MiB higher after the first backup (the step the soak of issue #12
-      // showed five minutes after start, when a new installation catches up).
-      ::malloc_trim(0);
       const auto after = clock_.now();
       lock.lock();
       next_ = backup::next_run(std::max(after, next_), schedule_.hour, schedule_.minute);
