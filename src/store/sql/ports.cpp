@@ -700,15 +700,11 @@ core::Result<std::vector<std::string>> SqlPatientPort::next_matches(
            " ORDER BY patient_id LIMIT " + n;
   };
   std::string sql;
-  if (include.size() == 1) {
-    sql = branch(include.front());
-  } else {
-    for (std::size_t i = 0; i < include.size(); ++i) {
-      if (i) sql += " UNION ";
-      sql += "SELECT patient_id FROM (" + branch(include[i]) + ") b" + std::to_string(i);
-    }
-    sql += " ORDER BY patient_id LIMIT " + n;
+  for (std::size_t i = 0; i < include.size(); ++i) {
+    if (i) sql += " UNION ";
+    sql += "SELECT patient_id FROM (" + branch(include[i]) + ") b" + std::to_string(i);
   }
+  sql += " ORDER BY patient_id LIMIT " + n;
   auto rows = x_.run_params(sql, params);
   if (!rows) return tl::unexpected(rows.error());
   out.reserve(rows->size());
