@@ -65,44 +65,35 @@ int main(int argc, char** argv) {
   np.city = "Berlin";
   const auto practice = need(practices.create(who, np), "practice").id;
 
-  std::vector<std::string> practitioners;
-  boost::json::array ids;
-  for (int p = 0; p < 5; ++p) {
-    auto v =
-        need(scheduling.create(who, practice, store::ConfigKind::practitioner,
-                               boost::json::object{{"name", "Dr. Bench " + std::to_string(p)}}),
-             "practitioner");
-    practitioners.push_back(v.row.id);
-    ids.emplace_back(v.row.id);
-  }
-  const auto type = need(scheduling.create(who, practice, store::ConfigKind::appointment_type,
-                                           boost::json::object{{"name_de", "Sprechstunde"},
-                                                               {"duration_minutes", 10},
-                                                               {"online_bookable", true},
-                                                               {"practitioners", ids}}),
-                         "type")
-                        .row.id;
-  // The practitioners the booking runs book.
+  // `count` practitioners named "<name> N", and a 10-minute online type they all offer.
+  auto add_practitioners = [&](const std::string& name, int count) {
+    std::vector<std::string> out;
+    for (int p = 0; p < count; ++p) {
+      out.push_back(
+          need(scheduling.create(who, practice, store::ConfigKind::practitioner,
+                                 boost::json::object{{"name", name + " " + std::to_string(p)}}),
+               "practitioner")
+              .row.id);
+    }
+    return out;
+  };
+  auto add_type = [&](const char* name, const std::vector<std::string>& offered_by) {
+    boost::json::array ids(offered_by.begin(), offered_by.end());
+    return need(scheduling.create(who, practice, store::ConfigKind::appointment_type,
+                                  boost::json::object{{"name_de", name},
+                                                      {"duration_minutes", 10},
+                                                      {"online_bookable", true},
+                                                      {"practitioners", std::move(ids)}}),
+                "type")
+        .row.id;
+  };
+  const auto practitioners = add_practitioners("Dr. Bench", 5);
+  const auto type = add_type("Sprechstunde", practitioners);
+  // The practitioners and the type the booking runs book.
   const char* wanted = std::getenv("BOOKING_PRACTITIONERS");
   const int booking_count = wanted ? std::atoi(wanted) : 48;
-  std::vector<std::string> bookable;
-  boost::json::array bookable_ids;
-  for (int p = 0; p < booking_count; ++p) {
-    auto v =
-        need(scheduling.create(who, practice, store::ConfigKind::practitioner,
-                               boost::json::object{{"name", "Dr. Online " + std::to_string(p)}}),
-             "practitioner");
-    bookable.push_back(v.row.id);
-    bookable_ids.emplace_back(v.row.id);
-  }
-  const auto booking_type =
-      need(scheduling.create(who, practice, store::ConfigKind::appointment_type,
-                             boost::json::object{{"name_de", "Online-Termin"},
-                                                 {"duration_minutes", 10},
-                                                 {"online_bookable", true},
-                                                 {"practitioners", bookable_ids}}),
-           "booking type")
-          .row.id;
+  const auto bookable = add_practitioners("Dr. Online", booking_count);
+  const auto booking_type = add_type("Online-Termin", bookable);
   (void)need(scheduling.put_settings(who, practice, std::nullopt,
                                      boost::json::object{{"grid_minutes", 10},
                                                          {"min_notice_minutes", 0},
