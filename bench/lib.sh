@@ -2,7 +2,8 @@
 # directory removed on exit together with the processes started (their pids in
 # praxis_pid, hello_pid and other_pids) and a PostgreSQL of use_store, and helpers for
 # ports, start-up and wrk's latency lines.
-bin=build/release/bin
+# BENCH_BIN=DIR runs the binaries of another build (A/B of two commits in one hour).
+bin=${BENCH_BIN:-build/release/bin}
 work=$(mktemp -d)
 praxis_pid=""
 hello_pid=""

@@ -290,6 +290,15 @@ core::Result<void> App::start(bool handle_signals) {
                              "Group commits of the SQLite writer (one fsync each).",
                              http::Metrics::Kind::counter,
                              [sqlite] { return static_cast<double>(sqlite->stats().commits); });
+    p.metrics.register_value(
+        "praxis_store_isolated_reruns_total",
+        "Groups run again with each job in its savepoint because one of their jobs failed.",
+        http::Metrics::Kind::counter,
+        [sqlite] { return static_cast<double>(sqlite->stats().isolated_reruns); });
+    p.metrics.register_value("praxis_store_write_queue",
+                             "Write jobs waiting for the SQLite writer.",
+                             http::Metrics::Kind::gauge,
+                             [sqlite] { return static_cast<double>(sqlite->stats().queued); });
   }
   if (config_.backup.scheduled && config_.store.backend == "sqlite") {
     BackupSchedule schedule;

@@ -6,10 +6,11 @@
 // Transactions:
 // - Store::read() opens a read-only snapshot on the caller's thread.
 // - Store::write(job) runs `job` in a read-write transaction on the store's single
-//   writer. Concurrent jobs are grouped: each runs in its own savepoint, and the group
-//   commits with one fsync. A job that fails (or does not commit) rolls back only its
-//   own savepoint. write() returns once the job's changes are durable (Durability),
-//   or with the error that stopped them.
+//   writer. Concurrent jobs are grouped and the group commits with one fsync. A job that
+//   fails (or does not commit) changes nothing and runs once; the others of its group
+//   may run again (SQLite: the group is rerun with a savepoint per job), so a job keeps
+//   its effects inside the transaction (after_commit() for the rest). write() returns
+//   once the job's changes are durable (Durability), or with the error that stopped them.
 // - Transaction::commit() is explicit; a transaction destroyed without it rolls back.
 // - with_transaction() wraps both, commits when `fn` succeeds, and retries transient
 //   failures (busy, serialization) with bounded backoff.

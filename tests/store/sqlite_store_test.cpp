@@ -200,6 +200,69 @@ TEST(SqliteStore, AFullWriteWaitsForTheWalSyncAWrittenOneDoesNot) {
   EXPECT_EQ(store.stats().synced_commits, synced_before + 1);
 }
 
+// The writer runs a group's jobs straight in its transaction; when one fails, the group
+// is rolled back and run again with each job in its savepoint: the failing job's writes
+// are gone, every other job of the group commits, and the next group is isolated too.
+TEST(SqliteStore, AJobThatFailsInAGroupRollsBackAloneAfterTheGroupRunsAgain) {
+  test::TempDir dir;
+  auto created = SqliteStore::create(SqliteOptions{.file = dir.path() / "praxis.db"});
+  ASSERT_TRUE(created) << created.error().internal;
+  SqliteStore& store = **created;
+  auto put = [&store](std::string key, bool fail) {
+    return std::async(std::launch::async, [&store, key, fail] {
+      return store.write([&](Transaction& tx) -> core::Result<void> {
+        if (auto r = tx.meta().put(key, "v"); !r) return r;
+        if (fail) return core::fail(core::ErrorCode::conflict, "fails after its write");
+        return tx.commit();
+      });
+    });
+  };
+  // A job that holds the writer until the others queued behind it.
+  std::promise<void> running;
+  std::promise<void> gate;
+  auto blocker = std::async(std::launch::async, [&] {
+    return store.write([&](Transaction& tx) -> core::Result<void> {
+      running.set_value();
+      gate.get_future().wait();
+      return tx.commit();
+    });
+  });
+  running.get_future().wait();
+  const auto reruns_before = store.stats().isolated_reruns;
+  std::vector<std::future<core::Result<void>>> jobs;
+  for (int i = 0; i < 5; ++i) {
+    jobs.push_back(put("job" + std::to_string(i), i == 1 || i == 3));
+    while (store.stats().queued < static_cast<std::size_t>(i + 1)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  gate.set_value();
+  EXPECT_TRUE(blocker.get());
+  for (int i = 0; i < 5; ++i) {
+    auto r = jobs[static_cast<std::size_t>(i)].get();
+    EXPECT_EQ(r.has_value(), i != 1 && i != 3) << "job" << i;
+  }
+  EXPECT_GE(store.stats().largest_group, 5u) << "the five queued jobs ran as one group";
+  EXPECT_EQ(store.stats().isolated_reruns, reruns_before + 1);
+  auto tx = store.read();
+  ASSERT_TRUE(tx);
+  for (int i = 0; i < 5; ++i) {
+    const auto key = "job" + std::to_string(i);
+    const auto value = (*tx)->meta().get(key);
+    ASSERT_TRUE(value);
+    EXPECT_EQ(value->has_value(), i != 1 && i != 3) << key;
+  }
+  tx->reset();
+  // After a failure the next group starts isolated: its failing job needs no rerun.
+  auto failing = put("alone", true).get();
+  EXPECT_FALSE(failing);
+  EXPECT_EQ(store.stats().isolated_reruns, reruns_before + 1);
+  // A group without failures runs straight again, and a failure then reruns it.
+  ASSERT_TRUE(put("fine", false).get());
+  EXPECT_FALSE(put("after", true).get());
+  EXPECT_EQ(store.stats().isolated_reruns, reruns_before + 2);
+}
+
 // A WAL sync that fails stops the store: the waiting job learns its outcome is unknown,
 // and no later write is accepted (an fsync error may have dropped written pages).
 TEST(SqliteStore, AFailedWalSyncStopsFurtherWrites) {

@@ -103,6 +103,9 @@ class Executor {
                                        std::initializer_list<Param> params = {}) {
     return run_params(sql, std::span<const Param>(params.begin(), params.size()));
   }
+  // Rows one INSERT of many rows carries (insert_rows in ports.cpp): several spare
+  // PostgreSQL round trips.
+  virtual std::size_t rows_per_insert() const { return 32; }
 };
 
 }  // namespace praxis::store::sql

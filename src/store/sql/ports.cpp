@@ -45,17 +45,19 @@ core::Result<void> done(core::Result<Rows> rows) {
 }
 
 // Inserts rows of `columns` parameters each (`params` row-major) with a multi-row VALUES
-// list, up to kRowsPerInsert rows per statement: on PostgreSQL one round trip where
-// there were as many as rows. `head` is "INSERT INTO t(a, b)", `tail` what follows the
-// list (" ON CONFLICT DO NOTHING"). Few distinct texts, so each stays prepared.
-constexpr std::size_t kRowsPerInsert = 32;
+// list, up to Executor::rows_per_insert() rows per statement: on PostgreSQL one round
+// trip where there were as many as rows. `head` is "INSERT INTO t(a, b)", `tail` what
+// follows the list (" ON CONFLICT DO NOTHING"). Few distinct texts, so each stays prepared.
+// A failure may leave the call's earlier rows inserted (SQLite: one row per statement):
+// every caller fails its job on an error, which rolls them back.
 
 core::Result<void> insert_rows(Executor& x, std::string_view head, std::size_t columns,
                                std::span<const Param> params, std::string_view tail = {}) {
   const std::size_t rows = params.size() / columns;
+  const std::size_t per_insert = x.rows_per_insert();
   std::string sql;
-  for (std::size_t first = 0; first < rows; first += kRowsPerInsert) {
-    const std::size_t n = std::min(kRowsPerInsert, rows - first);
+  for (std::size_t first = 0; first < rows; first += per_insert) {
+    const std::size_t n = std::min(per_insert, rows - first);
     sql.assign(head);
     sql += " VALUES ";
     for (std::size_t r = 0; r < n; ++r) {

@@ -27,10 +27,11 @@ std::optional<std::uint64_t> inode_of(const std::filesystem::path& file) {
 }
 
 // A transaction on one connection: a snapshot (BEGIN … COMMIT/ROLLBACK) for readers, or
-// a savepoint inside the writer's group transaction for write jobs.
+// a write job inside the writer's group transaction: in its own savepoint, or (`inline`)
+// straight in the group's transaction, which the writer rolls back whole if the job fails.
 class SqliteTransaction final : public sql::PortsTransaction<SqliteExecutor> {
  public:
-  enum class Kind { snapshot, savepoint };
+  enum class Kind { snapshot, savepoint, inline_job };
 
   SqliteTransaction(Database& db, TxMode mode, Kind kind)
       : PortsTransaction(db), db_(db), mode_(mode), kind_(kind), meta_(db), keys_(db) {}
@@ -40,7 +41,9 @@ class SqliteTransaction final : public sql::PortsTransaction<SqliteExecutor> {
   }
 
   core::Result<void> begin() {
-    auto r = db_.exec(kind_ == Kind::snapshot ? "BEGIN" : "SAVEPOINT job");
+    auto r = kind_ == Kind::inline_job
+                 ? core::Result<void>{}
+                 : db_.exec(kind_ == Kind::snapshot ? "BEGIN" : "SAVEPOINT job");
     active_ = r.has_value();
     return r;
   }
@@ -53,8 +56,10 @@ class SqliteTransaction final : public sql::PortsTransaction<SqliteExecutor> {
   core::Result<void> commit() override {
     if (committed_) return {};
     if (!active_) return core::fail(ErrorCode::internal, "transaction is no longer active");
-    auto r = db_.exec(kind_ == Kind::snapshot ? "COMMIT" : "RELEASE job");
-    if (!r) return r;
+    if (kind_ != Kind::inline_job) {
+      auto r = db_.exec(kind_ == Kind::snapshot ? "COMMIT" : "RELEASE job");
+      if (!r) return r;
+    }
     active_ = false;
     committed_ = true;
     return {};
@@ -64,6 +69,7 @@ class SqliteTransaction final : public sql::PortsTransaction<SqliteExecutor> {
   core::Result<void> rollback() {
     active_ = false;
     if (kind_ == Kind::snapshot) return db_.exec("ROLLBACK");
+    if (kind_ == Kind::inline_job) return {};  // the writer rolls the group back
     // If SQLite already rolled the whole transaction back (I/O error), there is no
     // savepoint left; the group notices through autocommit.
     if (sqlite3_get_autocommit(db_.handle())) return {};
@@ -333,7 +339,32 @@ void SqliteStore::run_group(std::vector<Job*>& group) {
   } else if (auto begun = writer_.exec("BEGIN IMMEDIATE"); !begun) {
     group_error = with_context(begun.error(), "begin");
   } else {
-    group_error = run_jobs(group, results, ran);
+    group_error = run_jobs(group, results, ran, isolate_next_group_);
+    const auto failed = [&] {
+      return std::any_of(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(ran),
+                         [](const auto& r) { return !r.has_value(); });
+    };
+    if (!group_error && !isolate_next_group_ && failed()) {
+      // A job failed with its writes inside the group's transaction: roll the group back
+      // and run it again, each job in its savepoint, so only that job fails.
+      if (auto r = writer_.exec("ROLLBACK"); !r) {
+        group_error = with_context(r.error(), "rollback");
+      } else if (auto again = writer_.exec("BEGIN IMMEDIATE"); !again) {
+        group_error = with_context(again.error(), "begin");
+      } else {
+        // The failed job keeps its answer and does not run again (a job that fails is run
+        // once); the jobs before it run again in the state they saw the first time.
+        const std::size_t failed_at = ran - 1;
+        std::fill(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(failed_at),
+                  core::Result<void>{});
+        ran = 0;
+        group_error = run_jobs(group, results, ran, true, failed_at);
+      }
+      std::lock_guard lock(queue_mutex_);
+      ++stats_.isolated_reruns;
+    }
+    // While jobs fail, the next group isolates its jobs from the start.
+    isolate_next_group_ = group_error.has_value() || failed();
     if (!group_error) {
       if (auto committed = writer_.exec("COMMIT"); !committed) {
         group_error = with_context(committed.error(), "commit");
@@ -431,10 +462,17 @@ core::Result<void> SqliteStore::sync_wal_file() {
 
 std::optional<core::Error> SqliteStore::run_jobs(std::vector<Job*>& group,
                                                  std::vector<core::Result<void>>& results,
-                                                 std::size_t& ran) {
+                                                 std::size_t& ran, bool isolated,
+                                                 std::optional<std::size_t> skip) {
   for (; ran < group.size(); ++ran) {
     core::Result<void>& result = results[ran];
-    SqliteTransaction tx(writer_, TxMode::read_write, SqliteTransaction::Kind::savepoint);
+    if (ran == skip) {
+      group[ran]->needs_sync = false;  // keeps the failure it had
+      continue;
+    }
+    SqliteTransaction tx(
+        writer_, TxMode::read_write,
+        isolated ? SqliteTransaction::Kind::savepoint : SqliteTransaction::Kind::inline_job);
     tx.set_durability(group[ran]->durability);
     if (auto begun = tx.begin(); !begun) return with_context(begun.error(), "savepoint");
     try {
@@ -448,6 +486,10 @@ std::optional<core::Error> SqliteStore::run_jobs(std::vector<Job*>& group,
     }
     if (!result) (void)tx.rollback();
     group[ran]->needs_sync = result && tx.durability() == Durability::full;
+    if (!isolated && !result && !sqlite3_get_autocommit(writer_.handle())) {
+      ++ran;  // the group is run again, isolated: the rest need not run now
+      return std::nullopt;
+    }
     if (sqlite3_get_autocommit(writer_.handle())) {
       // SQLite rolled the whole group back (I/O error, disk full): nothing of it stays.
       ++ran;
@@ -505,7 +547,9 @@ core::Result<void> SqliteStore::ping() {
 
 SqliteStore::Stats SqliteStore::stats() const {
   std::lock_guard lock(queue_mutex_);
-  return stats_;
+  Stats now = stats_;
+  now.queued = queue_.size();
+  return now;
 }
 
 }  // namespace praxis::store::sqlite
