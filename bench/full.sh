@@ -8,7 +8,7 @@
 #
 # The generated data is kept for later runs (delete build/bench-full to regenerate).
 # Duration on the 2-core machine of docs/benchmarks.md: 9 minutes to generate (5,752
-# patients/s), then 14 minutes for the suite (each SQLite HTTP scenario first copies the
+# patients/s), then 16 minutes for the suite (each SQLite HTTP scenario first copies the
 # 12.9 GB database). Needs about 13 GB for the original and 13 GB for one copy at a time.
 #
 # Usage: bench/full.sh   (PATIENTS and PRACTICES override the size, e.g. for a trial)

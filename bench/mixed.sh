@@ -2,7 +2,10 @@
 # The mixed workload of issue #12 over HTTP: 70 % public availability, 10 % online
 # bookings (each a new patient, proof-of-work and per-address limits off), 15 % staff
 # patient search, 5 % patient reads, from one wrk run with 64 keep-alive connections
-# (CONNECTIONS=N for another number) on 127.0.0.1. praxis serve (release build, default settings, access log on) runs on a data
+# (CONNECTIONS=N for another number) on 127.0.0.1. wrk keeps every connection busy
+# (closed loop), so the latency grows with the connections: 64 show what the two cores
+# can do at most, 16 (bench/run.sh runs both; the clients of issue #6's search target)
+# the latency at a load of more than 5,000 requests/s. praxis serve (release build, default settings, access log on) runs on a data
 # directory that bench/patients_load.cpp (TOTAL patients over PRACTICES practices, BIG in
 # the searched one, an owner session) and bench/booking_load.cpp (the booking practice:
 # five practitioners, plans, 100 appointments each in the measured week) filled.
@@ -177,6 +180,6 @@ if [ -f "$work/samples.txt" ]; then
                     NR, t[NR] - t[1], r2 / q, r4 / q, max, f2 / q, f4 / q
              printf "RSS MiB:  "; for (i = 1; i <= NR; i++) printf "%d ", r[i]; printf "\n" }' "$work/samples.txt"
 fi
-record "mixed (70/10/15/5)" "$work/mixed.txt" "patients=$total" "connections=$connections" "rss_mib=$rss_after" \
+record "mixed (70/10/15/5), $connections connections" "$work/mixed.txt" "patients=$total" "connections=$connections" "rss_mib=$rss_after" \
   "errors=${errors:-0}" "taken_409=${taken:-0}" \
   "rss_before_mib=$rss_before" "fds_before=$fds_before" "fds_after=$fds_after" "overlaps=$overlaps"
