@@ -282,23 +282,29 @@ core::Result<void> App::start(bool handle_signals) {
 
   if (const auto* sqlite = dynamic_cast<const store::sqlite::SqliteStore*>(p.store.get())) {
     // The single writer's group commits: jobs per commit is what durability costs.
-    p.metrics.register_value("praxis_store_write_jobs_total",
-                             "Write transactions the SQLite writer ran.",
-                             http::Metrics::Kind::counter,
-                             [sqlite] { return static_cast<double>(sqlite->stats().jobs); });
-    p.metrics.register_value("praxis_store_commits_total",
-                             "Group commits of the SQLite writer (one fsync each).",
-                             http::Metrics::Kind::counter,
-                             [sqlite] { return static_cast<double>(sqlite->stats().commits); });
-    p.metrics.register_value(
-        "praxis_store_isolated_reruns_total",
-        "Groups run again with each job in its savepoint because one of their jobs failed.",
-        http::Metrics::Kind::counter,
-        [sqlite] { return static_cast<double>(sqlite->stats().isolated_reruns); });
-    p.metrics.register_value("praxis_store_write_queue",
-                             "Write jobs waiting for the SQLite writer.",
-                             http::Metrics::Kind::gauge,
-                             [sqlite] { return static_cast<double>(sqlite->stats().queued); });
+    struct StoreFigure {
+      const char* name;
+      const char* help;
+      http::Metrics::Kind kind;
+      std::function<double(const store::sqlite::SqliteStore::Stats&)> of;
+    };
+    const StoreFigure figures[] = {
+        {"praxis_store_write_jobs_total", "Write transactions the SQLite writer ran.",
+         http::Metrics::Kind::counter, [](const auto& s) { return static_cast<double>(s.jobs); }},
+        {"praxis_store_commits_total", "Group commits of the SQLite writer (one fsync each).",
+         http::Metrics::Kind::counter,
+         [](const auto& s) { return static_cast<double>(s.commits); }},
+        {"praxis_store_isolated_reruns_total",
+         "Groups run again with each job in its savepoint because one of their jobs failed.",
+         http::Metrics::Kind::counter,
+         [](const auto& s) { return static_cast<double>(s.isolated_reruns); }},
+        {"praxis_store_write_queue", "Write jobs waiting for the SQLite writer.",
+         http::Metrics::Kind::gauge, [](const auto& s) { return static_cast<double>(s.queued); }},
+    };
+    for (const auto& f : figures) {
+      p.metrics.register_value(f.name, f.help, f.kind,
+                               [sqlite, of = f.of] { return of(sqlite->stats()); });
+    }
   }
   if (config_.backup.scheduled && config_.store.backend == "sqlite") {
     BackupSchedule schedule;

@@ -56,20 +56,24 @@ core::Result<void> insert_rows(Executor& x, std::string_view head, std::size_t c
   const std::size_t rows = params.size() / columns;
   const std::size_t per_insert = x.rows_per_insert();
   std::string sql;
+  std::size_t built = 0;  // rows of the text in `sql`: every chunk but the last has as many
   for (std::size_t first = 0; first < rows; first += per_insert) {
     const std::size_t n = std::min(per_insert, rows - first);
-    sql.assign(head);
-    sql += " VALUES ";
-    for (std::size_t r = 0; r < n; ++r) {
-      sql += r == 0 ? "(" : ", (";
-      for (std::size_t c = 0; c < columns; ++c) {
-        if (c != 0) sql += ", ";
-        sql += '$';
-        sql += std::to_string(r * columns + c + 1);
+    if (n != built) {
+      built = n;
+      sql.assign(head);
+      sql += " VALUES ";
+      for (std::size_t r = 0; r < n; ++r) {
+        sql += r == 0 ? "(" : ", (";
+        for (std::size_t c = 0; c < columns; ++c) {
+          if (c != 0) sql += ", ";
+          sql += '$';
+          sql += std::to_string(r * columns + c + 1);
+        }
+        sql += ')';
       }
-      sql += ')';
+      sql += tail;
     }
-    sql += tail;
     if (auto r = x.run_params(sql, params.subspan(first * columns, n * columns)); !r) {
       return tl::unexpected(r.error());
     }

@@ -339,12 +339,10 @@ void SqliteStore::run_group(std::vector<Job*>& group) {
   } else if (auto begun = writer_.exec("BEGIN IMMEDIATE"); !begun) {
     group_error = with_context(begun.error(), "begin");
   } else {
-    group_error = run_jobs(group, results, ran, isolate_next_group_);
-    const auto failed = [&] {
-      return std::any_of(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(ran),
-                         [](const auto& r) { return !r.has_value(); });
-    };
-    if (!group_error && !isolate_next_group_ && failed()) {
+    const bool isolated = isolate_next_group_;
+    group_error = run_jobs(group, results, ran, isolated);
+    // Not isolated, the first failing job ends the run: it is the last one that ran.
+    if (!group_error && !isolated && ran > 0 && !results[ran - 1]) {
       // A job failed with its writes inside the group's transaction: roll the group back
       // and run it again, each job in its savepoint, so only that job fails.
       if (auto r = writer_.exec("ROLLBACK"); !r) {
@@ -364,7 +362,10 @@ void SqliteStore::run_group(std::vector<Job*>& group) {
       ++stats_.isolated_reruns;
     }
     // While jobs fail, the next group isolates its jobs from the start.
-    isolate_next_group_ = group_error.has_value() || failed();
+    isolate_next_group_ =
+        group_error.has_value() ||
+        std::any_of(results.begin(), results.begin() + static_cast<std::ptrdiff_t>(ran),
+                    [](const auto& r) { return !r.has_value(); });
     if (!group_error) {
       if (auto committed = writer_.exec("COMMIT"); !committed) {
         group_error = with_context(committed.error(), "commit");
@@ -486,16 +487,16 @@ std::optional<core::Error> SqliteStore::run_jobs(std::vector<Job*>& group,
     }
     if (!result) (void)tx.rollback();
     group[ran]->needs_sync = result && tx.durability() == Durability::full;
-    if (!isolated && !result && !sqlite3_get_autocommit(writer_.handle())) {
-      ++ran;  // the group is run again, isolated: the rest need not run now
-      return std::nullopt;
-    }
     if (sqlite3_get_autocommit(writer_.handle())) {
       // SQLite rolled the whole group back (I/O error, disk full): nothing of it stays.
       ++ran;
       return result ? core::Error::make(ErrorCode::unavailable, "storage unavailable",
                                         "group rolled back")
                     : result.error();
+    }
+    if (!isolated && !result) {
+      ++ran;  // the group is run again, isolated: the rest need not run now
+      return std::nullopt;
     }
   }
   return std::nullopt;
