@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/text.hpp"
 #include "core/validation.hpp"
@@ -48,6 +49,23 @@ void merge_patch(json::object& target, const json::object& patch) {
       target[key] = value;
     }
   }
+}
+
+// What makes two records the same patient: each key names its reason, and two records
+// with a key in common are duplicates (the first of one record's keys the other shares
+// gives the reason). Name and birth date count together, and only with both known.
+std::vector<std::pair<std::string_view, std::string>> identity_keys(const Record& r) {
+  std::vector<std::pair<std::string_view, std::string>> out;
+  if (!r.family_name.empty() && !r.birth_date.empty()) {
+    out.emplace_back("name_birth_date", core::normalize_name(r.family_name + " " + r.given_names) +
+                                            '\x1f' + r.birth_date);
+  }
+  if (!r.insurance.kvnr.empty()) out.emplace_back("kvnr", r.insurance.kvnr);
+  if (!r.email.empty()) out.emplace_back("email", r.email);
+  for (const auto& phone : r.phones) {
+    if (!phone.number.empty()) out.emplace_back("phone", phone.number);
+  }
+  return out;
 }
 
 }  // namespace
@@ -212,29 +230,23 @@ core::Result<std::vector<Duplicate>> PatientService::duplicates(Transaction& tx,
   const std::vector<std::string> list(ids.begin(), ids.end());
   auto rows = tx.patients().find_many(practice_id, list);
   if (!rows) return tl::unexpected(rows.error());
-  const std::string name = core::normalize_name(r.family_name + " " + r.given_names);
+  const auto mine = identity_keys(r);
   for (auto& row : *rows) {
     if (row.status == "merged" || row.status == "deleted") continue;
     auto other = decrypt(keys, std::move(row));
     if (!other) return tl::unexpected(other.error());
     const Record& o = other->record;
-    std::string reason;
-    if (o.birth_date == r.birth_date &&
-        core::normalize_name(o.family_name + " " + o.given_names) == name) {
-      reason = "name_birth_date";
-    } else if (!r.insurance.kvnr.empty() && o.insurance.kvnr == r.insurance.kvnr) {
-      reason = "kvnr";
-    } else if (!r.email.empty() && o.email == r.email) {
-      reason = "email";
-    } else if (std::any_of(r.phones.begin(), r.phones.end(), [&](const Phone& p) {
-                 return std::any_of(o.phones.begin(), o.phones.end(),
-                                    [&](const Phone& q) { return q.number == p.number; });
-               })) {
-      reason = "phone";
+    const auto theirs = identity_keys(o);
+    std::string_view reason;
+    for (const auto& key : mine) {
+      if (std::find(theirs.begin(), theirs.end(), key) != theirs.end()) {
+        reason = key.first;
+        break;
+      }
     }
     if (reason.empty()) continue;  // a blind-index false positive
-    out.push_back(
-        {other->row.id, o.family_name, o.given_names, o.birth_date, reason, other->row.restricted});
+    out.push_back({other->row.id, o.family_name, o.given_names, o.birth_date, std::string(reason),
+                   other->row.restricted});
   }
   return out;
 }
@@ -418,21 +430,28 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
   auto r = store::with_practice_transaction(
       store_, practice_id, TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
         std::vector<audit::Event> created;
+        std::vector<store::NewPatient> accepted;
+        // The identity keys of the rows accepted so far: a file may name a patient twice.
+        std::unordered_set<std::string> batch_keys;
         for (std::size_t i = 0; i < rows.size(); ++i) {
           if (!records[i]) continue;
-          // Earlier rows of this batch are visible here, so duplicates within a file are
-          // caught too.
           auto dup = duplicates(tx, keys, practice_id, *records[i]);
           if (!dup) return tl::unexpected(dup.error());
-          if (!dup->empty()) {
+          std::vector<std::string> identity;
+          for (auto& [reason, key] : identity_keys(*records[i]))
+            identity.push_back(std::string(reason) + '\x1f' + key);
+          if (!dup->empty() || std::any_of(identity.begin(), identity.end(),
+                                           [&](auto& k) { return batch_keys.contains(k); })) {
             results[i].kind = ImportResult::Kind::already_present;
             continue;
           }
-          if (auto ins = tx.patients().insert(prepared[i]->row, prepared[i]->terms); !ins)
-            return ins;
+          batch_keys.insert(identity.begin(), identity.end());
+          accepted.push_back({&prepared[i]->row, prepared[i]->terms});
           results[i].kind = ImportResult::Kind::created;
           created.push_back({"patient.create", "patient", prepared[i]->row.id});
         }
+        // All at once: the index entries of the whole batch in key order.
+        if (auto ins = tx.patients().insert_many(accepted); !ins) return ins;
         auto a = trail_.record(tx, practice_id, context, created);
         if (!a) return tl::unexpected(a.error());
         return {};
@@ -792,33 +811,44 @@ std::vector<std::vector<store::IndexTerm>> stages_of(const QueryTerm& term,
 
 namespace {
 
-// A decrypted search candidate that matched every term, with what orders the page.
-struct Ranked {
-  int rank;
-  std::string sort_key;
-  Patient patient;
-};
-
-// The rank of `p` for all `terms` (their sum), or nullopt for a blind-index false positive.
-std::optional<Ranked> rank_candidate(Patient p, std::span<const QueryTerm> terms) {
-  Names names = names_of(p.record);
-  int total = 0;
-  for (const auto& term : terms) {
-    auto rank = match_rank(p.record, names, term);
-    if (!rank) return std::nullopt;
-    total += *rank;
+// The decrypted candidates of a page that matched every term, and what orders them.
+class Candidates {
+ public:
+  explicit Candidates(std::size_t expected) {
+    patients_.reserve(expected);
+    order_.reserve(expected);
   }
-  std::string key = std::move(names.sort_key) + p.record.birth_date;
-  return Ranked{total, std::move(key), std::move(p)};
-}
+  std::size_t size() const { return patients_.size(); }
+  // Keeps `p` with its rank for all `terms` (their sum); drops a blind-index false positive.
+  void offer(Patient&& p, std::span<const QueryTerm> terms) {
+    Names names = names_of(p.record);
+    int total = 0;
+    for (const auto& term : terms) {
+      auto rank = match_rank(p.record, names, term);
+      if (!rank) return;
+      total += *rank;
+    }
+    order_.push_back({total, std::move(names.sort_key) + p.record.birth_date, patients_.size()});
+    patients_.push_back(std::move(p));
+  }
+  // Onto the page by rank, then name; each record moved once.
+  void fill(SearchPage& page) {
+    std::stable_sort(order_.begin(), order_.end(), [](const Order& a, const Order& b) {
+      return a.rank != b.rank ? a.rank < b.rank : a.sort_key < b.sort_key;
+    });
+    page.patients.reserve(page.patients.size() + order_.size());
+    for (const auto& o : order_) page.patients.push_back(std::move(patients_[o.index]));
+  }
 
-// Within a page: by rank, then name.
-void fill_page(std::vector<Ranked>& found, SearchPage& page) {
-  std::stable_sort(found.begin(), found.end(), [](const Ranked& a, const Ranked& b) {
-    return a.rank != b.rank ? a.rank < b.rank : a.sort_key < b.sort_key;
-  });
-  for (auto& f : found) page.patients.push_back(std::move(f.patient));
-}
+ private:
+  struct Order {
+    int rank;
+    std::string sort_key;
+    std::size_t index;  // into patients_
+  };
+  std::vector<Patient> patients_;
+  std::vector<Order> order_;
+};
 
 bool searchable(const store::PatientRow& row) {
   return row.status != "merged" && row.status != "deleted";
@@ -852,7 +882,7 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
       out.insert(out.end(), stages[i].begin(), stages[i].end());
     return out;
   };
-  std::vector<Ranked> found;
+  Candidates found(limit);
   bool more_in_stage = false;
   while (stage < stages.size() && found.size() < limit) {
     const std::size_t want = limit - found.size() + 4;  // a few spare for false positives
@@ -874,9 +904,7 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
       if (it == by_id.end() || !searchable(it->second)) continue;
       auto p = decrypt(keys, std::move(it->second));
       if (!p) return tl::unexpected(p.error());
-      if (auto ranked = rank_candidate(std::move(*p), std::span(&term, 1))) {
-        found.push_back(std::move(*ranked));
-      }
+      found.offer(std::move(*p), std::span(&term, 1));
     }
     if (consumed < ids->size()) {
       more_in_stage = true;  // the page filled up before this batch did
@@ -885,7 +913,7 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
       after.clear();
     }
   }
-  fill_page(found, page);
+  found.fill(page);
   // Is there anything after this page? The last batch tells for the current rank when
   // it was not used up; otherwise one cheap look per remaining rank.
   if (more_in_stage) {
@@ -1014,7 +1042,7 @@ core::Result<SearchPage> PatientService::search(const audit::Context& context,
         std::sort(ordered.begin(), ordered.end());
         // 3. Walk from the cursor, decrypting in small chunks and dropping blind-index false
         //    positives, until the page is full.
-        std::vector<Ranked> found;
+        Candidates found(limit);
         std::size_t position = offset;
         while (position < ordered.size() && found.size() < limit) {
           const std::size_t want = std::min(ordered.size() - position, limit - found.size() + 4);
@@ -1037,11 +1065,10 @@ core::Result<SearchPage> PatientService::search(const audit::Context& context,
             if (it == by_id.end() || !searchable(it->second)) continue;
             auto p = decrypt(*keys, std::move(it->second));
             if (!p) return tl::unexpected(p.error());
-            if (auto ranked = rank_candidate(std::move(*p), terms))
-              found.push_back(std::move(*ranked));
+            found.offer(std::move(*p), terms);
           }
         }
-        fill_page(found, page);
+        found.fill(page);
         if (position < ordered.size()) page.next_cursor = "o" + std::to_string(position);
         return {};
       });

@@ -305,6 +305,12 @@ struct IndexChange {
   std::span<const IndexTerm> added;
 };
 
+// A new patient for PatientPort::insert_many: the row and its index terms.
+struct NewPatient {
+  const PatientRow* row = nullptr;
+  std::span<const IndexTerm> terms;
+};
+
 struct IndexHit {
   std::string patient_id;
   std::int64_t kind = 0;  // which of the asked terms matched
@@ -316,6 +322,11 @@ class PatientPort {
   // The row and its index terms; conflict if the id exists.
   [[nodiscard]] virtual core::Result<void> insert(const PatientRow& row,
                                                   std::span<const IndexTerm> terms) = 0;
+  // Several rows and their terms (an import batch), as if inserted one by one: the rows
+  // in id order, then the terms of all of them in key order, so each page of the index
+  // is visited once however many of the batch's entries land on it. Conflict if an id
+  // exists (the rows before it may then be written: the caller fails its transaction).
+  [[nodiscard]] virtual core::Result<void> insert_many(std::span<const NewPatient> patients) = 0;
   [[nodiscard]] virtual core::Result<std::optional<PatientRow>> find(std::string_view practice_id,
                                                                      std::string_view id) = 0;
   // The rows among `ids` that exist in the practice (any order).

@@ -251,6 +251,46 @@ TEST_F(PatientFixture, DuplicatesAreReportedUnlessConfirmed) {
   EXPECT_TRUE(confirmed->created);
 }
 
+// A file may name a patient twice, by any of the keys duplicates uses: the second row is
+// already present, whether its twin is in the database or earlier in the same batch.
+TEST_F(PatientFixture, AnImportBatchSkipsRowsThatRepeatAPatientByAnyKey) {
+  auto row = [](std::size_t line, const std::string& body) {
+    return ImportRow{line, json::parse(body).as_object()};
+  };
+  const std::vector<ImportRow> rows = {
+      row(2, R"({"family_name":"Adler","given_names":"Anna","birth_date":"1980-03-12",)"
+             R"("email":"anna@example.org","phones":[{"kind":"mobile","number":"0151 12345678"}],)"
+             R"("insurance":{"kind":"GKV","kvnr":"A123456780"}})"),
+      row(3, R"({"family_name":"Berg","given_names":"B","birth_date":"1970-01-01",)"
+             R"("insurance":{"kind":"GKV","kvnr":"A123456780"}})"),
+      row(4, R"({"family_name":"Cramer","given_names":"C","birth_date":"1971-01-01",)"
+             R"("email":"ANNA@example.org"})"),
+      row(5, R"({"family_name":"Dietz","given_names":"D","birth_date":"1972-01-01",)"
+             R"("phones":[{"kind":"home","number":"+49 151 12345678"}]})"),
+      row(6, R"({"family_name":"Ernst","given_names":"Eva","birth_date":"1990-07-07"})"),
+      row(7, R"({"family_name":"Ernst","given_names":"eva","birth_date":"1990-07-07"})"),
+      row(8, R"({"family_name":"Ernst","given_names":"Eva","birth_date":"1991-07-07"})"),
+  };
+  using K = ImportResult::Kind;
+  auto kinds = [&](const std::vector<ImportRow>& batch) {
+    auto r = service.import_batch(audit::Context::system("test"), practice, batch);
+    EXPECT_TRUE(r);
+    std::vector<K> out;
+    if (r) {
+      for (const auto& x : *r) out.push_back(x.kind);
+    }
+    return out;
+  };
+  EXPECT_EQ(kinds(rows),
+            (std::vector<K>{K::created, K::already_present, K::already_present, K::already_present,
+                            K::created, K::already_present, K::created}));
+  EXPECT_EQ(find("Adler"), (std::vector<std::string>{"Adler"}));
+  EXPECT_TRUE(find("Berg").empty());
+  EXPECT_EQ(find("Ernst").size(), 2u) << "same name, other birthday: a different person";
+  // The same file again: everything is in the database now.
+  EXPECT_EQ(kinds(rows), std::vector<K>(rows.size(), K::already_present));
+}
+
 TEST_F(PatientFixture, UpdatesAreVersionedMergePatches) {
   const std::string id =
       person("Weber", "Jan", "1970-01-01",

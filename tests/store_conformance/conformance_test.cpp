@@ -866,6 +866,57 @@ TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
   EXPECT_EQ(write_value(store(), [](Transaction& tx) { return tx.patients().count("p-1"); }), 2);
 }
 
+// An import batch: rows given out of id order, with shared and own terms, end up as if
+// inserted one by one; an id that exists fails the batch, and nothing of it stays.
+TEST_P(WithTwoPractices, ABatchOfPatientsIsWrittenAsIfInsertedOneByOne) {
+  std::vector<PatientRow> rows;
+  std::vector<std::vector<IndexTerm>> terms;
+  for (int i = 0; i < 40; ++i) {
+    rows.push_back(
+        patient("pb-" + std::to_string((i * 17) % 40 + 100), "p-1", static_cast<std::uint8_t>(i)));
+    terms.push_back({{1, 100}, {2, (i * 7919) % 13 - 6}, {3, std::int64_t{1} << (i % 63)}});
+  }
+  std::vector<NewPatient> batch;
+  for (std::size_t i = 0; i < rows.size(); ++i) batch.push_back({&rows[i], terms[i]});
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write,
+                               [&](Transaction& tx) { return tx.patients().insert_many(batch); }));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto found = write_value(
+        store(), [&](Transaction& tx) { return tx.patients().find("p-1", rows[i].id); });
+    ASSERT_TRUE(found && *found);
+    EXPECT_EQ(**found, rows[i]);
+    for (const auto& t : terms[i]) {
+      // Each term finds exactly the rows that have it (a model of the index).
+      std::set<std::string> want;
+      for (std::size_t j = 0; j < rows.size(); ++j) {
+        if (std::find(terms[j].begin(), terms[j].end(), t) != terms[j].end())
+          want.insert(rows[j].id);
+      }
+      auto hits = write_value(
+          store(), [&](Transaction& tx) { return tx.patients().match("p-1", std::span(&t, 1)); });
+      ASSERT_TRUE(hits);
+      std::set<std::string> got;
+      for (const auto& h : *hits) got.insert(h.patient_id);
+      EXPECT_EQ(got, want) << "kind " << t.kind << " hash " << t.hash;
+    }
+  }
+  EXPECT_EQ(write_value(store(), [](Transaction& tx) { return tx.patients().count("p-1"); }), 40);
+
+  // A second batch naming one existing id: conflict, and its new rows are not kept.
+  const PatientRow fresh = patient("pb-900", "p-1", 9);
+  const std::vector<IndexTerm> fresh_terms = {{1, 555}};
+  const std::vector<NewPatient> again = {{&fresh, fresh_terms}, {&rows[5], terms[5]}};
+  auto r = with_transaction(store(), TxMode::read_write,
+                            [&](Transaction& tx) { return tx.patients().insert_many(again); });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::conflict);
+  auto gone =
+      write_value(store(), [&](Transaction& tx) { return tx.patients().find("p-1", "pb-900"); });
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->has_value());
+  EXPECT_EQ(write_value(store(), [](Transaction& tx) { return tx.patients().count("p-1"); }), 40);
+}
+
 // A search rank's page against a model: every (include, exclude, after, limit) gives the
 // first `limit` ids in order of the patients having an included term and no excluded one.
 // The terms are spread so each included range is longer than a page and the ranges

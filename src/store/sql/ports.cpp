@@ -527,29 +527,55 @@ std::string placeholders(std::size_t first, std::size_t n) {
 
 }  // namespace
 
-core::Result<void> SqlPatientPort::write_terms(const PatientRow& row,
-                                               std::span<const IndexTerm> terms) {
+// The index entries of `patients` in the index's key order (neighbours share pages).
+core::Result<void> SqlPatientPort::write_terms(std::span<const NewPatient> patients) {
+  struct Entry {
+    const PatientRow* row;
+    IndexTerm term;
+  };
+  std::vector<Entry> entries;
+  for (const auto& p : patients) {
+    for (const auto& t : p.terms) entries.push_back({p.row, t});
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return std::tie(a.row->practice_id, a.term.kind, a.term.hash, a.row->id) <
+           std::tie(b.row->practice_id, b.term.kind, b.term.hash, b.row->id);
+  });
   std::vector<Param> params;
-  params.reserve(terms.size() * 4);
-  for (const auto& t : terms) {
-    params.insert(params.end(),
-                  {std::string_view(row.practice_id), t.kind, t.hash, std::string_view(row.id)});
+  params.reserve(entries.size() * 4);
+  for (const auto& e : entries) {
+    params.insert(params.end(), {std::string_view(e.row->practice_id), e.term.kind, e.term.hash,
+                                 std::string_view(e.row->id)});
   }
   return insert_rows(x_, "INSERT INTO patient_index(practice_id, kind, hash, patient_id)", 4,
                      params, " ON CONFLICT DO NOTHING");
 }
 
 core::Result<void> SqlPatientPort::insert(const PatientRow& row, std::span<const IndexTerm> terms) {
-  auto r =
-      x_.run("INSERT INTO patients(" + std::string(kPatientColumns) +
-                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-             {row.id, row.practice_id, row.status, static_cast<std::int64_t>(row.key_id),
-              static_cast<std::int64_t>(row.key_version),
-              static_cast<std::int64_t>(row.wrapping_key_id), Bytes(row.sealed_key),
-              Bytes(row.record), nullable(row.merged_into), nullable(row.deleted_at),
-              row.created_at, row.updated_at, row.version, std::int64_t{row.restricted ? 1 : 0}});
-  if (!r) return tl::unexpected(r.error());
-  return write_terms(row, terms);
+  const NewPatient one{&row, terms};
+  return insert_many(std::span(&one, 1));
+}
+
+core::Result<void> SqlPatientPort::insert_many(std::span<const NewPatient> patients) {
+  std::vector<const NewPatient*> by_id;
+  by_id.reserve(patients.size());
+  for (const auto& p : patients) by_id.push_back(&p);
+  std::sort(by_id.begin(), by_id.end(), [](const NewPatient* a, const NewPatient* b) {
+    return std::tie(a->row->practice_id, a->row->id) < std::tie(b->row->practice_id, b->row->id);
+  });
+  for (const NewPatient* p : by_id) {
+    const PatientRow& row = *p->row;
+    auto r =
+        x_.run("INSERT INTO patients(" + std::string(kPatientColumns) +
+                   ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+               {row.id, row.practice_id, row.status, static_cast<std::int64_t>(row.key_id),
+                static_cast<std::int64_t>(row.key_version),
+                static_cast<std::int64_t>(row.wrapping_key_id), Bytes(row.sealed_key),
+                Bytes(row.record), nullable(row.merged_into), nullable(row.deleted_at),
+                row.created_at, row.updated_at, row.version, std::int64_t{row.restricted ? 1 : 0}});
+    if (!r) return tl::unexpected(r.error());
+  }
+  return write_terms(patients);
 }
 
 core::Result<std::optional<PatientRow>> SqlPatientPort::find(std::string_view practice_id,
@@ -616,7 +642,8 @@ core::Result<void> SqlPatientPort::update(const PatientRow& row, std::optional<I
   }
   // Every added entry is written (existing ones stay): should `removed` miss an entry
   // the record had, the record is still found by all of its terms.
-  return write_terms(row, index->added);
+  const NewPatient changed{&row, index->added};
+  return write_terms(std::span(&changed, 1));
 }
 
 core::Result<std::vector<IndexHit>> SqlPatientPort::match(std::string_view practice_id,

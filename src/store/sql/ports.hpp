@@ -108,6 +108,7 @@ class SqlPatientPort final : public PatientPort {
  public:
   explicit SqlPatientPort(Executor& x) : x_(x) {}
   core::Result<void> insert(const PatientRow& row, std::span<const IndexTerm> terms) override;
+  core::Result<void> insert_many(std::span<const NewPatient> patients) override;
   core::Result<std::optional<PatientRow>> find(std::string_view practice_id,
                                                std::string_view id) override;
   core::Result<std::vector<PatientRow>> find_many(std::string_view practice_id,
@@ -128,7 +129,7 @@ class SqlPatientPort final : public PatientPort {
   core::Result<std::int64_t> count(std::string_view practice_id) override;
 
  private:
-  core::Result<void> write_terms(const PatientRow& row, std::span<const IndexTerm> terms);
+  core::Result<void> write_terms(std::span<const NewPatient> patients);
   Executor& x_;
 };
 
