@@ -1,5 +1,6 @@
 #include "api/patient_routes.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -20,11 +21,12 @@ namespace {
 
 constexpr std::size_t kPatientBody = 32 * std::size_t{1024};
 
-json::object patient_json(const patients::Patient& p) {
+json::object patient_json(const patients::Patient& p, const json::storage_ptr& sp = {}) {
   if (p.masked) {
-    return {{"id", p.row.id}, {"status", p.row.status}, {"restricted", true}, {"masked", true}};
+    return json::object(
+        {{"id", p.row.id}, {"status", p.row.status}, {"restricted", true}, {"masked", true}}, sp);
   }
-  json::object o = patients::to_json(p.record);
+  json::object o = patients::to_json(p.record, sp);
   o["restricted"] = p.row.restricted;
   o["id"] = p.row.id;
   o["status"] = p.row.status;
@@ -33,9 +35,10 @@ json::object patient_json(const patients::Patient& p) {
   o["updated_at"] = p.row.updated_at;
   o["merged_into"] = nullable(p.row.merged_into);
   o["deleted_at"] = nullable(p.row.deleted_at);
-  json::array warnings;
+  json::array warnings(sp);
   for (const auto& w : p.warnings) {
-    warnings.push_back(json::object{{"field", w.field}, {"code", w.code}, {"message", w.message}});
+    warnings.push_back(
+        json::object({{"field", w.field}, {"code", w.code}, {"message", w.message}}, sp));
   }
   o["warnings"] = std::move(warnings);
   return o;
@@ -75,11 +78,13 @@ Response search(patients::PatientService& patients, const Request& request,
   auto page = patients.search(context, request.principal->practice_id, q, cursor,
                               static_cast<std::size_t>(limit->value_or(20)));
   if (!page) return problem(page.error(), request);
-  json::array list;
-  for (const auto& p : page->patients) list.push_back(patient_json(p));
-  json::object out{{"patients", std::move(list)},
-                   {"next_cursor", nullable(page->next_cursor)},
-                   {"truncated", page->truncated}};
+  json::monotonic_resource scratch;  // the page's tree, released at once after serialising
+  json::array list(&scratch);
+  for (const auto& p : page->patients) list.push_back(patient_json(p, &scratch));
+  const json::object out({{"patients", std::move(list)},
+                          {"next_cursor", nullable(page->next_cursor)},
+                          {"truncated", page->truncated}},
+                         &scratch);
   return Response::json(200, json::serialize(out));
 }
 

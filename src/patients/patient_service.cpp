@@ -1,6 +1,7 @@
 #include "patients/patient_service.hpp"
 
 #include <algorithm>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
@@ -150,8 +151,11 @@ core::Result<Patient> PatientService::decrypt(const PracticeKeys& keys, store::P
     return core::fail(ErrorCode::internal, "",
                       "patient record: " + std::string(crypto::crypto_error_name(text.error())));
   }
+  // The parsed tree lives only until the record is read out of it: on the stack.
+  unsigned char buffer[8192];
+  json::monotonic_resource scratch(buffer, sizeof buffer);
   boost::system::error_code ec;
-  auto value = json::parse(*text, ec);
+  auto value = json::parse(*text, ec, &scratch);
   if (ec || !value.is_object())
     return core::fail(ErrorCode::internal, "", "patient record: not JSON");
   Patient p;

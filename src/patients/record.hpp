@@ -64,7 +64,8 @@ struct Record {
 };
 
 // The record as the API and the ciphertext carry it (DESIGN.md §5 field names).
-boost::json::object to_json(const Record& r);
+// `sp`: where the tree's memory comes from (a request's monotonic resource, say).
+boost::json::object to_json(const Record& r, boost::json::storage_ptr sp = {});
 
 // Reads a record from JSON and validates it, reporting every problem at once (field
 // paths like "insurance.kvnr", "phones[1].number"). Values are trimmed, names NFC-

@@ -130,6 +130,20 @@ core::Result<sqlite3_stmt*> Database::cached_statement(std::string_view sql) {
 }
 
 core::Result<void> Database::exec(std::string_view sql) {
+  if (sql.find(';') == std::string_view::npos) {
+    // One statement (BEGIN, COMMIT, ROLLBACK, a PRAGMA…): prepared once per connection.
+    auto stmt = cached_statement(sql);
+    if (!stmt) return tl::unexpected(stmt.error());
+    int rc = SQLITE_ROW;
+    while (rc == SQLITE_ROW) rc = sqlite3_step(*stmt);
+    if (rc != SQLITE_DONE) {
+      auto error = sqlite_error(db_, "exec");
+      sqlite3_reset(*stmt);
+      return tl::unexpected(std::move(error));
+    }
+    sqlite3_reset(*stmt);
+    return {};
+  }
   const std::string text(sql);
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
     return tl::unexpected(sqlite_error(db_, "exec"));
