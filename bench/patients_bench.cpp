@@ -160,8 +160,12 @@ class Plain {
         sqlite3_bind_text(rec, 1, practice.c_str(), -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(rec, 2, id.c_str(), -1, SQLITE_TRANSIENT);
         if (sqlite3_step(rec) == SQLITE_ROW) {
+          // Parsed into a stack buffer, as PatientService::decrypt does.
+          unsigned char buffer[8192];
+          json::monotonic_resource scratch(buffer, sizeof buffer);
           auto r = patients::record_from_json(
-              json::parse(reinterpret_cast<const char*>(sqlite3_column_text(rec, 0))).as_object());
+              json::parse(reinterpret_cast<const char*>(sqlite3_column_text(rec, 0)), &scratch)
+                  .as_object());
           if (patients::match_rank(r, t)) shown.push_back(id);
         }
         sqlite3_reset(rec);
