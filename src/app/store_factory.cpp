@@ -19,9 +19,6 @@ core::Result<std::unique_ptr<store::Store>> open_store(const Config& config, con
   options.synchronous = config.store.sqlite_synchronous == "normal"
                             ? store::sqlite::Synchronous::normal
                             : store::sqlite::Synchronous::full;
-  // A reader per handler thread, so a read never waits for a connection; fewer
-  // connections also keep their page caches warmer (each commit drops every reader's).
-  options.readers = static_cast<int>(handler_threads(config.server));
   if (use == StoreUse::scan) options.reader_mmap_bytes = store::sqlite::kScanMmapBytes;
   auto sqlite = store::sqlite::SqliteStore::open(options);
   if (!sqlite) return tl::unexpected(sqlite.error());
