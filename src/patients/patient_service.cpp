@@ -54,17 +54,21 @@ void merge_patch(json::object& target, const json::object& patch) {
 
 // What makes two records the same patient: each key names its reason, and two records
 // with a key in common are duplicates (the first of one record's keys the other shares
-// gives the reason). Name and birth date count together, and only with both known.
+// gives the reason). A key carries its reason, so keys of different kinds never match.
+// Name and birth date count together, and only with both known.
 std::vector<std::pair<std::string_view, std::string>> identity_keys(const Record& r) {
   std::vector<std::pair<std::string_view, std::string>> out;
+  auto add = [&](std::string_view reason, std::string_view value) {
+    out.emplace_back(reason, std::string(reason) + '\x1f' + std::string(value));
+  };
   if (!r.family_name.empty() && !r.birth_date.empty()) {
-    out.emplace_back("name_birth_date", core::normalize_name(r.family_name + " " + r.given_names) +
-                                            '\x1f' + r.birth_date);
+    add("name_birth_date",
+        core::normalize_name(r.family_name + " " + r.given_names) + '\x1f' + r.birth_date);
   }
-  if (!r.insurance.kvnr.empty()) out.emplace_back("kvnr", r.insurance.kvnr);
-  if (!r.email.empty()) out.emplace_back("email", r.email);
+  if (!r.insurance.kvnr.empty()) add("kvnr", r.insurance.kvnr);
+  if (!r.email.empty()) add("email", r.email);
   for (const auto& phone : r.phones) {
-    if (!phone.number.empty()) out.emplace_back("phone", phone.number);
+    if (!phone.number.empty()) add("phone", phone.number);
   }
   return out;
 }
@@ -441,15 +445,14 @@ core::Result<std::vector<ImportResult>> PatientService::import_batch(
           if (!records[i]) continue;
           auto dup = duplicates(tx, keys, practice_id, *records[i]);
           if (!dup) return tl::unexpected(dup.error());
-          std::vector<std::string> identity;
-          for (auto& [reason, key] : identity_keys(*records[i]))
-            identity.push_back(std::string(reason) + '\x1f' + key);
-          if (!dup->empty() || std::any_of(identity.begin(), identity.end(),
-                                           [&](auto& k) { return batch_keys.contains(k); })) {
+          const auto identity = identity_keys(*records[i]);
+          if (!dup->empty() || std::any_of(identity.begin(), identity.end(), [&](const auto& k) {
+                return batch_keys.contains(k.second);
+              })) {
             results[i].kind = ImportResult::Kind::already_present;
             continue;
           }
-          batch_keys.insert(identity.begin(), identity.end());
+          for (const auto& k : identity) batch_keys.insert(k.second);
           accepted.push_back({&prepared[i]->row, prepared[i]->terms});
           results[i].kind = ImportResult::Kind::created;
           created.push_back({"patient.create", "patient", prepared[i]->row.id});
