@@ -79,7 +79,7 @@ http::ServerOptions server_options(const Config& config, bool handle_signals) {
   o.port = s.port;
   if (!s.tls_certificate.empty()) o.tls = http::TlsOptions{s.tls_certificate, s.tls_private_key};
   o.io_threads = s.io_threads ? s.io_threads : cores;
-  o.worker_threads = s.worker_threads ? s.worker_threads : std::max(2U, 2 * cores);
+  o.worker_threads = handler_threads(s);
   o.write_threads = s.write_threads ? s.write_threads : std::max(64U, 32 * cores);
   o.max_connections = static_cast<std::size_t>(s.max_connections);
   o.max_header_bytes = static_cast<std::size_t>(s.max_header_bytes);

@@ -2,9 +2,11 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "core/clock.hpp"
 
@@ -149,7 +151,7 @@ std::vector<KeySpec> build_keys() {
                   "worker_threads",
                   K::integer,
                   "0",
-                  "Threads that run request handlers. 0: two per CPU core (at least 2).",
+                  "Threads that run request handlers. 0: one per CPU core (at least 2).",
                   0,
                   1024,
                   {},
@@ -806,6 +808,13 @@ std::string default_config_text() {
     out += "#" + std::string(spec.key) + " = " + std::string(spec.default_text) + "\n";
   }
   return out;
+}
+
+unsigned handler_threads(const ServerConfig& server) {
+  // One per core: the reads are CPU-bound, and more threads than cores only preempt each
+  // other mid-request (docs/benchmarks.md, 2026-12-05).
+  return server.worker_threads ? server.worker_threads
+                               : std::max(2U, std::thread::hardware_concurrency());
 }
 
 }  // namespace praxis::app

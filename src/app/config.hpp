@@ -26,7 +26,7 @@ struct ServerConfig {
   std::string tls_certificate;
   std::string tls_private_key;
   unsigned io_threads = 0;      // 0: one per CPU core
-  unsigned worker_threads = 0;  // 0: two per CPU core, at least 2
+  unsigned worker_threads = 0;  // 0: one per CPU core, at least 2 (handler_threads)
   unsigned write_threads = 0;   // 0: 32 per CPU core, at least 64
   std::int64_t max_connections = 1024;
   std::int64_t max_header_bytes = std::int64_t{16} * 1024;
@@ -173,6 +173,10 @@ std::string env_name(const KeySpec& spec);
 
 // Parses "HOST:PORT" or "[IPv6]:PORT" into config.server.host/port.
 std::optional<std::string> set_listen(Config& config, std::string_view listen);
+
+// The threads that run read handlers: [server] worker_threads, or one per CPU core (at
+// least 2).
+unsigned handler_threads(const ServerConfig& server);
 
 // The URL the server answers under, e.g. "http://127.0.0.1:8080" or "https://[::1]:443".
 std::string base_url(const ServerConfig& server, std::uint16_t port);

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace praxis::app {
 namespace {
@@ -27,6 +28,19 @@ TEST(Config, EmptyFileGivesSafeDefaults) {
   EXPECT_EQ(c->server.max_body_bytes, 1024 * 1024);
   EXPECT_EQ(c->store.sqlite_synchronous, "full");
   EXPECT_TRUE(c->log.access_log);
+}
+
+// Read handlers: one per core unless configured; two
+// per core made the threads preempt each other mid-request (docs/benchmarks.md).
+TEST(Config, HandlerThreadsAreOnePerCoreUnlessSet) {
+  ServerConfig server;
+  const unsigned cores = std::thread::hardware_concurrency();
+  EXPECT_EQ(handler_threads(server), std::max(2U, cores));
+  server.worker_threads = 7;
+  EXPECT_EQ(handler_threads(server), 7U);
+  auto parsed = parse_config("[server]\nworker_threads = 3\n", "test", {});
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(handler_threads(parsed->server), 3U);
 }
 
 TEST(Config, ReadsValues) {
