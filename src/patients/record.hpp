@@ -64,8 +64,7 @@ struct Record {
 };
 
 // The record as the API and the ciphertext carry it (DESIGN.md §5 field names).
-// `sp`: where the tree's memory comes from (a request's monotonic resource, say).
-boost::json::object to_json(const Record& r, boost::json::storage_ptr sp = {});
+boost::json::object to_json(const Record& r);
 
 // Reads a record from JSON and validates it, reporting every problem at once (field
 // paths like "insurance.kvnr", "phones[1].number"). Values are trimmed, names NFC-

@@ -131,6 +131,29 @@ TEST_F(PatientApi, SearchOverHttp) {
   EXPECT_EQ(api.call("GET", "/api/v1/patients?limit=0", {}, &desk).status, 400);
 }
 
+// A search lists what picks the patient out (names, birth date) and what opening it
+// needs; contact data, insurance and the note stay in the record (GET /patients/{id}).
+TEST_F(PatientApi, SearchHitsNameThePatientWithoutTheirRecord) {
+  auto created = api.call("POST", "/api/v1/patients", kAnna, &desk);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto r = api.call("GET", "/api/v1/patients?q=M%C3%BCller", {}, &desk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto hits = json_of(r)["patients"].as_array();
+  ASSERT_EQ(hits.size(), 1u);
+  const auto& hit = hits[0].as_object();
+  EXPECT_EQ(hit.at("id"), json_of(created)["id"]);
+  EXPECT_EQ(hit.at("family_name"), "Müller");
+  EXPECT_EQ(hit.at("given_names"), "Anna");
+  EXPECT_EQ(hit.at("birth_date"), "1980-03-12");
+  EXPECT_EQ(hit.at("status"), "active");
+  EXPECT_EQ(hit.at("version"), 1);
+  for (auto field : {"phones", "email", "address", "insurance", "note", "consents", "language"})
+    EXPECT_FALSE(hit.contains(field)) << field;
+  auto record = json_of(
+      api.call("GET", "/api/v1/patients/" + std::string(hit.at("id").as_string()), {}, &desk));
+  EXPECT_EQ(record["phones"].as_array().size(), 1u) << "the record keeps them";
+}
+
 // Every distinctive value in every form an attacker with the files might look for.
 std::vector<std::string> encodings(const std::string& utf8) {
   std::vector<std::string> out;
