@@ -160,6 +160,7 @@ core::Result<void> App::start(bool handle_signals) {
     // into the trail now, or the server does not start.
     audit::JournalOptions journal;
     journal.delay = std::chrono::milliseconds(config_.audit.journal_delay_ms);
+    journal.sync = std::chrono::milliseconds(config_.audit.journal_sync_ms);
     if (auto r = p.trail->open_journal(*p.store, data_dir_.audit_journal(), journal); !r) {
       return r;
     }

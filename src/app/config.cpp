@@ -425,10 +425,14 @@ std::vector<KeySpec> build_keys() {
        86400, &AuditConfig::checkpoint_interval_seconds},
       {"break_glass_minutes", "30", "How long a break-glass (emergency) access lasts.", 1, 1440,
        &AuditConfig::break_glass_minutes},
-      {"journal_delay_ms", "10",
+      {"journal_delay_ms", "50",
        "How long the audit entry of a read waits in the journal for others to be moved into "
        "the trail with.",
        1, 60000, &AuditConfig::journal_delay_ms},
+      {"journal_sync_ms", "10",
+       "The longest an audit entry of a read waits in the journal before it is synced to the "
+       "disk (what a power cut can take). 0: only the move into the trail syncs it.",
+       0, 60000, &AuditConfig::journal_sync_ms},
   };
   keys.push_back({"booking",
                   "proof_of_work",

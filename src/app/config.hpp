@@ -70,7 +70,8 @@ struct AuditConfig {
   std::int64_t checkpoint_every = 1000;            // entries
   std::int64_t checkpoint_interval_seconds = 300;  // after a change
   std::int64_t break_glass_minutes = 30;
-  std::int64_t journal_delay_ms = 10;  // audit journal: see audit/journal.hpp
+  std::int64_t journal_delay_ms = 50;  // audit journal: see audit/journal.hpp
+  std::int64_t journal_sync_ms = 10;
 };
 
 struct BookingConfig {

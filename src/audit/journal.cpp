@@ -311,6 +311,7 @@ core::Result<void> Journal::create_file(std::uint64_t first_seq, bool keep_old) 
   fd_ = fd;
   offset_ = head.size();
   torn_ = false;
+  directory_unsynced_ = true;  // its name is durable once the directory is synced
   return {};
 }
 
@@ -319,6 +320,32 @@ core::Result<void> Journal::rotate() {
   moving_ = std::move(pending_);
   pending_.clear();
   return {};
+}
+
+bool Journal::sync_file(std::unique_lock<std::mutex>& lock) {
+  // Only this thread replaces or closes fd_ (rotations, close after the join).
+  const int fd = fd_;
+  const std::uint64_t upto = next_seq_ - 1;
+  const bool directory = directory_unsynced_;
+  lock.unlock();
+  bool ok = true;
+  if (directory) {
+    // A synced file whose directory entry is not would vanish in a power cut.
+    const int dir = ::open(path_.parent_path().empty() ? "." : path_.parent_path().c_str(),
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ok = dir >= 0 && ::fsync(dir) == 0;
+    if (dir >= 0) ::close(dir);
+  }
+  ok = ok && ::fdatasync(fd) == 0;
+  lock.lock();
+  if (!ok) return false;
+  if (directory) directory_unsynced_ = false;
+  synced_seq_ = std::max(synced_seq_, upto);
+  ++stats_.syncs;
+  // Records appended during the sync found the journal not yet durable and left the
+  // clock alone: theirs starts now.
+  if (unsynced()) first_unsynced_at_ = std::chrono::steady_clock::now();
+  return true;
 }
 
 Journal::~Journal() { (void)close(); }
@@ -364,8 +391,13 @@ core::Result<void> Journal::append(std::string practice_id,
     return tl::unexpected(io_error("write", path_, err));
   }
   offset_ += bytes.size();
+  const bool first_unsynced = !unsynced();
   ++next_seq_;
   ++stats_.appended;
+  if (first_unsynced) {
+    first_unsynced_at_ = std::chrono::steady_clock::now();
+    work_cv_.notify_one();
+  }
   if (pending_.empty()) first_pending_at_ = std::chrono::steady_clock::now();
   pending_.push_back(std::move(record));
   pending_entries_ += n;
@@ -427,10 +459,23 @@ void Journal::run() {
     if (pending_.empty() && moving_.empty() && !torn_) break;  // closing with nothing left
     if (moving_.empty()) {
       // The first entry waits up to `delay` for company, unless a batch is full, someone
-      // flushes or the journal closes.
-      work_cv_.wait_until(lock, first_pending_at_ + options_.delay, [&] {
+      // flushes or the journal closes; meanwhile what is appended is synced every `sync`.
+      const auto move_at = first_pending_at_ + options_.delay;
+      auto move_now = [&] {
         return closing_ || flush_to_ > moved_seq_ || pending_entries_ >= options_.batch;
-      });
+      };
+      while (!move_now() && std::chrono::steady_clock::now() < move_at) {
+        const bool waiting = options_.sync.count() > 0 && unsynced();
+        const auto sync_at = first_unsynced_at_ + options_.sync;
+        work_cv_.wait_until(lock, waiting ? std::min(move_at, sync_at) : move_at, [&] {
+          return move_now() || (options_.sync.count() > 0 && unsynced() != waiting);
+        });
+        if (options_.sync.count() > 0 && unsynced() &&
+            std::chrono::steady_clock::now() >= first_unsynced_at_ + options_.sync &&
+            !sync_file(lock)) {
+          break;  // the move makes them durable instead
+        }
+      }
       if (auto r = rotate(); !r) {
         ++stats_.failures;
         stats_.last_error = r.error();

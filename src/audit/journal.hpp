@@ -6,6 +6,12 @@
 // trees in one store transaction per batch. A read so costs a write to a file instead of
 // a store transaction of its own (issue #8: the audit overhead per read).
 //
+// Durability. An append is a pwrite: it outlasts a crash of praxis at once. Against a
+// power cut, the mover thread syncs the current file (fdatasync) at most `sync` after an
+// append, between moves, and the move's transaction makes the entries durable in the
+// store; so a power cut loses the entries of about the last `sync` (plus a running move),
+// however long moves wait for company.
+//
 // Files. Appends go to `<path>`. A move first renames it `<path>.moving` and opens a new
 // `<path>`, so appends never wait for a move, and a file is deleted only once everything
 // in it is committed. Every record has a sequence number; the move's transaction stores
@@ -50,7 +56,10 @@ struct JournalRecord {
 struct JournalOptions {
   // Sizes count rows to write (rows_of): an entry, and each patient a list names.
   std::size_t batch = 4096;             // rows waiting that start a move at once,
-  std::chrono::milliseconds delay{10};  // else the longest the first one waits for company
+  std::chrono::milliseconds delay{50};  // else the longest the first one waits for company
+  // The longest an appended record waits for its fdatasync while no move runs; 0: only
+  // moves make records durable (a power cut may then take up to `delay` of them).
+  std::chrono::milliseconds sync{10};
   // Rows not yet moved (about half a second of moving). An append that would exceed it
   // waits up to max_wait for the mover to make room, and is refused if it does not (or
   // at once while moves fail).
@@ -65,6 +74,7 @@ struct JournalStats {
   std::uint64_t recovered = 0;            // records a previous run left, moved by open
   std::uint64_t dropped_bytes = 0;        // torn tails found by open
   std::uint64_t moves = 0;                // move transactions committed
+  std::uint64_t syncs = 0;                // fdatasyncs of the current file between moves
   std::uint64_t failures = 0;             // move transactions that failed
   std::size_t pending = 0;                // rows not yet moved
   std::optional<core::Error> last_error;  // of the latest move, cleared by a successful one
@@ -114,6 +124,10 @@ class Journal {
   core::Result<void> create_file(std::uint64_t first_seq, bool keep_old);
   core::Result<void> rotate();  // under mutex_
   void run();
+  // Appended records not yet on disk (neither synced nor moved). Under mutex_.
+  bool unsynced() const { return std::max(synced_seq_, moved_seq_) + 1 < next_seq_; }
+  // fdatasync of the current file, the mutex released meanwhile; false if it failed.
+  bool sync_file(std::unique_lock<std::mutex>& lock);
 
   std::filesystem::path path_;
   Mover mover_;
@@ -125,14 +139,17 @@ class Journal {
   std::condition_variable work_cv_;  // the mover waits here
   std::condition_variable done_cv_;  // flush() waits here
   int fd_ = -1;
-  std::uint64_t offset_ = 0;            // end of the current file
-  std::uint64_t next_seq_ = 1;          // of the next append
-  std::uint64_t moved_seq_ = 0;         // everything up to here is in the store
-  std::uint64_t flush_to_ = 0;          // a flush waits for this seq
+  std::uint64_t offset_ = 0;      // end of the current file
+  std::uint64_t next_seq_ = 1;    // of the next append
+  std::uint64_t moved_seq_ = 0;   // everything up to here is in the store
+  std::uint64_t flush_to_ = 0;    // a flush waits for this seq
+  std::uint64_t synced_seq_ = 0;  // appended records up to here are on disk
+  std::chrono::steady_clock::time_point first_unsynced_at_{};
   std::vector<JournalRecord> pending_;  // in <path>, not yet moved
   std::vector<JournalRecord> moving_;   // in <path>.moving, being moved
   std::size_t pending_entries_ = 0;     // rows of pending_ and moving_
   std::chrono::steady_clock::time_point first_pending_at_{};
+  bool directory_unsynced_ = false;  // a file was created since the directory's last fsync
   bool torn_ = false;  // a failed write could not be cut off: no appends until rotation
   bool closing_ = false;
   bool closed_ = false;
