@@ -892,24 +892,25 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
   Candidates found(limit);
   bool more_in_stage = false;
   while (stage < stages.size() && found.size() < limit) {
-    const std::size_t want = limit - found.size() + 4;  // a few spare for false positives
+    // The ids the page still needs are read and decrypted; one more id tells whether the
+    // rank goes on. A blind-index false positive (rare) leaves a gap the next round fills.
+    const std::size_t need = limit - found.size();
+    const std::size_t want = need + 1;
     const auto exclude = excluded(stage);
     auto ids = tx.patients().next_matches(practice_id, stages[stage], exclude, after,
                                           static_cast<std::int64_t>(want));
     if (!ids) return tl::unexpected(ids.error());
-    auto rows = tx.patients().find_many(practice_id, *ids);
+    const auto page_ids = std::span<const std::string>(*ids).first(std::min(need, ids->size()));
+    auto rows = tx.patients().find_many(practice_id, page_ids);
     if (!rows) return tl::unexpected(rows.error());
-    std::unordered_map<std::string, store::PatientRow> by_id;
-    for (auto& row : *rows) by_id.emplace(row.id, std::move(row));
     std::size_t consumed = 0;
     more_in_stage = false;
-    for (const auto& id : *ids) {
-      if (found.size() == limit) break;
+    for (const auto& id : page_ids) {
       ++consumed;
       after = id;
-      auto it = by_id.find(id);
-      if (it == by_id.end() || !searchable(it->second)) continue;
-      auto p = decrypt(keys, std::move(it->second));
+      auto it = std::find_if(rows->begin(), rows->end(), [&](const auto& r) { return r.id == id; });
+      if (it == rows->end() || !searchable(*it)) continue;
+      auto p = decrypt(keys, std::move(*it));
       if (!p) return tl::unexpected(p.error());
       found.offer(std::move(*p), std::span(&term, 1));
     }
