@@ -282,9 +282,10 @@ int main(int argc, char** argv) {
   const double import_seconds =
       std::chrono::duration<double>(Clock::now() - import_started).count() - plain_seconds;
 
-  // Search: surname prefixes and full surnames as the front desk types them, from as many
-  // threads as the server runs handlers (2 per core: the server's worker pool, which
-  // also matches the store's 4 readers). The figures are service times; the HTTP run
+  // Search: surname prefixes and full surnames as the front desk types them, from 4
+  // threads, one per reader connection of the store (the server's handler pool had 4
+  // threads on this machine until 2026-12-05 and has one per core since; 4 keeps the
+  // figures comparable). The figures are service times; the HTTP run
   // (bench/patients_search.sh) adds the 16 concurrent clients of the target.
   constexpr int kThreads = 4;
   std::vector<std::string> queries;
