@@ -312,9 +312,7 @@ core::Result<std::int64_t> Trail::append_rows(store::Transaction& tx, std::strin
                        std::vector<std::uint8_t>(c.hash.begin(), c.hash.end())});
     }
   }
-  for (const auto& row : rows) {
-    if (auto r = tx.audit().insert_entry(row); !r) return tl::unexpected(refused(r.error()));
-  }
+  if (auto r = tx.audit().insert_entries(rows); !r) return tl::unexpected(refused(r.error()));
   if (auto r = tx.audit().insert_nodes(practice_id, nodes); !r) return tl::unexpected(r.error());
   const Hash root = frontier->root();
   store::AuditHeadRow next{std::string(practice_id), static_cast<std::int64_t>(frontier->size()),

@@ -470,7 +470,12 @@ class AuditPort {
   [[nodiscard]] virtual core::Result<std::optional<AuditHeadRow>> head(
       std::string_view practice_id) = 0;
   [[nodiscard]] virtual core::Result<void> put_head(const AuditHeadRow& head) = 0;
-  [[nodiscard]] virtual core::Result<void> insert_entry(const AuditEntryRow& row) = 0;
+  // Entries (and an audit_subjects row for each patient a list entry names, written in
+  // the index's key order across the whole span).
+  [[nodiscard]] virtual core::Result<void> insert_entries(std::span<const AuditEntryRow> rows) = 0;
+  [[nodiscard]] core::Result<void> insert_entry(const AuditEntryRow& row) {
+    return insert_entries(std::span(&row, 1));
+  }
   [[nodiscard]] virtual core::Result<void> insert_nodes(std::string_view practice_id,
                                                         std::span<const AuditNodeRow> nodes) = 0;
   // Level 0 is the leaf hash of entry `index`. nullopt when absent.

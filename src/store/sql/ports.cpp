@@ -859,25 +859,40 @@ core::Result<void> SqlAuditPort::put_head(const AuditHeadRow& head) {
   return {};
 }
 
-core::Result<void> SqlAuditPort::insert_entry(const AuditEntryRow& e) {
-  if (auto r = done(x_.run("INSERT INTO audit_entries(" + std::string(kAuditColumns) +
-                               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-                               "$14, $15, $16)",
-                           {e.practice_id, e.seq, e.at, e.actor_kind, e.actor_id, e.actor_role,
-                            e.action, e.resource_type, e.resource_id, e.purpose, e.outcome,
-                            e.request_id, e.client, e.break_glass_id, Bytes(e.leaf), e.subjects}));
-      !r) {
-    return r;
-  }
-  std::vector<Param> params;
-  for (std::string_view rest = e.subjects; !rest.empty();) {
-    const auto space = rest.find(' ');
-    const auto id = rest.substr(0, space);
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    if (!id.empty()) {
-      params.insert(params.end(), {std::string_view(e.practice_id), audit_block(e.seq), id, e.seq});
+core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> rows) {
+  struct Subject {
+    std::string_view practice_id;
+    std::int64_t block;
+    std::string_view resource_id;
+    std::int64_t seq;
+    auto operator<=>(const Subject&) const = default;
+  };
+  std::vector<Subject> subjects;
+  for (const auto& e : rows) {
+    if (auto r =
+            done(x_.run("INSERT INTO audit_entries(" + std::string(kAuditColumns) +
+                            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+                            "$13, $14, $15, $16)",
+                        {e.practice_id, e.seq, e.at, e.actor_kind, e.actor_id, e.actor_role,
+                         e.action, e.resource_type, e.resource_id, e.purpose, e.outcome,
+                         e.request_id, e.client, e.break_glass_id, Bytes(e.leaf), e.subjects}));
+        !r) {
+      return r;
+    }
+    for (std::string_view rest = e.subjects; !rest.empty();) {
+      const auto space = rest.find(' ');
+      const auto id = rest.substr(0, space);
+      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+      if (!id.empty()) subjects.push_back({e.practice_id, audit_block(e.seq), id, e.seq});
     }
   }
+  // In key order: a move's few thousand rows go into the block's pages one after another
+  // instead of each to a random place among them.
+  std::sort(subjects.begin(), subjects.end());
+  std::vector<Param> params;
+  params.reserve(subjects.size() * 4);
+  for (const auto& s : subjects)
+    params.insert(params.end(), {s.practice_id, s.block, s.resource_id, s.seq});
   return insert_rows(x_, "INSERT INTO audit_subjects(practice_id, blk, resource_id, seq)", 4,
                      params);
 }

@@ -139,7 +139,7 @@ class SqlAuditPort final : public AuditPort {
   core::Result<AuditHeadRow> lock_head(std::string_view practice_id, std::string_view now) override;
   core::Result<std::optional<AuditHeadRow>> head(std::string_view practice_id) override;
   core::Result<void> put_head(const AuditHeadRow& head) override;
-  core::Result<void> insert_entry(const AuditEntryRow& row) override;
+  core::Result<void> insert_entries(std::span<const AuditEntryRow> rows) override;
   core::Result<void> insert_nodes(std::string_view practice_id,
                                   std::span<const AuditNodeRow> nodes) override;
   core::Result<std::optional<std::vector<std::uint8_t>>> node(std::string_view practice_id,
