@@ -23,8 +23,7 @@ constexpr std::size_t kPatientBody = 32 * std::size_t{1024};
 
 json::object patient_json(const patients::Patient& p) {
   if (p.masked) {
-    return json::object(
-        {{"id", p.row.id}, {"status", p.row.status}, {"restricted", true}, {"masked", true}});
+    return {{"id", p.row.id}, {"status", p.row.status}, {"restricted", true}, {"masked", true}};
   }
   json::object o = patients::to_json(p.record);
   o["restricted"] = p.row.restricted;
@@ -37,37 +36,29 @@ json::object patient_json(const patients::Patient& p) {
   o["deleted_at"] = nullable(p.row.deleted_at);
   json::array warnings;
   for (const auto& w : p.warnings) {
-    warnings.push_back(
-        json::object({{"field", w.field}, {"code", w.code}, {"message", w.message}}));
+    warnings.push_back(json::object{{"field", w.field}, {"code", w.code}, {"message", w.message}});
   }
   o["warnings"] = std::move(warnings);
   return o;
 }
 
-// A search hit: what picks the patient out of a list (names, birth date, sex) and what
-// opening or editing it needs (id, status, version). The record itself — contact data,
-// insurance, note, consents — is one GET /api/v1/patients/{id} away, so a list of twenty
-// does not carry twenty patients' full master data (data minimisation, and a smaller
-// answer to build, send and parse).
+// A search hit: what picks the patient out of a list (patients::identifying_json) and
+// what opening or editing it needs (id, status, version). The record itself — contact
+// data, insurance, note, consents — is one GET /api/v1/patients/{id} away, so a list of
+// twenty does not carry twenty patients' full master data (data minimisation, and a
+// smaller answer to build, send and parse).
 json::object patient_hit_json(const patients::Patient& p, const json::storage_ptr& sp) {
   if (p.masked) {
     return json::object(
         {{"id", p.row.id}, {"status", p.row.status}, {"restricted", true}, {"masked", true}}, sp);
   }
-  const auto& r = p.record;
-  return json::object({{"id", p.row.id},
-                       {"status", p.row.status},
-                       {"version", p.row.version},
-                       {"restricted", p.row.restricted},
-                       {"family_name", r.family_name},
-                       {"given_names", r.given_names},
-                       {"title", r.title},
-                       {"name_prefix", r.name_prefix},
-                       {"name_suffix", r.name_suffix},
-                       {"birth_date", r.birth_date},
-                       {"sex", r.sex},
-                       {"merged_into", nullable(p.row.merged_into)}},
-                      sp);
+  json::object o = patients::identifying_json(p.record, sp);
+  o["id"] = p.row.id;
+  o["status"] = p.row.status;
+  o["version"] = p.row.version;
+  o["restricted"] = p.row.restricted;
+  o["merged_into"] = nullable(p.row.merged_into);
+  return o;
 }
 
 Response patient_response(int status, const patients::Patient& p) {

@@ -12,34 +12,38 @@ namespace praxis::patients {
 
 namespace json = boost::json;
 
+json::object identifying_json(const Record& r, const json::storage_ptr& sp) {
+  return json::object({{"family_name", r.family_name},
+                       {"given_names", r.given_names},
+                       {"title", r.title},
+                       {"name_prefix", r.name_prefix},
+                       {"name_suffix", r.name_suffix},
+                       {"birth_date", r.birth_date},
+                       {"sex", r.sex}},
+                      sp);
+}
+
 json::object to_json(const Record& r) {
+  json::object o = identifying_json(r);
   json::array phones;
   for (const auto& p : r.phones)
     phones.push_back(json::object{{"kind", p.kind}, {"number", p.number}});
-  return {{"family_name", r.family_name},
-          {"given_names", r.given_names},
-          {"title", r.title},
-          {"name_prefix", r.name_prefix},
-          {"name_suffix", r.name_suffix},
-          {"birth_date", r.birth_date},
-          {"sex", r.sex},
-          {"address",
-           {{"street", r.address.street},
-            {"postcode", r.address.postcode},
-            {"city", r.address.city},
-            {"country", r.address.country}}},
-          {"phones", std::move(phones)},
-          {"email", r.email},
-          {"insurance",
-           {{"kind", r.insurance.kind},
-            {"insurer_name", r.insurance.insurer_name},
-            {"ik", r.insurance.ik},
-            {"kvnr", r.insurance.kvnr}}},
-          {"language", r.language},
-          {"note", r.note},
-          {"consents",
-           {{"email_reminders", {{"given", r.email_reminders.given}, {"at", r.email_reminders.at}}},
-            {"sms_reminders", {{"given", r.sms_reminders.given}, {"at", r.sms_reminders.at}}}}}};
+  o["address"] = {{"street", r.address.street},
+                  {"postcode", r.address.postcode},
+                  {"city", r.address.city},
+                  {"country", r.address.country}};
+  o["phones"] = std::move(phones);
+  o["email"] = r.email;
+  o["insurance"] = {{"kind", r.insurance.kind},
+                    {"insurer_name", r.insurance.insurer_name},
+                    {"ik", r.insurance.ik},
+                    {"kvnr", r.insurance.kvnr}};
+  o["language"] = r.language;
+  o["note"] = r.note;
+  o["consents"] = {
+      {"email_reminders", {{"given", r.email_reminders.given}, {"at", r.email_reminders.at}}},
+      {"sms_reminders", {{"given", r.sms_reminders.given}, {"at", r.sms_reminders.at}}}};
+  return o;
 }
 
 namespace {
