@@ -861,6 +861,24 @@ bool searchable(const store::PatientRow& row) {
   return row.status != "merged" && row.status != "deleted";
 }
 
+// Reads the rows of `ids` and offers each searchable one to `found`, in the order of
+// `ids` (`open` decrypts a row). The callers ask for no more ids than the page misses.
+template <typename Open>
+core::Result<void> offer_rows(Transaction& tx, std::string_view practice_id,
+                              std::span<const std::string> ids, std::span<const QueryTerm> terms,
+                              Candidates& found, Open&& open) {
+  auto rows = tx.patients().find_many(practice_id, ids);
+  if (!rows) return tl::unexpected(rows.error());
+  for (const auto& id : ids) {
+    auto it = std::find_if(rows->begin(), rows->end(), [&](const auto& r) { return r.id == id; });
+    if (it == rows->end() || !searchable(*it)) continue;
+    auto p = open(std::move(*it));
+    if (!p) return tl::unexpected(p.error());
+    found.offer(std::move(*p), terms);
+  }
+  return {};
+}
+
 }  // namespace
 
 // A single-term search pages rank by rank in the database: the candidates of rank r are
@@ -890,6 +908,7 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
     return out;
   };
   Candidates found(limit);
+  auto open = [&](store::PatientRow row) { return decrypt(keys, std::move(row)); };
   bool more_in_stage = false;
   while (stage < stages.size() && found.size() < limit) {
     // The ids the page still needs are read and decrypted; one more id tells whether the
@@ -901,20 +920,12 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
                                           static_cast<std::int64_t>(want));
     if (!ids) return tl::unexpected(ids.error());
     const auto page_ids = std::span<const std::string>(*ids).first(std::min(need, ids->size()));
-    auto rows = tx.patients().find_many(practice_id, page_ids);
-    if (!rows) return tl::unexpected(rows.error());
-    std::size_t consumed = 0;
-    more_in_stage = false;
-    for (const auto& id : page_ids) {
-      ++consumed;
-      after = id;
-      auto it = std::find_if(rows->begin(), rows->end(), [&](const auto& r) { return r.id == id; });
-      if (it == rows->end() || !searchable(*it)) continue;
-      auto p = decrypt(keys, std::move(*it));
-      if (!p) return tl::unexpected(p.error());
-      found.offer(std::move(*p), std::span(&term, 1));
+    if (auto o = offer_rows(tx, practice_id, page_ids, std::span(&term, 1), found, open); !o) {
+      return o;
     }
-    if (consumed < ids->size()) {
+    if (!page_ids.empty()) after = page_ids.back();
+    more_in_stage = false;
+    if (page_ids.size() < ids->size()) {
       more_in_stage = true;  // the page filled up before this batch did
     } else if (ids->size() < want) {
       ++stage;  // this rank is exhausted
@@ -1051,30 +1062,15 @@ core::Result<SearchPage> PatientService::search(const audit::Context& context,
         // 3. Walk from the cursor, decrypting in small chunks and dropping blind-index false
         //    positives, until the page is full.
         Candidates found(limit);
+        auto open = [&](store::PatientRow row) { return decrypt(*keys, std::move(row)); };
         std::size_t position = offset;
         while (position < ordered.size() && found.size() < limit) {
-          const std::size_t want = std::min(ordered.size() - position, limit - found.size() + 4);
+          const std::size_t want = std::min(ordered.size() - position, limit - found.size());
           std::vector<std::string> chunk;
           for (std::size_t i = position; i < position + want; ++i)
             chunk.push_back(ordered[i].second);
-          auto rows = tx.patients().find_many(practice_id, chunk);
-          if (!rows) return tl::unexpected(rows.error());
-          std::unordered_map<std::string, store::PatientRow> by_id;
-          for (auto& row : *rows) by_id.emplace(row.id, std::move(row));
-          const std::size_t begin = position;
-          const std::size_t end = position + want;
-          for (std::size_t i = begin; i < end; ++i) {
-            if (found.size() == limit) {
-              position = i;
-              break;
-            }
-            position = i + 1;
-            auto it = by_id.find(ordered[i].second);
-            if (it == by_id.end() || !searchable(it->second)) continue;
-            auto p = decrypt(*keys, std::move(it->second));
-            if (!p) return tl::unexpected(p.error());
-            found.offer(std::move(*p), terms);
-          }
+          if (auto o = offer_rows(tx, practice_id, chunk, terms, found, open); !o) return o;
+          position += want;
         }
         found.fill(page);
         if (position < ordered.size()) page.next_cursor = "o" + std::to_string(position);
