@@ -464,14 +464,13 @@ void Journal::run() {
       auto move_now = [&] {
         return closing_ || flush_to_ > moved_seq_ || pending_entries_ >= options_.batch;
       };
+      auto to_sync = [&] { return options_.sync.count() > 0 && unsynced(); };
       while (!move_now() && std::chrono::steady_clock::now() < move_at) {
-        const bool waiting = options_.sync.count() > 0 && unsynced();
+        const bool waiting = to_sync();
         const auto sync_at = first_unsynced_at_ + options_.sync;
-        work_cv_.wait_until(lock, waiting ? std::min(move_at, sync_at) : move_at, [&] {
-          return move_now() || (options_.sync.count() > 0 && unsynced() != waiting);
-        });
-        if (options_.sync.count() > 0 && unsynced() &&
-            std::chrono::steady_clock::now() >= first_unsynced_at_ + options_.sync &&
+        work_cv_.wait_until(lock, waiting ? std::min(move_at, sync_at) : move_at,
+                            [&] { return move_now() || to_sync() != waiting; });
+        if (to_sync() && std::chrono::steady_clock::now() >= first_unsynced_at_ + options_.sync &&
             !sync_file(lock)) {
           break;  // the move makes them durable instead
         }

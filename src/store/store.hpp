@@ -319,14 +319,16 @@ struct IndexHit {
 class PatientPort {
  public:
   virtual ~PatientPort() = default;
-  // The row and its index terms; conflict if the id exists.
-  [[nodiscard]] virtual core::Result<void> insert(const PatientRow& row,
-                                                  std::span<const IndexTerm> terms) = 0;
   // Several rows and their terms (an import batch), as if inserted one by one: the rows
   // in id order, then the terms of all of them in key order, so each page of the index
   // is visited once however many of the batch's entries land on it. Conflict if an id
   // exists (the rows before it may then be written: the caller fails its transaction).
   [[nodiscard]] virtual core::Result<void> insert_many(std::span<const NewPatient> patients) = 0;
+  // The row and its index terms; conflict if the id exists.
+  [[nodiscard]] core::Result<void> insert(const PatientRow& row, std::span<const IndexTerm> terms) {
+    const NewPatient one{&row, terms};
+    return insert_many(std::span(&one, 1));
+  }
   [[nodiscard]] virtual core::Result<std::optional<PatientRow>> find(std::string_view practice_id,
                                                                      std::string_view id) = 0;
   // The rows among `ids` that exist in the practice (any order).

@@ -551,11 +551,6 @@ core::Result<void> SqlPatientPort::write_terms(std::span<const NewPatient> patie
                      params, " ON CONFLICT DO NOTHING");
 }
 
-core::Result<void> SqlPatientPort::insert(const PatientRow& row, std::span<const IndexTerm> terms) {
-  const NewPatient one{&row, terms};
-  return insert_many(std::span(&one, 1));
-}
-
 core::Result<void> SqlPatientPort::insert_many(std::span<const NewPatient> patients) {
   std::vector<const NewPatient*> by_id;
   by_id.reserve(patients.size());

@@ -107,7 +107,6 @@ class SqlApiTokenPort final : public ApiTokenPort {
 class SqlPatientPort final : public PatientPort {
  public:
   explicit SqlPatientPort(Executor& x) : x_(x) {}
-  core::Result<void> insert(const PatientRow& row, std::span<const IndexTerm> terms) override;
   core::Result<void> insert_many(std::span<const NewPatient> patients) override;
   core::Result<std::optional<PatientRow>> find(std::string_view practice_id,
                                                std::string_view id) override;
