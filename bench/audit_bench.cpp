@@ -6,8 +6,8 @@
 //      everything appended is in the tree); NO_JOURNAL=1 appends in store transactions
 //      as command-line tasks do;
 //   2. patients shown per second when a result list of 20 is recorded (one list entry);
-//   3. `audit verify` over a trail of N entries (target ≥ 500,000 entries/s), and the
-//      access report's lookup of one patient over that trail.
+//   3. `audit verify` over a trail of N entries, a tenth of them lists of 20 (target
+//      ≥ 500,000 entries/s), and the access report's lookup of one patient over that trail.
 // Usage: audit_bench DIR [VERIFY_ENTRIES=1000000] [SECONDS=5] [THREADS=4]
 
 #include <atomic>
@@ -189,13 +189,24 @@ int main(int argc, char** argv) {
                 20.0 * static_cast<double>(lists.ops) / lists.seconds, lists.per_op_us() / 20.0);
   }
 
-  // A long trail to verify, appended 1,000 entries per transaction.
+  // A long trail to verify, appended 1,000 entries per transaction: reads of one record
+  // each, and every 10th entry a result list of 20 (a front desk's mix), so that verify
+  // and the access report meet the index of lists as well as the entries' own resources.
   const std::string big = make_practice("verify");
   const auto fill_started = Clock::now();
   std::vector<audit::Event> batch;
-  for (int i = 0; i < 1000; ++i)
-    batch.push_back({"patient.read", "patient", ids[static_cast<std::size_t>(i) % ids.size()]});
   for (std::int64_t n = 0; n < verify_entries; n += 1000) {
+    batch.clear();
+    for (std::int64_t i = n; i < n + 1000; ++i) {
+      const auto at = [&](std::int64_t k) { return ids[static_cast<std::size_t>(k) % ids.size()]; };
+      if (i % 10 == 9) {
+        audit::Event list{"patient.list", "patient", "", "success", {}};
+        for (std::int64_t k = 0; k < 20; ++k) list.subjects.push_back(at(i * 7 + k * 101));
+        batch.push_back(std::move(list));
+      } else {
+        batch.push_back({"patient.read", "patient", at(i)});
+      }
+    }
     if (!trail.record(**store, big, reader, batch)) return 1;
   }
   if (!trail.flush() || !trail.checkpoint(**store, big, true)) return 1;
@@ -226,7 +237,8 @@ int main(int argc, char** argv) {
   }
 
   // The access report's lookup over that trail: the newest 50 entries of one patient, who
-  // appears in every 1,000th entry; the per-resource index is visited block by block.
+  // appears in about every 2,000th entry as a read and in about every 1,000th as one of a
+  // list; the indexes are visited block by block.
   std::vector<double> report_ms;
   std::size_t found = 0;
   for (int i = 0; i < 21; ++i) {

@@ -54,7 +54,7 @@ struct JournalRecord {
 };
 
 struct JournalOptions {
-  // Sizes count rows to write (rows_of): an entry, and each patient a list names.
+  // Sizes count the work of a move (rows_of): an entry, and each patient a list names.
   std::size_t batch = 4096;             // rows waiting that start a move at once,
   std::chrono::milliseconds delay{50};  // else the longest the first one waits for company
   // The longest an appended record waits for its fdatasync while no move runs; 0: only
@@ -157,7 +157,8 @@ class Journal {
   std::thread mover_thread_;
 };
 
-// The rows a record adds to the store: one per entry and one per patient a list names.
+// The work a record gives a move: one per entry and one per patient a list names (each
+// hashed into the index of lists).
 std::size_t rows_of(const JournalRecord& record);
 
 // The on-disk form of a record and its inverse (tests; the format is in journal.cpp).

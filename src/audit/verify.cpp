@@ -61,16 +61,27 @@ struct SubjectDigest {
   bool operator==(const SubjectDigest&) const = default;
 };
 
+// A name a list entry gives, as the index of lists has it: the block, the part and the
+// value (fingerprint and offset; store::audit_filter_value).
+struct Named {
+  std::int64_t block = 0;
+  std::int64_t part = 0;
+  std::uint32_t value = 0;
+  auto operator<=>(const Named&) const = default;
+};
+
 // The leaf hashes of entries [begin, end), read in their own read transaction and each
 // recomputed from the entry's fields; stops at the first missing or changed entry.
 struct Leaves {
   std::vector<Hash> hashes;  // for begin, begin + 1, … up to a problem
   std::optional<Problem> problem;
-  SubjectDigest subjects;  // of the list entries read
+  SubjectDigest subjects;    // of the list entries read below `until` (audit_subjects)
+  std::vector<Named> named;  // the names of the list entries read from `until` on
 };
 
 core::Result<Leaves> read_leaves(store::Store& store, std::string_view practice_id,
-                                 std::uint64_t begin, std::uint64_t end, std::int64_t chunk) {
+                                 std::uint64_t begin, std::uint64_t end, std::int64_t chunk,
+                                 std::int64_t until) {
   Leaves out;
   out.hashes.reserve(end - begin);
   auto tx = store.read();
@@ -91,7 +102,15 @@ core::Result<Leaves> read_leaves(store::Store& store, std::string_view practice_
         return out;
       }
       out.hashes.push_back(leaf);
-      for_each_subject(row.subjects, [&](std::string_view id) { out.subjects.add(id, row.seq); });
+      for_each_subject(row.subjects, [&](std::string_view id) {
+        if (row.seq < until) {
+          out.subjects.add(id, row.seq);
+        } else {
+          const auto print = store::audit_fingerprint(id);
+          out.named.push_back(
+              {store::audit_block(row.seq), print.part, store::audit_filter_value(print, row.seq)});
+        }
+      });
       ++next;
     }
     if (static_cast<std::int64_t>(rows->size()) < want) {
@@ -106,7 +125,8 @@ core::Result<Leaves> read_leaves(store::Store& store, std::string_view practice_
 // problem cuts the result at the lowest bad index.
 core::Result<Leaves> read_window(store::Store& store, std::string_view practice_id,
                                  std::uint64_t begin, std::uint64_t end,
-                                 const VerifyOptions& options, unsigned threads) {
+                                 const VerifyOptions& options, unsigned threads,
+                                 std::int64_t until) {
   const std::int64_t chunk = options.chunk;
   const std::uint64_t n = end - begin;
   const std::uint64_t parts = std::max<std::uint64_t>(
@@ -115,11 +135,11 @@ core::Result<Leaves> read_window(store::Store& store, std::string_view practice_
   for (std::uint64_t p = 1; p < parts; ++p) {
     const std::uint64_t b = begin + n * p / parts;
     const std::uint64_t e = begin + n * (p + 1) / parts;
-    futures.push_back(std::async(std::launch::async, [&store, practice_id, b, e, chunk] {
-      return read_leaves(store, practice_id, b, e, chunk);
+    futures.push_back(std::async(std::launch::async, [&store, practice_id, b, e, chunk, until] {
+      return read_leaves(store, practice_id, b, e, chunk, until);
     }));
   }
-  auto first = read_leaves(store, practice_id, begin, begin + n / parts, chunk);
+  auto first = read_leaves(store, practice_id, begin, begin + n / parts, chunk, until);
   std::vector<core::Result<Leaves>> results;
   results.push_back(std::move(first));
   for (auto& f : futures) results.push_back(f.get());
@@ -129,6 +149,7 @@ core::Result<Leaves> read_window(store::Store& store, std::string_view practice_
     if (!r) return tl::unexpected(r.error());
     out.hashes.insert(out.hashes.end(), r->hashes.begin(), r->hashes.end());
     out.subjects.merge(r->subjects);
+    out.named.insert(out.named.end(), r->named.begin(), r->named.end());
     if (r->problem) {
       out.problem = std::move(r->problem);
       break;
@@ -252,6 +273,52 @@ core::Result<std::optional<Problem>> check_subjects(store::AuditPort& audit,
                       std::to_string(at) + " does not list"});
 }
 
+// The index of lists must hold exactly the names the block's list entries from `until`
+// on give (`named`: all of them, sorted): a value missing would hide a patient from
+// their access report, one too many names someone an entry did not show. Rows of
+// transactions after `size` (appended while this runs) are not looked at.
+std::optional<Problem> check_block(std::int64_t block, std::uint64_t size,
+                                   std::span<const store::AuditFilterRow> rows,
+                                   std::span<const Named> named) {
+  std::vector<Named> stored;
+  for (const auto& row : rows) {
+    if (row.first_seq < 0 || static_cast<std::uint64_t>(row.first_seq) >= size) continue;
+    for (const auto v : store::audit_filter_values(row.values))
+      stored.push_back({block, row.part, v});
+  }
+  std::sort(stored.begin(), stored.end());
+  stored.erase(std::unique(stored.begin(), stored.end()), stored.end());
+  if (std::equal(stored.begin(), stored.end(), named.begin(), named.end())) {
+    return std::optional<Problem>();
+  }
+  // The first entry concerned: of a value missing, or of one too many.
+  const std::uint32_t offsets = (std::uint32_t{1} << store::kAuditBlockBits) - 1;
+  auto entry_of = [&](const Named& n) {
+    return static_cast<std::uint64_t>((block << store::kAuditBlockBits) |
+                                      static_cast<std::int64_t>(n.value & offsets));
+  };
+  std::optional<std::uint64_t> missing;
+  std::optional<std::uint64_t> extra;
+  for (const auto& n : named) {
+    if (!std::binary_search(stored.begin(), stored.end(), n)) {
+      missing = std::min(missing.value_or(entry_of(n)), entry_of(n));
+    }
+  }
+  for (const auto& n : stored) {
+    if (!std::binary_search(named.begin(), named.end(), n)) {
+      extra = std::min(extra.value_or(entry_of(n)), entry_of(n));
+    }
+  }
+  if (missing && (!extra || *missing <= *extra)) {
+    return std::optional<Problem>(Problem{
+        *missing, "the index of lists (audit_subject_filters) lacks a resource that entry " +
+                      std::to_string(*missing) + " lists"});
+  }
+  return std::optional<Problem>(
+      Problem{*extra, "the index of lists (audit_subject_filters) names a resource that entry " +
+                          std::to_string(*extra) + " does not list"});
+}
+
 }  // namespace
 
 core::Result<VerifyResult> verify_practice(store::Store& store, Trail& trail,
@@ -326,14 +393,46 @@ core::Result<VerifyResult> verify_practice(store::Store& store, Trail& trail,
     return std::optional<Problem>();
   };
 
+  auto until = audit.subjects_until(practice_id);
+  if (!until) return tl::unexpected(until.error());
+  // The blocks of the index of lists, checked as the windows complete them.
+  std::vector<Named> named;
+  std::int64_t next_block = store::audit_block(*until);
+  auto check_blocks = [&](std::uint64_t read_to) -> core::Result<std::optional<Problem>> {
+    // The blocks complete by now: all up to the head once everything is read.
+    const std::int64_t last_block =
+        read_to >= head_size
+            ? (head_size == 0 ? -1 : store::audit_block(static_cast<std::int64_t>(head_size) - 1))
+            : store::audit_block(static_cast<std::int64_t>(read_to)) - 1;
+    if (last_block < next_block) return std::optional<Problem>();
+    auto rows = audit.subject_filters(practice_id, next_block, last_block);
+    if (!rows) return tl::unexpected(rows.error());
+    auto from = named.begin();  // the names of next_block start here
+    auto row = rows->begin();
+    std::optional<Problem> found;
+    for (; next_block <= last_block && !found; ++next_block) {
+      auto last =
+          std::find_if(from, named.end(), [&](const Named& n) { return n.block != next_block; });
+      auto row_end = std::find_if(
+          row, rows->end(), [&](const store::AuditFilterRow& r) { return r.block != next_block; });
+      std::sort(from, last);
+      found = check_block(next_block, head_size, std::span(row, row_end),
+                          std::span<const Named>(from, std::unique(from, last)));
+      from = last;
+      row = row_end;
+    }
+    named.erase(named.begin(), from);
+    return found;
+  };
+
   // Windows are read (in parallel) while the one before is appended to the frontier.
   SubjectDigest subjects;
   auto end_of = [&](std::uint64_t begin) { return std::min(head_size, begin + options.window); };
   auto read_from = [&](std::uint64_t begin) {
-    return std::async(std::launch::async,
-                      [&store, practice_id, begin, end = end_of(begin), &options, threads] {
-                        return read_window(store, practice_id, begin, end, options, threads);
-                      });
+    return std::async(std::launch::async, [&store, practice_id, begin, end = end_of(begin),
+                                           &options, threads, until = *until] {
+      return read_window(store, practice_id, begin, end, options, threads, until);
+    });
   };
   std::future<core::Result<Leaves>> next;
   if (head_size > 0) next = read_from(0);
@@ -342,12 +441,16 @@ core::Result<VerifyResult> verify_practice(store::Store& store, Trail& trail,
     if (!window) return tl::unexpected(window.error());
     if (end_of(begin) < head_size && !window->problem) next = read_from(end_of(begin));
     subjects.merge(window->subjects);
+    named.insert(named.end(), window->named.begin(), window->named.end());
     for (const Hash& leaf : window->hashes) {
       auto problem = append(leaf);
       if (!problem) return tl::unexpected(problem.error());
       if (*problem) return fail((*problem)->index, (*problem)->text);
     }
     if (window->problem) return fail(window->problem->index, window->problem->text);
+    auto problem = check_blocks(end_of(begin));
+    if (!problem) return tl::unexpected(problem.error());
+    if (*problem) return fail((*problem)->index, (*problem)->text);
   }
   out.entries = frontier.size();
 
@@ -371,7 +474,8 @@ core::Result<VerifyResult> verify_practice(store::Store& store, Trail& trail,
       return fail(last_good_checkpoint, "the tree head's right edge does not match the entries");
     }
   }
-  auto index = check_subjects(audit, practice_id, head_size, subjects, options.chunk);
+  auto index = check_subjects(audit, practice_id, std::min<std::uint64_t>(head_size, *until),
+                              subjects, options.chunk);
   if (!index) return tl::unexpected(index.error());
   if (*index) return fail((*index)->index, (*index)->text);
   return out;

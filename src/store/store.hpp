@@ -381,31 +381,71 @@ struct AuditEntryRow {
   std::string break_glass_id;      // the grant the access relied on; empty otherwise
   std::vector<std::uint8_t> leaf;  // RFC 6962 leaf hash of the entry's encoding
   // A list shown at once (a page of search results) is one entry naming every resource
-  // shown, space-separated and in the order shown, with resource_id empty. Each is also
-  // a row of the per-resource index audit_subjects, so the access report of one patient
-  // finds the lists that showed them.
+  // shown, space-separated and in the order shown, with resource_id empty. The index of
+  // lists (audit_subject_filters, below) lets the access report of one patient find the
+  // lists that showed them.
   std::string subjects = {};
 
   bool operator==(const AuditEntryRow&) const = default;
 };
 
-// The per-resource indexes of the trail (audit_entries_resource and audit_subjects,
-// migrations 0014/0017) are ordered by block of entries first: seq >> kAuditBlockBits.
+// The per-resource indexes of the trail (audit_entries_resource, audit_subjects and
+// audit_subject_filters; sqlite migrations 0014/0015, postgres 0017/0018) are ordered by
+// block of entries first: seq >> kAuditBlockBits.
 // The moves of the audit journal append entries in seq order, so their index rows land
 // in the last block's few pages instead of one random page each (what bounded the cost
 // of an audited read); a lookup by resource visits every block (size / 1024 seeks).
-// The migrations spell the shift out; the CHECK on audit_subjects.blk holds them to it.
+// The migrations spell the shift out; the CHECKs on the tables' blk hold them to it.
 inline constexpr int kAuditBlockBits = 10;
 constexpr std::int64_t audit_block(std::int64_t seq) { return seq >> kAuditBlockBits; }
 
-// One resource named by a list entry: a row of audit_subjects. Its block is
-// audit_block(seq); `block` is what the row stores (verify compares the two).
+// One resource named by a list entry before migration 0015: a row of audit_subjects. Its
+// block is audit_block(seq); `block` is what the row stores (verify compares the two).
 struct AuditSubjectRow {
   std::string resource_id;
   std::int64_t seq = 0;
   std::int64_t block = 0;
 
   bool operator==(const AuditSubjectRow&) const = default;
+};
+
+// The index of list entries (audit_subject_filters; migrations sqlite 0015, postgres
+// 0018). A 64-bit hash of a resource id gives its part (the top kAuditFilterPartBits bits)
+// and its fingerprint (the next kAuditFingerprintBits). Every transaction that appends
+// list entries adds, per block and part its entries name someone in, one row of 32-bit
+// values: for each name, the fingerprint and the entry's offset in the block, sorted. A
+// move of the journal so writes a few dozen rows instead of a row per name shown. The
+// access report reads the patient's part of every block, takes the entries whose values
+// carry the patient's fingerprint and keeps those whose `subjects` name the patient
+// (another id with the same part and fingerprint, about one in 2^27, costs a read, never
+// a wrong answer). Entries the trail had before that migration keep their rows in
+// audit_subjects: below the seq audit_subjects_until records for the practice.
+inline constexpr int kAuditFilterPartBits = 5;
+inline constexpr std::int64_t kAuditFilterParts = std::int64_t{1} << kAuditFilterPartBits;
+inline constexpr int kAuditFingerprintBits = 32 - kAuditBlockBits;
+struct AuditFingerprint {
+  std::int64_t part = 0;
+  std::uint32_t value = 0;  // below 2^kAuditFingerprintBits
+  auto operator<=>(const AuditFingerprint&) const = default;
+};
+AuditFingerprint audit_fingerprint(std::string_view resource_id);
+// What a row stores for a name that entry `seq` gives.
+constexpr std::uint32_t audit_filter_value(AuditFingerprint f, std::int64_t seq) {
+  return (f.value << kAuditBlockBits) |
+         static_cast<std::uint32_t>(seq & ((std::int64_t{1} << kAuditBlockBits) - 1));
+}
+// The row's values (sorted, 4 bytes big-endian each), one by one.
+std::vector<std::uint32_t> audit_filter_values(std::span<const std::uint8_t> row);
+// Appends the entries of `block` that a row's values say name someone with fingerprint `f`.
+void audit_filter_entries(std::span<const std::uint8_t> row, std::int64_t block, AuditFingerprint f,
+                          std::vector<std::int64_t>& seqs);
+
+// One row of audit_subject_filters.
+struct AuditFilterRow {
+  std::int64_t part = 0;
+  std::int64_t block = 0;
+  std::int64_t first_seq = 0;  // the first entry of the transaction in this block and part
+  std::vector<std::uint8_t> values;
 };
 
 // The current state of a practice's tree: size, root and the hashes of the complete
@@ -472,8 +512,8 @@ class AuditPort {
   [[nodiscard]] virtual core::Result<std::optional<AuditHeadRow>> head(
       std::string_view practice_id) = 0;
   [[nodiscard]] virtual core::Result<void> put_head(const AuditHeadRow& head) = 0;
-  // Entries (and an audit_subjects row for each patient a list entry names, written in
-  // the index's key order across the whole span).
+  // Entries, and the fingerprints of the patients the list entries among them name (one
+  // audit_subject_filters row per block and part the span touches).
   [[nodiscard]] virtual core::Result<void> insert_entries(std::span<const AuditEntryRow> rows) = 0;
   [[nodiscard]] core::Result<void> insert_entry(const AuditEntryRow& row) {
     return insert_entries(std::span(&row, 1));
@@ -492,6 +532,13 @@ class AuditPort {
       std::string_view practice_id, const AuditSubjectRow& after, std::int64_t limit) = 0;
   [[nodiscard]] virtual core::Result<bool> has_subject(std::string_view practice_id,
                                                        const AuditSubjectRow& row) = 0;
+  // Entries below this seq have their list subjects in audit_subjects, the others in
+  // audit_subject_filters (0 for a trail begun after migration 0015).
+  [[nodiscard]] virtual core::Result<std::int64_t> subjects_until(std::string_view practice_id) = 0;
+  // The rows of audit_subject_filters of blocks first_block … last_block, in (block, part,
+  // first_seq) order.
+  [[nodiscard]] virtual core::Result<std::vector<AuditFilterRow>> subject_filters(
+      std::string_view practice_id, std::int64_t first_block, std::int64_t last_block) = 0;
   // Stored nodes of `level` with index >= from_index in index order, at most `limit`.
   [[nodiscard]] virtual core::Result<std::vector<AuditNodeRow>> nodes(std::string_view practice_id,
                                                                       std::int64_t level,

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "audit/trail.hpp"
 #include "audit/verify.hpp"
@@ -115,7 +116,9 @@ struct TrailFixture : test::ServiceFixture, testing::Test {
         db->exec("DROP TRIGGER IF EXISTS audit_entries_no_update;"
                  "DROP TRIGGER IF EXISTS audit_entries_no_delete;"
                  "DROP TRIGGER IF EXISTS audit_subjects_no_update;"
-                 "DROP TRIGGER IF EXISTS audit_subjects_no_delete;"));
+                 "DROP TRIGGER IF EXISTS audit_subjects_no_delete;"
+                 "DROP TRIGGER IF EXISTS audit_subject_filters_no_update;"
+                 "DROP TRIGGER IF EXISTS audit_subject_filters_no_delete;"));
     auto r = db->exec(sql);
     ASSERT_TRUE(r) << r.error().internal;
   }
@@ -282,16 +285,52 @@ TEST_F(TrailFixture, TheAccessReportFindsAResourceInEveryBlockOfTheTrail) {
 // A database written before migration 0014 (per-resource indexes keyed by resource
 // first) is migrated: its rows are kept, filed by block, and verify and the access report
 // agree with them. The old layout is rebuilt by hand from a current trail.
-TEST_F(TrailFixture, MigrationFromIndexesByResourceKeepsEveryRow) {
-  std::vector<Event> events;
-  for (int i = 1; i <= 2500; ++i) {
-    events.push_back(i % 300 == 0
-                         ? Event{"patient.list", "patient", "", "success", {"pa-a", "pa-old"}}
-                         : Event{"patient.read", "patient", i % 500 == 7 ? "pa-old" : "pa-b"});
+// Two ids with the same part and fingerprint (found by trying, some 10,000 hashes): the
+// lists that named one of them are candidates for the other, whose report still holds
+// only what names them; verify passes (a shared fingerprint is no tampering).
+TEST_F(TrailFixture, ASharedFingerprintNeverPutsAListInTheWrongReport) {
+  std::unordered_map<std::uint64_t, int> seen;
+  std::string shown;
+  std::string twin;
+  for (int n = 0; shown.empty(); ++n) {
+    const auto f = store::audit_fingerprint("pa-" + std::to_string(n));
+    const auto key = (static_cast<std::uint64_t>(f.part) << 32) | f.value;  // 27 bits
+    auto [it, fresh] = seen.try_emplace(key, n);
+    if (!fresh) {
+      shown = "pa-" + std::to_string(it->second);
+      twin = "pa-" + std::to_string(n);
+    }
   }
+  ASSERT_EQ(store::audit_fingerprint(shown), store::audit_fingerprint(twin));
+  ASSERT_NE(shown, twin);
+  const std::vector<Event> events{
+      Event{"patient.list", "patient", "", "success", {shown, "pa-x"}},
+      Event{"patient.read", "patient", twin},
+      Event{"patient.list", "patient", "", "success", {"pa-y", shown}},
+  };
   ASSERT_TRUE(trail.record(*store, practice, staff(), events));
+  EXPECT_EQ(report(shown, 10), (std::vector<std::int64_t>{3, 1}));
+  EXPECT_EQ(report(twin, 10), (std::vector<std::int64_t>{2}));
+  EXPECT_TRUE(verify().ok);
+}
+
+// A trail from before migration 0014 (indexes by resource) and 0015 (the fingerprint
+// index): its lists stay in audit_subjects, later ones go to the fingerprint index, the
+// access report finds both, also in the block the migration split, and verify passes.
+TEST_F(TrailFixture, MigrationsKeepEveryListOfAnOldTrail) {
+  auto events_from = [](int first, int last) {
+    std::vector<Event> events;
+    for (int i = first; i <= last; ++i) {
+      events.push_back(i % 300 == 0
+                           ? Event{"patient.list", "patient", "", "success", {"pa-a", "pa-old"}}
+                           : Event{"patient.read", "patient", i % 500 == 7 ? "pa-old" : "pa-b"});
+    }
+    return events;
+  };
+  ASSERT_TRUE(trail.record(*store, practice, staff(), events_from(1, 2500)));
   store.reset();
   {
+    // The schema of migration 0013, with the rows its code wrote for those lists.
     auto db = store::sqlite::Database::open(dir.path() / "service.db", {});
     ASSERT_TRUE(db);
     auto r = db->exec(
@@ -299,13 +338,18 @@ TEST_F(TrailFixture, MigrationFromIndexesByResourceKeepsEveryRow) {
         "CREATE TABLE old_subjects (practice_id TEXT NOT NULL REFERENCES practices(id),"
         " resource_id TEXT NOT NULL, seq INTEGER NOT NULL CHECK (seq >= 0),"
         " PRIMARY KEY (practice_id, resource_id, seq)) STRICT, WITHOUT ROWID;"
-        "INSERT INTO old_subjects SELECT practice_id, resource_id, seq FROM audit_subjects;"
+        "INSERT INTO old_subjects SELECT practice_id, 'pa-a', seq FROM audit_entries"
+        " WHERE subjects = 'pa-a pa-old';"
+        "INSERT INTO old_subjects SELECT practice_id, 'pa-old', seq FROM audit_entries"
+        " WHERE subjects = 'pa-a pa-old';"
         "DROP TABLE audit_subjects;"
         "ALTER TABLE old_subjects RENAME TO audit_subjects;"
+        "DROP TABLE audit_subject_filters;"
+        "DROP TABLE audit_subjects_until;"
         "DROP INDEX audit_entries_resource;"
         "CREATE INDEX audit_entries_resource ON audit_entries(practice_id, resource_type,"
         " resource_id, seq);"
-        "DELETE FROM schema_migrations WHERE number = 14;"
+        "DELETE FROM schema_migrations WHERE number >= 14;"
         "COMMIT;");
     ASSERT_TRUE(r) << r.error().internal;
   }
@@ -313,11 +357,25 @@ TEST_F(TrailFixture, MigrationFromIndexesByResourceKeepsEveryRow) {
       store::sqlite::SqliteStore::open(dir.path() / "service.db", store::sqlite::Synchronous::full);
   ASSERT_TRUE(reopened) << reopened.error().internal;
   store = std::move(*reopened);
-
+  {
+    auto tx = store->read();
+    ASSERT_TRUE(tx);
+    auto until = (*tx)->audit().subjects_until(practice);
+    ASSERT_TRUE(until);
+    EXPECT_EQ(*until, 2501) << "the trail's size at the migration";
+  }
   EXPECT_TRUE(verify().ok);
   std::vector<std::int64_t> expected;
   for (int i = 2500; i >= 1; --i) {
     if (i % 300 == 0 || i % 500 == 7) expected.push_back(i);
+  }
+  EXPECT_EQ(report("pa-old", 100), expected);
+
+  // Lists after the migration, the first ones in the block it split (2048–3071).
+  ASSERT_TRUE(trail.record(*store, practice, staff(), events_from(2501, 3700)));
+  EXPECT_TRUE(verify().ok);
+  for (int i = 2501; i <= 3700; ++i) {
+    if (i % 300 == 0 || i % 500 == 7) expected.insert(expected.begin(), i);
   }
   EXPECT_EQ(report("pa-old", 100), expected);
 }
@@ -517,21 +575,19 @@ INSTANTIATE_TEST_SUITE_P(
                "seq = 21",
                21},
         Tamper{"HideAPatientFromTheIndexOfLists",
-               "DELETE FROM audit_subjects WHERE practice_id = '{p}' AND resource_id = 'pa-2' "
-               "AND seq = 14",
+               "DELETE FROM audit_subject_filters WHERE practice_id = '{p}' AND first_seq = 14",
                14},
         Tamper{"ChangeAPatientInTheIndexOfLists",
-               "UPDATE audit_subjects SET resource_id = 'pa-4' WHERE practice_id = '{p}' AND "
-               "resource_id = 'pa-3' AND seq = 28",
+               "UPDATE audit_subject_filters SET names = X'0000001C' WHERE practice_id = "
+               "'{p}' AND first_seq = 28",
                28},
         Tamper{"AddAPatientToTheIndexOfLists",
-               "INSERT INTO audit_subjects VALUES ('{p}', 0, 'pa-9', 7)", 7},
+               "INSERT INTO audit_subject_filters VALUES ('{p}', 0, 0, 7, X'00000007')", 7},
         // Filed under another block, the row is one the access report never finds.
         Tamper{"MoveAPatientToAnotherBlockOfTheIndexOfLists",
                "PRAGMA ignore_check_constraints = ON;"
-               "UPDATE audit_subjects SET blk = 1 WHERE practice_id = '{p}' AND "
-               "resource_id = 'pa-2' AND seq = 14",
-               14},
+               "UPDATE audit_subject_filters SET blk = 1 WHERE practice_id = '{p}'",
+               7},
         Tamper{"ChangeAStoredNode",
                "UPDATE audit_nodes SET hash = zeroblob(32) WHERE practice_id = '{p}' AND level = "
                "2 AND idx = 3",

@@ -170,7 +170,15 @@ TEST_F(PostgresRowLevelSecurity, AConnectionOutsideTheAdapterSeesNothing) {
                           "BEGIN; SET LOCAL praxis.practice = '*'; DELETE FROM audit_subjects; "
                           "COMMIT",
                           "BEGIN; SET LOCAL praxis.practice = '*'; UPDATE audit_subjects SET "
-                          "seq = 0; COMMIT"}) {
+                          "seq = 0; COMMIT",
+                          "BEGIN; SET LOCAL praxis.practice = '*'; DELETE FROM "
+                          "audit_subject_filters; COMMIT",
+                          "BEGIN; SET LOCAL praxis.practice = '*'; UPDATE audit_subject_filters "
+                          "SET names = '\\x00000001'; COMMIT",
+                          "BEGIN; SET LOCAL praxis.practice = '*'; DELETE FROM "
+                          "audit_subjects_until; COMMIT",
+                          "BEGIN; SET LOCAL praxis.practice = '*'; UPDATE audit_subjects_until "
+                          "SET seq = 0; COMMIT"}) {
     auto r = c->exec_script(sql);
     ASSERT_FALSE(r) << sql;
     EXPECT_NE(r.error().internal.find("permission denied"), std::string::npos)
@@ -225,15 +233,16 @@ TEST_F(PostgresRowLevelSecurity, EveryTableWithAPracticeColumnHasItsPolicyForced
       instance_->schema() + "' AND t.relkind = 'r' ORDER BY t.relname");
   ASSERT_TRUE(rows) << rows.error().internal;
   ASSERT_GT(rows->rows(), 20);
-  bool subjects = false;
+  int subjects = 0;
   for (int i = 0; i < rows->rows(); ++i) {
     SCOPED_TRACE(rows->text(i, 0));
-    subjects = subjects || rows->text(i, 0) == "audit_subjects";
+    for (const char* table : {"audit_subjects", "audit_subject_filters", "audit_subjects_until"})
+      subjects += rows->text(i, 0) == table ? 1 : 0;
     EXPECT_EQ(rows->text(i, 1), "1") << "row-level security enabled";
     EXPECT_EQ(rows->text(i, 2), "1") << "and forced for the owner";
     EXPECT_EQ(rows->text(i, 3), "1") << "one policy";
   }
-  EXPECT_TRUE(subjects);
+  EXPECT_EQ(subjects, 3);
 }
 
 TEST_F(PostgresRowLevelSecurity, OpenRefusesAWorkingRoleThatOwnsTheTables) {

@@ -148,13 +148,13 @@ core::Result<void> grant(PgConnection& owner, const std::string& schema, const s
   auto s = owner.quote_identifier(schema);
   auto r = owner.quote_identifier(role);
   if (!s || !r) return tl::unexpected(s ? r.error() : s.error());
-  return owner.exec_script("GRANT USAGE ON SCHEMA " + *s + " TO " + *r +
-                           "; GRANT SELECT, INSERT, UPDATE, DELETE ON " + "ALL TABLES IN SCHEMA " +
-                           *s + " TO " + *r + "; REVOKE UPDATE, DELETE ON " + *s +
-                           ".audit_entries FROM " + *r + "; REVOKE INSERT, UPDATE, DELETE ON " +
-                           *s + ".schema_migrations FROM " + *r + "; REVOKE UPDATE, DELETE ON " +
-                           *s + ".audit_subjects FROM " + *r +
-                           "; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " + *s + " TO " + *r);
+  return owner.exec_script(
+      "GRANT USAGE ON SCHEMA " + *s + " TO " + *r + "; GRANT SELECT, INSERT, UPDATE, DELETE ON " +
+      "ALL TABLES IN SCHEMA " + *s + " TO " + *r + "; REVOKE UPDATE, DELETE ON " + *s +
+      ".audit_entries FROM " + *r + "; REVOKE INSERT, UPDATE, DELETE ON " + *s +
+      ".schema_migrations FROM " + *r + "; REVOKE UPDATE, DELETE ON " + *s + ".audit_subjects, " +
+      *s + ".audit_subject_filters, " + *s + ".audit_subjects_until FROM " + *r +
+      "; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " + *s + " TO " + *r);
 }
 
 // Row-level security binds only a role that is no superuser, has no BYPASSRLS and owns

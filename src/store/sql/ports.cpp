@@ -1,6 +1,8 @@
 #include "store/sql/ports.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
 #include <unordered_map>
 
 namespace praxis::store::sql {
@@ -855,14 +857,15 @@ core::Result<void> SqlAuditPort::put_head(const AuditHeadRow& head) {
 }
 
 core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> rows) {
-  struct Subject {
+  struct Named {
     std::string_view practice_id;
     std::int64_t block;
-    std::string_view resource_id;
+    std::int64_t part;
+    std::uint32_t value;  // audit_filter_value
     std::int64_t seq;
-    auto operator<=>(const Subject&) const = default;
+    auto operator<=>(const Named&) const = default;
   };
-  std::vector<Subject> subjects;
+  std::vector<Named> named;
   for (const auto& e : rows) {
     if (auto r =
             done(x_.run("INSERT INTO audit_entries(" + std::string(kAuditColumns) +
@@ -878,18 +881,74 @@ core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> r
       const auto space = rest.find(' ');
       const auto id = rest.substr(0, space);
       rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-      if (!id.empty()) subjects.push_back({e.practice_id, audit_block(e.seq), id, e.seq});
+      if (id.empty()) continue;
+      const auto f = audit_fingerprint(id);
+      named.push_back(
+          {e.practice_id, audit_block(e.seq), f.part, audit_filter_value(f, e.seq), e.seq});
     }
   }
-  // In key order: a move's few thousand rows go into the block's pages one after another
-  // instead of each to a random place among them.
-  std::sort(subjects.begin(), subjects.end());
-  std::vector<Param> params;
-  params.reserve(subjects.size() * 4);
-  for (const auto& s : subjects)
-    params.insert(params.end(), {s.practice_id, s.block, s.resource_id, s.seq});
-  return insert_rows(x_, "INSERT INTO audit_subjects(practice_id, blk, resource_id, seq)", 4,
-                     params);
+  if (named.empty()) return {};
+  // One row per (practice, block, part): the values in order, and the first entry that
+  // gave one of them (unique: no other transaction has that entry).
+  std::sort(named.begin(), named.end());
+  struct Row {
+    const Named* key;
+    std::int64_t first_seq;
+    std::vector<std::uint8_t> values;
+  };
+  std::vector<Row> filters;
+  for (std::size_t i = 0; i < named.size();) {
+    Row row{&named[i], named[i].seq, {}};
+    std::size_t j = i;
+    for (; j < named.size() && named[j].practice_id == named[i].practice_id &&
+           named[j].block == named[i].block && named[j].part == named[i].part;
+         ++j) {
+      row.first_seq = std::min(row.first_seq, named[j].seq);
+      if (j > i && named[j].value == named[j - 1].value) continue;
+      const std::uint32_t v = named[j].value;
+      row.values.insert(row.values.end(),
+                        {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                         static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
+    }
+    filters.push_back(std::move(row));
+    i = j;
+  }
+  std::vector<Param> params;  // pointing into `filters`, complete by now
+  params.reserve(filters.size() * 5);
+  for (const auto& f : filters) {
+    params.insert(params.end(),
+                  {f.key->practice_id, f.key->part, f.key->block, f.first_seq, Bytes(f.values)});
+  }
+  return insert_rows(
+      x_, "INSERT INTO audit_subject_filters(practice_id, part, blk, first_seq, names)", 5, params);
+}
+
+core::Result<std::int64_t> SqlAuditPort::subjects_until(std::string_view practice_id) {
+  auto r = x_.run("SELECT seq FROM audit_subjects_until WHERE practice_id = $1", {practice_id});
+  if (!r) return tl::unexpected(r.error());
+  return r->empty() ? std::int64_t{0} : r->int64(0, 0);
+}
+
+core::Result<std::vector<AuditFilterRow>> SqlAuditPort::subject_filters(
+    std::string_view practice_id, std::int64_t first_block, std::int64_t last_block) {
+  // A range of blocks per part: the key is (practice, part, block, …).
+  std::vector<AuditFilterRow> out;
+  for (std::int64_t part = 0; part < kAuditFilterParts; ++part) {
+    auto rows = read_all<AuditFilterRow>(
+        x_.run("SELECT part, blk, first_seq, names FROM audit_subject_filters WHERE "
+               "practice_id = $1 AND part = $2 AND blk >= $3 AND blk <= $4 "
+               "ORDER BY blk, first_seq",
+               {practice_id, part, first_block, last_block}),
+        [](const Rows& r, std::size_t i) {
+          return AuditFilterRow{r.int64(i, 0), r.int64(i, 1), r.int64(i, 2), r.bytes(i, 3)};
+        });
+    if (!rows) return rows;
+    std::move(rows->begin(), rows->end(), std::back_inserter(out));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const AuditFilterRow& a, const AuditFilterRow& b) {
+    return a.block < b.block;
+  });
+  return out;
 }
 
 core::Result<std::vector<AuditSubjectRow>> SqlAuditPort::subjects(std::string_view practice_id,
@@ -961,24 +1020,46 @@ core::Result<std::vector<AuditNodeRow>> SqlAuditPort::nodes(std::string_view pra
       });
 }
 
+namespace {
+
+bool names(std::string_view subjects, std::string_view id) {
+  for (std::string_view rest = subjects; !rest.empty();) {
+    const auto space = rest.find(' ');
+    if (rest.substr(0, space) == id) return true;
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
 core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view practice_id,
                                                               const AuditQuery& q) {
+  // The conditions besides the resource, for both queries below.
+  auto conditions = [&q](std::vector<Param>& params, std::string& sql) {
+    auto add = [&](std::string_view condition, Param value) {
+      params.push_back(value);
+      sql += " AND ";
+      sql += condition;
+      sql += " $" + std::to_string(params.size());
+    };
+    if (!q.actor_id.empty()) add("actor_id =", std::string_view(q.actor_id));
+    if (!q.resource_type.empty()) add("resource_type =", std::string_view(q.resource_type));
+    if (!q.action.empty()) add("action =", std::string_view(q.action));
+    if (!q.from.empty()) add("at >=", std::string_view(q.from));
+    if (!q.to.empty()) add("at <", std::string_view(q.to));
+    if (q.before_seq) add("seq <", *q.before_seq);
+    if (q.break_glass_only) sql += " AND break_glass_id <> ''";
+  };
   std::string sql =
       "SELECT " + std::string(kAuditColumns) + " FROM audit_entries WHERE practice_id = $1";
   std::vector<Param> params{practice_id};
-  auto add = [&](std::string_view condition, Param value) {
-    params.push_back(value);
-    sql += " AND ";
-    sql += condition;
-    sql += " $" + std::to_string(params.size());
-  };
-  if (!q.actor_id.empty()) add("actor_id =", std::string_view(q.actor_id));
-  if (!q.resource_type.empty()) add("resource_type =", std::string_view(q.resource_type));
   if (!q.resource_id.empty()) {
-    // The resource's own entries and the lists that showed it: both indexes are keyed by
-    // block of entries first (audit_block), so this seeks each block from the newest one
-    // the query can return down to 0. CROSS JOIN keeps the blocks the outer loop on
-    // SQLite (its planner would otherwise scan the practice's index once per block).
+    // The resource's own entries and the lists audit_subjects has (those written before
+    // the fingerprint index): both indexes are keyed by block of entries first
+    // (audit_block), so this seeks each block from the newest one the query can return
+    // down to 0. CROSS JOIN keeps the blocks the outer loop on SQLite (its planner would
+    // otherwise scan the practice's index once per block).
     params.push_back(std::string_view(q.resource_id));
     const std::string id = "$" + std::to_string(params.size());
     std::string newest = "SELECT seq FROM audit_entries WHERE practice_id = $1";
@@ -998,14 +1079,65 @@ core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view p
            "s.practice_id = $1 AND s.blk = blocks.b AND s.resource_id = " +
            id + ")";
   }
-  if (!q.action.empty()) add("action =", std::string_view(q.action));
-  if (!q.from.empty()) add("at >=", std::string_view(q.from));
-  if (!q.to.empty()) add("at <", std::string_view(q.to));
-  if (q.before_seq) add("seq <", *q.before_seq);
-  if (q.break_glass_only) sql += " AND break_glass_id <> ''";
+  conditions(params, sql);
   params.push_back(q.limit);
   sql += " ORDER BY seq DESC LIMIT $" + std::to_string(params.size());
-  return read_all<AuditEntryRow>(x_.run_params(sql, params), read_audit_entry);
+  auto found = read_all<AuditEntryRow>(x_.run_params(sql, params), read_audit_entry);
+  if (!found || q.resource_id.empty()) return found;
+
+  // The lists since the index of lists: the entries its rows of the resource's part say
+  // name someone with the resource's fingerprint, newest first, read a page at a time and
+  // kept when their `subjects` name the resource.
+  const auto print = audit_fingerprint(q.resource_id);
+  std::vector<Param> fparams{practice_id, print.part};
+  std::string fsql =
+      "SELECT blk, names FROM audit_subject_filters WHERE practice_id = $1 AND part = $2";
+  if (q.before_seq) {
+    fparams.emplace_back(audit_block(*q.before_seq - 1));
+    fsql += " AND blk <= $3";
+  }
+  auto filters = x_.run_params(fsql, fparams);
+  if (!filters) return tl::unexpected(filters.error());
+  std::vector<std::int64_t> candidates;
+  for (std::size_t i = 0; i < filters->size(); ++i) {
+    audit_filter_entries(filters->bytes(i, 1), filters->int64(i, 0), print, candidates);
+  }
+  std::sort(candidates.begin(), candidates.end(), std::greater<>());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  if (q.before_seq) {
+    std::erase_if(candidates, [&](std::int64_t seq) { return seq >= *q.before_seq; });
+  }
+  std::vector<AuditEntryRow> lists;
+  const auto page = static_cast<std::size_t>(std::max<std::int64_t>(q.limit, 1));
+  for (std::size_t at = 0; at < candidates.size() && lists.size() < page; at += page) {
+    const auto chunk = std::span(candidates).subspan(at, std::min(page, candidates.size() - at));
+    std::vector<Param> lparams{practice_id};
+    for (const auto seq : chunk) lparams.emplace_back(seq);
+    std::string lsql = "SELECT " + std::string(kAuditColumns) +
+                       " FROM audit_entries WHERE practice_id = $1 AND seq IN (" +
+                       placeholders(2, chunk.size()) + ")";
+    conditions(lparams, lsql);
+    lsql += " ORDER BY seq DESC";
+    auto rows = read_all<AuditEntryRow>(x_.run_params(lsql, lparams), read_audit_entry);
+    if (!rows) return rows;
+    for (auto& e : *rows) {
+      if (names(e.subjects, q.resource_id)) lists.push_back(std::move(e));
+    }
+  }
+  // Both newest first; an old list can be in both (a block the migration split).
+  std::vector<AuditEntryRow> out;
+  out.reserve(found->size() + lists.size());
+  std::merge(std::make_move_iterator(found->begin()), std::make_move_iterator(found->end()),
+             std::make_move_iterator(lists.begin()), std::make_move_iterator(lists.end()),
+             std::back_inserter(out),
+             [](const AuditEntryRow& a, const AuditEntryRow& b) { return a.seq > b.seq; });
+  out.erase(
+      std::unique(out.begin(), out.end(),
+                  [](const AuditEntryRow& a, const AuditEntryRow& b) { return a.seq == b.seq; }),
+      out.end());
+  if (static_cast<std::int64_t>(out.size()) > q.limit)
+    out.resize(static_cast<std::size_t>(q.limit));
+  return out;
 }
 
 core::Result<void> SqlAuditPort::insert_checkpoint(const AuditCheckpointRow& row) {

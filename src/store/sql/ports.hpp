@@ -151,6 +151,10 @@ class SqlAuditPort final : public AuditPort {
                                                       const AuditSubjectRow& after,
                                                       std::int64_t limit) override;
   core::Result<bool> has_subject(std::string_view practice_id, const AuditSubjectRow& row) override;
+  core::Result<std::int64_t> subjects_until(std::string_view practice_id) override;
+  core::Result<std::vector<AuditFilterRow>> subject_filters(std::string_view practice_id,
+                                                            std::int64_t first_block,
+                                                            std::int64_t last_block) override;
   core::Result<std::vector<AuditNodeRow>> nodes(std::string_view practice_id, std::int64_t level,
                                                 std::int64_t from_index,
                                                 std::int64_t limit) override;
