@@ -314,9 +314,9 @@ TEST_F(TrailFixture, ASharedFingerprintNeverPutsAListInTheWrongReport) {
   EXPECT_TRUE(verify().ok);
 }
 
-// A trail from before migration 0014 (indexes by resource) and 0015 (the fingerprint
-// index): its lists stay in audit_subjects, later ones go to the fingerprint index, the
-// access report finds both, also in the block the migration split, and verify passes.
+// A trail from before migration 0014 (indexes by resource) and 0015 (the index of lists):
+// its lists stay in audit_subjects, later ones go to audit_subject_filters, the access
+// report finds both, also in the block the migration split, and verify passes.
 TEST_F(TrailFixture, MigrationsKeepEveryListOfAnOldTrail) {
   auto events_from = [](int first, int last) {
     std::vector<Event> events;

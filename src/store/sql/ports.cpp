@@ -1056,7 +1056,7 @@ core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view p
   std::vector<Param> params{practice_id};
   if (!q.resource_id.empty()) {
     // The resource's own entries and the lists audit_subjects has (those written before
-    // the fingerprint index): both indexes are keyed by block of entries first
+    // migration 0015): both indexes are keyed by block of entries first
     // (audit_block), so this seeks each block from the newest one the query can return
     // down to 0. CROSS JOIN keeps the blocks the outer loop on SQLite (its planner would
     // otherwise scan the practice's index once per block).
