@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <unordered_map>
 
 namespace praxis::store::sql {
@@ -857,15 +858,13 @@ core::Result<void> SqlAuditPort::put_head(const AuditHeadRow& head) {
 }
 
 core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> rows) {
-  struct Named {
-    std::string_view practice_id;
-    std::int64_t block;
-    std::int64_t part;
-    std::uint32_t value;  // audit_filter_value
-    std::int64_t seq;
-    auto operator<=>(const Named&) const = default;
-  };
-  std::vector<Named> named;
+  // Each name as one sortable pair: its practice (an index into `practices`) and
+  // block << 37 | part << 32 | audit_filter_value — so sorting groups a row's values and
+  // orders them, without comparing strings.
+  constexpr int kPartShift = 32;
+  constexpr int kBlockShift = kPartShift + kAuditFilterPartBits;
+  std::vector<std::string_view> practices;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> named;
   for (const auto& e : rows) {
     if (auto r =
             done(x_.run("INSERT INTO audit_entries(" + std::string(kAuditColumns) +
@@ -877,14 +876,23 @@ core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> r
         !r) {
       return r;
     }
+    if (e.subjects.empty()) continue;
+    const auto block = static_cast<std::uint64_t>(audit_block(e.seq));
+    if (block >> (64 - kBlockShift) != 0) {
+      return core::fail(ErrorCode::internal, "", "audit: entry beyond the index of lists");
+    }
+    auto practice = std::find(practices.begin(), practices.end(), e.practice_id);
+    if (practice == practices.end()) practice = practices.insert(practice, e.practice_id);
+    const auto index = static_cast<std::uint32_t>(practice - practices.begin());
     for (std::string_view rest = e.subjects; !rest.empty();) {
       const auto space = rest.find(' ');
       const auto id = rest.substr(0, space);
       rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
       if (id.empty()) continue;
       const auto f = audit_fingerprint(id);
-      named.push_back(
-          {e.practice_id, audit_block(e.seq), f.part, audit_filter_value(f, e.seq), e.seq});
+      named.emplace_back(index, block << kBlockShift |
+                                    static_cast<std::uint64_t>(f.part) << kPartShift |
+                                    audit_filter_value(f, e.seq));
     }
   }
   if (named.empty()) return {};
@@ -892,20 +900,25 @@ core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> r
   // gave one of them (unique: no other transaction has that entry).
   std::sort(named.begin(), named.end());
   struct Row {
-    const Named* key;
+    std::uint32_t practice;
+    std::uint64_t block_part;  // block << kAuditFilterPartBits | part
     std::int64_t first_seq;
     std::vector<std::uint8_t> values;
   };
   std::vector<Row> filters;
+  constexpr std::uint64_t kOffsets = (std::uint64_t{1} << kAuditBlockBits) - 1;
   for (std::size_t i = 0; i < named.size();) {
-    Row row{&named[i], named[i].seq, {}};
+    const auto [practice, key] = named[i];
+    Row row{practice, key >> kPartShift, std::numeric_limits<std::int64_t>::max(), {}};
+    const auto block = static_cast<std::int64_t>(key >> kBlockShift);
     std::size_t j = i;
-    for (; j < named.size() && named[j].practice_id == named[i].practice_id &&
-           named[j].block == named[i].block && named[j].part == named[i].part;
+    for (; j < named.size() && named[j].first == practice &&
+           named[j].second >> kPartShift == row.block_part;
          ++j) {
-      row.first_seq = std::min(row.first_seq, named[j].seq);
-      if (j > i && named[j].value == named[j - 1].value) continue;
-      const std::uint32_t v = named[j].value;
+      if (j > i && named[j] == named[j - 1]) continue;
+      const auto v = static_cast<std::uint32_t>(named[j].second);
+      row.first_seq = std::min(row.first_seq,
+                               block << kAuditBlockBits | static_cast<std::int64_t>(v & kOffsets));
       row.values.insert(row.values.end(),
                         {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
                          static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
@@ -915,9 +928,12 @@ core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> r
   }
   std::vector<Param> params;  // pointing into `filters`, complete by now
   params.reserve(filters.size() * 5);
+  constexpr std::uint64_t kParts = static_cast<std::uint64_t>(kAuditFilterParts) - 1;
   for (const auto& f : filters) {
     params.insert(params.end(),
-                  {f.key->practice_id, f.key->part, f.key->block, f.first_seq, Bytes(f.values)});
+                  {practices[f.practice], static_cast<std::int64_t>(f.block_part & kParts),
+                   static_cast<std::int64_t>(f.block_part >> kAuditFilterPartBits), f.first_seq,
+                   Bytes(f.values)});
   }
   return insert_rows(
       x_, "INSERT INTO audit_subject_filters(practice_id, part, blk, first_seq, names)", 5, params);
