@@ -19,16 +19,6 @@ struct Problem {
   std::string text;
 };
 
-// Calls fn(id) for each id of a space-separated list.
-template <typename Fn>
-void for_each_subject(std::string_view list, Fn&& fn) {
-  while (!list.empty()) {
-    const auto space = list.find(' ');
-    if (space != 0) fn(list.substr(0, space));
-    list = space == std::string_view::npos ? std::string_view() : list.substr(space + 1);
-  }
-}
-
 // An order-independent digest of a set of (resource, entry) pairs: lane-wise sums of
 // their SHA-256 hashes. The subjects the entries name and the rows of audit_subjects
 // agree exactly when their digests do (short of a SHA-256 collision), without sorting
@@ -102,7 +92,7 @@ core::Result<Leaves> read_leaves(store::Store& store, std::string_view practice_
         return out;
       }
       out.hashes.push_back(leaf);
-      for_each_subject(row.subjects, [&](std::string_view id) {
+      store::for_each_audit_subject(row.subjects, [&](std::string_view id) {
         if (row.seq < until) {
           out.subjects.add(id, row.seq);
         } else {
@@ -227,7 +217,7 @@ core::Result<std::optional<Problem>> check_subjects(store::AuditPort& audit,
       if (static_cast<std::uint64_t>(e.seq) >= size) break;
       bool missing = false;
       std::optional<core::Error> error;
-      for_each_subject(e.subjects, [&](std::string_view id) {
+      store::for_each_audit_subject(e.subjects, [&](std::string_view id) {
         if (missing || error) return;
         auto has = audit.has_subject(practice_id, {std::string(id), e.seq});
         if (!has) {
@@ -258,8 +248,9 @@ core::Result<std::optional<Problem>> check_subjects(store::AuditPort& audit,
       if (!entry) return tl::unexpected(entry.error());
       bool listed = false;
       if (!entry->empty() && entry->front().seq == row.seq) {
-        for_each_subject(entry->front().subjects,
-                         [&](std::string_view id) { listed = listed || id == row.resource_id; });
+        store::for_each_audit_subject(entry->front().subjects, [&](std::string_view id) {
+          listed = listed || id == row.resource_id;
+        });
       }
       const auto at = static_cast<std::uint64_t>(row.seq);
       if (!listed && (!first || at < *first)) first = at;
@@ -292,10 +283,8 @@ std::optional<Problem> check_block(std::int64_t block, std::uint64_t size,
     return std::optional<Problem>();
   }
   // The first entry concerned: of a value missing, or of one too many.
-  const std::uint32_t offsets = (std::uint32_t{1} << store::kAuditBlockBits) - 1;
   auto entry_of = [&](const Named& n) {
-    return static_cast<std::uint64_t>((block << store::kAuditBlockBits) |
-                                      static_cast<std::int64_t>(n.value & offsets));
+    return static_cast<std::uint64_t>(store::audit_filter_entry(block, n.value));
   };
   std::optional<std::uint64_t> missing;
   std::optional<std::uint64_t> extra;

@@ -23,6 +23,12 @@ AuditFingerprint audit_fingerprint(std::string_view resource_id) {
               ((std::uint32_t{1} << kAuditFingerprintBits) - 1)};
 }
 
+void append_audit_filter_value(std::vector<std::uint8_t>& row, std::uint32_t value) {
+  row.insert(row.end(),
+             {static_cast<std::uint8_t>(value >> 24), static_cast<std::uint8_t>(value >> 16),
+              static_cast<std::uint8_t>(value >> 8), static_cast<std::uint8_t>(value)});
+}
+
 std::vector<std::uint32_t> audit_filter_values(std::span<const std::uint8_t> row) {
   std::vector<std::uint32_t> out;
   out.reserve(row.size() / 4);
@@ -38,10 +44,10 @@ void audit_filter_entries(std::span<const std::uint8_t> row, std::int64_t block,
   // The values with this fingerprint are one run of the sorted row.
   const auto values = audit_filter_values(row);
   const std::uint32_t first = audit_filter_value(f, 0);
-  const std::uint32_t mask = (std::uint32_t{1} << kAuditBlockBits) - 1;
+  const std::uint32_t offsets = (std::uint32_t{1} << kAuditBlockBits) - 1;
   for (auto it = std::lower_bound(values.begin(), values.end(), first);
-       it != values.end() && (*it & ~mask) == first; ++it) {
-    seqs.push_back((block << kAuditBlockBits) | static_cast<std::int64_t>(*it & mask));
+       it != values.end() && (*it & ~offsets) == first; ++it) {
+    seqs.push_back(audit_filter_entry(block, *it));
   }
 }
 

@@ -389,6 +389,16 @@ struct AuditEntryRow {
   bool operator==(const AuditEntryRow&) const = default;
 };
 
+// Calls fn(id) for each resource an entry's `subjects` names, in order.
+template <typename Fn>
+void for_each_audit_subject(std::string_view subjects, Fn&& fn) {
+  while (!subjects.empty()) {
+    const auto space = subjects.find(' ');
+    if (space != 0) fn(subjects.substr(0, space));
+    subjects = space == std::string_view::npos ? std::string_view() : subjects.substr(space + 1);
+  }
+}
+
 // The per-resource indexes of the trail (audit_entries_resource, audit_subjects and
 // audit_subject_filters; sqlite migrations 0014/0015, postgres 0017/0018) are ordered by
 // block of entries first: seq >> kAuditBlockBits.
@@ -434,7 +444,13 @@ constexpr std::uint32_t audit_filter_value(AuditFingerprint f, std::int64_t seq)
   return (f.value << kAuditBlockBits) |
          static_cast<std::uint32_t>(seq & ((std::int64_t{1} << kAuditBlockBits) - 1));
 }
-// The row's values (sorted, 4 bytes big-endian each), one by one.
+// The entry of `block` a value points to.
+constexpr std::int64_t audit_filter_entry(std::int64_t block, std::uint32_t value) {
+  return (block << kAuditBlockBits) |
+         static_cast<std::int64_t>(value & ((std::uint32_t{1} << kAuditBlockBits) - 1));
+}
+// A row's values are sorted and stored 4 bytes big-endian each: appends one, reads all.
+void append_audit_filter_value(std::vector<std::uint8_t>& row, std::uint32_t value);
 std::vector<std::uint32_t> audit_filter_values(std::span<const std::uint8_t> row);
 // Appends the entries of `block` that a row's values say name someone with fingerprint `f`.
 void audit_filter_entries(std::span<const std::uint8_t> row, std::int64_t block, AuditFingerprint f,

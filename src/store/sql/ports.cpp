@@ -884,16 +884,12 @@ core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> r
     auto practice = std::find(practices.begin(), practices.end(), e.practice_id);
     if (practice == practices.end()) practice = practices.insert(practice, e.practice_id);
     const auto index = static_cast<std::uint32_t>(practice - practices.begin());
-    for (std::string_view rest = e.subjects; !rest.empty();) {
-      const auto space = rest.find(' ');
-      const auto id = rest.substr(0, space);
-      rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-      if (id.empty()) continue;
+    for_each_audit_subject(e.subjects, [&](std::string_view id) {
       const auto f = audit_fingerprint(id);
       named.emplace_back(index, block << kBlockShift |
                                     static_cast<std::uint64_t>(f.part) << kPartShift |
                                     audit_filter_value(f, e.seq));
-    }
+    });
   }
   if (named.empty()) return {};
   // One row per (practice, block, part): the values in order, and the first entry that
@@ -906,7 +902,6 @@ core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> r
     std::vector<std::uint8_t> values;
   };
   std::vector<Row> filters;
-  constexpr std::uint64_t kOffsets = (std::uint64_t{1} << kAuditBlockBits) - 1;
   for (std::size_t i = 0; i < named.size();) {
     const auto [practice, key] = named[i];
     Row row{practice, key >> kPartShift, std::numeric_limits<std::int64_t>::max(), {}};
@@ -917,11 +912,8 @@ core::Result<void> SqlAuditPort::insert_entries(std::span<const AuditEntryRow> r
          ++j) {
       if (j > i && named[j] == named[j - 1]) continue;
       const auto v = static_cast<std::uint32_t>(named[j].second);
-      row.first_seq = std::min(row.first_seq,
-                               block << kAuditBlockBits | static_cast<std::int64_t>(v & kOffsets));
-      row.values.insert(row.values.end(),
-                        {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
-                         static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
+      row.first_seq = std::min(row.first_seq, audit_filter_entry(block, v));
+      append_audit_filter_value(row.values, v);
     }
     filters.push_back(std::move(row));
     i = j;
@@ -1036,19 +1028,6 @@ core::Result<std::vector<AuditNodeRow>> SqlAuditPort::nodes(std::string_view pra
       });
 }
 
-namespace {
-
-bool names(std::string_view subjects, std::string_view id) {
-  for (std::string_view rest = subjects; !rest.empty();) {
-    const auto space = rest.find(' ');
-    if (rest.substr(0, space) == id) return true;
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-  }
-  return false;
-}
-
-}  // namespace
-
 core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view practice_id,
                                                               const AuditQuery& q) {
   // The conditions besides the resource, for both queries below.
@@ -1137,7 +1116,10 @@ core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view p
     auto rows = read_all<AuditEntryRow>(x_.run_params(lsql, lparams), read_audit_entry);
     if (!rows) return rows;
     for (auto& e : *rows) {
-      if (names(e.subjects, q.resource_id)) lists.push_back(std::move(e));
+      bool named_here = false;
+      for_each_audit_subject(
+          e.subjects, [&](std::string_view id) { named_here = named_here || id == q.resource_id; });
+      if (named_here) lists.push_back(std::move(e));
     }
   }
   // Both newest first; an old list can be in both (a block the migration split).
