@@ -177,7 +177,7 @@ core::Result<std::vector<std::uint8_t>> PatientService::encrypt(const PracticeKe
         ErrorCode::internal, "",
         "patient key: " + std::string(crypto::crypto_error_name(patient_key.error())));
   }
-  return crypto::encrypt_field(**patient_key, record_context(row), json::serialize(to_json(r)));
+  return crypto::encrypt_field(**patient_key, record_context(row), stored_json(r));
 }
 
 void PatientService::stamp_consents(Record& r, const Record* before) const {
@@ -271,8 +271,7 @@ store::PatientRow PatientService::new_row(const PracticeKeys& keys, std::string_
   row.key_version = patient_key.wrapped.version;
   row.wrapping_key_id = patient_key.wrapped.wrapping_key_id;
   row.sealed_key = std::move(patient_key.wrapped.sealed);
-  row.record = crypto::encrypt_field(*patient_key.key, record_context(row),
-                                     json::serialize(to_json(record)));
+  row.record = crypto::encrypt_field(*patient_key.key, record_context(row), stored_json(record));
   row.created_at = now;
   row.updated_at = now;
   return row;
