@@ -1,8 +1,6 @@
 #include "patients/patient_service.hpp"
 
 #include <algorithm>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <map>
@@ -13,6 +11,7 @@
 #include "core/text.hpp"
 #include "core/validation.hpp"
 #include "crypto/field_cipher.hpp"
+#include "patients/stored_record.hpp"
 
 namespace praxis::patients {
 
@@ -155,15 +154,10 @@ core::Result<Patient> PatientService::decrypt(const PracticeKeys& keys, store::P
     return core::fail(ErrorCode::internal, "",
                       "patient record: " + std::string(crypto::crypto_error_name(text.error())));
   }
-  // The parsed tree lives only until the record is read out of it: on the stack.
-  unsigned char buffer[8192];
-  json::monotonic_resource scratch(buffer, sizeof buffer);
-  boost::system::error_code ec;
-  auto value = json::parse(*text, ec, &scratch);
-  if (ec || !value.is_object())
-    return core::fail(ErrorCode::internal, "", "patient record: not JSON");
+  auto record = decode_record(*text);
+  if (!record) return tl::unexpected(record.error());
   Patient p;
-  p.record = record_from_json(value.as_object());
+  p.record = std::move(*record);
   p.row = std::move(row);
   return p;
 }
@@ -177,7 +171,7 @@ core::Result<std::vector<std::uint8_t>> PatientService::encrypt(const PracticeKe
         ErrorCode::internal, "",
         "patient key: " + std::string(crypto::crypto_error_name(patient_key.error())));
   }
-  return crypto::encrypt_field(**patient_key, record_context(row), stored_json(r));
+  return crypto::encrypt_field(**patient_key, record_context(row), encode_record(r));
 }
 
 void PatientService::stamp_consents(Record& r, const Record* before) const {
@@ -271,7 +265,7 @@ store::PatientRow PatientService::new_row(const PracticeKeys& keys, std::string_
   row.key_version = patient_key.wrapped.version;
   row.wrapping_key_id = patient_key.wrapped.wrapping_key_id;
   row.sealed_key = std::move(patient_key.wrapped.sealed);
-  row.record = crypto::encrypt_field(*patient_key.key, record_context(row), stored_json(record));
+  row.record = crypto::encrypt_field(*patient_key.key, record_context(row), encode_record(record));
   row.created_at = now;
   row.updated_at = now;
   return row;

@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/json/array.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/serialize.hpp>
 #include <chrono>
 
 #include "core/phone.hpp"
@@ -47,61 +44,6 @@ json::object to_json(const Record& r) {
       {"email_reminders", {{"given", r.email_reminders.given}, {"at", r.email_reminders.at}}},
       {"sms_reminders", {{"given", r.sms_reminders.given}, {"at", r.sms_reminders.at}}}};
   return o;
-}
-
-std::string stored_json(const Record& r) {
-  unsigned char buffer[4096];
-  json::monotonic_resource scratch(buffer, sizeof buffer);
-  json::object o(&scratch);
-  auto put = [](json::object& into, std::string_view key, const std::string& value) {
-    if (!value.empty()) into.emplace(key, value);
-  };
-  auto put_object = [&](std::string_view key, json::object&& value) {
-    if (!value.empty()) o.emplace(key, std::move(value));
-  };
-  put(o, "family_name", r.family_name);
-  put(o, "given_names", r.given_names);
-  put(o, "title", r.title);
-  put(o, "name_prefix", r.name_prefix);
-  put(o, "name_suffix", r.name_suffix);
-  put(o, "birth_date", r.birth_date);
-  put(o, "sex", r.sex);
-  json::object address(&scratch);
-  put(address, "street", r.address.street);
-  put(address, "postcode", r.address.postcode);
-  put(address, "city", r.address.city);
-  put(address, "country", r.address.country);
-  put_object("address", std::move(address));
-  if (!r.phones.empty()) {
-    json::array phones(&scratch);
-    for (const auto& p : r.phones) {
-      json::object phone(&scratch);
-      put(phone, "kind", p.kind);
-      put(phone, "number", p.number);
-      phones.emplace_back(std::move(phone));
-    }
-    o.emplace("phones", std::move(phones));
-  }
-  put(o, "email", r.email);
-  json::object insurance(&scratch);
-  put(insurance, "kind", r.insurance.kind);
-  put(insurance, "insurer_name", r.insurance.insurer_name);
-  put(insurance, "ik", r.insurance.ik);
-  put(insurance, "kvnr", r.insurance.kvnr);
-  put_object("insurance", std::move(insurance));
-  put(o, "language", r.language);
-  put(o, "note", r.note);
-  json::object consents(&scratch);
-  for (auto [key, consent] : {std::pair{"email_reminders", &r.email_reminders},
-                              std::pair{"sms_reminders", &r.sms_reminders}}) {
-    if (!consent->given && consent->at.empty()) continue;
-    json::object c(&scratch);
-    c.emplace("given", consent->given);
-    put(c, "at", consent->at);
-    consents.emplace(key, std::move(c));
-  }
-  put_object("consents", std::move(consents));
-  return json::serialize(o);
 }
 
 namespace {

@@ -81,14 +81,8 @@ struct Parsed {
 [[nodiscard]] core::Result<Parsed> parse_record(const boost::json::object& json,
                                                 std::string_view today);
 
-// The record as the ciphertext carries it: to_json's field names, but only the fields that
-// have a value (no empty texts, lists or objects, no consent not given). Most records
-// leave half of their fields empty; what is not stored is not encrypted, decrypted and
-// parsed again for every search hit.
-std::string stored_json(const Record& r);
-
-// Reads a record written by to_json or stored_json (from the decrypted store), without
-// validation: an absent field is empty.
+// Reads a record written by to_json (the stored form of earlier versions, see
+// stored_record.hpp), without validation: an absent field is empty.
 Record record_from_json(const boost::json::object& json);
 
 }  // namespace praxis::patients
