@@ -894,10 +894,17 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
     }
     after = std::string(cursor.substr(dot + 1));
   }
+  // A rank whose lookups found nobody from its start (with the better ranks excluded) needs
+  // no exclusion later: whoever has one of its entries is excluded by a better rank anyway.
+  // "Schm" has no exact match, so its prefix rank is read without a probe of the two
+  // exact lookups per candidate. (A page that starts from a cursor does not know this of
+  // the ranks before it and excludes them all.)
+  std::vector<bool> found_nobody(stages.size(), false);
   auto excluded = [&](std::size_t upto) {
     std::vector<store::IndexTerm> out;
-    for (std::size_t i = 0; i < upto; ++i)
-      out.insert(out.end(), stages[i].begin(), stages[i].end());
+    for (std::size_t i = 0; i < upto; ++i) {
+      if (!found_nobody[i]) out.insert(out.end(), stages[i].begin(), stages[i].end());
+    }
     return out;
   };
   Candidates found(limit);
@@ -912,6 +919,7 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
     auto ids = tx.patients().next_matches(practice_id, stages[stage], exclude, after,
                                           static_cast<std::int64_t>(want));
     if (!ids) return tl::unexpected(ids.error());
+    if (ids->empty() && after.empty()) found_nobody[stage] = true;
     const auto page_ids = std::span<const std::string>(*ids).first(std::min(need, ids->size()));
     if (auto o = offer_rows(tx, practice_id, page_ids, std::span(&term, 1), found, open); !o) {
       return o;

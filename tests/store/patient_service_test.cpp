@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "practices/practice_service.hpp"
@@ -190,6 +191,40 @@ TEST_F(PatientFixture, PagesRunAcrossRanksWithoutGapsOrRepeats) {
     cursor = page->next_cursor;
   }
   EXPECT_EQ(combined, ids);
+}
+
+// "Meie" matches nobody exactly, so its prefix rank is read without excluding the exact
+// lookups; a patient both of prefix and of phonetic rank ("Meieh": prefix "meie", code
+// 6 like "Meie") is still shown once, in the better rank, on one page or across many.
+TEST_F(PatientFixture, ARankThatFindsNobodyLeavesTheNextRanksWithoutRepeats) {
+  for (int i = 0; i < 3; ++i) {
+    person("Meier", "Prefix" + std::to_string(i), "1970-01-01");
+    person("Meierhofer", "Prefix" + std::to_string(i), "1970-01-01");
+  }
+  person("Meieh", "Beides", "1970-01-01");
+  person("Mai", "Phonetisch", "1970-01-01");
+  const auto all = find("Meie");
+  EXPECT_EQ(all.size(), 8u);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "Meieh"), 1);
+  EXPECT_EQ(all.back(), "Mai") << "the phonetic rank comes last";
+  for (std::size_t size : {1u, 3u}) {
+    std::vector<std::string> families;
+    std::set<std::string> ids;
+    std::optional<std::string> cursor = "";
+    while (cursor) {
+      auto page = service.search(ctx, practice, "Meie", *cursor, size);
+      ASSERT_TRUE(page) << page.error().message;
+      for (const auto& p : page->patients) {
+        families.push_back(p.record.family_name);
+        EXPECT_TRUE(ids.insert(p.row.id).second) << "shown twice, page size " << size;
+      }
+      cursor = page->next_cursor;
+      ASSERT_LT(families.size(), 20u);
+    }
+    EXPECT_EQ(families.size(), 8u) << size;
+    ASSERT_FALSE(families.empty());
+    EXPECT_EQ(families.back(), "Mai") << size;
+  }
 }
 
 TEST_F(PatientFixture, EveryFieldErrorAtOnceAndKvnrCheckDigitIsAWarning) {
