@@ -138,6 +138,10 @@ class Reader {
     value_read();
   }
 
+  template <typename... Value>
+  static void refuse(void* context, Value...) {
+    self(context).fail("unexpected item");
+  }
   static cbor_callbacks callbacks() {
     cbor_callbacks c = cbor_empty_callbacks;
     c.uint8 = [](void* s, std::uint8_t v) { self(s).on_uint(v); };
@@ -149,23 +153,22 @@ class Reader {
     c.array_start = [](void* s, std::size_t n) { self(s).on_array(n); };
     c.boolean = [](void* s, bool v) { self(s).on_bool(v); };
     // Whatever encode_record does not write is an error.
-    auto other = [](void* s) { self(s).fail("unexpected item"); };
-    c.negint8 = [](void* s, std::uint8_t) { self(s).fail("unexpected item"); };
-    c.negint16 = [](void* s, std::uint16_t) { self(s).fail("unexpected item"); };
-    c.negint32 = [](void* s, std::uint32_t) { self(s).fail("unexpected item"); };
-    c.negint64 = [](void* s, std::uint64_t) { self(s).fail("unexpected item"); };
-    c.byte_string = [](void* s, cbor_data, std::size_t) { self(s).fail("unexpected item"); };
-    c.tag = [](void* s, std::uint64_t) { self(s).fail("unexpected item"); };
-    c.float2 = [](void* s, float) { self(s).fail("unexpected item"); };
-    c.float4 = [](void* s, float) { self(s).fail("unexpected item"); };
-    c.float8 = [](void* s, double) { self(s).fail("unexpected item"); };
-    c.byte_string_start = other;
-    c.string_start = other;
-    c.indef_array_start = other;
-    c.indef_map_start = other;
-    c.undefined = other;
-    c.null = other;
-    c.indef_break = other;
+    c.negint8 = refuse<std::uint8_t>;
+    c.negint16 = refuse<std::uint16_t>;
+    c.negint32 = refuse<std::uint32_t>;
+    c.negint64 = refuse<std::uint64_t>;
+    c.byte_string = refuse<cbor_data, std::size_t>;
+    c.tag = refuse<std::uint64_t>;
+    c.float2 = refuse<float>;
+    c.float4 = refuse<float>;
+    c.float8 = refuse<double>;
+    c.byte_string_start = refuse<>;
+    c.string_start = refuse<>;
+    c.indef_array_start = refuse<>;
+    c.indef_map_start = refuse<>;
+    c.undefined = refuse<>;
+    c.null = refuse<>;
+    c.indef_break = refuse<>;
     return c;
   }
   static const cbor_callbacks kCallbacks;
