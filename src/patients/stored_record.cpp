@@ -218,7 +218,7 @@ std::string encode_record(const Record& r) {
   return out;
 }
 
-core::Result<Record> decode_record(std::string_view stored) {
+core::Result<void> decode_record(std::string_view stored, Record& out) {
   if (stored.starts_with('{')) {
     // The JSON of earlier versions: parsed in a stack buffer, gone once read out.
     unsigned char buffer[8192];
@@ -228,14 +228,18 @@ core::Result<Record> decode_record(std::string_view stored) {
     if (ec || !value.is_object()) {
       return core::fail(core::ErrorCode::internal, "", "patient record: not JSON");
     }
-    return record_from_json(value.as_object());
+    out = record_from_json(value.as_object());
+    return {};
   }
-  Record r;
-  r.address.country.clear();  // absent means empty, as in every other field
-  r.language.clear();
-  Reader reader(r);
-  if (auto ok = reader.read(stored); !ok) return tl::unexpected(ok.error());
-  return r;
+  out.address.country.clear();  // absent means empty, as in every other field
+  out.language.clear();
+  return Reader(out).read(stored);
+}
+
+core::Result<Record> decode_record(std::string_view stored) {
+  core::Result<Record> out;  // a default Record
+  if (auto ok = decode_record(stored, *out); !ok) return tl::unexpected(ok.error());
+  return out;
 }
 
 }  // namespace praxis::patients

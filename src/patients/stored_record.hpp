@@ -26,5 +26,7 @@ std::string encode_record(const Record& r);
 // over — is an internal error: the ciphertext was authenticated, so it is a bug or a
 // record of a newer version, and reading on would drop fields a later write loses.
 core::Result<Record> decode_record(std::string_view stored);
+// The same into `out` (a default Record): a search fills its hits in place.
+core::Result<void> decode_record(std::string_view stored, Record& out);
 
 }  // namespace praxis::patients
