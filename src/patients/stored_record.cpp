@@ -2,6 +2,7 @@
 
 #include <cbor.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -122,7 +123,7 @@ class Reader {
     if (state_ != State::value || field_ != kPhones || size == 0 || size % 2 != 0) {
       return fail("unexpected array");
     }
-    record_.phones.reserve(size / 2);
+    record_.phones.reserve(std::min<std::size_t>(size / 2, 8));  // the head is not proof
     phone_texts_left_ = size;
     state_ = State::phones;
   }
