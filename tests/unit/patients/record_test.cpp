@@ -110,6 +110,19 @@ TEST(StoredRecord, AnythingElseIsRefused) {
   }
 }
 
+// Whatever the bytes — a valid record with one byte changed, or any string at all — the
+// reader answers with a record or an error; it never throws or reads past the end.
+RC_GTEST_PROP(StoredRecordProperty, DamagedOrArbitraryBytesFailCleanly, ()) {
+  std::string stored = encode_record(full_record());
+  const auto at = *rc::gen::inRange<std::size_t>(0, stored.size());
+  stored[at] = static_cast<char>(*rc::gen::arbitrary<unsigned char>());
+  stored.resize(*rc::gen::inRange<std::size_t>(0, stored.size() + 1));
+  for (const auto& bytes : {stored, *rc::gen::arbitrary<std::string>()}) {
+    auto r = decode_record(bytes);
+    if (!r) RC_ASSERT(r.error().code == core::ErrorCode::internal);
+  }
+}
+
 RC_GTEST_PROP(StoredRecordProperty, AnyMixOfEmptyAndSetFieldsReadsBackAsWritten, ()) {
   const auto text = [] {
     return *rc::gen::oneOf(rc::gen::just(std::string()),
