@@ -246,12 +246,8 @@ core::Result<std::optional<Problem>> check_subjects(store::AuditPort& audit,
       if (row.seq < 0 || static_cast<std::uint64_t>(row.seq) >= size) continue;
       auto entry = audit.entries(practice_id, row.seq, 1);
       if (!entry) return tl::unexpected(entry.error());
-      bool listed = false;
-      if (!entry->empty() && entry->front().seq == row.seq) {
-        store::for_each_audit_subject(entry->front().subjects, [&](std::string_view id) {
-          listed = listed || id == row.resource_id;
-        });
-      }
+      const bool listed = !entry->empty() && entry->front().seq == row.seq &&
+                          store::audit_subjects_name(entry->front().subjects, row.resource_id);
       const auto at = static_cast<std::uint64_t>(row.seq);
       if (!listed && (!first || at < *first)) first = at;
     }

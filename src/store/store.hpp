@@ -399,6 +399,14 @@ void for_each_audit_subject(std::string_view subjects, Fn&& fn) {
   }
 }
 
+// Whether an entry's `subjects` name `resource_id`.
+inline bool audit_subjects_name(std::string_view subjects, std::string_view resource_id) {
+  bool named = false;
+  for_each_audit_subject(subjects,
+                         [&](std::string_view id) { named = named || id == resource_id; });
+  return named;
+}
+
 // The per-resource indexes of the trail (audit_entries_resource, audit_subjects and
 // audit_subject_filters; sqlite migrations 0014/0015, postgres 0017/0018) are ordered by
 // block of entries first: seq >> kAuditBlockBits.

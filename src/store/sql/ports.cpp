@@ -1117,10 +1117,7 @@ core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view p
     auto rows = read_all<AuditEntryRow>(x_.run_params(lsql, lparams), read_audit_entry);
     if (!rows) return rows;
     for (auto& e : *rows) {
-      bool named_here = false;
-      for_each_audit_subject(
-          e.subjects, [&](std::string_view id) { named_here = named_here || id == q.resource_id; });
-      if (named_here) lists.push_back(std::move(e));
+      if (audit_subjects_name(e.subjects, q.resource_id)) lists.push_back(std::move(e));
     }
   }
   // Both newest first; an old list can be in both (a block the migration split).
