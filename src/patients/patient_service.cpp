@@ -1041,8 +1041,6 @@ core::Result<SearchPage> PatientService::search(const audit::Context& context,
             auto [it, inserted] = term_ranks.emplace(std::move(hit.patient_id), rank);
             if (!inserted) it->second = std::min(it->second, rank);
           }
-          core::Result<void> ok;
-          if (!ok) return ok;
           if (!ranks) {
             ranks = std::move(term_ranks);
           } else {

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 
 #include "store/migration.hpp"
+#include "store/sqlite/executor.hpp"
 #include "store/sqlite/migrate.hpp"
 #include "support/temp_dir.hpp"
 
@@ -84,6 +86,38 @@ TEST(SqliteStore, MigrationsAreIdempotentAndRecorded) {
   ASSERT_TRUE(db);
   EXPECT_EQ(*db->query_text("SELECT count(*) FROM schema_migrations"),
             std::to_string(migrations().size()));
+}
+
+// A result's cells through every accessor: an integer keeps no text of its own, and still
+// reads as its decimal text (and bytes) where a caller asks for those.
+TEST(SqliteStore, AResultReadsIntegersTextsBlobsAndNulls) {
+  test::TempDir dir;
+  OpenOptions create;
+  create.mode = OpenMode::create;
+  auto db = Database::open(dir.path() / "cells.db", create);
+  ASSERT_TRUE(db);
+  SqliteExecutor x(*db);
+  const std::vector<std::uint8_t> blob{0x00, 0xff, 0x10};
+  auto rows =
+      x.run("SELECT $1, $2, $3, NULL, -9223372036854775807 - 1",
+            {std::int64_t{-42}, std::string_view("7 Zwerge"), std::span<const std::uint8_t>(blob)});
+  ASSERT_TRUE(rows) << rows.error().internal;
+  ASSERT_EQ(rows->size(), 1U);
+  EXPECT_EQ(rows->int64(0, 0), -42);
+  EXPECT_EQ(rows->text(0, 0), "-42");
+  EXPECT_EQ(rows->bytes(0, 0), (std::vector<std::uint8_t>{'-', '4', '2'}));
+  EXPECT_EQ(rows->opt_text(0, 0), "-42");
+  EXPECT_EQ(rows->text(0, 1), "7 Zwerge");
+  EXPECT_EQ(rows->int64(0, 1), 7);  // leading digits, as before
+  EXPECT_EQ(rows->bytes(0, 2), blob);
+  EXPECT_TRUE(rows->is_null(0, 3));
+  EXPECT_EQ(rows->opt_int64(0, 3), std::nullopt);
+  EXPECT_EQ(rows->opt_bytes(0, 3), std::nullopt);
+  EXPECT_EQ(rows->int64(0, 4), std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(rows->take_text(0, 4), "-9223372036854775808");
+  EXPECT_EQ(rows->take_text(0, 1), "7 Zwerge");
+  EXPECT_EQ(rows->text(0, 1), "");  // taken
+  EXPECT_EQ(rows->text(0, 0), "-42");
 }
 
 TEST(SqliteStore, RefusesADatabaseNewerThanTheBinary) {

@@ -14,6 +14,10 @@ std::int64_t Rows::int64(std::size_t row, int column) const {
 
 std::vector<std::uint8_t> Rows::bytes(std::size_t row, int column) const {
   const auto& c = cell(row, column);
+  if (c.is_integer) {
+    const auto text = std::to_string(c.integer);
+    return {text.begin(), text.end()};
+  }
   return {c.data.begin(), c.data.end()};
 }
 

@@ -7,8 +7,6 @@
 // to ?1, ?2, …). Parameters always travel separately from the SQL text (ASVS 5.3.4).
 // Results are materialised: fine for the small row sets of lookups and lists.
 
-#include <array>
-#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -42,16 +40,13 @@ class Rows {
  public:
   struct Cell {
     bool null = true;
-    bool is_integer = false;  // `integer` holds the value (data its decimal text)
+    bool is_integer = false;  // `integer` holds the value; its text is made when asked for
     std::int64_t integer = 0;
-    std::string data;  // text, the decimal integer, or the raw bytes
+    std::string data;  // text or raw bytes (empty for an integer)
 
     void set_integer(std::int64_t v) {
       is_integer = true;
       integer = v;
-      std::array<char, 24> text{};
-      auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), v);
-      data.assign(text.data(), ec == std::errc() ? end : text.data());
     }
   };
 
@@ -61,10 +56,17 @@ class Rows {
   std::int64_t affected() const { return affected_; }
 
   bool is_null(std::size_t row, int column) const { return cell(row, column).null; }
-  std::string text(std::size_t row, int column) const { return cell(row, column).data; }
+  // An integer cell reads as its decimal text.
+  std::string text(std::size_t row, int column) const {
+    const Cell& c = cell(row, column);
+    return c.is_integer ? std::to_string(c.integer) : c.data;
+  }
   // The text moved out of the cell, which is empty afterwards: for readers that look at
   // each cell once and read many rows (the audit trail's entries).
-  std::string take_text(std::size_t row, int column) { return std::move(cell(row, column).data); }
+  std::string take_text(std::size_t row, int column) {
+    Cell& c = cell(row, column);
+    return c.is_integer ? std::to_string(c.integer) : std::move(c.data);
+  }
   std::int64_t int64(std::size_t row, int column) const;
   std::vector<std::uint8_t> bytes(std::size_t row, int column) const;
   std::optional<std::string> opt_text(std::size_t row, int column) const;
