@@ -88,8 +88,8 @@ TEST(SqliteStore, MigrationsAreIdempotentAndRecorded) {
             std::to_string(migrations().size()));
 }
 
-// A result's cells through every accessor: an integer keeps no text of its own, and still
-// reads as its decimal text (and bytes) where a caller asks for those.
+// A result through every accessor, materialised (run) and read in place (each_row): an
+// integer keeps no text of its own, and still reads as its decimal text (and bytes).
 TEST(SqliteStore, AResultReadsIntegersTextsBlobsAndNulls) {
   test::TempDir dir;
   OpenOptions create;
@@ -98,26 +98,62 @@ TEST(SqliteStore, AResultReadsIntegersTextsBlobsAndNulls) {
   ASSERT_TRUE(db);
   SqliteExecutor x(*db);
   const std::vector<std::uint8_t> blob{0x00, 0xff, 0x10};
-  auto rows =
-      x.run("SELECT $1, $2, $3, NULL, -9223372036854775807 - 1",
-            {std::int64_t{-42}, std::string_view("7 Zwerge"), std::span<const std::uint8_t>(blob)});
+  const std::string_view sql = "SELECT $1, $2, $3, NULL, -9223372036854775807 - 1";
+  const std::vector<sql::Param> params{std::int64_t{-42}, std::string_view("Zwerge"),
+                                       std::span<const std::uint8_t>(blob)};
+  auto rows = x.run_params(sql, params);
   ASSERT_TRUE(rows) << rows.error().internal;
   ASSERT_EQ(rows->size(), 1U);
   EXPECT_EQ(rows->int64(0, 0), -42);
   EXPECT_EQ(rows->text(0, 0), "-42");
   EXPECT_EQ(rows->bytes(0, 0), (std::vector<std::uint8_t>{'-', '4', '2'}));
-  EXPECT_EQ(rows->opt_text(0, 0), "-42");
-  EXPECT_EQ(rows->text(0, 1), "7 Zwerge");
-  EXPECT_EQ(rows->int64(0, 1), 7);  // leading digits, as before
+  EXPECT_EQ(rows->data(0, 0), std::nullopt);
+  EXPECT_EQ(rows->text(0, 1), "Zwerge");
   EXPECT_EQ(rows->bytes(0, 2), blob);
   EXPECT_TRUE(rows->is_null(0, 3));
-  EXPECT_EQ(rows->opt_int64(0, 3), std::nullopt);
-  EXPECT_EQ(rows->opt_bytes(0, 3), std::nullopt);
+  EXPECT_EQ(rows->opt_text(0, 3), std::nullopt);
   EXPECT_EQ(rows->int64(0, 4), std::numeric_limits<std::int64_t>::min());
-  EXPECT_EQ(rows->take_text(0, 4), "-9223372036854775808");
-  EXPECT_EQ(rows->take_text(0, 1), "7 Zwerge");
-  EXPECT_EQ(rows->text(0, 1), "");  // taken
-  EXPECT_EQ(rows->text(0, 0), "-42");
+  EXPECT_EQ(rows->text(0, 4), "-9223372036854775808");
+
+  int seen = 0;
+  auto each = x.each_row(sql, params, [&](const sql::RowView& row) -> core::Result<void> {
+    ++seen;
+    EXPECT_EQ(row.int64(0), -42);
+    EXPECT_EQ(row.opt_int64(0), -42);
+    EXPECT_EQ(row.text(0), "-42");
+    EXPECT_EQ(row.text(1), "Zwerge");
+    EXPECT_EQ(row.opt_text(1), "Zwerge");
+    EXPECT_EQ(row.bytes(2), blob);
+    EXPECT_EQ(row.opt_bytes(2), blob);
+    EXPECT_TRUE(row.is_null(3));
+    EXPECT_EQ(row.opt_text(3), std::nullopt);
+    EXPECT_EQ(row.opt_int64(3), std::nullopt);
+    EXPECT_EQ(row.opt_bytes(3), std::nullopt);
+    EXPECT_EQ(row.int64(4), std::numeric_limits<std::int64_t>::min());
+    EXPECT_EQ(row.text(4), "-9223372036854775808");
+    return {};
+  });
+  ASSERT_TRUE(each) << each.error().internal;
+  EXPECT_EQ(seen, 1);
+
+  // The first error of the callback ends the read and is the result.
+  const std::string_view three = "SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3";
+  seen = 0;
+  auto stopped = x.each_row(three, {}, [&](const sql::RowView& row) -> core::Result<void> {
+    ++seen;
+    if (row.int64(0) == 2) return core::fail(core::ErrorCode::conflict, "stop here");
+    return {};
+  });
+  ASSERT_FALSE(stopped);
+  EXPECT_EQ(stopped.error().code, core::ErrorCode::conflict);
+  EXPECT_EQ(seen, 2);
+  // The statement was reset: the same query runs again from its first row.
+  std::vector<std::int64_t> all;
+  ASSERT_TRUE(x.each_row(three, {}, [&](const sql::RowView& row) -> core::Result<void> {
+    all.push_back(row.int64(0));
+    return {};
+  }));
+  EXPECT_EQ(all, (std::vector<std::int64_t>{1, 2, 3}));
 }
 
 TEST(SqliteStore, RefusesADatabaseNewerThanTheBinary) {

@@ -5,9 +5,11 @@
 //
 // SQL text uses $1, $2, … placeholders in both dialects (SQLite's adapter rewrites them
 // to ?1, ?2, …). Parameters always travel separately from the SQL text (ASVS 5.3.4).
-// Results are materialised: fine for the small row sets of lookups and lists.
+// Results are read row by row into the caller's structures (each_row), or materialised
+// (run: for statements whose rows a caller only counts or looks at once).
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -61,11 +63,10 @@ class Rows {
     const Cell& c = cell(row, column);
     return c.is_integer ? std::to_string(c.integer) : c.data;
   }
-  // The text moved out of the cell, which is empty afterwards: for readers that look at
-  // each cell once and read many rows (the audit trail's entries).
-  std::string take_text(std::size_t row, int column) {
-    Cell& c = cell(row, column);
-    return c.is_integer ? std::to_string(c.integer) : std::move(c.data);
+  // The text or bytes a cell holds, seen in place; nullopt for an integer cell.
+  std::optional<std::string_view> data(std::size_t row, int column) const {
+    const Cell& c = cell(row, column);
+    return c.is_integer ? std::nullopt : std::optional<std::string_view>(c.data);
   }
   std::int64_t int64(std::size_t row, int column) const;
   std::vector<std::uint8_t> bytes(std::size_t row, int column) const;
@@ -85,17 +86,44 @@ class Rows {
     if (row >= rows_ || c >= columns_) throw std::out_of_range("sql::Rows: no such cell");
     return cells_[row * columns_ + c];
   }
-  Cell& cell(std::size_t row, int column) {
-    return const_cast<Cell&>(std::as_const(*this).cell(row, column));
-  }
   std::vector<Cell> cells_;  // row-major
   std::size_t columns_ = 0;
   std::size_t rows_ = 0;
   std::int64_t affected_ = 0;
 };
 
+// One row of a result while it is read (Executor::each_row): what it returns is valid
+// until the callback returns.
+class RowView {
+ public:
+  virtual bool is_null(int column) const = 0;
+  virtual std::int64_t int64(int column) const = 0;
+  // Text as is, a blob's raw bytes, an integer as its decimal text.
+  virtual std::string_view raw(int column) const = 0;
+
+  std::string text(int column) const { return std::string(raw(column)); }
+  std::vector<std::uint8_t> bytes(int column) const {
+    const auto r = raw(column);
+    return {r.begin(), r.end()};
+  }
+  std::optional<std::string> opt_text(int column) const {
+    return is_null(column) ? std::nullopt : std::optional<std::string>(text(column));
+  }
+  std::optional<std::int64_t> opt_int64(int column) const {
+    return is_null(column) ? std::nullopt : std::optional<std::int64_t>(int64(column));
+  }
+  std::optional<std::vector<std::uint8_t>> opt_bytes(int column) const {
+    return is_null(column) ? std::nullopt : std::optional<std::vector<std::uint8_t>>(bytes(column));
+  }
+
+ protected:
+  ~RowView() = default;
+};
+
 class Executor {
  public:
+  using RowFn = std::function<core::Result<void>(const RowView&)>;
+
   virtual ~Executor() = default;
   // Runs one statement. Errors as in store.hpp: conflict for constraint violations,
   // unavailable (maybe transient) for storage failures.
@@ -105,6 +133,13 @@ class Executor {
                                        std::initializer_list<Param> params = {}) {
     return run_params(sql, std::span<const Param>(params.begin(), params.size()));
   }
+  // Runs one query and calls `row` for each row as it is read, stopping at the first
+  // error `row` returns: how the ports read rows into their own structures, with no
+  // materialised copy of the result in between (SQLite reads each value in place; a
+  // search reads twenty patient rows). This default reads through run_params.
+  [[nodiscard]] virtual core::Result<void> each_row(std::string_view sql,
+                                                    std::span<const Param> params,
+                                                    const RowFn& row);
   // Rows one INSERT of many rows carries (insert_rows in ports.cpp): several spare
   // PostgreSQL round trips.
   virtual std::size_t rows_per_insert() const { return 32; }

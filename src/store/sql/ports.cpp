@@ -28,13 +28,24 @@ core::Result<void> versioned_update_outcome(Executor& x, const Rows& updated,
                     "The record was changed meanwhile; please reload.");
 }
 
+// The rows of a query, each read by `read` as it comes (Executor::each_row): no
+// materialised copy of the result in between.
 template <typename Row, typename Read>
-core::Result<std::vector<Row>> read_all(core::Result<Rows> rows, Read read) {
-  if (!rows) return tl::unexpected(rows.error());
+core::Result<std::vector<Row>> read_each(Executor& x, std::string_view sql,
+                                         std::span<const Param> params, Read read) {
   std::vector<Row> out;
-  out.reserve(rows->size());
-  for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(read(*rows, i));
+  auto r = x.each_row(sql, params, [&](const RowView& row) -> core::Result<void> {
+    out.push_back(read(row));
+    return {};
+  });
+  if (!r) return tl::unexpected(r.error());
   return out;
+}
+
+template <typename Row, typename Read>
+core::Result<std::vector<Row>> read_each(Executor& x, std::string_view sql,
+                                         std::initializer_list<Param> params, Read read) {
+  return read_each<Row>(x, sql, std::span<const Param>(params.begin(), params.size()), read);
 }
 
 core::Result<bool> touched_one(core::Result<Rows> rows) {
@@ -90,20 +101,20 @@ constexpr std::string_view kPracticeColumns =
     "id, slug, name, kind, street, postcode, city, bsnr, state, created_at, version, "
     "reception_second_factor_optional";
 
-PracticeRow read_practice(const Rows& r, std::size_t i) {
+PracticeRow read_practice(const RowView& r) {
   PracticeRow p;
-  p.id = r.text(i, 0);
-  p.slug = r.text(i, 1);
-  p.name = r.text(i, 2);
-  p.kind = r.text(i, 3);
-  p.street = r.text(i, 4);
-  p.postcode = r.text(i, 5);
-  p.city = r.text(i, 6);
-  p.bsnr = r.opt_text(i, 7);
-  p.state = r.text(i, 8);
-  p.created_at = r.text(i, 9);
-  p.version = r.int64(i, 10);
-  p.reception_second_factor_optional = r.int64(i, 11) != 0;
+  p.id = r.text(0);
+  p.slug = r.text(1);
+  p.name = r.text(2);
+  p.kind = r.text(3);
+  p.street = r.text(4);
+  p.postcode = r.text(5);
+  p.city = r.text(6);
+  p.bsnr = r.opt_text(7);
+  p.state = r.text(8);
+  p.created_at = r.text(9);
+  p.version = r.int64(10);
+  p.reception_second_factor_optional = r.int64(11) != 0;
   return p;
 }
 
@@ -123,20 +134,20 @@ core::Result<void> SqlPracticePort::insert(const PracticeRow& row) {
 }
 
 core::Result<std::optional<PracticeRow>> SqlPracticePort::find(std::string_view id) {
-  return first_row(read_all<PracticeRow>(
-      x_.run("SELECT " + std::string(kPracticeColumns) + " FROM practices WHERE id = $1", {id}),
+  return first_row(read_each<PracticeRow>(
+      x_, "SELECT " + std::string(kPracticeColumns) + " FROM practices WHERE id = $1", {id},
       read_practice));
 }
 
 core::Result<std::optional<PracticeRow>> SqlPracticePort::find_by_slug(std::string_view slug) {
-  return first_row(read_all<PracticeRow>(
-      x_.run("SELECT " + std::string(kPracticeColumns) + " FROM practices WHERE slug = $1", {slug}),
+  return first_row(read_each<PracticeRow>(
+      x_, "SELECT " + std::string(kPracticeColumns) + " FROM practices WHERE slug = $1", {slug},
       read_practice));
 }
 
 core::Result<std::vector<PracticeRow>> SqlPracticePort::list() {
-  return read_all<PracticeRow>(
-      x_.run("SELECT " + std::string(kPracticeColumns) + " FROM practices ORDER BY slug"),
+  return read_each<PracticeRow>(
+      x_, "SELECT " + std::string(kPracticeColumns) + " FROM practices ORDER BY slug", {},
       read_practice);
 }
 
@@ -159,19 +170,19 @@ constexpr std::string_view kUserColumns =
     "id, practice_id, email, role, status, password_hash, totp_secret, totp_last_step, "
     "created_at, version, display_name";
 
-UserRow read_user(const Rows& r, std::size_t i) {
+UserRow read_user(const RowView& r) {
   UserRow u;
-  u.id = r.text(i, 0);
-  u.practice_id = r.text(i, 1);
-  u.email = r.text(i, 2);
-  u.role = r.text(i, 3);
-  u.status = r.text(i, 4);
-  u.password_hash = r.opt_text(i, 5);
-  u.totp_secret = r.opt_bytes(i, 6);
-  u.totp_last_step = r.opt_int64(i, 7);
-  u.created_at = r.text(i, 8);
-  u.version = r.int64(i, 9);
-  u.display_name = r.text(i, 10);
+  u.id = r.text(0);
+  u.practice_id = r.text(1);
+  u.email = r.text(2);
+  u.role = r.text(3);
+  u.status = r.text(4);
+  u.password_hash = r.opt_text(5);
+  u.totp_secret = r.opt_bytes(6);
+  u.totp_last_step = r.opt_int64(7);
+  u.created_at = r.text(8);
+  u.version = r.int64(9);
+  u.display_name = r.text(10);
   return u;
 }
 
@@ -192,23 +203,22 @@ core::Result<void> SqlUserPort::insert(const UserRow& row) {
 
 core::Result<std::optional<UserRow>> SqlUserPort::find(std::string_view practice_id,
                                                        std::string_view id) {
-  return first_row(read_all<UserRow>(x_.run("SELECT " + std::string(kUserColumns) +
-                                                " FROM users WHERE practice_id = $1 AND id = $2",
-                                            {practice_id, id}),
-                                     read_user));
+  return first_row(read_each<UserRow>(
+      x_, "SELECT " + std::string(kUserColumns) + " FROM users WHERE practice_id = $1 AND id = $2",
+      {practice_id, id}, read_user));
 }
 
 core::Result<std::optional<UserRow>> SqlUserPort::find_by_email(std::string_view email) {
-  return first_row(read_all<UserRow>(
-      x_.run("SELECT " + std::string(kUserColumns) + " FROM users WHERE email = $1", {email}),
-      read_user));
+  return first_row(
+      read_each<UserRow>(x_, "SELECT " + std::string(kUserColumns) + " FROM users WHERE email = $1",
+                         {email}, read_user));
 }
 
 core::Result<std::vector<UserRow>> SqlUserPort::list(std::string_view practice_id) {
-  return read_all<UserRow>(x_.run("SELECT " + std::string(kUserColumns) +
-                                      " FROM users WHERE practice_id = $1 ORDER BY email",
-                                  {practice_id}),
-                           read_user);
+  return read_each<UserRow>(
+      x_,
+      "SELECT " + std::string(kUserColumns) + " FROM users WHERE practice_id = $1 ORDER BY email",
+      {practice_id}, read_user);
 }
 
 core::Result<void> SqlUserPort::update(const UserRow& row) {
@@ -238,15 +248,15 @@ namespace {
 constexpr std::string_view kEnrolmentColumns =
     "token_hash, practice_id, user_id, expires_at, used_at, enrolled_at, failed_attempts";
 
-EnrolmentTokenRow read_enrolment(const Rows& r, std::size_t i) {
+EnrolmentTokenRow read_enrolment(const RowView& r) {
   EnrolmentTokenRow t;
-  t.token_hash = r.bytes(i, 0);
-  t.practice_id = r.text(i, 1);
-  t.user_id = r.text(i, 2);
-  t.expires_at = r.text(i, 3);
-  t.used_at = r.opt_text(i, 4);
-  t.enrolled_at = r.opt_text(i, 5);
-  t.failed_attempts = r.int64(i, 6);
+  t.token_hash = r.bytes(0);
+  t.practice_id = r.text(1);
+  t.user_id = r.text(2);
+  t.expires_at = r.text(3);
+  t.used_at = r.opt_text(4);
+  t.enrolled_at = r.opt_text(5);
+  t.failed_attempts = r.int64(6);
   return t;
 }
 
@@ -260,11 +270,10 @@ core::Result<void> SqlEnrolmentTokenPort::insert(const EnrolmentTokenRow& row) {
 }
 
 core::Result<std::optional<EnrolmentTokenRow>> SqlEnrolmentTokenPort::find(Bytes token_hash) {
-  return first_row(
-      read_all<EnrolmentTokenRow>(x_.run("SELECT " + std::string(kEnrolmentColumns) +
-                                             " FROM enrolment_tokens WHERE token_hash = $1",
-                                         {token_hash}),
-                                  read_enrolment));
+  return first_row(read_each<EnrolmentTokenRow>(
+      x_,
+      "SELECT " + std::string(kEnrolmentColumns) + " FROM enrolment_tokens WHERE token_hash = $1",
+      {token_hash}, read_enrolment));
 }
 
 core::Result<void> SqlEnrolmentTokenPort::mark_used(Bytes token_hash, std::string_view at) {
@@ -352,18 +361,18 @@ constexpr std::string_view kSessionColumns =
     "id, practice_id, user_id, token_hash, csrf_hash, created_at, last_seen_at, expires_at, "
     "client, revoked_at";
 
-SessionRow read_session(const Rows& r, std::size_t i) {
+SessionRow read_session(const RowView& r) {
   SessionRow s;
-  s.id = r.text(i, 0);
-  s.practice_id = r.text(i, 1);
-  s.user_id = r.text(i, 2);
-  s.token_hash = r.bytes(i, 3);
-  s.csrf_hash = r.bytes(i, 4);
-  s.created_at = r.text(i, 5);
-  s.last_seen_at = r.text(i, 6);
-  s.expires_at = r.text(i, 7);
-  s.client = r.text(i, 8);
-  s.revoked_at = r.opt_text(i, 9);
+  s.id = r.text(0);
+  s.practice_id = r.text(1);
+  s.user_id = r.text(2);
+  s.token_hash = r.bytes(3);
+  s.csrf_hash = r.bytes(4);
+  s.created_at = r.text(5);
+  s.last_seen_at = r.text(6);
+  s.expires_at = r.text(7);
+  s.client = r.text(8);
+  s.revoked_at = r.opt_text(9);
   return s;
 }
 
@@ -378,20 +387,19 @@ core::Result<void> SqlSessionPort::insert(const SessionRow& row) {
 }
 
 core::Result<std::optional<SessionRow>> SqlSessionPort::find_by_token(Bytes token_hash) {
-  return first_row(read_all<SessionRow>(
-      x_.run("SELECT " + std::string(kSessionColumns) + " FROM sessions WHERE token_hash = $1",
-             {token_hash}),
-      read_session));
+  return first_row(read_each<SessionRow>(
+      x_, "SELECT " + std::string(kSessionColumns) + " FROM sessions WHERE token_hash = $1",
+      {token_hash}, read_session));
 }
 
 core::Result<std::vector<SessionRow>> SqlSessionPort::list_for_user(std::string_view practice_id,
                                                                     std::string_view user_id) {
-  return read_all<SessionRow>(
-      x_.run("SELECT " + std::string(kSessionColumns) +
-                 " FROM sessions WHERE practice_id = $1 AND user_id = $2 AND revoked_at IS NULL "
-                 "ORDER BY created_at DESC, id",
-             {practice_id, user_id}),
-      read_session);
+  return read_each<SessionRow>(
+      x_,
+      "SELECT " + std::string(kSessionColumns) +
+          " FROM sessions WHERE practice_id = $1 AND user_id = $2 AND revoked_at IS NULL "
+          "ORDER BY created_at DESC, id",
+      {practice_id, user_id}, read_session);
 }
 
 core::Result<void> SqlSessionPort::touch(std::string_view practice_id, std::string_view id,
@@ -435,18 +443,18 @@ constexpr std::string_view kApiTokenColumns =
     "id, practice_id, name, created_by, token_hash, permissions, created_at, expires_at, "
     "last_used_at, revoked_at";
 
-ApiTokenRow read_api_token(const Rows& r, std::size_t i) {
+ApiTokenRow read_api_token(const RowView& r) {
   ApiTokenRow t;
-  t.id = r.text(i, 0);
-  t.practice_id = r.text(i, 1);
-  t.name = r.text(i, 2);
-  t.created_by = r.text(i, 3);
-  t.token_hash = r.bytes(i, 4);
-  t.permissions = r.text(i, 5);
-  t.created_at = r.text(i, 6);
-  t.expires_at = r.text(i, 7);
-  t.last_used_at = r.opt_text(i, 8);
-  t.revoked_at = r.opt_text(i, 9);
+  t.id = r.text(0);
+  t.practice_id = r.text(1);
+  t.name = r.text(2);
+  t.created_by = r.text(3);
+  t.token_hash = r.bytes(4);
+  t.permissions = r.text(5);
+  t.created_at = r.text(6);
+  t.expires_at = r.text(7);
+  t.last_used_at = r.opt_text(8);
+  t.revoked_at = r.opt_text(9);
   return t;
 }
 
@@ -461,18 +469,17 @@ core::Result<void> SqlApiTokenPort::insert(const ApiTokenRow& row) {
 }
 
 core::Result<std::optional<ApiTokenRow>> SqlApiTokenPort::find_by_token(Bytes token_hash) {
-  return first_row(read_all<ApiTokenRow>(
-      x_.run("SELECT " + std::string(kApiTokenColumns) + " FROM api_tokens WHERE token_hash = $1",
-             {token_hash}),
-      read_api_token));
+  return first_row(read_each<ApiTokenRow>(
+      x_, "SELECT " + std::string(kApiTokenColumns) + " FROM api_tokens WHERE token_hash = $1",
+      {token_hash}, read_api_token));
 }
 
 core::Result<std::vector<ApiTokenRow>> SqlApiTokenPort::list(std::string_view practice_id) {
-  return read_all<ApiTokenRow>(
-      x_.run("SELECT " + std::string(kApiTokenColumns) +
-                 " FROM api_tokens WHERE practice_id = $1 ORDER BY created_at DESC, id",
-             {practice_id}),
-      read_api_token);
+  return read_each<ApiTokenRow>(
+      x_,
+      "SELECT " + std::string(kApiTokenColumns) +
+          " FROM api_tokens WHERE practice_id = $1 ORDER BY created_at DESC, id",
+      {practice_id}, read_api_token);
 }
 
 core::Result<bool> SqlApiTokenPort::revoke(std::string_view practice_id, std::string_view id,
@@ -500,22 +507,22 @@ constexpr std::string_view kPatientColumns =
     "merged_into, deleted_at, created_at, updated_at, version, restricted";
 
 // Texts are moved out of their cells: a search reads 20 rows per page.
-PatientRow read_patient(Rows& r, std::size_t i) {
+PatientRow read_patient(const RowView& r) {
   PatientRow p;
-  p.id = r.take_text(i, 0);
-  p.practice_id = r.take_text(i, 1);
-  p.status = r.take_text(i, 2);
-  p.key_id = static_cast<std::uint64_t>(r.int64(i, 3));
-  p.key_version = static_cast<std::uint32_t>(r.int64(i, 4));
-  p.wrapping_key_id = static_cast<std::uint64_t>(r.int64(i, 5));
-  p.sealed_key = r.bytes(i, 6);
-  p.record = r.bytes(i, 7);
-  p.merged_into = r.opt_text(i, 8);
-  p.deleted_at = r.opt_text(i, 9);
-  p.created_at = r.take_text(i, 10);
-  p.updated_at = r.take_text(i, 11);
-  p.version = r.int64(i, 12);
-  p.restricted = r.int64(i, 13) != 0;
+  p.id = r.text(0);
+  p.practice_id = r.text(1);
+  p.status = r.text(2);
+  p.key_id = static_cast<std::uint64_t>(r.int64(3));
+  p.key_version = static_cast<std::uint32_t>(r.int64(4));
+  p.wrapping_key_id = static_cast<std::uint64_t>(r.int64(5));
+  p.sealed_key = r.bytes(6);
+  p.record = r.bytes(7);
+  p.merged_into = r.opt_text(8);
+  p.deleted_at = r.opt_text(9);
+  p.created_at = r.text(10);
+  p.updated_at = r.text(11);
+  p.version = r.int64(12);
+  p.restricted = r.int64(13) != 0;
   return p;
 }
 
@@ -579,11 +586,10 @@ core::Result<void> SqlPatientPort::insert_many(std::span<const NewPatient> patie
 
 core::Result<std::optional<PatientRow>> SqlPatientPort::find(std::string_view practice_id,
                                                              std::string_view id) {
-  return first_row(
-      read_all<PatientRow>(x_.run("SELECT " + std::string(kPatientColumns) +
-                                      " FROM patients WHERE practice_id = $1 AND id = $2",
-                                  {practice_id, id}),
-                           read_patient));
+  return first_row(read_each<PatientRow>(x_,
+                                         "SELECT " + std::string(kPatientColumns) +
+                                             " FROM patients WHERE practice_id = $1 AND id = $2",
+                                         {practice_id, id}, read_patient));
 }
 
 core::Result<std::vector<PatientRow>> SqlPatientPort::find_many(std::string_view practice_id,
@@ -596,14 +602,14 @@ core::Result<std::vector<PatientRow>> SqlPatientPort::find_many(std::string_view
     params.reserve(n + 1);
     params.emplace_back(practice_id);
     for (std::size_t i = 0; i < n; ++i) params.emplace_back(std::string_view(ids[start + i]));
-    auto rows =
-        read_all<PatientRow>(x_.run_params("SELECT " + std::string(kPatientColumns) +
-                                               " FROM patients WHERE practice_id = $1 AND id IN (" +
-                                               placeholders(2, n) + ")",
-                                           params),
-                             read_patient);
-    if (!rows) return tl::unexpected(rows.error());
-    for (auto& p : *rows) out.push_back(std::move(p));
+    auto read = x_.each_row("SELECT " + std::string(kPatientColumns) +
+                                " FROM patients WHERE practice_id = $1 AND id IN (" +
+                                placeholders(2, n) + ")",
+                            params, [&](const RowView& row) -> core::Result<void> {
+                              out.push_back(read_patient(row));
+                              return {};
+                            });
+    if (!read) return tl::unexpected(read.error());
   }
   return out;
 }
@@ -737,22 +743,24 @@ core::Result<std::vector<std::string>> SqlPatientPort::next_matches(
     sql += "SELECT patient_id FROM (" + branch(include[i]) + ") b" + std::to_string(i);
   }
   sql += " ORDER BY patient_id LIMIT " + n;
-  auto rows = x_.run_params(sql, params);
-  if (!rows) return tl::unexpected(rows.error());
-  out.reserve(rows->size());
-  for (std::size_t i = 0; i < rows->size(); ++i) out.push_back(rows->text(i, 0));
+  out.reserve(static_cast<std::size_t>(limit));
+  auto read = x_.each_row(sql, params, [&](const RowView& row) -> core::Result<void> {
+    out.push_back(row.text(0));
+    return {};
+  });
+  if (!read) return tl::unexpected(read.error());
   return out;
 }
 
 core::Result<std::vector<PatientRow>> SqlPatientPort::list(std::string_view practice_id,
                                                            std::string_view after_id,
                                                            std::int64_t limit) {
-  return read_all<PatientRow>(
-      x_.run("SELECT " + std::string(kPatientColumns) +
-                 " FROM patients WHERE practice_id = $1 AND id > $2 AND status IN ('active', "
-                 "'new') ORDER BY id LIMIT $3",
-             {practice_id, after_id, limit}),
-      read_patient);
+  return read_each<PatientRow>(
+      x_,
+      "SELECT " + std::string(kPatientColumns) +
+          " FROM patients WHERE practice_id = $1 AND id > $2 AND status IN ('active', "
+          "'new') ORDER BY id LIMIT $3",
+      {practice_id, after_id, limit}, read_patient);
 }
 
 core::Result<std::int64_t> SqlPatientPort::count(std::string_view practice_id) {
@@ -770,42 +778,42 @@ constexpr std::string_view kAuditColumns =
     "resource_id, purpose, outcome, request_id, client, break_glass_id, leaf, subjects";
 
 // Each cell is looked at once: moved out, not copied (verify reads every entry).
-AuditEntryRow read_audit_entry(Rows& r, std::size_t i) {
+AuditEntryRow read_audit_entry(const RowView& r) {
   AuditEntryRow e;
-  e.practice_id = r.take_text(i, 0);
-  e.seq = r.int64(i, 1);
-  e.at = r.take_text(i, 2);
-  e.actor_kind = r.take_text(i, 3);
-  e.actor_id = r.take_text(i, 4);
-  e.actor_role = r.take_text(i, 5);
-  e.action = r.take_text(i, 6);
-  e.resource_type = r.take_text(i, 7);
-  e.resource_id = r.take_text(i, 8);
-  e.purpose = r.take_text(i, 9);
-  e.outcome = r.take_text(i, 10);
-  e.request_id = r.take_text(i, 11);
-  e.client = r.take_text(i, 12);
-  e.break_glass_id = r.take_text(i, 13);
-  e.leaf = r.bytes(i, 14);
-  e.subjects = r.take_text(i, 15);
+  e.practice_id = r.text(0);
+  e.seq = r.int64(1);
+  e.at = r.text(2);
+  e.actor_kind = r.text(3);
+  e.actor_id = r.text(4);
+  e.actor_role = r.text(5);
+  e.action = r.text(6);
+  e.resource_type = r.text(7);
+  e.resource_id = r.text(8);
+  e.purpose = r.text(9);
+  e.outcome = r.text(10);
+  e.request_id = r.text(11);
+  e.client = r.text(12);
+  e.break_glass_id = r.text(13);
+  e.leaf = r.bytes(14);
+  e.subjects = r.text(15);
   return e;
 }
 
-AuditHeadRow read_audit_head(const Rows& r, std::size_t i) {
-  return {r.text(i, 0), r.int64(i, 1), r.bytes(i, 2), r.bytes(i, 3), r.text(i, 4)};
+AuditHeadRow read_audit_head(const RowView& r) {
+  return {r.text(0), r.int64(1), r.bytes(2), r.bytes(3), r.text(4)};
 }
 
-AuditCheckpointRow read_checkpoint(const Rows& r, std::size_t i) {
-  return {r.text(i, 0), r.int64(i, 1), r.bytes(i, 2), r.text(i, 3), r.text(i, 4)};
+AuditCheckpointRow read_checkpoint(const RowView& r) {
+  return {r.text(0), r.int64(1), r.bytes(2), r.text(3), r.text(4)};
 }
 
 constexpr std::string_view kBreakGlassColumns =
     "practice_id, id, user_id, patient_id, reason, created_at, expires_at, reviewed_by, "
     "reviewed_at";
 
-BreakGlassRow read_break_glass(const Rows& r, std::size_t i) {
-  return {r.text(i, 0), r.text(i, 1), r.text(i, 2),     r.text(i, 3),    r.bytes(i, 4),
-          r.text(i, 5), r.text(i, 6), r.opt_text(i, 7), r.opt_text(i, 8)};
+BreakGlassRow read_break_glass(const RowView& r) {
+  return {r.text(0), r.text(1), r.text(2),     r.text(3),    r.bytes(4),
+          r.text(5), r.text(6), r.opt_text(7), r.opt_text(8)};
 }
 
 }  // namespace
@@ -817,11 +825,11 @@ core::Result<AuditHeadRow> SqlAuditPort::lock_head(std::string_view practice_id,
   // after the practice's first entry, so the lock is normally one statement (an
   // INSERT … ON CONFLICT first would wait for the lock as well: two waits per append).
   auto lock = [&] {
-    return read_all<AuditHeadRow>(x_.run("UPDATE audit_heads SET size = size WHERE practice_id = "
-                                         "$1 RETURNING practice_id, size, root, frontier, "
-                                         "updated_at",
-                                         {practice_id}),
-                                  read_audit_head);
+    return read_each<AuditHeadRow>(x_,
+                                   "UPDATE audit_heads SET size = size WHERE practice_id = "
+                                   "$1 RETURNING practice_id, size, root, frontier, "
+                                   "updated_at",
+                                   {practice_id}, read_audit_head);
   };
   auto rows = lock();
   if (!rows) return tl::unexpected(rows.error());
@@ -841,11 +849,11 @@ core::Result<AuditHeadRow> SqlAuditPort::lock_head(std::string_view practice_id,
 }
 
 core::Result<std::optional<AuditHeadRow>> SqlAuditPort::head(std::string_view practice_id) {
-  return first_row(read_all<AuditHeadRow>(
-      x_.run("SELECT practice_id, size, root, frontier, updated_at FROM audit_heads "
-             "WHERE practice_id = $1",
-             {practice_id}),
-      read_audit_head));
+  return first_row(read_each<AuditHeadRow>(
+      x_,
+      "SELECT practice_id, size, root, frontier, updated_at FROM audit_heads "
+      "WHERE practice_id = $1",
+      {practice_id}, read_audit_head));
 }
 
 core::Result<void> SqlAuditPort::put_head(const AuditHeadRow& head) {
@@ -943,13 +951,13 @@ core::Result<std::vector<AuditFilterRow>> SqlAuditPort::subject_filters(
   // A range of blocks per part: the key is (practice, part, block, …).
   std::vector<AuditFilterRow> out;
   for (std::int64_t part = 0; part < kAuditFilterParts; ++part) {
-    auto rows = read_all<AuditFilterRow>(
-        x_.run("SELECT part, blk, first_seq, names FROM audit_subject_filters WHERE "
-               "practice_id = $1 AND part = $2 AND blk >= $3 AND blk <= $4 "
-               "ORDER BY blk, first_seq",
-               {practice_id, part, first_block, last_block}),
-        [](const Rows& r, std::size_t i) {
-          return AuditFilterRow{r.int64(i, 0), r.int64(i, 1), r.int64(i, 2), r.bytes(i, 3)};
+    auto rows = read_each<AuditFilterRow>(
+        x_,
+        "SELECT part, blk, first_seq, names FROM audit_subject_filters WHERE "
+        "practice_id = $1 AND part = $2 AND blk >= $3 AND blk <= $4 "
+        "ORDER BY blk, first_seq",
+        {practice_id, part, first_block, last_block}, [](const RowView& r) {
+          return AuditFilterRow{r.int64(0), r.int64(1), r.int64(2), r.bytes(3)};
         });
     if (!rows) return rows;
     std::move(rows->begin(), rows->end(), std::back_inserter(out));
@@ -963,12 +971,13 @@ core::Result<std::vector<AuditFilterRow>> SqlAuditPort::subject_filters(
 core::Result<std::vector<AuditSubjectRow>> SqlAuditPort::subjects(std::string_view practice_id,
                                                                   const AuditSubjectRow& after,
                                                                   std::int64_t limit) {
-  return read_all<AuditSubjectRow>(
-      x_.run("SELECT resource_id, seq, blk FROM audit_subjects WHERE practice_id = $1 AND "
-             "(blk, resource_id, seq) > ($2, $3, $4) ORDER BY blk, resource_id, seq LIMIT $5",
-             {practice_id, after.block, std::string_view(after.resource_id), after.seq, limit}),
-      [](const Rows& r, std::size_t i) {
-        return AuditSubjectRow{r.text(i, 0), r.int64(i, 1), r.int64(i, 2)};
+  return read_each<AuditSubjectRow>(
+      x_,
+      "SELECT resource_id, seq, blk FROM audit_subjects WHERE practice_id = $1 AND "
+      "(blk, resource_id, seq) > ($2, $3, $4) ORDER BY blk, resource_id, seq LIMIT $5",
+      {practice_id, after.block, std::string_view(after.resource_id), after.seq, limit},
+      [](const RowView& r) {
+        return AuditSubjectRow{r.text(0), r.int64(1), r.int64(2)};
       });
 }
 
@@ -1009,23 +1018,23 @@ core::Result<std::optional<std::vector<std::uint8_t>>> SqlAuditPort::node(
 core::Result<std::vector<AuditEntryRow>> SqlAuditPort::entries(std::string_view practice_id,
                                                                std::int64_t from_seq,
                                                                std::int64_t limit) {
-  return read_all<AuditEntryRow>(
-      x_.run("SELECT " + std::string(kAuditColumns) +
-                 " FROM audit_entries WHERE practice_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
-             {practice_id, from_seq, limit}),
-      read_audit_entry);
+  return read_each<AuditEntryRow>(
+      x_,
+      "SELECT " + std::string(kAuditColumns) +
+          " FROM audit_entries WHERE practice_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+      {practice_id, from_seq, limit}, read_audit_entry);
 }
 
 core::Result<std::vector<AuditNodeRow>> SqlAuditPort::nodes(std::string_view practice_id,
                                                             std::int64_t level,
                                                             std::int64_t from_index,
                                                             std::int64_t limit) {
-  return read_all<AuditNodeRow>(
-      x_.run("SELECT level, idx, hash FROM audit_nodes WHERE practice_id = $1 AND level = $2 "
-             "AND idx >= $3 ORDER BY idx LIMIT $4",
-             {practice_id, level, from_index, limit}),
-      [](const Rows& r, std::size_t i) {
-        return AuditNodeRow{r.int64(i, 0), r.int64(i, 1), r.bytes(i, 2)};
+  return read_each<AuditNodeRow>(
+      x_,
+      "SELECT level, idx, hash FROM audit_nodes WHERE practice_id = $1 AND level = $2 "
+      "AND idx >= $3 ORDER BY idx LIMIT $4",
+      {practice_id, level, from_index, limit}, [](const RowView& r) {
+        return AuditNodeRow{r.int64(0), r.int64(1), r.bytes(2)};
       });
 }
 
@@ -1078,7 +1087,7 @@ core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view p
   conditions(params, sql);
   params.push_back(q.limit);
   sql += " ORDER BY seq DESC LIMIT $" + std::to_string(params.size());
-  auto found = read_all<AuditEntryRow>(x_.run_params(sql, params), read_audit_entry);
+  auto found = read_each<AuditEntryRow>(x_, sql, params, read_audit_entry);
   if (!found || q.resource_id.empty()) return found;
 
   // The lists since the index of lists: the entries its rows of the resource's part say
@@ -1114,7 +1123,7 @@ core::Result<std::vector<AuditEntryRow>> SqlAuditPort::search(std::string_view p
                        placeholders(2, chunk.size()) + ")";
     conditions(lparams, lsql);
     lsql += " ORDER BY seq DESC";
-    auto rows = read_all<AuditEntryRow>(x_.run_params(lsql, lparams), read_audit_entry);
+    auto rows = read_each<AuditEntryRow>(x_, lsql, lparams, read_audit_entry);
     if (!rows) return rows;
     for (auto& e : *rows) {
       if (audit_subjects_name(e.subjects, q.resource_id)) lists.push_back(std::move(e));
@@ -1145,20 +1154,20 @@ core::Result<void> SqlAuditPort::insert_checkpoint(const AuditCheckpointRow& row
 
 core::Result<std::optional<AuditCheckpointRow>> SqlAuditPort::latest_checkpoint(
     std::string_view practice_id) {
-  return first_row(read_all<AuditCheckpointRow>(
-      x_.run("SELECT practice_id, size, root, note, created_at FROM audit_checkpoints "
-             "WHERE practice_id = $1 ORDER BY size DESC LIMIT 1",
-             {practice_id}),
-      read_checkpoint));
+  return first_row(read_each<AuditCheckpointRow>(
+      x_,
+      "SELECT practice_id, size, root, note, created_at FROM audit_checkpoints "
+      "WHERE practice_id = $1 ORDER BY size DESC LIMIT 1",
+      {practice_id}, read_checkpoint));
 }
 
 core::Result<std::vector<AuditCheckpointRow>> SqlAuditPort::checkpoints(
     std::string_view practice_id) {
-  return read_all<AuditCheckpointRow>(
-      x_.run("SELECT practice_id, size, root, note, created_at FROM audit_checkpoints "
-             "WHERE practice_id = $1 ORDER BY size",
-             {practice_id}),
-      read_checkpoint);
+  return read_each<AuditCheckpointRow>(
+      x_,
+      "SELECT practice_id, size, root, note, created_at FROM audit_checkpoints "
+      "WHERE practice_id = $1 ORDER BY size",
+      {practice_id}, read_checkpoint);
 }
 
 core::Result<void> SqlAuditPort::insert_break_glass(const BreakGlassRow& row) {
@@ -1172,22 +1181,21 @@ core::Result<void> SqlAuditPort::insert_break_glass(const BreakGlassRow& row) {
 core::Result<std::optional<BreakGlassRow>> SqlAuditPort::active_break_glass(
     std::string_view practice_id, std::string_view user_id, std::string_view patient_id,
     std::string_view now) {
-  return first_row(read_all<BreakGlassRow>(
-      x_.run("SELECT " + std::string(kBreakGlassColumns) +
-                 " FROM break_glass WHERE practice_id = $1 AND user_id = $2 AND patient_id = $3 "
-                 "AND created_at <= $4 AND expires_at > $4 ORDER BY expires_at DESC LIMIT 1",
-             {practice_id, user_id, patient_id, now}),
-      read_break_glass));
+  return first_row(read_each<BreakGlassRow>(
+      x_,
+      "SELECT " + std::string(kBreakGlassColumns) +
+          " FROM break_glass WHERE practice_id = $1 AND user_id = $2 AND patient_id = $3 "
+          "AND created_at <= $4 AND expires_at > $4 ORDER BY expires_at DESC LIMIT 1",
+      {practice_id, user_id, patient_id, now}, read_break_glass));
 }
 
 core::Result<std::vector<BreakGlassRow>> SqlAuditPort::list_break_glass(
     std::string_view practice_id, bool unreviewed_only) {
-  return read_all<BreakGlassRow>(
-      x_.run(
-          "SELECT " + std::string(kBreakGlassColumns) + " FROM break_glass WHERE practice_id = $1" +
-              (unreviewed_only ? " AND reviewed_at IS NULL" : "") + " ORDER BY created_at DESC, id",
-          {practice_id}),
-      read_break_glass);
+  return read_each<BreakGlassRow>(
+      x_,
+      "SELECT " + std::string(kBreakGlassColumns) + " FROM break_glass WHERE practice_id = $1" +
+          (unreviewed_only ? " AND reviewed_at IS NULL" : "") + " ORDER BY created_at DESC, id",
+      {practice_id}, read_break_glass);
 }
 
 core::Result<bool> SqlAuditPort::review_break_glass(std::string_view practice_id,
@@ -1222,9 +1230,8 @@ std::string_view config_table(ConfigKind kind) {
   return "practitioners";
 }
 
-ConfigRow read_config(const Rows& r, std::size_t i) {
-  return {r.text(i, 0), r.text(i, 1), r.text(i, 2), r.int64(i, 3) != 0,
-          r.text(i, 4), r.text(i, 5), r.int64(i, 6)};
+ConfigRow read_config(const RowView& r) {
+  return {r.text(0), r.text(1), r.text(2), r.int64(3) != 0, r.text(4), r.text(5), r.int64(6)};
 }
 
 constexpr std::string_view kConfigColumns =
@@ -1234,25 +1241,25 @@ constexpr std::string_view kAppointmentColumns =
     "practice_id, id, practitioner_id, type_id, patient_id, starts_at, ends_at, block_start, "
     "block_end, status, active, source, details, created_at, updated_at, version, cancel_reason";
 
-AppointmentRow read_appointment(const Rows& r, std::size_t i) {
+AppointmentRow read_appointment(const RowView& r) {
   AppointmentRow a;
-  a.practice_id = r.text(i, 0);
-  a.id = r.text(i, 1);
-  a.practitioner_id = r.text(i, 2);
-  a.type_id = r.text(i, 3);
-  a.patient_id = r.opt_text(i, 4);
-  a.starts_at = r.int64(i, 5);
-  a.ends_at = r.int64(i, 6);
-  a.block_start = r.int64(i, 7);
-  a.block_end = r.int64(i, 8);
-  a.status = r.text(i, 9);
-  a.active = r.int64(i, 10) != 0;
-  a.source = r.text(i, 11);
-  a.details = r.opt_bytes(i, 12);
-  a.created_at = r.text(i, 13);
-  a.updated_at = r.text(i, 14);
-  a.version = r.int64(i, 15);
-  a.cancel_reason = r.opt_text(i, 16);
+  a.practice_id = r.text(0);
+  a.id = r.text(1);
+  a.practitioner_id = r.text(2);
+  a.type_id = r.text(3);
+  a.patient_id = r.opt_text(4);
+  a.starts_at = r.int64(5);
+  a.ends_at = r.int64(6);
+  a.block_start = r.int64(7);
+  a.block_end = r.int64(8);
+  a.status = r.text(9);
+  a.active = r.int64(10) != 0;
+  a.source = r.text(11);
+  a.details = r.opt_bytes(12);
+  a.created_at = r.text(13);
+  a.updated_at = r.text(14);
+  a.version = r.int64(15);
+  a.cancel_reason = r.opt_text(16);
   return a;
 }
 
@@ -1285,20 +1292,20 @@ core::Result<void> SqlSchedulingPort::update_config(ConfigKind kind, const Confi
 core::Result<std::optional<ConfigRow>> SqlSchedulingPort::find_config(ConfigKind kind,
                                                                       std::string_view practice_id,
                                                                       std::string_view id) {
-  return first_row(read_all<ConfigRow>(
-      x_.run("SELECT " + std::string(kConfigColumns) + " FROM " + std::string(config_table(kind)) +
-                 " WHERE practice_id = $1 AND id = $2",
-             {practice_id, id}),
-      read_config));
+  return first_row(read_each<ConfigRow>(x_,
+                                        "SELECT " + std::string(kConfigColumns) + " FROM " +
+                                            std::string(config_table(kind)) +
+                                            " WHERE practice_id = $1 AND id = $2",
+                                        {practice_id, id}, read_config));
 }
 
 core::Result<std::vector<ConfigRow>> SqlSchedulingPort::list_config(ConfigKind kind,
                                                                     std::string_view practice_id) {
-  return read_all<ConfigRow>(
-      x_.run("SELECT " + std::string(kConfigColumns) + " FROM " + std::string(config_table(kind)) +
-                 " WHERE practice_id = $1 ORDER BY id",
-             {practice_id}),
-      read_config);
+  return read_each<ConfigRow>(x_,
+                              "SELECT " + std::string(kConfigColumns) + " FROM " +
+                                  std::string(config_table(kind)) +
+                                  " WHERE practice_id = $1 ORDER BY id",
+                              {practice_id}, read_config);
 }
 
 core::Result<void> SqlSchedulingPort::insert_absence(const AbsenceRow& row) {
@@ -1317,14 +1324,13 @@ core::Result<bool> SqlSchedulingPort::delete_absence(std::string_view practice_i
 core::Result<std::vector<AbsenceRow>> SqlSchedulingPort::list_absences(std::string_view practice_id,
                                                                        std::int64_t from,
                                                                        std::int64_t to) {
-  return read_all<AbsenceRow>(
-      x_.run("SELECT practice_id, id, practitioner_id, starts_at, ends_at, created_at FROM "
-             "absences WHERE practice_id = $1 AND ends_at > $2 AND starts_at < $3 "
-             "ORDER BY starts_at, id",
-             {practice_id, from, to}),
-      [](const Rows& r, std::size_t i) {
-        return AbsenceRow{r.text(i, 0),  r.text(i, 1),  r.text(i, 2),
-                          r.int64(i, 3), r.int64(i, 4), r.text(i, 5)};
+  return read_each<AbsenceRow>(
+      x_,
+      "SELECT practice_id, id, practitioner_id, starts_at, ends_at, created_at FROM "
+      "absences WHERE practice_id = $1 AND ends_at > $2 AND starts_at < $3 "
+      "ORDER BY starts_at, id",
+      {practice_id, from, to}, [](const RowView& r) {
+        return AbsenceRow{r.text(0), r.text(1), r.text(2), r.int64(3), r.int64(4), r.text(5)};
       });
 }
 
@@ -1428,10 +1434,10 @@ core::Result<std::vector<std::string>> SqlSchedulingPort::resources_of(
 core::Result<std::optional<AppointmentRow>> SqlSchedulingPort::find_appointment(
     std::string_view practice_id, std::string_view id) {
   auto found = first_row(
-      read_all<AppointmentRow>(x_.run("SELECT " + std::string(kAppointmentColumns) +
-                                          " FROM appointments WHERE practice_id = $1 AND id = $2",
-                                      {practice_id, id}),
-                               read_appointment));
+      read_each<AppointmentRow>(x_,
+                                "SELECT " + std::string(kAppointmentColumns) +
+                                    " FROM appointments WHERE practice_id = $1 AND id = $2",
+                                {practice_id, id}, read_appointment));
   if (!found || !*found) return found;
   auto resources = resources_of(practice_id, id);
   if (!resources) return tl::unexpected(resources.error());
@@ -1442,20 +1448,19 @@ core::Result<std::optional<AppointmentRow>> SqlSchedulingPort::find_appointment(
 core::Result<std::vector<AppointmentRow>> SqlSchedulingPort::list_appointments(
     std::string_view practice_id, std::int64_t from, std::int64_t to,
     std::optional<std::string_view> practitioner_id) {
-  auto rows =
-      practitioner_id
-          ? read_all<AppointmentRow>(
-                x_.run("SELECT " + std::string(kAppointmentColumns) +
-                           " FROM appointments WHERE practice_id = $1 AND starts_at >= $2 AND "
-                           "starts_at < $3 AND practitioner_id = $4 ORDER BY starts_at, id",
-                       {practice_id, from, to, *practitioner_id}),
-                read_appointment)
-          : read_all<AppointmentRow>(
-                x_.run("SELECT " + std::string(kAppointmentColumns) +
-                           " FROM appointments WHERE practice_id = $1 AND starts_at >= $2 AND "
-                           "starts_at < $3 ORDER BY starts_at, id",
-                       {practice_id, from, to}),
-                read_appointment);
+  auto rows = practitioner_id
+                  ? read_each<AppointmentRow>(
+                        x_,
+                        "SELECT " + std::string(kAppointmentColumns) +
+                            " FROM appointments WHERE practice_id = $1 AND starts_at >= $2 AND "
+                            "starts_at < $3 AND practitioner_id = $4 ORDER BY starts_at, id",
+                        {practice_id, from, to, *practitioner_id}, read_appointment)
+                  : read_each<AppointmentRow>(
+                        x_,
+                        "SELECT " + std::string(kAppointmentColumns) +
+                            " FROM appointments WHERE practice_id = $1 AND starts_at >= $2 AND "
+                            "starts_at < $3 ORDER BY starts_at, id",
+                        {practice_id, from, to}, read_appointment);
   if (!rows) return rows;
   // The resources of all listed appointments in one query.
   auto held = x_.run(
@@ -1483,14 +1488,15 @@ core::Result<std::vector<BusyRow>> busy_of(Executor& x, std::string_view table,
                                            std::string_view owner_column,
                                            std::string_view practice_id, std::string_view owner,
                                            std::int64_t from, std::int64_t to) {
-  return read_all<BusyRow>(x.run("SELECT block_start, block_end FROM " + std::string(table) +
-                                     " WHERE practice_id = $1 AND " + std::string(owner_column) +
-                                     " = $2 AND active = 1 AND block_end > $3 AND block_end < "
-                                     "$5 AND block_start < $4",
-                                 {practice_id, owner, from, to, to + kMaxAppointmentBlockSeconds}),
-                           [&](const Rows& r, std::size_t i) {
-                             return BusyRow{std::string(owner), r.int64(i, 0), r.int64(i, 1)};
-                           });
+  return read_each<BusyRow>(x,
+                            "SELECT block_start, block_end FROM " + std::string(table) +
+                                " WHERE practice_id = $1 AND " + std::string(owner_column) +
+                                " = $2 AND active = 1 AND block_end > $3 AND block_end < "
+                                "$5 AND block_start < $4",
+                            {practice_id, owner, from, to, to + kMaxAppointmentBlockSeconds},
+                            [&](const RowView& r) {
+                              return BusyRow{std::string(owner), r.int64(0), r.int64(1)};
+                            });
 }
 
 }  // namespace
@@ -1532,10 +1538,10 @@ constexpr std::string_view kBookingColumns =
     "practice_id, id, appointment_id, token_hash, phone_hash, email_hash, new_patient, "
     "reviewed_at, reviewed_by, created_at";
 
-OnlineBookingRow read_booking(const Rows& r, std::size_t i) {
-  return OnlineBookingRow{
-      r.text(i, 0),      r.text(i, 1),       r.text(i, 2),     r.bytes(i, 3),    r.opt_int64(i, 4),
-      r.opt_int64(i, 5), r.int64(i, 6) != 0, r.opt_text(i, 7), r.opt_text(i, 8), r.text(i, 9)};
+OnlineBookingRow read_booking(const RowView& r) {
+  return OnlineBookingRow{r.text(0),      r.text(1),      r.text(2),       r.bytes(3),
+                          r.opt_int64(4), r.opt_int64(5), r.int64(6) != 0, r.opt_text(7),
+                          r.opt_text(8),  r.text(9)};
 }
 
 }  // namespace
@@ -1551,29 +1557,29 @@ core::Result<void> SqlBookingPort::insert_booking(const OnlineBookingRow& row) {
 
 core::Result<std::optional<OnlineBookingRow>> SqlBookingPort::find_by_token(
     std::string_view practice_id, std::span<const std::uint8_t> token_hash) {
-  return first_row(read_all<OnlineBookingRow>(
-      x_.run("SELECT " + std::string(kBookingColumns) +
-                 " FROM online_bookings WHERE token_hash = $1 AND practice_id = $2",
-             {token_hash, practice_id}),
-      read_booking));
+  return first_row(read_each<OnlineBookingRow>(
+      x_,
+      "SELECT " + std::string(kBookingColumns) +
+          " FROM online_bookings WHERE token_hash = $1 AND practice_id = $2",
+      {token_hash, practice_id}, read_booking));
 }
 
 core::Result<std::optional<OnlineBookingRow>> SqlBookingPort::find_booking(
     std::string_view practice_id, std::string_view id) {
-  return first_row(read_all<OnlineBookingRow>(
-      x_.run("SELECT " + std::string(kBookingColumns) +
-                 " FROM online_bookings WHERE practice_id = $1 AND id = $2",
-             {practice_id, id}),
-      read_booking));
+  return first_row(
+      read_each<OnlineBookingRow>(x_,
+                                  "SELECT " + std::string(kBookingColumns) +
+                                      " FROM online_bookings WHERE practice_id = $1 AND id = $2",
+                                  {practice_id, id}, read_booking));
 }
 
 core::Result<std::optional<OnlineBookingRow>> SqlBookingPort::find_by_appointment(
     std::string_view practice_id, std::string_view appointment_id) {
-  return first_row(read_all<OnlineBookingRow>(
-      x_.run("SELECT " + std::string(kBookingColumns) +
-                 " FROM online_bookings WHERE practice_id = $1 AND appointment_id = $2",
-             {practice_id, appointment_id}),
-      read_booking));
+  return first_row(read_each<OnlineBookingRow>(
+      x_,
+      "SELECT " + std::string(kBookingColumns) +
+          " FROM online_bookings WHERE practice_id = $1 AND appointment_id = $2",
+      {practice_id, appointment_id}, read_booking));
 }
 
 core::Result<std::int64_t> SqlBookingPort::count_future(std::string_view practice_id,
@@ -1598,12 +1604,12 @@ core::Result<std::int64_t> SqlBookingPort::count_future(std::string_view practic
 
 core::Result<std::vector<OnlineBookingRow>> SqlBookingPort::list_unreviewed(
     std::string_view practice_id, std::int64_t limit) {
-  return read_all<OnlineBookingRow>(
-      x_.run("SELECT " + std::string(kBookingColumns) +
-                 " FROM online_bookings WHERE practice_id = $1 AND reviewed_at IS NULL "
-                 "ORDER BY created_at, id LIMIT $2",
-             {practice_id, limit}),
-      read_booking);
+  return read_each<OnlineBookingRow>(
+      x_,
+      "SELECT " + std::string(kBookingColumns) +
+          " FROM online_bookings WHERE practice_id = $1 AND reviewed_at IS NULL "
+          "ORDER BY created_at, id LIMIT $2",
+      {practice_id, limit}, read_booking);
 }
 
 core::Result<bool> SqlBookingPort::mark_reviewed(std::string_view practice_id, std::string_view id,
@@ -1616,13 +1622,12 @@ core::Result<bool> SqlBookingPort::mark_reviewed(std::string_view practice_id, s
 
 core::Result<std::optional<IdempotencyRow>> SqlBookingPort::find_idempotent(
     std::string_view practice_id, std::span<const std::uint8_t> key_hash) {
-  return first_row(read_all<IdempotencyRow>(
-      x_.run("SELECT practice_id, key_hash, request_hash, response, expires_at FROM "
-             "idempotency_keys WHERE practice_id = $1 AND key_hash = $2",
-             {practice_id, key_hash}),
-      [](const Rows& r, std::size_t i) {
-        return IdempotencyRow{r.text(i, 0), r.bytes(i, 1), r.bytes(i, 2), r.bytes(i, 3),
-                              r.int64(i, 4)};
+  return first_row(read_each<IdempotencyRow>(
+      x_,
+      "SELECT practice_id, key_hash, request_hash, response, expires_at FROM "
+      "idempotency_keys WHERE practice_id = $1 AND key_hash = $2",
+      {practice_id, key_hash}, [](const RowView& r) {
+        return IdempotencyRow{r.text(0), r.bytes(1), r.bytes(2), r.bytes(3), r.int64(4)};
       }));
 }
 
@@ -1656,21 +1661,21 @@ constexpr std::string_view kOutboxColumns =
     "practice_id, id, kind, channel, appointment_id, payload, state, attempts, "
     "next_attempt_at, lease_until, last_error, created_at, finished_at";
 
-OutboxRow read_outbox(const Rows& r, std::size_t i) {
+OutboxRow read_outbox(const RowView& r) {
   OutboxRow o;
-  o.practice_id = r.text(i, 0);
-  o.id = r.text(i, 1);
-  o.kind = r.text(i, 2);
-  o.channel = r.text(i, 3);
-  o.appointment_id = r.opt_text(i, 4);
-  o.payload = r.opt_bytes(i, 5);
-  o.state = r.text(i, 6);
-  o.attempts = r.int64(i, 7);
-  o.next_attempt_at = r.int64(i, 8);
-  o.lease_until = r.opt_int64(i, 9);
-  o.last_error = r.opt_text(i, 10);
-  o.created_at = r.text(i, 11);
-  o.finished_at = r.opt_text(i, 12);
+  o.practice_id = r.text(0);
+  o.id = r.text(1);
+  o.kind = r.text(2);
+  o.channel = r.text(3);
+  o.appointment_id = r.opt_text(4);
+  o.payload = r.opt_bytes(5);
+  o.state = r.text(6);
+  o.attempts = r.int64(7);
+  o.next_attempt_at = r.int64(8);
+  o.lease_until = r.opt_int64(9);
+  o.last_error = r.opt_text(10);
+  o.created_at = r.text(11);
+  o.finished_at = r.opt_text(12);
   return o;
 }
 
@@ -1685,10 +1690,10 @@ core::Result<void> SqlOutboxPort::insert(const OutboxRow& row) {
 
 core::Result<std::optional<OutboxRow>> SqlOutboxPort::find(std::string_view practice_id,
                                                            std::string_view id) {
-  return first_row(read_all<OutboxRow>(x_.run("SELECT " + std::string(kOutboxColumns) +
-                                                  " FROM outbox WHERE practice_id = $1 AND id = $2",
-                                              {practice_id, id}),
-                                       read_outbox));
+  return first_row(read_each<OutboxRow>(
+      x_,
+      "SELECT " + std::string(kOutboxColumns) + " FROM outbox WHERE practice_id = $1 AND id = $2",
+      {practice_id, id}, read_outbox));
 }
 
 core::Result<std::vector<OutboxRow>> SqlOutboxPort::claim(std::int64_t now,
@@ -1782,7 +1787,7 @@ core::Result<std::vector<OutboxRow>> SqlOutboxPort::list(
            std::to_string(params.size() - 1) + " AND id < $" + std::to_string(params.size()) + "))";
   }
   sql += " ORDER BY created_at DESC, id DESC LIMIT $2";
-  return read_all<OutboxRow>(x_.run_params(sql, params), read_outbox);
+  return read_each<OutboxRow>(x_, sql, params, read_outbox);
 }
 
 core::Result<std::vector<std::pair<std::string, std::int64_t>>> SqlOutboxPort::count_by_state() {

@@ -6,8 +6,24 @@
 
 namespace praxis::store::sqlite {
 
-core::Result<sql::Rows> SqliteExecutor::run_params(std::string_view sql,
-                                                   std::span<const sql::Param> params) {
+namespace {
+
+// The current row of a statement.
+class StatementRow final : public sql::RowView {
+ public:
+  explicit StatementRow(const Statement& stmt) : stmt_(stmt) {}
+  bool is_null(int column) const override { return stmt_.column_is_null(column); }
+  std::int64_t int64(int column) const override { return stmt_.column_int64(column); }
+  std::string_view raw(int column) const override { return stmt_.column_view(column); }
+
+ private:
+  const Statement& stmt_;
+};
+
+}  // namespace
+
+core::Result<Statement> SqliteExecutor::bound(std::string_view sql,
+                                              std::span<const sql::Param> params) {
   std::string text(sql);
   for (char& c : text) {
     if (c == '$') c = '?';
@@ -24,6 +40,26 @@ core::Result<sql::Rows> SqliteExecutor::run_params(std::string_view sql,
         param);
     ++index;
   }
+  return stmt;
+}
+
+core::Result<void> SqliteExecutor::each_row(std::string_view sql,
+                                            std::span<const sql::Param> params, const RowFn& row) {
+  auto stmt = bound(sql, params);
+  if (!stmt) return tl::unexpected(stmt.error());
+  const StatementRow view(*stmt);
+  while (true) {
+    auto more = stmt->step();
+    if (!more) return tl::unexpected(more.error());
+    if (!*more) return {};
+    if (auto r = row(view); !r) return r;
+  }
+}
+
+core::Result<sql::Rows> SqliteExecutor::run_params(std::string_view sql,
+                                                   std::span<const sql::Param> params) {
+  auto stmt = bound(sql, params);
+  if (!stmt) return tl::unexpected(stmt.error());
   sql::Rows rows;
   while (true) {
     auto more = stmt->step();

@@ -4,6 +4,7 @@
 
 #include "store/sql/executor.hpp"
 #include "store/sqlite/database.hpp"
+#include "store/sqlite/statement.hpp"
 
 namespace praxis::store::sqlite {
 
@@ -12,6 +13,9 @@ class SqliteExecutor final : public sql::Executor {
   explicit SqliteExecutor(Database& db) : db_(db) {}
   core::Result<sql::Rows> run_params(std::string_view sql,
                                      std::span<const sql::Param> params) override;
+  // Each row read straight from the statement, no cell copied.
+  core::Result<void> each_row(std::string_view sql, std::span<const sql::Param> params,
+                              const RowFn& row) override;
   // One row per INSERT: a statement that inserts several rows may fail halfway, so SQLite
   // keeps the original of every page it changes in a statement journal (a temporary file
   // past 64 KiB; a patient's twenty blind-index entries land on twenty random pages). A
@@ -20,6 +24,8 @@ class SqliteExecutor final : public sql::Executor {
   std::size_t rows_per_insert() const override { return 1; }
 
  private:
+  // The statement of `sql` from the connection's cache, its parameters bound.
+  core::Result<Statement> bound(std::string_view sql, std::span<const sql::Param> params);
   Database& db_;
 };
 

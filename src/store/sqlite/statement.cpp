@@ -95,10 +95,12 @@ bool Statement::column_is_integer(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_INTEGER;
 }
 
-std::string Statement::column_raw(int column) const {
+std::string Statement::column_raw(int column) const { return std::string(column_view(column)); }
+
+std::string_view Statement::column_view(int column) const {
   const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
   const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column));
-  return data ? std::string(data, size) : std::string();
+  return data ? std::string_view(data, size) : std::string_view();
 }
 
 }  // namespace praxis::store::sqlite

@@ -43,6 +43,9 @@ class Statement {
   std::vector<std::uint8_t> column_blob(int column) const;
   // The value's bytes: text as is, blobs raw, integers as decimal text.
   std::string column_raw(int column) const;
+  // The same in place: valid until the next step, reset or read of this column as
+  // another type.
+  std::string_view column_view(int column) const;
 
  private:
   Statement(sqlite3* db, sqlite3_stmt* stmt, bool owned) : db_(db), stmt_(stmt), owned_(owned) {}
