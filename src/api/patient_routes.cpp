@@ -42,7 +42,7 @@ json::object patient_json(const patients::Patient& p) {
   return o;
 }
 
-// A search hit: what picks the patient out of a list (patients::identifying_json) and
+// A search hit: what picks the patient out of a list (patients::add_identifying_json) and
 // what opening or editing it needs (id, status, version). The record itself — contact
 // data, insurance, note, consents — is one GET /api/v1/patients/{id} away, so a list of
 // twenty does not carry twenty patients' full master data (data minimisation, and a
@@ -52,12 +52,14 @@ json::object patient_hit_json(const patients::Patient& p, const json::storage_pt
     return json::object(
         {{"id", p.row.id}, {"status", p.row.status}, {"restricted", true}, {"masked", true}}, sp);
   }
-  json::object o = patients::identifying_json(p.record, sp);
-  o["id"] = p.row.id;
-  o["status"] = p.row.status;
-  o["version"] = p.row.version;
-  o["restricted"] = p.row.restricted;
-  o["merged_into"] = nullable(p.row.merged_into);
+  json::object o(sp);
+  o.reserve(patients::kIdentifyingFields + 5);
+  patients::add_identifying_json(p.record, o);
+  o.emplace("id", p.row.id);
+  o.emplace("status", p.row.status);
+  o.emplace("version", p.row.version);
+  o.emplace("restricted", p.row.restricted);
+  o.emplace("merged_into", nullable(p.row.merged_into));
   return o;
 }
 

@@ -12,19 +12,20 @@ namespace praxis::patients {
 
 namespace json = boost::json;
 
-json::object identifying_json(const Record& r, const json::storage_ptr& sp) {
-  return json::object({{"family_name", r.family_name},
-                       {"given_names", r.given_names},
-                       {"title", r.title},
-                       {"name_prefix", r.name_prefix},
-                       {"name_suffix", r.name_suffix},
-                       {"birth_date", r.birth_date},
-                       {"sex", r.sex}},
-                      sp);
+void add_identifying_json(const Record& r, json::object& o) {
+  o.emplace("family_name", r.family_name);
+  o.emplace("given_names", r.given_names);
+  o.emplace("title", r.title);
+  o.emplace("name_prefix", r.name_prefix);
+  o.emplace("name_suffix", r.name_suffix);
+  o.emplace("birth_date", r.birth_date);
+  o.emplace("sex", r.sex);
 }
 
 json::object to_json(const Record& r) {
-  json::object o = identifying_json(r);
+  json::object o;
+  o.reserve(kIdentifyingFields + 7);  // and the seven parts below
+  add_identifying_json(r, o);
   json::array phones;
   for (const auto& p : r.phones)
     phones.push_back(json::object{{"kind", p.kind}, {"number", p.number}});

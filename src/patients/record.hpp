@@ -66,8 +66,10 @@ struct Record {
 // The record as the API and the ciphertext carry it (DESIGN.md §5 field names).
 boost::json::object to_json(const Record& r);
 // The fields that pick the patient out of a list: the name fields, birth date and sex —
-// the first fields of to_json, and what a search hit shows of the record.
-boost::json::object identifying_json(const Record& r, const boost::json::storage_ptr& sp = {});
+// the first fields of to_json, and what a search hit shows of the record. Added to `o`,
+// which the caller sizes for them and its own fields (kIdentifyingFields of them here).
+inline constexpr std::size_t kIdentifyingFields = 7;
+void add_identifying_json(const Record& r, boost::json::object& o);
 
 // Reads a record from JSON and validates it, reporting every problem at once (field
 // paths like "insurance.kvnr", "phones[1].number"). Values are trimmed, names NFC-
