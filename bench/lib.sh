@@ -10,6 +10,8 @@ hello_pid=""
 other_pids=""
 cleanup() {
   kill $praxis_pid $hello_pid $other_pids 2>/dev/null || true
+  # A server still closing writes into its data directory: remove it once it is gone.
+  wait $praxis_pid $hello_pid $other_pids 2>/dev/null || true
   [ -d "$work/pg" ] && tests/support/pg_server.sh stop "$work/pg" >/dev/null 2>&1
   rm -rf "$work"
 }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -154,6 +155,46 @@ TEST(SqliteStore, AResultReadsIntegersTextsBlobsAndNulls) {
     return {};
   }));
   EXPECT_EQ(all, (std::vector<std::int64_t>{1, 2, 3}));
+}
+
+// The writer offers its core to waiting threads every writer_yield_every statements; the
+// readers never do.
+TEST(SqliteStore, TheWriterYieldsItsCoreEveryFewStatements) {
+  test::TempDir dir;
+  std::atomic<int> yields{0};
+  SqliteOptions options{.file = dir.path() / "praxis.db"};
+  options.writer_yield_every = 4;
+  options.writer_yield = [&] { ++yields; };
+  auto store = SqliteStore::create(options);
+  ASSERT_TRUE(store) << store.error().internal;
+  const int before = yields.load();
+  ASSERT_TRUE(
+      with_transaction(**store, TxMode::read_write, [](Transaction& tx) -> core::Result<void> {
+        for (int i = 0; i < 20; ++i) {
+          if (auto r = tx.meta().put("yield.test." + std::to_string(i), "x"); !r) return r;
+        }
+        return {};
+      }));
+  EXPECT_EQ(yields.load() - before, 5);  // 20 statements, whatever the count before
+  ASSERT_TRUE(
+      with_transaction(**store, TxMode::read_only, [](Transaction& tx) -> core::Result<void> {
+        for (int i = 0; i < 20; ++i) {
+          if (auto r = tx.meta().get("yield.test." + std::to_string(i)); !r || *r != "x") {
+            return core::fail(core::ErrorCode::internal, "lost");
+          }
+        }
+        return {};
+      }));
+  EXPECT_EQ(yields.load() - before, 5);
+
+  // 0: never.
+  test::TempDir other;
+  SqliteOptions never{.file = other.path() / "praxis.db"};
+  never.writer_yield_every = 0;
+  never.writer_yield = [&] { ++yields; };
+  const int now = yields.load();
+  ASSERT_TRUE(SqliteStore::create(never));
+  EXPECT_EQ(yields.load(), now);
 }
 
 TEST(SqliteStore, RefusesADatabaseNewerThanTheBinary) {

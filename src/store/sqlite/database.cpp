@@ -1,6 +1,7 @@
 #include "store/sqlite/database.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -78,6 +79,8 @@ core::Result<Database> Database::open(const std::filesystem::path& path,
                                  options.vfs.empty() ? nullptr : options.vfs.c_str());
   Database db(raw);
   if (rc != SQLITE_OK) return tl::unexpected(sqlite_error(raw, "open " + path.string()));
+  db.yield_every_ = options.yield_every;
+  db.yield_ = options.yield;
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   // 32 MiB of page cache per connection (SQLite's default is 2 MiB): the blind-index
   // B-tree of a large practice stays in memory for search.
@@ -93,7 +96,12 @@ core::Result<Database> Database::open(const std::filesystem::path& path,
   return db;
 }
 
-Database::Database(Database&& other) noexcept : db_(other.db_), cache_(std::move(other.cache_)) {
+Database::Database(Database&& other) noexcept
+    : db_(other.db_),
+      yield_every_(other.yield_every_),
+      statements_(other.statements_),
+      yield_(std::move(other.yield_)),
+      cache_(std::move(other.cache_)) {
   other.db_ = nullptr;
   other.cache_.clear();
 }
@@ -102,11 +110,22 @@ Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     close();
     db_ = other.db_;
+    yield_every_ = other.yield_every_;
+    statements_ = other.statements_;
+    yield_ = std::move(other.yield_);
     cache_ = std::move(other.cache_);
     other.db_ = nullptr;
     other.cache_.clear();
   }
   return *this;
+}
+
+void Database::yield() const {
+  if (yield_) {
+    yield_();
+  } else {
+    sched_yield();
+  }
 }
 
 Database::~Database() { close(); }

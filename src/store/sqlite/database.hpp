@@ -30,6 +30,13 @@ struct OpenOptions {
   // Bytes of the file read through a memory map instead of read() (PRAGMA mmap_size;
   // SQLite caps it at its compile-time maximum, 2 GiB on Debian). 0: none.
   std::int64_t mmap_bytes = 0;
+  // Statements after which the thread running them offers its core to the threads waiting
+  // for one (`yield`, sched_yield(2) by default: returns at once when none waits). For the
+  // writer's connection: a long write transaction (an audit move of 200 searches' entries
+  // runs for about 3.5 ms) would otherwise keep a request handler off a core for as long
+  // as the kernel's time slice. 0: never.
+  int yield_every = 0;
+  std::function<void()> yield{};  // tests count the yields
 };
 
 class Database {
@@ -50,11 +57,20 @@ class Database {
   [[nodiscard]] core::Result<sqlite3_stmt*> cached_statement(std::string_view sql);
 
   sqlite3* handle() const { return db_; }
+  // Counts a statement run on this connection (Statement::cached): every
+  // OpenOptions::yield_every-th yields.
+  void statement_ran() {
+    if (yield_every_ > 0 && ++statements_ % static_cast<unsigned>(yield_every_) == 0) yield();
+  }
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
   void close();
+  void yield() const;
   sqlite3* db_ = nullptr;
+  int yield_every_ = 0;
+  unsigned statements_ = 0;
+  std::function<void()> yield_;
   // Looked up by the statement's text without copying it (transparent hash and equality).
   struct TextHash {
     using is_transparent = void;

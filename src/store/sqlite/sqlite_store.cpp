@@ -197,9 +197,20 @@ core::Result<void> SqliteStore::open_readers() {
   return {};
 }
 
+namespace {
+
+// The writer's connection: it yields its core every few statements.
+OpenOptions writer_options(const SqliteOptions& options, OpenMode mode) {
+  OpenOptions o{mode, options.synchronous, options.busy_timeout_ms, options.vfs};
+  o.yield_every = options.writer_yield_every;
+  o.yield = options.writer_yield;
+  return o;
+}
+
+}  // namespace
+
 core::Result<std::unique_ptr<SqliteStore>> SqliteStore::create(const SqliteOptions& options) {
-  auto db = Database::open(
-      options.file, {OpenMode::create, options.synchronous, options.busy_timeout_ms, options.vfs});
+  auto db = Database::open(options.file, writer_options(options, OpenMode::create));
   if (!db) return tl::unexpected(db.error());
   return finish_open(options, std::move(*db));
 }
@@ -210,8 +221,7 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions
                       "database " + options.file.string() +
                           " does not exist; restore it from a backup or run praxis init");
   }
-  auto db = Database::open(options.file, {OpenMode::read_write, options.synchronous,
-                                          options.busy_timeout_ms, options.vfs});
+  auto db = Database::open(options.file, writer_options(options, OpenMode::read_write));
   if (!db) return tl::unexpected(db.error());
   return finish_open(options, std::move(*db));
 }

@@ -51,6 +51,12 @@ struct SqliteOptions {
   // a tenth of the time. The server leaves it at 0: it reads the same pages again and
   // again (the page cache serves them) and its RSS would count every mapped page read.
   std::int64_t reader_mmap_bytes = 0;
+  // The writer offers its core to waiting threads after this many statements
+  // (OpenOptions::yield_every): an audit move runs some 600 statements in one job, and
+  // yielding every 64 took the search bench's p99 at 1,000,000 patients from 4.9-8.6
+  // (median 5.1) to 4.3-4.5 ms (docs/benchmarks.md). 0: never.
+  int writer_yield_every = 64;
+  std::function<void()> writer_yield{};  // tests count the yields
   // Tests: runs before each WAL sync of the pipelined mode; an error it returns stands
   // for a failed sync.
   std::function<core::Result<void>()> before_sync{};

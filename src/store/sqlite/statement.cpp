@@ -16,6 +16,7 @@ core::Result<Statement> Statement::prepare(Database& db, std::string_view sql) {
 core::Result<Statement> Statement::cached(Database& db, std::string_view sql) {
   auto stmt = db.cached_statement(sql);
   if (!stmt) return tl::unexpected(stmt.error());
+  db.statement_ran();
   return Statement(db.handle(), *stmt, false);
 }
 

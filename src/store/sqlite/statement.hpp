@@ -19,7 +19,8 @@ namespace praxis::store::sqlite {
 class Statement {
  public:
   [[nodiscard]] static core::Result<Statement> prepare(Database& db, std::string_view sql);
-  // A statement from the connection's cache: reset (not finalized) on destruction.
+  // A statement from the connection's cache: reset (not finalized) on destruction. Counts
+  // as a statement run (Database::statement_ran).
   [[nodiscard]] static core::Result<Statement> cached(Database& db, std::string_view sql);
   Statement(Statement&& other) noexcept;
   Statement& operator=(Statement&&) = delete;
