@@ -237,10 +237,4 @@ core::Result<void> decode_record(std::string_view stored, Record& out) {
   return Reader(out).read(stored);
 }
 
-core::Result<Record> decode_record(std::string_view stored) {
-  core::Result<Record> out;  // a default Record
-  if (auto ok = decode_record(stored, *out); !ok) return tl::unexpected(ok.error());
-  return out;
-}
-
 }  // namespace praxis::patients

@@ -22,11 +22,10 @@ namespace praxis::patients {
 std::string encode_record(const Record& r);
 
 // Reads what encode_record wrote, or a JSON record of an earlier version (it starts with
-// "{"). Anything else — unknown field numbers, a value of the wrong type, bytes left
-// over — is an internal error: the ciphertext was authenticated, so it is a bug or a
-// record of a newer version, and reading on would drop fields a later write loses.
-core::Result<Record> decode_record(std::string_view stored);
-// The same into `out` (a default Record): a search fills its hits in place.
+// "{"), into `out` (a default Record: a search fills its hits in place). Anything else —
+// unknown field numbers, a value of the wrong type, bytes left over — is an internal
+// error: the ciphertext was authenticated, so it is a bug or a record of a newer version,
+// and reading on would drop fields a later write loses.
 core::Result<void> decode_record(std::string_view stored, Record& out);
 
 }  // namespace praxis::patients

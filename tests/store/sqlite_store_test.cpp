@@ -112,7 +112,6 @@ TEST(SqliteStore, AResultReadsIntegersTextsBlobsAndNulls) {
   EXPECT_EQ(rows->text(0, 1), "Zwerge");
   EXPECT_EQ(rows->bytes(0, 2), blob);
   EXPECT_TRUE(rows->is_null(0, 3));
-  EXPECT_EQ(rows->opt_text(0, 3), std::nullopt);
   EXPECT_EQ(rows->int64(0, 4), std::numeric_limits<std::int64_t>::min());
   EXPECT_EQ(rows->text(0, 4), "-9223372036854775808");
 

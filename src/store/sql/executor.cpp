@@ -22,21 +22,6 @@ std::vector<std::uint8_t> Rows::bytes(std::size_t row, int column) const {
   return {c.data.begin(), c.data.end()};
 }
 
-std::optional<std::string> Rows::opt_text(std::size_t row, int column) const {
-  if (is_null(row, column)) return std::nullopt;
-  return text(row, column);
-}
-
-std::optional<std::int64_t> Rows::opt_int64(std::size_t row, int column) const {
-  if (is_null(row, column)) return std::nullopt;
-  return int64(row, column);
-}
-
-std::optional<std::vector<std::uint8_t>> Rows::opt_bytes(std::size_t row, int column) const {
-  if (is_null(row, column)) return std::nullopt;
-  return bytes(row, column);
-}
-
 namespace {
 
 // A row of a materialised result.

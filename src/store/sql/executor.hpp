@@ -70,9 +70,6 @@ class Rows {
   }
   std::int64_t int64(std::size_t row, int column) const;
   std::vector<std::uint8_t> bytes(std::size_t row, int column) const;
-  std::optional<std::string> opt_text(std::size_t row, int column) const;
-  std::optional<std::int64_t> opt_int64(std::size_t row, int column) const;
-  std::optional<std::vector<std::uint8_t>> opt_bytes(std::size_t row, int column) const;
 
   // For adapters building a result: set the column count, then append each row's cells.
   void set_columns(std::size_t n) { columns_ = n; }

@@ -602,14 +602,17 @@ core::Result<std::vector<PatientRow>> SqlPatientPort::find_many(std::string_view
     params.reserve(n + 1);
     params.emplace_back(practice_id);
     for (std::size_t i = 0; i < n; ++i) params.emplace_back(std::string_view(ids[start + i]));
-    auto read = x_.each_row("SELECT " + std::string(kPatientColumns) +
-                                " FROM patients WHERE practice_id = $1 AND id IN (" +
-                                placeholders(2, n) + ")",
-                            params, [&](const RowView& row) -> core::Result<void> {
-                              out.push_back(read_patient(row));
-                              return {};
-                            });
-    if (!read) return tl::unexpected(read.error());
+    auto rows = read_each<PatientRow>(x_,
+                                      "SELECT " + std::string(kPatientColumns) +
+                                          " FROM patients WHERE practice_id = $1 AND id IN (" +
+                                          placeholders(2, n) + ")",
+                                      params, read_patient);
+    if (!rows) return tl::unexpected(rows.error());
+    if (out.empty()) {
+      out = std::move(*rows);  // one chunk: a search's page
+    } else {
+      std::move(rows->begin(), rows->end(), std::back_inserter(out));
+    }
   }
   return out;
 }
