@@ -55,8 +55,14 @@ struct JournalRecord {
 
 struct JournalOptions {
   // Sizes count the work of a move (rows_of): an entry, and each patient a list names.
-  std::size_t batch = 4096;             // rows waiting that start a move at once,
-  std::chrono::milliseconds delay{50};  // else the longest the first one waits for company
+  // Rows waiting that start a move at once, else the longest the first one waits for
+  // company. Under a steady load of searches the delay decides (about 8,000 rows per 50
+  // ms at 7,500 searches/s): each move's commit drops the readers' page caches and costs
+  // the writer its fixed part, so moves half as often as at 4,096 rows gave 5 % more
+  // searches/s and a lower p99; bigger ones keep the writer's core too long (the p99 of
+  // 16,384 rows / 100 ms: 7.4–7.9 against 4.5–4.7 ms, docs/benchmarks.md).
+  std::size_t batch = 8192;
+  std::chrono::milliseconds delay{50};
   // The longest an appended record waits for its fdatasync while no move runs; 0: only
   // moves make records durable (a power cut may then take up to `delay` of them).
   std::chrono::milliseconds sync{10};

@@ -78,9 +78,21 @@ CryptoResult<SecretKey> unwrap_key(const SecretKey& parent, std::uint64_t parent
 }
 
 KeyRing::KeyRing(std::vector<MasterKey> masters, std::size_t cache_capacity)
-    : masters_(std::move(masters)), capacity_(std::max<std::size_t>(1, cache_capacity)) {
+    : masters_(std::move(masters)) {
   if (masters_.empty()) throw std::invalid_argument("KeyRing needs a master key");
+  // Every shard holds at least one key and all of them together at most the capacity.
+  const std::size_t capacity = std::max<std::size_t>(1, cache_capacity);
+  shard_count_ = std::min(kMaxShards, capacity);
+  shard_capacity_ = capacity / shard_count_;
+  shards_ = std::make_unique<Shard[]>(shard_count_);
   init_sodium();
+}
+
+KeyRing::Shard& KeyRing::shard_of(const CacheId& id) const {
+  // Key ids are random, but mixed anyway: the shard must not follow the map's buckets.
+  constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
+  const std::uint64_t h = (id.key_id ^ (std::uint64_t{id.version} << 32)) * kGolden;
+  return shards_[(h >> 32) % shard_count_];
 }
 
 const MasterKey* KeyRing::master_by_id(std::uint64_t id) const {
@@ -91,30 +103,33 @@ const MasterKey* KeyRing::master_by_id(std::uint64_t id) const {
 }
 
 KeyPtr KeyRing::lookup(const WrappedKey& wrapped, const KeyOwner& owner) {
-  std::lock_guard lock(mutex_);
-  auto it = index_.find(CacheId{wrapped.key_id, wrapped.version});
-  if (it == index_.end()) return nullptr;
+  const CacheId id{wrapped.key_id, wrapped.version};
+  Shard& shard = shard_of(id);
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.index.find(id);
+  if (it == shard.index.end()) return nullptr;
   const CacheEntry& e = *it->second;
   if (e.kind != owner.kind || e.practice_id != owner.practice_id || e.subject != owner.subject) {
     return nullptr;  // same id presented for another owner: unwrap (and fail) the hard way
   }
-  lru_.splice(lru_.begin(), lru_, it->second);
+  shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
   return e.key;
 }
 
 void KeyRing::remember(const KeyOwner& owner, KeyPtr key) {
-  std::lock_guard lock(mutex_);
   const CacheId id{key->id, key->version};
-  if (auto it = index_.find(id); it != index_.end()) {
-    lru_.erase(it->second);
-    index_.erase(it);
+  Shard& shard = shard_of(id);
+  std::lock_guard lock(shard.mutex);
+  if (auto it = shard.index.find(id); it != shard.index.end()) {
+    shard.lru.erase(it->second);
+    shard.index.erase(it);
   }
-  lru_.push_front(CacheEntry{key->id, key->version, owner.kind, std::string(owner.practice_id),
-                             std::string(owner.subject), std::move(key)});
-  index_[id] = lru_.begin();
-  while (lru_.size() > capacity_) {
-    index_.erase(CacheId{lru_.back().key_id, lru_.back().version});
-    lru_.pop_back();
+  shard.lru.push_front(CacheEntry{key->id, key->version, owner.kind, std::string(owner.practice_id),
+                                  std::string(owner.subject), std::move(key)});
+  shard.index[id] = shard.lru.begin();
+  while (shard.lru.size() > shard_capacity_) {
+    shard.index.erase(CacheId{shard.lru.back().key_id, shard.lru.back().version});
+    shard.lru.pop_back();
   }
 }
 
@@ -212,8 +227,12 @@ SecretKey KeyRing::audit_seed(const Key& practice_key) {
 }
 
 std::size_t KeyRing::cached() const {
-  std::lock_guard lock(mutex_);
-  return lru_.size();
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < shard_count_; ++i) {
+    std::lock_guard lock(shards_[i].mutex);
+    n += shards_[i].lru.size();
+  }
+  return n;
 }
 
 }  // namespace praxis::crypto

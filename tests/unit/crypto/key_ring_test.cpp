@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <atomic>
+#include <thread>
+
 namespace praxis::crypto {
 namespace {
 
@@ -98,6 +101,7 @@ TEST(KeyRing, CacheReturnsTheSameKeyAndStaysBounded) {
   KeyRing writer(f.masters());
   auto practice = writer.create_practice_key("prac-1");
   std::vector<WrappedKey> wrapped;
+  wrapped.reserve(10);
   for (int i = 0; i < 10; ++i) {
     wrapped.push_back(
         writer.create_patient_key(*practice.key, "prac-1", "pat-" + std::to_string(i)).wrapped);
@@ -112,9 +116,59 @@ TEST(KeyRing, CacheReturnsTheSameKeyAndStaysBounded) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(reader.patient_key(**p, "prac-1", "pat-" + std::to_string(i), wrapped[i]));
   }
-  EXPECT_EQ(reader.cached(), 4u);
+  // The cache is sharded, each shard holding its part of the capacity: never more than
+  // the capacity in all, and the most recent key is always there.
+  EXPECT_LE(reader.cached(), 4u);
+  EXPECT_GE(reader.cached(), 1u);
+  auto last = reader.patient_key(**p, "prac-1", "pat-9", wrapped[9]);
+  auto last_again = reader.patient_key(**p, "prac-1", "pat-9", wrapped[9]);
+  ASSERT_TRUE(last && last_again);
+  EXPECT_EQ(last->get(), last_again->get());
   // An evicted key that is still held stays valid.
   EXPECT_EQ((*first)->id, wrapped[0].key_id);
+}
+
+TEST(KeyRing, ThreadsShareTheCacheAndEachGetsItsOwnKey) {
+  // The handler threads of a search take keys from the cache at the same time: each
+  // lookup must give the key of the patient asked for, whichever shard holds it.
+  Fixture f;
+  KeyRing writer(f.masters());
+  auto practice = writer.create_practice_key("prac-1");
+  constexpr int kPatients = 300;
+  std::vector<WrappedKey> wrapped;
+  std::vector<KeyPtr> expected;
+  wrapped.reserve(kPatients);
+  expected.reserve(kPatients);
+  for (int i = 0; i < kPatients; ++i) {
+    auto k = writer.create_patient_key(*practice.key, "prac-1", "pat-" + std::to_string(i));
+    wrapped.push_back(k.wrapped);
+    expected.push_back(k.key);
+  }
+  KeyRing reader(f.masters(), /*cache_capacity=*/64);
+  auto p = reader.practice_key("prac-1", practice.wrapped);
+  ASSERT_TRUE(p);
+  std::atomic<int> wrong{0};
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < kPatients; ++i) {
+          const int n = (i * 7 + t * 13 + round) % kPatients;
+          auto key = reader.patient_key(**p, "prac-1", "pat-" + std::to_string(n), wrapped[n]);
+          if (!key || (*key)->id != wrapped[n].key_id ||
+              !same_bytes((*key)->secret, expected[n]->secret)) {
+            ++wrong;
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_LE(reader.cached(), 64u);
+  EXPECT_GT(reader.cached(), 16u) << "more than one shard holds keys";
 }
 
 TEST(KeyRing, RotationRewrapsUnderTheNewMasterAndOldOnesStillOpen) {
