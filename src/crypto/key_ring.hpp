@@ -151,7 +151,7 @@ class KeyRing {
   // queued behind each other there (about 500 futex sleeps a second under load,
   // docs/benchmarks.md).
   struct Shard {
-    mutable std::mutex mutex;
+    std::mutex mutex;           // reached through shards_, so const members lock it too
     std::list<CacheEntry> lru;  // most recently used first
     std::unordered_map<CacheId, std::list<CacheEntry>::iterator, CacheIdHash> index;
   };
