@@ -100,9 +100,12 @@ TEST(KeyRing, CacheReturnsTheSameKeyAndStaysBounded) {
   Fixture f;
   KeyRing writer(f.masters());
   auto practice = writer.create_practice_key("prac-1");
+  // Enough keys that every shard of a 4-key cache (4 shards of one) is filled: a shard
+  // stays empty with a chance of 4 * (3/4)^64, about 4e-8.
+  constexpr int kKeys = 64;
   std::vector<WrappedKey> wrapped;
-  wrapped.reserve(10);
-  for (int i = 0; i < 10; ++i) {
+  wrapped.reserve(kKeys);
+  for (int i = 0; i < kKeys; ++i) {
     wrapped.push_back(
         writer.create_patient_key(*practice.key, "prac-1", "pat-" + std::to_string(i)).wrapped);
   }
@@ -113,15 +116,13 @@ TEST(KeyRing, CacheReturnsTheSameKeyAndStaysBounded) {
   auto again = reader.patient_key(**p, "prac-1", "pat-0", wrapped[0]);
   ASSERT_TRUE(first && again);
   EXPECT_EQ(first->get(), again->get()) << "second read must come from the cache";
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < kKeys; ++i) {
     ASSERT_TRUE(reader.patient_key(**p, "prac-1", "pat-" + std::to_string(i), wrapped[i]));
   }
-  // The cache is sharded, each shard holding its part of the capacity: never more than
-  // the capacity in all, and the most recent key is always there.
-  EXPECT_LE(reader.cached(), 4u);
-  EXPECT_GE(reader.cached(), 1u);
-  auto last = reader.patient_key(**p, "prac-1", "pat-9", wrapped[9]);
-  auto last_again = reader.patient_key(**p, "prac-1", "pat-9", wrapped[9]);
+  EXPECT_EQ(reader.cached(), 4u);
+  // The most recent key is always cached.
+  auto last = reader.patient_key(**p, "prac-1", "pat-63", wrapped[kKeys - 1]);
+  auto last_again = reader.patient_key(**p, "prac-1", "pat-63", wrapped[kKeys - 1]);
   ASSERT_TRUE(last && last_again);
   EXPECT_EQ(last->get(), last_again->get());
   // An evicted key that is still held stays valid.
