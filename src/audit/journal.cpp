@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <fstream>
 #include <iterator>
+#include <utility>
 
 #include "core/bytes.hpp"
 #include "core/thread_name.hpp"
@@ -155,7 +156,9 @@ core::Result<FileContents> read_file(const std::filesystem::path& path) {
 }
 
 std::vector<std::uint8_t> header(std::span<const std::uint8_t> id, std::uint64_t first_seq) {
-  std::vector<std::uint8_t> out(kMagic.begin(), kMagic.end());
+  std::vector<std::uint8_t> out;
+  out.reserve(kHeaderBytes);
+  out.insert(out.end(), kMagic.begin(), kMagic.end());
   out.insert(out.end(), id.begin(), id.end());
   put_u64(out, first_seq);
   return out;
@@ -228,11 +231,11 @@ std::optional<JournalRecord> decode_journal_record(std::span<const std::uint8_t>
 }
 
 Journal::Journal(std::filesystem::path path, Mover mover, JournalOptions options)
-    : path_(std::move(path)), mover_(std::move(mover)), options_(options) {}
+    : path_(std::move(path)), mover_(std::move(mover)), options_(std::move(options)) {}
 
 core::Result<std::unique_ptr<Journal>> Journal::open(std::filesystem::path path, Mover mover,
                                                      JournalOptions options) {
-  std::unique_ptr<Journal> j(new Journal(std::move(path), std::move(mover), options));
+  std::unique_ptr<Journal> j(new Journal(std::move(path), std::move(mover), std::move(options)));
   if (auto r = j->recover(); !r) return tl::unexpected(r.error());
   j->mover_thread_ = std::thread([p = j.get()] {
     core::name_this_thread("praxis-journal");
@@ -278,25 +281,39 @@ core::Result<void> Journal::recover() {
     ++stats_.moves;
   }
   moved_seq_ = next_seq_ - 1;
-  if (auto r = create_file(next_seq_, false); !r) return r;
+  auto prepared = prepare_file();
+  if (!prepared) return tl::unexpected(prepared.error());
+  if (auto r = install_file(*prepared, next_seq_, false); !r) return tl::unexpected(r.error());
   std::error_code ec;
   std::filesystem::remove(moving, ec);
   if (ec) return tl::unexpected(io_error("remove", moving, ec.value()));
   return {};
 }
 
-core::Result<void> Journal::create_file(std::uint64_t first_seq, bool keep_old) {
-  // A new file is written as <path>.next and renamed into place, so <path> is always
-  // either the old file or a complete new one.
+core::Result<int> Journal::prepare_file() const {
+  // The new file is written as <path>.next and renamed into place by install_file, so
+  // <path> is always either the old file or a complete new one. Its header's first seq
+  // is only known under the lock: 0 until then (a file left with 0 is an empty one).
   const auto next = next_file(path_);
-  const auto moving = moving_file(path_);
   const int fd = ::open(next.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) return tl::unexpected(io_error("create", next, errno));
+  if (const int err = write_all_at(fd, header(raw_id_, 0), 0); err != 0) {
+    ::close(fd);
+    ::unlink(next.c_str());
+    return tl::unexpected(io_error("write", next, err));
+  }
+  return fd;
+}
+
+core::Result<int> Journal::install_file(int fd, std::uint64_t first_seq, bool keep_old) {
+  const auto next = next_file(path_);
+  const auto moving = moving_file(path_);
   auto fail = [&](std::string_view what, const std::filesystem::path& p, int err) {
     ::close(fd);
     ::unlink(next.c_str());
     return tl::unexpected(io_error(what, p, err));
   };
+  // Rewritten in place: the file does not grow, so this stays a write to the page cache.
   const auto head = header(raw_id_, first_seq);
   if (const int err = write_all_at(fd, head, 0); err != 0) return fail("write", next, err);
   if (keep_old && ::rename(path_.c_str(), moving.c_str()) != 0) {
@@ -307,16 +324,18 @@ core::Result<void> Journal::create_file(std::uint64_t first_seq, bool keep_old) 
     if (keep_old) (void)::rename(moving.c_str(), path_.c_str());
     return fail("rename", next, err);
   }
-  if (fd_ >= 0) ::close(fd_);
+  const int old = fd_;
   fd_ = fd;
   offset_ = head.size();
   torn_ = false;
   directory_unsynced_ = true;  // its name is durable once the directory is synced
-  return {};
+  return old;
 }
 
-core::Result<void> Journal::rotate() {
-  if (auto r = create_file(next_seq_, true); !r) return r;
+core::Result<void> Journal::rotate(int prepared) {
+  auto old = install_file(prepared, next_seq_, true);
+  if (!old) return tl::unexpected(old.error());
+  retired_fd_ = *old;
   moving_ = std::move(pending_);
   pending_.clear();
   return {};
@@ -475,7 +494,20 @@ void Journal::run() {
           break;  // the move makes them durable instead
         }
       }
-      if (auto r = rotate(); !r) {
+      // The file work without the lock (journal.hpp, "Files"): appends go on meanwhile.
+      lock.unlock();
+      if (options_.file_work) options_.file_work("create");
+      auto prepared = prepare_file();
+      lock.lock();
+      auto r = prepared ? rotate(*prepared) : core::Result<void>(tl::unexpected(prepared.error()));
+      if (retired_fd_ >= 0) {
+        const int retired = std::exchange(retired_fd_, -1);
+        lock.unlock();
+        if (options_.file_work) options_.file_work("close");
+        ::close(retired);
+        lock.lock();
+      }
+      if (!r) {
         ++stats_.failures;
         stats_.last_error = r.error();
         done_cv_.notify_all();
@@ -495,8 +527,6 @@ void Journal::run() {
     }
     lock.lock();
     if (moved) {
-      std::error_code ec;
-      std::filesystem::remove(moving, ec);  // if this fails, the next rotation replaces it
       moved_seq_ = moving_.back().seq;
       for (const auto& r : moving_) pending_entries_ -= rows_of(r);
       stats_.moved += moving_.size();
@@ -504,6 +534,11 @@ void Journal::run() {
       stats_.last_error.reset();
       moving_.clear();
       done_cv_.notify_all();
+      lock.unlock();
+      if (options_.file_work) options_.file_work("remove");
+      std::error_code ec;
+      std::filesystem::remove(moving, ec);  // if this fails, the next rotation replaces it
+      lock.lock();
       continue;
     }
     ++stats_.failures;

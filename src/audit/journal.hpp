@@ -14,12 +14,16 @@
 //
 // Files. Appends go to `<path>`. A move first renames it `<path>.moving` and opens a new
 // `<path>`, so appends never wait for a move, and a file is deleted only once everything
-// in it is committed. Every record has a sequence number; the move's transaction stores
-// the last one it moved under the journal's id (the same in every file of one journal),
-// and records at or below it are never moved again: not after a crash between the commit
-// and the delete, not by a second opener of the same file. `open` moves whatever a
-// previous run left before it returns; a torn record at the end of a file (a power cut
-// during a write) and anything after it are dropped and counted.
+// in it is committed. Creating, closing and deleting files happen without the lock that
+// appends take (on ext4 they wait for the file system's journal now and then: deletes
+// took 2 ms on average and up to 318 ms under the search bench); under it, only the new
+// file's header is written and the two renames are done. Every record has a sequence
+// number; the move's transaction stores the last one it moved under the journal's id
+// (the same in every file of one journal), and records at or below it are never moved
+// again: not after a crash between the commit and the delete, not by a second opener of
+// the same file. `open` moves whatever a previous run left before it returns; a torn
+// record at the end of a file (a power cut during a write) and anything after it are
+// dropped and counted.
 //
 // Thread-safe. Once `max_pending` entries wait, an append waits for the mover (back-pressure
 // when reads arrive faster than they can be moved) and is refused if moves keep failing:
@@ -66,12 +70,19 @@ struct JournalOptions {
   // The longest an appended record waits for its fdatasync while no move runs; 0: only
   // moves make records durable (a power cut may then take up to `delay` of them).
   std::chrono::milliseconds sync{10};
-  // Rows not yet moved (about half a second of moving). An append that would exceed it
-  // waits up to max_wait for the mover to make room, and is refused if it does not (or
-  // at once while moves fail).
-  std::size_t max_pending = 20000;
+  // Rows not yet moved: about 1.2 s of 8,000 searches/s (21 rows each), so a move held
+  // up by the disk (syncs and deletes of 100-300 ms were seen on the bench machine) does
+  // not stop reads; a few MiB of memory. An append that would exceed it waits up to
+  // max_wait for the mover to make room, and is refused if it does not (or at once
+  // while moves fail). At 20,000 (150 ms of that load) such stalls held searches for up
+  // to 197 ms (docs/benchmarks.md).
+  std::size_t max_pending = 200000;
   std::chrono::milliseconds max_wait{5000};
   std::chrono::milliseconds retry{1000};  // after a failed move
+  // Tests: runs on the mover thread before each piece of file work it does without the
+  // journal's lock: "create" (a rotation's new file), "close" (the file it replaced),
+  // "remove" (a moved file).
+  std::function<void(std::string_view step)> file_work{};
 };
 
 struct JournalStats {
@@ -127,8 +138,13 @@ class Journal {
  private:
   Journal(std::filesystem::path path, Mover mover, JournalOptions options);
   core::Result<void> recover();
-  core::Result<void> create_file(std::uint64_t first_seq, bool keep_old);
-  core::Result<void> rotate();  // under mutex_
+  // A new file's file-system work (create, header), without the lock; its descriptor.
+  core::Result<int> prepare_file() const;
+  // Makes the prepared file <path> (the old one <path>.moving if keep_old) with
+  // first_seq in its header; the old descriptor, for the caller to close. Under mutex_
+  // (or before the mover starts); on failure the prepared file is closed and removed.
+  core::Result<int> install_file(int fd, std::uint64_t first_seq, bool keep_old);
+  core::Result<void> rotate(int prepared);  // under mutex_; the old file's fd to retired_fd_
   void run();
   // Appended records not yet on disk (neither synced nor moved). Under mutex_.
   bool unsynced() const { return std::max(synced_seq_, moved_seq_) + 1 < next_seq_; }
@@ -145,7 +161,8 @@ class Journal {
   std::condition_variable work_cv_;  // the mover waits here
   std::condition_variable done_cv_;  // flush() waits here
   int fd_ = -1;
-  std::uint64_t offset_ = 0;      // end of the current file
+  int retired_fd_ = -1;       // the file a rotation replaced, closed by the mover without the lock
+  std::uint64_t offset_ = 0;  // end of the current file
   std::uint64_t next_seq_ = 1;    // of the next append
   std::uint64_t moved_seq_ = 0;   // everything up to here is in the store
   std::uint64_t flush_to_ = 0;    // a flush waits for this seq

@@ -359,7 +359,7 @@ Journal::Mover Trail::mover_into(store::Store& store) {
 
 core::Result<void> Trail::open_journal(store::Store& store, const std::filesystem::path& path,
                                        JournalOptions options) {
-  auto j = Journal::open(path, mover_into(store), options);
+  auto j = Journal::open(path, mover_into(store), std::move(options));
   if (!j) return tl::unexpected(j.error());
   journal_ = std::move(*j);
   return {};
