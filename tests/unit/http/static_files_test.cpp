@@ -110,7 +110,7 @@ TEST_F(StaticFilesTest, GzipOnlyWhenAccepted) {
 TEST_F(StaticFilesTest, MatchingETagAnswersNotModified) {
   auto first = files.serve(get(), "book.html", StaticFiles::Caching::revalidate);
   const std::string etag = header(first, "ETag");
-  ASSERT_EQ(etag.size(), 34U);  // 16 bytes of SHA-256 in hex, quoted
+  ASSERT_EQ(etag.size(), 34U);  // 16 bytes of BLAKE2b in hex, quoted
   for (const std::string& sent : {etag, "W/" + etag, "\"other\", " + etag, std::string("*")}) {
     auto again =
         files.serve(get({{"If-None-Match", sent}}), "book.html", StaticFiles::Caching::revalidate);
