@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <fstream>
 #include <iterator>
-#include <utility>
 
 #include "core/bytes.hpp"
 #include "core/thread_name.hpp"
@@ -332,13 +331,16 @@ core::Result<int> Journal::install_file(int fd, std::uint64_t first_seq, bool ke
   return old;
 }
 
-core::Result<void> Journal::rotate(int prepared) {
+core::Result<int> Journal::rotate(int prepared) {
   auto old = install_file(prepared, next_seq_, true);
-  if (!old) return tl::unexpected(old.error());
-  retired_fd_ = *old;
+  if (!old) return old;
   moving_ = std::move(pending_);
   pending_.clear();
-  return {};
+  return old;
+}
+
+void Journal::file_work(std::string_view step) const {
+  if (options_.file_work) options_.file_work(step);
 }
 
 bool Journal::sync_file(std::unique_lock<std::mutex>& lock) {
@@ -496,15 +498,14 @@ void Journal::run() {
       }
       // The file work without the lock (journal.hpp, "Files"): appends go on meanwhile.
       lock.unlock();
-      if (options_.file_work) options_.file_work("create");
+      file_work("create");
       auto prepared = prepare_file();
       lock.lock();
-      auto r = prepared ? rotate(*prepared) : core::Result<void>(tl::unexpected(prepared.error()));
-      if (retired_fd_ >= 0) {
-        const int retired = std::exchange(retired_fd_, -1);
+      auto r = prepared ? rotate(*prepared) : prepared;
+      if (r && *r >= 0) {
         lock.unlock();
-        if (options_.file_work) options_.file_work("close");
-        ::close(retired);
+        file_work("close");
+        ::close(*r);
         lock.lock();
       }
       if (!r) {
@@ -535,7 +536,7 @@ void Journal::run() {
       moving_.clear();
       done_cv_.notify_all();
       lock.unlock();
-      if (options_.file_work) options_.file_work("remove");
+      file_work("remove");
       std::error_code ec;
       std::filesystem::remove(moving, ec);  // if this fails, the next rotation replaces it
       lock.lock();

@@ -144,7 +144,10 @@ class Journal {
   // first_seq in its header; the old descriptor, for the caller to close. Under mutex_
   // (or before the mover starts); on failure the prepared file is closed and removed.
   core::Result<int> install_file(int fd, std::uint64_t first_seq, bool keep_old);
-  core::Result<void> rotate(int prepared);  // under mutex_; the old file's fd to retired_fd_
+  // Under mutex_: installs the prepared file and hands pending_ to the move; the old
+  // file's descriptor, for the caller to close without the lock.
+  core::Result<int> rotate(int prepared);
+  void file_work(std::string_view step) const;  // JournalOptions::file_work, if set
   void run();
   // Appended records not yet on disk (neither synced nor moved). Under mutex_.
   bool unsynced() const { return std::max(synced_seq_, moved_seq_) + 1 < next_seq_; }
@@ -161,8 +164,7 @@ class Journal {
   std::condition_variable work_cv_;  // the mover waits here
   std::condition_variable done_cv_;  // flush() waits here
   int fd_ = -1;
-  int retired_fd_ = -1;       // the file a rotation replaced, closed by the mover without the lock
-  std::uint64_t offset_ = 0;  // end of the current file
+  std::uint64_t offset_ = 0;      // end of the current file
   std::uint64_t next_seq_ = 1;    // of the next append
   std::uint64_t moved_seq_ = 0;   // everything up to here is in the store
   std::uint64_t flush_to_ = 0;    // a flush waits for this seq

@@ -89,10 +89,9 @@ KeyRing::KeyRing(std::vector<MasterKey> masters, std::size_t cache_capacity)
 }
 
 KeyRing::Shard& KeyRing::shard_of(const CacheId& id) const {
-  // Key ids are random, but mixed anyway: the shard must not follow the map's buckets.
-  constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
-  const std::uint64_t h = (id.key_id ^ (std::uint64_t{id.version} << 32)) * kGolden;
-  return shards_[(h >> 32) % shard_count_];
+  // Key ids are random (create_under), so the cache's hash spreads them over the shards;
+  // each shard's map has a prime number of buckets, which the shard does not bias.
+  return shards_[CacheIdHash{}(id) % shard_count_];
 }
 
 const MasterKey* KeyRing::master_by_id(std::uint64_t id) const {

@@ -55,13 +55,9 @@ std::string etag_of(std::string_view data) {
                          0) != 0) {
     return {};
   }
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string tag = "\"";
-  for (std::size_t i = 0; i < kEtagBytes; ++i) {
-    tag.push_back(kHex[digest[i] >> 4]);
-    tag.push_back(kHex[digest[i] & 15]);
-  }
-  return tag + "\"";
+  std::array<char, 2 * kEtagBytes + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+  return "\"" + std::string(hex.data(), 2 * kEtagBytes) + "\"";
 }
 
 // True when Accept-Encoding names gzip without q=0.

@@ -29,6 +29,16 @@ struct Fixture {
   }
 };
 
+// Keys of patients "pat-0" … "pat-<n-1>" under `practice`, made by `writer`.
+std::vector<KeyRing::NewKey> patient_keys(KeyRing& writer, const KeyRing::NewKey& practice, int n) {
+  std::vector<KeyRing::NewKey> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    out.push_back(writer.create_patient_key(*practice.key, "prac-1", "pat-" + std::to_string(i)));
+  }
+  return out;
+}
+
 bool same_bytes(const SecretKey& a, const SecretKey& b) {
   return std::equal(a.bytes().begin(), a.bytes().end(), b.bytes().begin());
 }
@@ -104,11 +114,7 @@ TEST(KeyRing, CacheReturnsTheSameKeyAndStaysBounded) {
   // stays empty with a chance of 4 * (3/4)^64, about 4e-8.
   constexpr int kKeys = 64;
   std::vector<WrappedKey> wrapped;
-  wrapped.reserve(kKeys);
-  for (int i = 0; i < kKeys; ++i) {
-    wrapped.push_back(
-        writer.create_patient_key(*practice.key, "prac-1", "pat-" + std::to_string(i)).wrapped);
-  }
+  for (const auto& k : patient_keys(writer, practice, kKeys)) wrapped.push_back(k.wrapped);
   KeyRing reader(f.masters(), /*cache_capacity=*/4);
   auto p = reader.practice_key("prac-1", practice.wrapped);
   ASSERT_TRUE(p);
@@ -136,15 +142,7 @@ TEST(KeyRing, ThreadsShareTheCacheAndEachGetsItsOwnKey) {
   KeyRing writer(f.masters());
   auto practice = writer.create_practice_key("prac-1");
   constexpr int kPatients = 300;
-  std::vector<WrappedKey> wrapped;
-  std::vector<KeyPtr> expected;
-  wrapped.reserve(kPatients);
-  expected.reserve(kPatients);
-  for (int i = 0; i < kPatients; ++i) {
-    auto k = writer.create_patient_key(*practice.key, "prac-1", "pat-" + std::to_string(i));
-    wrapped.push_back(k.wrapped);
-    expected.push_back(k.key);
-  }
+  const auto keys = patient_keys(writer, practice, kPatients);
   KeyRing reader(f.masters(), /*cache_capacity=*/64);
   auto p = reader.practice_key("prac-1", practice.wrapped);
   ASSERT_TRUE(p);
@@ -157,9 +155,10 @@ TEST(KeyRing, ThreadsShareTheCacheAndEachGetsItsOwnKey) {
       for (int round = 0; round < 3; ++round) {
         for (int i = 0; i < kPatients; ++i) {
           const int n = (i * 7 + t * 13 + round) % kPatients;
-          auto key = reader.patient_key(**p, "prac-1", "pat-" + std::to_string(n), wrapped[n]);
-          if (!key || (*key)->id != wrapped[n].key_id ||
-              !same_bytes((*key)->secret, expected[n]->secret)) {
+          const auto& k = keys[static_cast<std::size_t>(n)];
+          auto key = reader.patient_key(**p, "prac-1", "pat-" + std::to_string(n), k.wrapped);
+          if (!key || (*key)->id != k.wrapped.key_id ||
+              !same_bytes((*key)->secret, k.key->secret)) {
             ++wrong;
           }
         }
