@@ -855,22 +855,46 @@ bool searchable(const store::PatientRow& row) {
   return row.status != "merged" && row.status != "deleted";
 }
 
-// Reads the rows of `ids` and offers each searchable one to `found`, in the order of
-// `ids` (`open` decrypts a row). The callers ask for no more ids than the page misses.
+// Offers each searchable one of `rows` to `found`, in the order of `order` (`id_of` gives
+// an element's patient id; `open` decrypts a row).
+template <typename T, typename IdOf, typename Open>
+core::Result<void> offer_in_order(std::vector<store::PatientRow>& rows, std::span<const T> order,
+                                  IdOf&& id_of, std::span<const QueryTerm> terms, Candidates& found,
+                                  Open&& open) {
+  for (const auto& o : order) {
+    const std::string& id = id_of(o);
+    auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.id == id; });
+    if (it == rows.end() || !searchable(*it)) continue;
+    auto p = open(std::move(*it));
+    if (!p) return tl::unexpected(p.error());
+    found.offer(std::move(*p), terms);
+  }
+  return {};
+}
+
+// Reads the rows of `ids` and offers them to `found` in that order. The callers ask for no
+// more ids than the page misses.
 template <typename Open>
 core::Result<void> offer_rows(Transaction& tx, std::string_view practice_id,
                               std::span<const std::string> ids, std::span<const QueryTerm> terms,
                               Candidates& found, Open&& open) {
   auto rows = tx.patients().find_many(practice_id, ids);
   if (!rows) return tl::unexpected(rows.error());
-  for (const auto& id : ids) {
-    auto it = std::find_if(rows->begin(), rows->end(), [&](const auto& r) { return r.id == id; });
-    if (it == rows->end() || !searchable(*it)) continue;
-    auto p = open(std::move(*it));
-    if (!p) return tl::unexpected(p.error());
-    found.offer(std::move(*p), terms);
-  }
-  return {};
+  return offer_in_order(
+      *rows, ids, [](const std::string& id) -> const std::string& { return id; }, terms, found,
+      open);
+}
+
+// The same for the matches of one search rank, read where the index says they lie.
+template <typename Open>
+core::Result<void> offer_matches(Transaction& tx, std::string_view practice_id,
+                                 std::span<const store::IndexMatch> matches,
+                                 std::span<const QueryTerm> terms, Candidates& found, Open&& open) {
+  auto rows = tx.patients().find_matched(practice_id, matches);
+  if (!rows) return tl::unexpected(rows.error());
+  return offer_in_order(
+      *rows, matches, [](const store::IndexMatch& m) -> const std::string& { return m.patient_id; },
+      terms, found, open);
 }
 
 }  // namespace
@@ -917,19 +941,21 @@ core::Result<void> PatientService::search_one_term(Transaction& tx, const Practi
     const std::size_t need = limit - found.size();
     const std::size_t want = need + 1;
     const auto exclude = excluded(stage);
-    auto ids = tx.patients().next_matches(practice_id, stages[stage], exclude, after,
-                                          static_cast<std::int64_t>(want));
-    if (!ids) return tl::unexpected(ids.error());
-    if (ids->empty() && after.empty()) found_nobody[stage] = true;
-    const auto page_ids = std::span<const std::string>(*ids).first(std::min(need, ids->size()));
-    if (auto o = offer_rows(tx, practice_id, page_ids, std::span(&term, 1), found, open); !o) {
+    auto matches = tx.patients().next_matches(practice_id, stages[stage], exclude, after,
+                                              static_cast<std::int64_t>(want));
+    if (!matches) return tl::unexpected(matches.error());
+    if (matches->empty() && after.empty()) found_nobody[stage] = true;
+    const auto page_matches =
+        std::span<const store::IndexMatch>(*matches).first(std::min(need, matches->size()));
+    if (auto o = offer_matches(tx, practice_id, page_matches, std::span(&term, 1), found, open);
+        !o) {
       return o;
     }
-    if (!page_ids.empty()) after = page_ids.back();
+    if (!page_matches.empty()) after = page_matches.back().patient_id;
     more_in_stage = false;
-    if (page_ids.size() < ids->size()) {
+    if (page_matches.size() < matches->size()) {
       more_in_stage = true;  // the page filled up before this batch did
-    } else if (ids->size() < want) {
+    } else if (matches->size() < want) {
       ++stage;  // this rank is exhausted
       after.clear();
     }

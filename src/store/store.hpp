@@ -316,6 +316,17 @@ struct IndexHit {
   std::int64_t kind = 0;  // which of the asked terms matched
 };
 
+// A patient an index lookup found: its id and, where the store keeps one, where its row
+// lies (SQLite: the rowid of `patients`; 0 when unknown, as on PostgreSQL). The place
+// is a hint that saves the descent of the primary key when reading the row; the id is
+// what counts.
+struct IndexMatch {
+  std::string patient_id;
+  std::int64_t place = 0;
+
+  bool operator==(const IndexMatch&) const = default;
+};
+
 class PatientPort {
  public:
   virtual ~PatientPort() = default;
@@ -334,6 +345,11 @@ class PatientPort {
   // The rows among `ids` that exist in the practice (any order).
   [[nodiscard]] virtual core::Result<std::vector<PatientRow>> find_many(
       std::string_view practice_id, std::span<const std::string> ids) = 0;
+  // The same for matches of next_matches: rows are read where their place says, and by
+  // id when a place is unknown or names another row (a table rebuilt since the entry was
+  // written). Never a row of another practice or of another id.
+  [[nodiscard]] virtual core::Result<std::vector<PatientRow>> find_matched(
+      std::string_view practice_id, std::span<const IndexMatch> matches) = 0;
   // Writes status, record, merged_into, deleted_at and restricted when row.version is the
   // stored version, raises the version and sets updated_at; with `index`, removes and
   // adds index entries (a term in both stays; removing all of them: deleted and merged
@@ -343,10 +359,10 @@ class PatientPort {
   // Patients with an index entry equal to any of `terms` (one hit per matching entry).
   [[nodiscard]] virtual core::Result<std::vector<IndexHit>> match(
       std::string_view practice_id, std::span<const IndexTerm> terms) = 0;
-  // Ids of patients that have any of `include` but none of `exclude`, greater than
+  // Patients that have any of `include` but none of `exclude`, with ids greater than
   // `after_id`, in id order, at most `limit`: one rank of a search, paged in the
   // database so a common name costs no more than the page it shows.
-  [[nodiscard]] virtual core::Result<std::vector<std::string>> next_matches(
+  [[nodiscard]] virtual core::Result<std::vector<IndexMatch>> next_matches(
       std::string_view practice_id, std::span<const IndexTerm> include,
       std::span<const IndexTerm> exclude, std::string_view after_id, std::int64_t limit) = 0;
   // Patients that have every one of `terms` (an intersection done by the database).

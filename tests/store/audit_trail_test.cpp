@@ -355,6 +355,7 @@ TEST_F(TrailFixture, MigrationsKeepEveryListOfAnOldTrail) {
         "DROP INDEX audit_entries_resource;"
         "CREATE INDEX audit_entries_resource ON audit_entries(practice_id, resource_type,"
         " resource_id, seq);"
+        "ALTER TABLE patient_index DROP COLUMN patient_row;"  // 0016
         "DELETE FROM schema_migrations WHERE number >= 14;"
         "COMMIT;");
     ASSERT_TRUE(r) << r.error().internal;

@@ -15,6 +15,7 @@
 #include "store/migration.hpp"
 #include "store/sqlite/executor.hpp"
 #include "store/sqlite/migrate.hpp"
+#include "store/sqlite/statement.hpp"
 #include "support/temp_dir.hpp"
 
 namespace praxis::store::sqlite {
@@ -223,6 +224,57 @@ TEST(SqliteStore, RefusesAnAppliedMigrationThatChanged) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("changed after it was applied"), std::string::npos)
       << r.error().message;
+}
+
+// Migration 0016 notes, for the blind-index entries a database already has, where each
+// entry's patient row lies (its rowid), so the searches of an upgraded practice read their
+// pages by rowid too.
+TEST(SqliteStore, AnUpgradeNotesWhereTheRowOfEachIndexEntrysPatientLies) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  {
+    OpenOptions create;
+    create.mode = OpenMode::create;
+    auto db = Database::open(file, create);
+    ASSERT_TRUE(db) << db.error().internal;
+    ASSERT_TRUE(schema_version(*db));  // the table of applied migrations
+    for (const auto& m : migrations()) {
+      if (m.number >= 16) break;
+      ASSERT_TRUE(db->exec(m.sql)) << m.name;
+      auto insert = Statement::prepare(
+          *db, "INSERT INTO schema_migrations(number, name, checksum) VALUES (?1, ?2, ?3)");
+      ASSERT_TRUE(insert);
+      insert->bind(1, std::int64_t{m.number}).bind(2, m.name).bind(3, migration_checksum(m.sql));
+      ASSERT_TRUE(insert->run());
+    }
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO practices(id, slug, name, kind, street, postcode, city, state, created_at) "
+        "VALUES ('p-1', 'eins', 'Praxis', 'arztpraxis', '', '', '', 'BE', "
+        "'2026-12-06T10:00:00Z')"));
+    // Rowids in another order than the ids, with a gap.
+    for (const char* id : {"pc", "gone", "pa", "pb"}) {
+      ASSERT_TRUE(db->exec(
+          std::string("INSERT INTO patients(practice_id, id, status, key_id, key_version, "
+                      "wrapping_key_id, sealed_key, record, created_at, updated_at) VALUES "
+                      "('p-1', '") +
+          id + "', 'active', 1, 1, 1, x'00', x'00', '2026-12-06', '2026-12-06')"));
+    }
+    ASSERT_TRUE(db->exec("DELETE FROM patients WHERE id = 'gone'"));
+    ASSERT_TRUE(db->exec(
+        "INSERT INTO patient_index(practice_id, kind, hash, patient_id) VALUES "
+        "('p-1', 1, 10, 'pa'), ('p-1', 1, 10, 'pb'), ('p-1', 2, -3, 'pb'), ('p-1', 1, 10, 'pc'), "
+        "('p-1', 3, 7, 'pc')"));
+  }
+  ASSERT_TRUE(SqliteStore::open(file, Synchronous::full));
+  auto db = Database::open(file, OpenOptions{});
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->query_text("SELECT count(*) FROM patient_index i JOIN patients p ON p.rowid = "
+                            "i.patient_row WHERE p.practice_id = i.practice_id AND p.id = "
+                            "i.patient_id"),
+            "5");
+  EXPECT_EQ(*db->query_text("SELECT group_concat(patient_row, ',') FROM (SELECT patient_row "
+                            "FROM patient_index WHERE kind = 1 ORDER BY patient_id)"),
+            "3,4,1");
 }
 
 TEST(SqliteStore, MigrationsRecordChecksums) {

@@ -791,7 +791,10 @@ TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
     auto r = write_value(store(), [&](Transaction& tx) {
       return tx.patients().next_matches("p-1", include, exclude, after, limit);
     });
-    return r ? *r : std::vector<std::string>{"error"};
+    if (!r) return std::vector<std::string>{"error"};
+    std::vector<std::string> found_ids;
+    for (const auto& m : *r) found_ids.push_back(m.patient_id);
+    return found_ids;
   };
   EXPECT_EQ(next({{1, 100}}, {}, "", 10), (std::vector<std::string>{"pa-1", "pa-2"}));
   EXPECT_EQ(next({{1, 100}}, {}, "", 1), (std::vector<std::string>{"pa-1"}));
@@ -864,6 +867,86 @@ TEST_P(WithTwoPractices, PatientsRoundTripAndAreFoundThroughTheirIndexTerms) {
   ASSERT_EQ(listed->size(), 1u) << "deleted patients are not listed";
   EXPECT_EQ((*listed)[0].id, "pa-2");
   EXPECT_EQ(write_value(store(), [](Transaction& tx) { return tx.patients().count("p-1"); }), 2);
+}
+
+// A search reads its page where the index says the rows lie (SQLite: by rowid), but the
+// id decides: a place that is unknown, names another patient or another practice's
+// patient gives the right row or none, never another.
+TEST_P(WithTwoPractices, MatchedRowsAreReadWhereTheIndexSaysAndCheckedByTheirId) {
+  const PatientRow a = patient("pa-1", "p-1", 1);
+  const PatientRow b = patient("pa-2", "p-1", 2);
+  const PatientRow c = patient("pa-3", "p-2", 3);
+  ASSERT_TRUE(
+      with_transaction(store(), TxMode::read_write, [&](Transaction& tx) -> core::Result<void> {
+        // One alone and two in a batch: both ways of inserting note the place.
+        const std::vector<IndexTerm> ta = {{1, 100}, {2, 5}};
+        if (auto r = tx.patients().insert(a, ta); !r) return r;
+        const std::vector<IndexTerm> tb = {{1, 100}};
+        const std::vector<IndexTerm> tc = {{1, 100}};
+        const NewPatient batch[] = {{&c, tc}, {&b, tb}};
+        return tx.patients().insert_many(batch);
+      }));
+  auto matches = [&](std::string_view practice, std::vector<IndexTerm> include) {
+    auto r = write_value(store(), [&](Transaction& tx) {
+      return tx.patients().next_matches(practice, include, {}, "", 10);
+    });
+    return r ? *r : std::vector<IndexMatch>{};
+  };
+  auto read = [&](std::vector<IndexMatch> m) {
+    auto r =
+        write_value(store(), [&](Transaction& tx) { return tx.patients().find_matched("p-1", m); });
+    std::map<std::string, PatientRow> out;
+    if (r) {
+      for (auto& row : *r) out.emplace(row.id, std::move(row));
+    }
+    return out;
+  };
+  const auto mine = matches("p-1", {{1, 100}});
+  const auto theirs = matches("p-2", {{1, 100}});
+  ASSERT_EQ(mine.size(), 2u);
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_EQ(mine[0].patient_id, "pa-1");
+  EXPECT_EQ(mine[1].patient_id, "pa-2");
+  const bool keeps_places = GetParam().name == "sqlite";
+  for (const auto& m : {mine[0], mine[1], theirs[0]}) {
+    EXPECT_EQ(m.place != 0, keeps_places) << m.patient_id;
+  }
+  if (keeps_places) {
+    EXPECT_NE(mine[0].place, mine[1].place);
+    // Two branches (two terms) find pa-1 twice: once in the answer, with its place.
+    const auto both = matches("p-1", {{1, 100}, {2, 5}});
+    ASSERT_EQ(both.size(), 2u);
+    EXPECT_EQ(both[0], mine[0]);
+  }
+
+  const auto right = read(mine);
+  ASSERT_EQ(right.size(), 2u);
+  EXPECT_EQ(right.at("pa-1"), a);
+  EXPECT_EQ(right.at("pa-2"), b);
+  // Wrong places: pa-1 where p-2's patient lies, pa-2 where pa-1 lies, an unknown id where
+  // pa-2 lies.
+  const auto wrong = read({{"pa-1", theirs[0].place},
+                           {"pa-2", mine[0].place},
+                           {"nope", mine[1].place},
+                           {"pa-3", theirs[0].place}});
+  ASSERT_EQ(wrong.size(), 2u) << "pa-3 is another practice's, nope nobody's";
+  EXPECT_EQ(wrong.at("pa-1"), a);
+  EXPECT_EQ(wrong.at("pa-2"), b);
+  const auto unknown = read({{"pa-2", 0}, {"pa-1", 0}});
+  ASSERT_EQ(unknown.size(), 2u);
+  EXPECT_EQ(unknown.at("pa-1"), a);
+  EXPECT_TRUE(read({}).empty());
+
+  // Entries an update adds note the patient's place too.
+  PatientRow renamed = b;
+  const std::vector<IndexTerm> removed = {{1, 100}};
+  const std::vector<IndexTerm> added = {{1, 200}};
+  ASSERT_TRUE(with_transaction(store(), TxMode::read_write, [&](Transaction& tx) {
+    return tx.patients().update(renamed, IndexChange{removed, added});
+  }));
+  const auto after = matches("p-1", {{1, 200}});
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0], mine[1]);
 }
 
 // An import batch: rows given out of id order, with shared and own terms, end up as if
@@ -980,13 +1063,15 @@ TEST_P(WithTwoPractices, SearchRanksPageThroughTheUnionOfTheirTermsInIdOrder) {
                                               static_cast<std::int64_t>(limit));
           });
           ASSERT_TRUE(got);
-          ASSERT_EQ(*got, model(include, exclude, after, limit))
+          std::vector<std::string> ids;
+          for (const auto& m : *got) ids.push_back(m.patient_id);
+          ASSERT_EQ(ids, model(include, exclude, after, limit))
               << "include " << include.size() << " exclude " << exclude.size() << " after " << after
               << " limit " << limit;
           ++checked;
-          if (got->empty()) break;
-          seen.insert(seen.end(), got->begin(), got->end());
-          after = got->back();
+          if (ids.empty()) break;
+          seen.insert(seen.end(), ids.begin(), ids.end());
+          after = ids.back();
         }
         EXPECT_EQ(seen, model(include, exclude, "", hashes_of.size()));
       }

@@ -140,6 +140,9 @@ class Executor {
   // Rows one INSERT of many rows carries (insert_rows in ports.cpp): several spare
   // PostgreSQL round trips.
   virtual std::size_t rows_per_insert() const { return 32; }
+  // Whether tables have a rowid that finds a row in one descent of the table's B-tree
+  // (SQLite): the blind index keeps it next to each entry's patient id.
+  virtual bool has_rowids() const { return false; }
 };
 
 }  // namespace praxis::store::sql

@@ -538,28 +538,33 @@ std::string placeholders(std::size_t first, std::size_t n) {
 
 }  // namespace
 
-// The index entries of `patients` in the index's key order (neighbours share pages).
-core::Result<void> SqlPatientPort::write_terms(std::span<const NewPatient> patients) {
+// The index entries of `patients` in the index's key order (neighbours share pages), each
+// with the place of its patient's row.
+core::Result<void> SqlPatientPort::write_terms(std::span<const NewPatient> patients,
+                                               std::span<const std::int64_t> places) {
   struct Entry {
     const PatientRow* row;
     IndexTerm term;
+    std::int64_t place;
   };
   std::vector<Entry> entries;
-  for (const auto& p : patients) {
-    for (const auto& t : p.terms) entries.push_back({p.row, t});
+  for (std::size_t i = 0; i < patients.size(); ++i) {
+    for (const auto& t : patients[i].terms) entries.push_back({patients[i].row, t, places[i]});
   }
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return std::tie(a.row->practice_id, a.term.kind, a.term.hash, a.row->id) <
            std::tie(b.row->practice_id, b.term.kind, b.term.hash, b.row->id);
   });
   std::vector<Param> params;
-  params.reserve(entries.size() * 4);
+  params.reserve(entries.size() * 5);
   for (const auto& e : entries) {
-    params.insert(params.end(), {std::string_view(e.row->practice_id), e.term.kind, e.term.hash,
-                                 std::string_view(e.row->id)});
+    params.insert(params.end(),
+                  {std::string_view(e.row->practice_id), e.term.kind, e.term.hash,
+                   std::string_view(e.row->id), e.place != 0 ? Param(e.place) : Param()});
   }
-  return insert_rows(x_, "INSERT INTO patient_index(practice_id, kind, hash, patient_id)", 4,
-                     params, " ON CONFLICT DO NOTHING");
+  return insert_rows(x_,
+                     "INSERT INTO patient_index(practice_id, kind, hash, patient_id, patient_row)",
+                     5, params, " ON CONFLICT DO NOTHING");
 }
 
 core::Result<void> SqlPatientPort::insert_many(std::span<const NewPatient> patients) {
@@ -569,19 +574,25 @@ core::Result<void> SqlPatientPort::insert_many(std::span<const NewPatient> patie
   std::sort(by_id.begin(), by_id.end(), [](const NewPatient* a, const NewPatient* b) {
     return std::tie(a->row->practice_id, a->row->id) < std::tie(b->row->practice_id, b->row->id);
   });
+  // Where each row lies (SQLite: its rowid), for its index entries.
+  std::vector<std::int64_t> places(patients.size(), 0);
+  const std::string insert = "INSERT INTO patients(" + std::string(kPatientColumns) +
+                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+                             "$14)" +
+                             (x_.has_rowids() ? " RETURNING rowid" : "");
   for (const NewPatient* p : by_id) {
     const PatientRow& row = *p->row;
     auto r =
-        x_.run("INSERT INTO patients(" + std::string(kPatientColumns) +
-                   ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        x_.run(insert,
                {row.id, row.practice_id, row.status, static_cast<std::int64_t>(row.key_id),
                 static_cast<std::int64_t>(row.key_version),
                 static_cast<std::int64_t>(row.wrapping_key_id), Bytes(row.sealed_key),
                 Bytes(row.record), nullable(row.merged_into), nullable(row.deleted_at),
                 row.created_at, row.updated_at, row.version, std::int64_t{row.restricted ? 1 : 0}});
     if (!r) return tl::unexpected(r.error());
+    if (x_.has_rowids()) places[static_cast<std::size_t>(p - patients.data())] = r->int64(0, 0);
   }
-  return write_terms(patients);
+  return write_terms(patients, places);
 }
 
 core::Result<std::optional<PatientRow>> SqlPatientPort::find(std::string_view practice_id,
@@ -614,6 +625,51 @@ core::Result<std::vector<PatientRow>> SqlPatientPort::find_many(std::string_view
       std::move(rows->begin(), rows->end(), std::back_inserter(out));
     }
   }
+  return out;
+}
+
+core::Result<std::vector<PatientRow>> SqlPatientPort::find_matched(
+    std::string_view practice_id, std::span<const IndexMatch> matches) {
+  std::vector<PatientRow> out;
+  std::vector<std::string> by_id;  // read by key: place unknown or wrong
+  std::vector<Param> params;
+  if (x_.has_rowids()) {
+    for (const auto& m : matches) {
+      if (m.place != 0) params.emplace_back(m.place);
+    }
+  }
+  if (!params.empty()) {
+    // One descent of the table's B-tree per row instead of two (the primary key's index,
+    // then the table). The practice is checked below, not in the WHERE clause: with it
+    // there, SQLite's planner may walk the practice's part of the primary key instead.
+    auto rows = read_each<PatientRow>(x_,
+                                      "SELECT " + std::string(kPatientColumns) +
+                                          " FROM patients WHERE rowid IN (" +
+                                          placeholders(1, params.size()) + ")",
+                                      params, read_patient);
+    if (!rows) return tl::unexpected(rows.error());
+    out.reserve(matches.size());
+    for (const auto& m : matches) {
+      auto it = m.place == 0 ? rows->end()
+                             : std::find_if(rows->begin(), rows->end(), [&](const PatientRow& r) {
+                                 return r.id == m.patient_id && r.practice_id == practice_id;
+                               });
+      if (it == rows->end()) {
+        by_id.push_back(m.patient_id);
+      } else {
+        out.push_back(std::move(*it));
+        it->id.clear();  // taken (ids are unique, but a place may be named twice)
+      }
+    }
+  } else {
+    by_id.reserve(matches.size());
+    for (const auto& m : matches) by_id.push_back(m.patient_id);
+  }
+  if (by_id.empty()) return out;
+  auto rest = find_many(practice_id, by_id);
+  if (!rest) return tl::unexpected(rest.error());
+  if (out.empty()) return rest;
+  std::move(rest->begin(), rest->end(), std::back_inserter(out));
   return out;
 }
 
@@ -650,8 +706,15 @@ core::Result<void> SqlPatientPort::update(const PatientRow& row, std::optional<I
   }
   // Every added entry is written (existing ones stay): should `removed` miss an entry
   // the record had, the record is still found by all of its terms.
+  std::int64_t place = 0;
+  if (x_.has_rowids() && !index->added.empty()) {
+    auto at = x_.run("SELECT rowid FROM patients WHERE practice_id = $1 AND id = $2",
+                     {row.practice_id, row.id});
+    if (!at) return tl::unexpected(at.error());
+    if (at->size() == 1) place = at->int64(0, 0);
+  }
   const NewPatient changed{&row, index->added};
-  return write_terms(std::span(&changed, 1));
+  return write_terms(std::span(&changed, 1), std::span(&place, 1));
 }
 
 core::Result<std::vector<IndexHit>> SqlPatientPort::match(std::string_view practice_id,
@@ -707,10 +770,10 @@ core::Result<std::vector<std::string>> SqlPatientPort::match_all(std::string_vie
   return out;
 }
 
-core::Result<std::vector<std::string>> SqlPatientPort::next_matches(
+core::Result<std::vector<IndexMatch>> SqlPatientPort::next_matches(
     std::string_view practice_id, std::span<const IndexTerm> include,
     std::span<const IndexTerm> exclude, std::string_view after_id, std::int64_t limit) {
-  std::vector<std::string> out;
+  std::vector<IndexMatch> out;
   if (include.empty() || limit <= 0) return out;
   std::vector<Param> params;
   params.emplace_back(practice_id);
@@ -736,19 +799,27 @@ core::Result<std::vector<std::string>> SqlPatientPort::next_matches(
   auto branch = [&](const IndexTerm& t) {
     const auto k = next(t.kind);
     const auto h = next(t.hash);
-    return "SELECT patient_id FROM patient_index u WHERE practice_id = $1 AND kind = " + k +
-           " AND hash = " + h + " AND patient_id > $2" + not_excluded +
+    return "SELECT patient_id, patient_row FROM patient_index u WHERE practice_id = $1 AND "
+           "kind = " +
+           k + " AND hash = " + h + " AND patient_id > $2" + not_excluded +
            " ORDER BY patient_id LIMIT " + n;
   };
   std::string sql;
-  for (std::size_t i = 0; i < include.size(); ++i) {
-    if (i) sql += " UNION ";
-    sql += "SELECT patient_id FROM (" + branch(include[i]) + ") b" + std::to_string(i);
+  if (include.size() == 1) {
+    sql = branch(include.front());
+  } else {
+    // A patient found by several branches counts once. Grouped by id, not a UNION of
+    // (id, place): should a patient's entries disagree on its place, it would count twice.
+    sql = "SELECT patient_id, max(patient_row) FROM (";
+    for (std::size_t i = 0; i < include.size(); ++i) {
+      if (i) sql += " UNION ALL ";
+      sql += "SELECT * FROM (" + branch(include[i]) + ") b" + std::to_string(i);
+    }
+    sql += ") m GROUP BY patient_id ORDER BY patient_id LIMIT " + n;
   }
-  sql += " ORDER BY patient_id LIMIT " + n;
   out.reserve(static_cast<std::size_t>(limit));
   auto read = x_.each_row(sql, params, [&](const RowView& row) -> core::Result<void> {
-    out.push_back(row.text(0));
+    out.push_back({row.text(0), row.is_null(1) ? 0 : row.int64(1)});
     return {};
   });
   if (!read) return tl::unexpected(read.error());

@@ -112,23 +112,27 @@ class SqlPatientPort final : public PatientPort {
                                                std::string_view id) override;
   core::Result<std::vector<PatientRow>> find_many(std::string_view practice_id,
                                                   std::span<const std::string> ids) override;
+  core::Result<std::vector<PatientRow>> find_matched(std::string_view practice_id,
+                                                     std::span<const IndexMatch> matches) override;
   core::Result<void> update(const PatientRow& row, std::optional<IndexChange> index) override;
   core::Result<std::vector<IndexHit>> match(std::string_view practice_id,
                                             std::span<const IndexTerm> terms) override;
   core::Result<std::vector<std::string>> match_all(std::string_view practice_id,
                                                    std::span<const IndexTerm> terms) override;
-  core::Result<std::vector<std::string>> next_matches(std::string_view practice_id,
-                                                      std::span<const IndexTerm> include,
-                                                      std::span<const IndexTerm> exclude,
-                                                      std::string_view after_id,
-                                                      std::int64_t limit) override;
+  core::Result<std::vector<IndexMatch>> next_matches(std::string_view practice_id,
+                                                     std::span<const IndexTerm> include,
+                                                     std::span<const IndexTerm> exclude,
+                                                     std::string_view after_id,
+                                                     std::int64_t limit) override;
   core::Result<std::vector<PatientRow>> list(std::string_view practice_id,
                                              std::string_view after_id,
                                              std::int64_t limit) override;
   core::Result<std::int64_t> count(std::string_view practice_id) override;
 
  private:
-  core::Result<void> write_terms(std::span<const NewPatient> patients);
+  // `places[i]` is where patients[i]'s row lies (0: unknown).
+  core::Result<void> write_terms(std::span<const NewPatient> patients,
+                                 std::span<const std::int64_t> places);
   Executor& x_;
 };
 

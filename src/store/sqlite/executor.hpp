@@ -22,6 +22,7 @@ class SqliteExecutor final : public sql::Executor {
   // one-row INSERT checks its constraints before it changes anything and needs none, and
   // without a network between, the rows cost the same in separate statements.
   std::size_t rows_per_insert() const override { return 1; }
+  bool has_rowids() const override { return true; }
 
  private:
   // The statement of `sql` from the connection's cache, its parameters bound.
