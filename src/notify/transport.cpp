@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/json_text.hpp"
+#include "core/shared_library.hpp"
 #include "crypto/encoding.hpp"
 #include "notify/templates.hpp"
 
@@ -17,16 +18,80 @@ using core::ErrorCode;
 
 namespace {
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// libcurl, opened when the first message is sent or mail settings are checked rather than
+// linked (core/shared_library.hpp): a server without mail or SMS never loads it and the
+// TLS, SSH and LDAP libraries it pulls in.
+struct LibCurl {
+  decltype(&::curl_global_init) global_init = nullptr;
+  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&::curl_easy_escape) easy_escape = nullptr;
+  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&::curl_easy_init) easy_init = nullptr;
+  decltype(&::curl_easy_perform) easy_perform = nullptr;
+  decltype(&::curl_easy_reset) easy_reset = nullptr;
+  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&::curl_free) free = nullptr;
+  decltype(&::curl_mime_addpart) mime_addpart = nullptr;
+  decltype(&::curl_mime_data) mime_data = nullptr;
+  decltype(&::curl_mime_encoder) mime_encoder = nullptr;
+  decltype(&::curl_mime_filename) mime_filename = nullptr;
+  decltype(&::curl_mime_free) mime_free = nullptr;
+  decltype(&::curl_mime_headers) mime_headers = nullptr;
+  decltype(&::curl_mime_init) mime_init = nullptr;
+  decltype(&::curl_mime_subparts) mime_subparts = nullptr;
+  decltype(&::curl_mime_type) mime_type = nullptr;
+  decltype(&::curl_slist_append) slist_append = nullptr;
+  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
+  decltype(&::curl_url) url = nullptr;
+  decltype(&::curl_url_cleanup) url_cleanup = nullptr;
+  decltype(&::curl_url_get) url_get = nullptr;
+  decltype(&::curl_url_set) url_set = nullptr;
+};
+
+const core::Result<LibCurl>& libcurl() {
+  static const core::Result<LibCurl> loaded = []() -> core::Result<LibCurl> {
+    auto lib = core::SharedLibrary::open("libcurl.so.4", "libcurl4");
+    if (!lib) return tl::unexpected(lib.error());
+    LibCurl table;
+    lib->bind(table.global_init, "curl_global_init")
+        .bind(table.easy_cleanup, "curl_easy_cleanup")
+        .bind(table.easy_escape, "curl_easy_escape")
+        .bind(table.easy_getinfo, "curl_easy_getinfo")
+        .bind(table.easy_init, "curl_easy_init")
+        .bind(table.easy_perform, "curl_easy_perform")
+        .bind(table.easy_reset, "curl_easy_reset")
+        .bind(table.easy_setopt, "curl_easy_setopt")
+        .bind(table.free, "curl_free")
+        .bind(table.mime_addpart, "curl_mime_addpart")
+        .bind(table.mime_data, "curl_mime_data")
+        .bind(table.mime_encoder, "curl_mime_encoder")
+        .bind(table.mime_filename, "curl_mime_filename")
+        .bind(table.mime_free, "curl_mime_free")
+        .bind(table.mime_headers, "curl_mime_headers")
+        .bind(table.mime_init, "curl_mime_init")
+        .bind(table.mime_subparts, "curl_mime_subparts")
+        .bind(table.mime_type, "curl_mime_type")
+        .bind(table.slist_append, "curl_slist_append")
+        .bind(table.slist_free_all, "curl_slist_free_all")
+        .bind(table.url, "curl_url")
+        .bind(table.url_cleanup, "curl_url_cleanup")
+        .bind(table.url_get, "curl_url_get")
+        .bind(table.url_set, "curl_url_set");
+    if (auto bound = lib->complete(); !bound) return tl::unexpected(bound.error());
+    table.global_init(CURL_GLOBAL_DEFAULT);  // once, before any other thread uses it
+    return table;
+  }();
+  return loaded;
 }
+
+// For what runs on a handle: the library was loaded to make it.
+const LibCurl& curl() { return *libcurl(); }
 
 struct Easy {
   CURL* handle = nullptr;
-  Easy() : handle((global_init(), curl_easy_init())) {}
+  Easy() : handle(libcurl() ? curl().easy_init() : nullptr) {}
   ~Easy() {
-    if (handle) curl_easy_cleanup(handle);
+    if (handle) curl().easy_cleanup(handle);
   }
   Easy(const Easy&) = delete;
   Easy& operator=(const Easy&) = delete;
@@ -34,36 +99,36 @@ struct Easy {
 
 struct List {
   curl_slist* head = nullptr;
-  ~List() { curl_slist_free_all(head); }
+  ~List() { curl().slist_free_all(head); }
   void add(const std::string& line) {
-    if (auto* next = curl_slist_append(head, line.c_str())) head = next;
+    if (auto* next = curl().slist_append(head, line.c_str())) head = next;
   }
 };
 
 struct Mime {
   curl_mime* mime = nullptr;
-  explicit Mime(CURL* handle) : mime(curl_mime_init(handle)) {}
+  explicit Mime(CURL* handle) : mime(curl().mime_init(handle)) {}
   ~Mime() {
-    if (mime) curl_mime_free(mime);
+    if (mime) curl().mime_free(mime);
   }
   Mime(const Mime&) = delete;
   Mime& operator=(const Mime&) = delete;
 };
 
 std::optional<std::string> host_of(std::string_view url) {
-  global_init();
-  CURLU* u = curl_url();
+  if (!libcurl()) return std::nullopt;
+  CURLU* u = curl().url();
   if (!u) return std::nullopt;
   std::optional<std::string> out;
-  if (curl_url_set(u, CURLUPART_URL, std::string(url).c_str(), CURLU_NON_SUPPORT_SCHEME) ==
+  if (curl().url_set(u, CURLUPART_URL, std::string(url).c_str(), CURLU_NON_SUPPORT_SCHEME) ==
       CURLUE_OK) {
     char* host = nullptr;
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
+    if (curl().url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host) {
       out = host;
-      curl_free(host);
+      curl().free(host);
     }
   }
-  curl_url_cleanup(u);
+  curl().url_cleanup(u);
   return out;
 }
 
@@ -75,9 +140,9 @@ int abort_check(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 void abortable(CURL* h, const std::atomic<bool>* abort) {
   if (!abort) return;
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, abort_check);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(abort));
+  curl().easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl().easy_setopt(h, CURLOPT_XFERINFOFUNCTION, abort_check);
+  curl().easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(abort));
 }
 
 std::string single_line(std::string_view text) {
@@ -155,25 +220,26 @@ class SmtpMailer final : public Mailer {
     std::lock_guard lock(mutex_);
     if (!easy_.handle) return tl::unexpected(SendFailure{false, "curl_init"});
     CURL* h = easy_.handle;
-    curl_easy_reset(h);
+    curl().easy_reset(h);
     abortable(h, abort);
-    curl_easy_setopt(h, CURLOPT_URL, settings_.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(settings_.timeout.count()));
+    curl().easy_setopt(h, CURLOPT_URL, settings_.url.c_str());
+    curl().easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl().easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
+    curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(settings_.timeout.count()));
     // STARTTLS or smtps is demanded from every relay but a loopback one.
-    curl_easy_setopt(h, CURLOPT_USE_SSL, loopback_ ? CURLUSESSL_NONE : CURLUSESSL_ALL);
-    if (!settings_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, settings_.ca_file.c_str());
+    curl().easy_setopt(h, CURLOPT_USE_SSL, loopback_ ? CURLUSESSL_NONE : CURLUSESSL_ALL);
+    if (!settings_.ca_file.empty())
+      curl().easy_setopt(h, CURLOPT_CAINFO, settings_.ca_file.c_str());
     if (!settings_.username.empty()) {
-      curl_easy_setopt(h, CURLOPT_USERNAME, settings_.username.c_str());
-      curl_easy_setopt(h, CURLOPT_PASSWORD, settings_.password.c_str());
+      curl().easy_setopt(h, CURLOPT_USERNAME, settings_.username.c_str());
+      curl().easy_setopt(h, CURLOPT_PASSWORD, settings_.password.c_str());
     }
     const std::string from = "<" + single_line(settings_.from_address) + ">";
-    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
+    curl().easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
     List rcpt;
     rcpt.add("<" + single_line(mail.to) + ">");
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt.head);
+    curl().easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt.head);
 
     List headers;
     headers.add("Date: " + rfc5322_date(mail.date));
@@ -186,39 +252,39 @@ class SmtpMailer final : public Mailer {
     headers.add("Message-ID: <" + single_line(mail.message_id) + ">");
     headers.add("Auto-Submitted: auto-generated");
     if (!mail.language.empty()) headers.add("Content-Language: " + single_line(mail.language));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.head);
+    curl().easy_setopt(h, CURLOPT_HTTPHEADER, headers.head);
 
     // multipart/mixed { multipart/alternative { text/plain, text/html }, text/calendar }
     Mime top(h);
     Mime alternative(h);
     if (!top.mime || !alternative.mime) return tl::unexpected(SendFailure{false, "curl_init"});
-    auto* text = curl_mime_addpart(alternative.mime);
-    curl_mime_data(text, mail.text.data(), mail.text.size());
-    curl_mime_type(text, "text/plain; charset=utf-8");
-    curl_mime_encoder(text, "quoted-printable");
-    auto* html = curl_mime_addpart(alternative.mime);
-    curl_mime_data(html, mail.html.data(), mail.html.size());
-    curl_mime_type(html, "text/html; charset=utf-8");
-    curl_mime_encoder(html, "quoted-printable");
-    auto* body = curl_mime_addpart(top.mime);
-    curl_mime_subparts(body, alternative.mime);
+    auto* text = curl().mime_addpart(alternative.mime);
+    curl().mime_data(text, mail.text.data(), mail.text.size());
+    curl().mime_type(text, "text/plain; charset=utf-8");
+    curl().mime_encoder(text, "quoted-printable");
+    auto* html = curl().mime_addpart(alternative.mime);
+    curl().mime_data(html, mail.html.data(), mail.html.size());
+    curl().mime_type(html, "text/html; charset=utf-8");
+    curl().mime_encoder(html, "quoted-printable");
+    auto* body = curl().mime_addpart(top.mime);
+    curl().mime_subparts(body, alternative.mime);
     alternative.mime = nullptr;  // owned by `top` now
-    curl_mime_type(body, "multipart/alternative");
+    curl().mime_type(body, "multipart/alternative");
     List inline_header;
     inline_header.add("Content-Disposition: inline");
-    curl_mime_headers(body, inline_header.head, 0);
+    curl().mime_headers(body, inline_header.head, 0);
     if (mail.attachment) {
-      auto* file = curl_mime_addpart(top.mime);
-      curl_mime_data(file, mail.attachment->data.data(), mail.attachment->data.size());
-      curl_mime_type(file, mail.attachment->content_type.c_str());
-      curl_mime_filename(file, mail.attachment->filename.c_str());
-      curl_mime_encoder(file, "base64");
+      auto* file = curl().mime_addpart(top.mime);
+      curl().mime_data(file, mail.attachment->data.data(), mail.attachment->data.size());
+      curl().mime_type(file, mail.attachment->content_type.c_str());
+      curl().mime_filename(file, mail.attachment->filename.c_str());
+      curl().mime_encoder(file, "base64");
     }
-    curl_easy_setopt(h, CURLOPT_MIMEPOST, top.mime);
+    curl().easy_setopt(h, CURLOPT_MIMEPOST, top.mime);
 
-    const CURLcode rc = curl_easy_perform(h);
+    const CURLcode rc = curl().easy_perform(h);
     long response = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response);
+    curl().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response);
     if (rc == CURLE_OK) return {};
     return tl::unexpected(failure(rc, response, /*smtp=*/true));
   }
@@ -233,9 +299,9 @@ class SmtpMailer final : public Mailer {
 std::size_t discard(char*, std::size_t size, std::size_t n, void*) { return size * n; }
 
 std::string form_escape(CURL* h, std::string_view v) {
-  char* e = curl_easy_escape(h, v.data(), static_cast<int>(v.size()));
+  char* e = curl().easy_escape(h, v.data(), static_cast<int>(v.size()));
   std::string out = e ? e : "";
-  curl_free(e);
+  curl().free(e);
   return out;
 }
 
@@ -260,25 +326,26 @@ class HttpSmsGateway final : public SmsGateway {
                                                               {"text", value(text)},
                                                               {"id", value(id)},
                                                               {"sender", value(settings_.sender)}});
-    curl_easy_setopt(h, CURLOPT_URL, settings_.url.c_str());
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
-    if (!settings_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, settings_.ca_file.c_str());
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl().easy_setopt(h, CURLOPT_URL, settings_.url.c_str());
+    curl().easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl().easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(settings_.timeout.count()));
+    if (!settings_.ca_file.empty())
+      curl().easy_setopt(h, CURLOPT_CAINFO, settings_.ca_file.c_str());
+    curl().easy_setopt(h, CURLOPT_POST, 1L);
+    curl().easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+    curl().easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl().easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     List headers;
     headers.add("Content-Type: " + single_line(settings_.content_type));
     headers.add("Idempotency-Key: " + single_line(id));
     if (!settings_.authorization.empty()) {
       headers.add("Authorization: " + single_line(settings_.authorization));
     }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.head);
-    const CURLcode rc = curl_easy_perform(h);
+    curl().easy_setopt(h, CURLOPT_HTTPHEADER, headers.head);
+    const CURLcode rc = curl().easy_perform(h);
     long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_OK && status >= 200 && status < 300) return {};
     return tl::unexpected(failure(rc, status, /*smtp=*/false));
   }
@@ -298,6 +365,7 @@ bool loopback_url(std::string_view url) {
 }
 
 core::Result<void> check_mail_settings(const MailSettings& s) {
+  if (const auto& lib = libcurl(); !lib) return tl::unexpected(lib.error());
   auto host = host_of(s.url);
   if (!host || !(s.url.starts_with("smtp://") || s.url.starts_with("smtps://"))) {
     return core::fail(ErrorCode::invalid_input,
@@ -315,6 +383,7 @@ core::Result<void> check_mail_settings(const MailSettings& s) {
 }
 
 core::Result<void> check_sms_settings(const SmsSettings& s) {
+  if (const auto& lib = libcurl(); !lib) return tl::unexpected(lib.error());
   if (!host_of(s.url) ||
       !(s.url.starts_with("https://") || (s.url.starts_with("http://") && loopback_url(s.url)))) {
     return core::fail(ErrorCode::invalid_input,

@@ -184,6 +184,33 @@ class CliTest(unittest.TestCase):
         self.assertIn("shutdown_finished", events)
         self.assertIn("request", events)
 
+    def test_client_libraries_load_only_for_what_is_configured(self):
+        # libpq and libcurl (and the GnuTLS, Kerberos and LDAP libraries they pull in) are
+        # opened on first use: a practice server on SQLite without mail maps neither
+        # (issue #2's idle memory); one with mail set up opens libcurl when it starts.
+        def mapped(server):
+            with open("/proc/%d/maps" % server.proc.pid) as f:
+                return {os.path.basename(line.split()[-1]).split(".so")[0]
+                        for line in f if ".so" in line}
+        self.init()
+        server = Serving(self.data)
+        try:
+            self.assertEqual(http_get(server.url + "/healthz")[0], 200)
+            libraries = mapped(server)
+            self.assertIn("libsqlite3", libraries)  # the check reads the right thing
+            self.assertEqual(libraries & {"libpq", "libcurl", "libgnutls", "libldap-2.5"}, set())
+        finally:
+            server.stop()
+        server = Serving(self.data, env={"PRAXIS_MAIL_URL": "smtp://127.0.0.1:9",
+                                         "PRAXIS_MAIL_FROM": "termine@demo.example"})
+        try:
+            self.assertEqual(http_get(server.url + "/healthz")[0], 200)
+            libraries = mapped(server)
+            self.assertIn("libcurl", libraries)
+            self.assertNotIn("libpq", libraries)
+        finally:
+            server.stop()
+
     def test_sigint_also_stops_cleanly(self):
         self.init()
         server = Serving(self.data)

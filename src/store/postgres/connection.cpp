@@ -4,9 +4,84 @@
 
 #include <cstdlib>
 
+#include "core/shared_library.hpp"
+
 namespace praxis::store::postgres {
 
 using core::ErrorCode;
+
+namespace {
+
+// libpq, opened by the first connection or DSN check rather than linked
+// (core/shared_library.hpp): a server on SQLite never loads it and its dependencies.
+struct LibPq {
+  decltype(&::PQclear) clear = nullptr;
+  decltype(&::PQcmdTuples) cmd_tuples = nullptr;
+  decltype(&::PQconnectdb) connectdb = nullptr;
+  decltype(&::PQconninfoFree) conninfo_free = nullptr;
+  decltype(&::PQconninfoParse) conninfo_parse = nullptr;
+  decltype(&::PQerrorMessage) error_message = nullptr;
+  decltype(&::PQescapeIdentifier) escape_identifier = nullptr;
+  decltype(&::PQescapeLiteral) escape_literal = nullptr;
+  decltype(&::PQexec) exec = nullptr;
+  decltype(&::PQexecParams) exec_params = nullptr;
+  decltype(&::PQexecPrepared) exec_prepared = nullptr;
+  decltype(&::PQfinish) finish = nullptr;
+  decltype(&::PQfreemem) freemem = nullptr;
+  decltype(&::PQftype) ftype = nullptr;
+  decltype(&::PQgetisnull) getisnull = nullptr;
+  decltype(&::PQgetlength) getlength = nullptr;
+  decltype(&::PQgetvalue) getvalue = nullptr;
+  decltype(&::PQnfields) nfields = nullptr;
+  decltype(&::PQntuples) ntuples = nullptr;
+  decltype(&::PQprepare) prepare = nullptr;
+  decltype(&::PQresultErrorField) result_error_field = nullptr;
+  decltype(&::PQresultStatus) result_status = nullptr;
+  decltype(&::PQsetNoticeProcessor) set_notice_processor = nullptr;
+  decltype(&::PQstatus) status = nullptr;
+  decltype(&::PQunescapeBytea) unescape_bytea = nullptr;
+};
+
+const core::Result<LibPq>& libpq() {
+  static const core::Result<LibPq> loaded = []() -> core::Result<LibPq> {
+    auto lib = core::SharedLibrary::open("libpq.so.5", "libpq5");
+    if (!lib) return tl::unexpected(lib.error());
+    LibPq table;
+    lib->bind(table.clear, "PQclear")
+        .bind(table.cmd_tuples, "PQcmdTuples")
+        .bind(table.connectdb, "PQconnectdb")
+        .bind(table.conninfo_free, "PQconninfoFree")
+        .bind(table.conninfo_parse, "PQconninfoParse")
+        .bind(table.error_message, "PQerrorMessage")
+        .bind(table.escape_identifier, "PQescapeIdentifier")
+        .bind(table.escape_literal, "PQescapeLiteral")
+        .bind(table.exec, "PQexec")
+        .bind(table.exec_params, "PQexecParams")
+        .bind(table.exec_prepared, "PQexecPrepared")
+        .bind(table.finish, "PQfinish")
+        .bind(table.freemem, "PQfreemem")
+        .bind(table.ftype, "PQftype")
+        .bind(table.getisnull, "PQgetisnull")
+        .bind(table.getlength, "PQgetlength")
+        .bind(table.getvalue, "PQgetvalue")
+        .bind(table.nfields, "PQnfields")
+        .bind(table.ntuples, "PQntuples")
+        .bind(table.prepare, "PQprepare")
+        .bind(table.result_error_field, "PQresultErrorField")
+        .bind(table.result_status, "PQresultStatus")
+        .bind(table.set_notice_processor, "PQsetNoticeProcessor")
+        .bind(table.status, "PQstatus")
+        .bind(table.unescape_bytea, "PQunescapeBytea");
+    if (auto bound = lib->complete(); !bound) return tl::unexpected(bound.error());
+    return table;
+  }();
+  return loaded;
+}
+
+// For what runs on a connection or its results: the library was loaded to make them.
+const LibPq& pq() { return *libpq(); }
+
+}  // namespace
 
 core::Error classify_sqlstate(std::string_view sqlstate, std::string internal) {
   if (sqlstate == "40001" || sqlstate == "40P01") {
@@ -30,52 +105,57 @@ core::Error classify_sqlstate(std::string_view sqlstate, std::string internal) {
 }
 
 PgResult::~PgResult() {
-  if (result_) PQclear(result_);
+  if (result_) pq().clear(result_);
 }
 
-int PgResult::rows() const { return PQntuples(result_); }
-int PgResult::columns() const { return PQnfields(result_); }
+int PgResult::rows() const { return pq().ntuples(result_); }
+int PgResult::columns() const { return pq().nfields(result_); }
 bool PgResult::is_bytea(int column) const {
   constexpr Oid kByteaOid = 17;
-  return PQftype(result_, column) == kByteaOid;
+  return pq().ftype(result_, column) == kByteaOid;
 }
-bool PgResult::is_null(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+bool PgResult::is_null(int row, int column) const {
+  return pq().getisnull(result_, row, column) != 0;
+}
 std::string PgResult::text(int row, int column) const {
-  return std::string(PQgetvalue(result_, row, column),
-                     static_cast<std::size_t>(PQgetlength(result_, row, column)));
+  return std::string(pq().getvalue(result_, row, column),
+                     static_cast<std::size_t>(pq().getlength(result_, row, column)));
 }
 std::int64_t PgResult::int64(int row, int column) const {
-  return std::strtoll(PQgetvalue(result_, row, column), nullptr, 10);
+  return std::strtoll(pq().getvalue(result_, row, column), nullptr, 10);
 }
 std::vector<std::uint8_t> PgResult::bytes(int row, int column) const {
   std::size_t len = 0;
-  unsigned char* raw = PQunescapeBytea(
-      reinterpret_cast<const unsigned char*>(PQgetvalue(result_, row, column)), &len);
+  unsigned char* raw = pq().unescape_bytea(
+      reinterpret_cast<const unsigned char*>(pq().getvalue(result_, row, column)), &len);
   std::vector<std::uint8_t> out(raw, raw + len);
-  PQfreemem(raw);
+  pq().freemem(raw);
   return out;
 }
-std::int64_t PgResult::affected() const { return std::strtoll(PQcmdTuples(result_), nullptr, 10); }
+std::int64_t PgResult::affected() const {
+  return std::strtoll(pq().cmd_tuples(result_), nullptr, 10);
+}
 
 core::Result<PgConnection> PgConnection::connect(const std::string& dsn) {
-  pg_conn* conn = PQconnectdb(dsn.c_str());
+  if (const auto& lib = libpq(); !lib) return tl::unexpected(lib.error());
+  pg_conn* conn = pq().connectdb(dsn.c_str());
   PgConnection c(conn);
-  if (!conn || PQstatus(conn) != CONNECTION_OK) {
+  if (!conn || pq().status(conn) != CONNECTION_OK) {
     return tl::unexpected(classify_sqlstate(
-        "08000", std::string("connect: ") + (conn ? PQerrorMessage(conn) : "out of memory")));
+        "08000", std::string("connect: ") + (conn ? pq().error_message(conn) : "out of memory")));
   }
   // Server notices (e.g. "relation already exists, skipping" from the migrations) are
   // not for the operator's terminal; errors come back through the results.
-  PQsetNoticeProcessor(
+  pq().set_notice_processor(
       conn, [](void*, const char*) {}, nullptr);
   return c;
 }
 
 PgConnection::~PgConnection() {
-  if (conn_) PQfinish(conn_);
+  if (conn_) pq().finish(conn_);
 }
 
-bool PgConnection::healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+bool PgConnection::healthy() const { return conn_ && pq().status(conn_) == CONNECTION_OK; }
 
 core::Error PgConnection::lost_or_classified(const char* sqlstate, std::string internal) const {
   if (!healthy()) {
@@ -124,16 +204,17 @@ core::Result<PgResult> PgConnection::query(std::string_view sql,
   auto name = prepared(sql_text, n);
   if (!name) return tl::unexpected(name.error());
   ++round_trips_;
-  pg_result* raw = name->empty() ? PQexecParams(conn_, sql_text.c_str(), n, nullptr, values.data(),
-                                                lengths.data(), formats.data(), 0)
-                                 : PQexecPrepared(conn_, name->c_str(), n, values.data(),
-                                                  lengths.data(), formats.data(), 0);
+  pg_result* raw = name->empty()
+                       ? pq().exec_params(conn_, sql_text.c_str(), n, nullptr, values.data(),
+                                          lengths.data(), formats.data(), 0)
+                       : pq().exec_prepared(conn_, name->c_str(), n, values.data(), lengths.data(),
+                                            formats.data(), 0);
   PgResult result(raw);
-  const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  const auto status = raw ? pq().result_status(raw) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    const char* state = raw ? pq().result_error_field(raw, PG_DIAG_SQLSTATE) : nullptr;
     return tl::unexpected(
-        lost_or_classified(state, std::string("query: ") + PQerrorMessage(conn_)));
+        lost_or_classified(state, std::string("query: ") + pq().error_message(conn_)));
   }
   return result;
 }
@@ -144,12 +225,12 @@ core::Result<std::string> PgConnection::prepared(const std::string& sql, int par
   if (prepared_.size() >= kMaxPrepared) return std::string();
   std::string name = "praxis_" + std::to_string(prepared_.size() + 1);
   ++round_trips_;
-  pg_result* raw = PQprepare(conn_, name.c_str(), sql.c_str(), params, nullptr);
+  pg_result* raw = pq().prepare(conn_, name.c_str(), sql.c_str(), params, nullptr);
   PgResult result(raw);
-  if (!raw || PQresultStatus(raw) != PGRES_COMMAND_OK) {
-    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+  if (!raw || pq().result_status(raw) != PGRES_COMMAND_OK) {
+    const char* state = raw ? pq().result_error_field(raw, PG_DIAG_SQLSTATE) : nullptr;
     return tl::unexpected(
-        lost_or_classified(state, std::string("prepare: ") + PQerrorMessage(conn_)));
+        lost_or_classified(state, std::string("prepare: ") + pq().error_message(conn_)));
   }
   prepared_.emplace(sql, name);
   return name;
@@ -161,21 +242,22 @@ namespace {
 core::Result<std::string> escaped(pg_conn* conn, char* quoted, std::string_view what) {
   if (quoted == nullptr) {
     return core::fail(ErrorCode::internal, "database error",
-                      std::string(what) + ": " + PQerrorMessage(conn));
+                      std::string(what) + ": " + pq().error_message(conn));
   }
   std::string out(quoted);
-  PQfreemem(quoted);
+  pq().freemem(quoted);
   return out;
 }
 
 }  // namespace
 
 core::Result<std::string> PgConnection::quote_identifier(std::string_view name) {
-  return escaped(conn_, PQescapeIdentifier(conn_, name.data(), name.size()), "quote identifier");
+  return escaped(conn_, pq().escape_identifier(conn_, name.data(), name.size()),
+                 "quote identifier");
 }
 
 core::Result<std::string> PgConnection::quote_literal(std::string_view value) {
-  return escaped(conn_, PQescapeLiteral(conn_, value.data(), value.size()), "quote literal");
+  return escaped(conn_, pq().escape_literal(conn_, value.data(), value.size()), "quote literal");
 }
 
 core::Result<void> PgConnection::exec(std::string_view sql) {
@@ -190,23 +272,24 @@ core::Result<void> PgConnection::exec_script(std::string_view sql) {
   if (!text.empty() && !sql.empty()) text += "; ";
   text += sql;
   ++round_trips_;
-  pg_result* raw = PQexec(conn_, text.c_str());
+  pg_result* raw = pq().exec(conn_, text.c_str());
   PgResult result(raw);
-  const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  const auto status = raw ? pq().result_status(raw) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    const char* state = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+    const char* state = raw ? pq().result_error_field(raw, PG_DIAG_SQLSTATE) : nullptr;
     return tl::unexpected(
-        lost_or_classified(state, std::string("script: ") + PQerrorMessage(conn_)));
+        lost_or_classified(state, std::string("script: ") + pq().error_message(conn_)));
   }
   return {};
 }
 
 core::Result<void> check_dsn_security(const std::string& dsn) {
+  if (const auto& lib = libpq(); !lib) return tl::unexpected(lib.error());
   char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  PQconninfoOption* options = pq().conninfo_parse(dsn.c_str(), &error);
   if (!options) {
     std::string message = error ? error : "unparsable";
-    if (error) PQfreemem(error);
+    if (error) pq().freemem(error);
     return core::fail(ErrorCode::invalid_input,
                       "[store] postgres_dsn is not a valid connection "
                       "string: " +
@@ -220,7 +303,7 @@ core::Result<void> check_dsn_security(const std::string& dsn) {
     if (key == "hostaddr") hostaddr = o->val;
     if (key == "sslmode") sslmode = o->val;
   }
-  PQconninfoFree(options);
+  pq().conninfo_free(options);
   const std::string target = hostaddr.empty() ? host : hostaddr;
   const bool local = target.empty() || target.front() == '/' || target == "localhost" ||
                      target.starts_with("127.") || target == "::1";
