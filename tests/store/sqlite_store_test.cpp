@@ -277,6 +277,61 @@ TEST(SqliteStore, AnUpgradeNotesWhereTheRowOfEachIndexEntrysPatientLies) {
             "3,4,1");
 }
 
+// A patient whose index entries disagree on where its row lies (the table was rebuilt
+// since some were written, then the record edited) is still one match of a rank found by
+// several terms, and a page of `limit` is not cut short by it.
+TEST(SqliteStore, APatientWhoseEntriesDisagreeOnItsPlaceIsMatchedOnce) {
+  test::TempDir dir;
+  const auto file = dir.path() / "praxis.db";
+  auto store = SqliteStore::create(file, Synchronous::full);
+  ASSERT_TRUE(store);
+  const std::vector<IndexTerm> terms = {{1, 100}, {2, 200}};
+  ASSERT_TRUE(with_transaction(**store, TxMode::read_write, [&](Transaction& tx) {
+    PracticeRow practice{"p-1", "eins", "Praxis",     "arztpraxis", "",
+                         "",    "",     std::nullopt, "BE",         "2026-12-06T10:00:00Z"};
+    if (auto r = tx.practices().insert(practice); !r) return r;
+    for (const char* id : {"pa", "pb", "pc", "pd"}) {
+      PatientRow p;
+      p.id = id;
+      p.practice_id = "p-1";
+      p.status = "active";
+      p.sealed_key = {1};
+      p.record = {2};
+      p.created_at = p.updated_at = "2026-12-06T10:00:00Z";
+      if (auto r = tx.patients().insert(p, terms); !r) return r;
+    }
+    return core::Result<void>{};
+  }));
+  {
+    auto db = Database::open(file, OpenOptions{});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(
+        db->exec("UPDATE patient_index SET patient_row = patient_row + 1000 WHERE "
+                 "kind = 2 AND patient_id IN ('pb', 'pc')"));
+  }
+  for (std::int64_t limit : {1, 2, 3, 4, 5}) {
+    std::vector<std::string> seen;
+    std::string after;
+    for (int page = 0; page < 10; ++page) {
+      std::vector<IndexMatch> got;
+      ASSERT_TRUE(with_transaction(**store, TxMode::read_only, [&](Transaction& tx) {
+        auto r = tx.patients().next_matches("p-1", terms, {}, after, limit);
+        if (!r) return core::Result<void>(tl::unexpected(r.error()));
+        got = *r;
+        return core::Result<void>{};
+      }));
+      ASSERT_LE(static_cast<std::int64_t>(got.size()), limit);
+      if (got.empty()) break;
+      if (seen.size() + static_cast<std::size_t>(limit) <= 4) {
+        EXPECT_EQ(static_cast<std::int64_t>(got.size()), limit) << "a full page, after " << after;
+      }
+      for (const auto& m : got) seen.push_back(m.patient_id);
+      after = got.back().patient_id;
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"pa", "pb", "pc", "pd"})) << "limit " << limit;
+  }
+}
+
 TEST(SqliteStore, MigrationsRecordChecksums) {
   test::TempDir dir;
   const auto file = dir.path() / "praxis.db";
