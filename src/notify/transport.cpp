@@ -20,7 +20,9 @@ namespace {
 
 // libcurl, opened when the first message is sent or mail settings are checked rather than
 // linked (core/shared_library.hpp): a server without mail or SMS never loads it and the
-// TLS, SSH and LDAP libraries it pulls in.
+// TLS, SSH and LDAP libraries it pulls in. Called through this table, curl_easy_setopt
+// loses curl.h's compile-time check of each option's value type (macros around the linked
+// function): values go as curl_easy_setopt(3) documents them (long, pointers, callbacks).
 struct LibCurl {
   decltype(&::curl_global_init) global_init = nullptr;
   decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
@@ -99,7 +101,9 @@ struct Easy {
 
 struct List {
   curl_slist* head = nullptr;
-  ~List() { curl().slist_free_all(head); }
+  ~List() {
+    if (head) curl().slist_free_all(head);
+  }
   void add(const std::string& line) {
     if (auto* next = curl().slist_append(head, line.c_str())) head = next;
   }
