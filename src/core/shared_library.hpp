@@ -24,14 +24,33 @@ class SharedLibrary {
   // loader said and, in `package`, which Debian package provides it.
   static Result<SharedLibrary> open(const std::string& soname, std::string_view package);
 
-  // Sets `fn` to the library's function `name`; remembers the first name that is
-  // missing, which `complete` reports.
-  template <typename F>
-  SharedLibrary& bind(F*& fn, const char* name) {
-    fn = reinterpret_cast<F*>(address(name));
-    return *this;
+  // Opens `soname` and makes a `Table` of its functions: an aggregate whose first member
+  // is the library, `lib`, and whose others each look up one function in it, so every
+  // function is named in one place:
+  //   struct LibPq {
+  //     core::SharedLibrary lib;
+  //     decltype(&::PQclear) clear = lib.function<decltype(clear)>("PQclear");
+  //   };
+  // Fails if the library or any of the functions is missing.
+  template <typename Table>
+  static Result<Table> load(const std::string& soname, std::string_view package) {
+    auto lib = open(soname, package);
+    if (!lib) return tl::unexpected(lib.error());
+    Table table{std::move(*lib)};
+    if (auto complete = table.lib.complete(); !complete) {
+      return tl::unexpected(complete.error());
+    }
+    return table;
   }
-  // Whether every bind found its function; otherwise an error naming the first missing.
+
+  // The library's function `name` as the function pointer type `P`; null if it has none,
+  // and the first name missing is what `complete` reports.
+  template <typename P>
+  P function(const char* name) {
+    return reinterpret_cast<P>(address(name));
+  }
+  // Whether every function looked up was found; otherwise an error naming the first
+  // missing.
   Result<void> complete() const;
 
  private:

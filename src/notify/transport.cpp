@@ -24,64 +24,52 @@ namespace {
 // loses curl.h's compile-time check of each option's value type (macros around the linked
 // function): values go as curl_easy_setopt(3) documents them (long, pointers, callbacks).
 struct LibCurl {
-  decltype(&::curl_global_init) global_init = nullptr;
-  decltype(&::curl_easy_cleanup) easy_cleanup = nullptr;
-  decltype(&::curl_easy_escape) easy_escape = nullptr;
-  decltype(&::curl_easy_getinfo) easy_getinfo = nullptr;
-  decltype(&::curl_easy_init) easy_init = nullptr;
-  decltype(&::curl_easy_perform) easy_perform = nullptr;
-  decltype(&::curl_easy_reset) easy_reset = nullptr;
-  decltype(&::curl_easy_setopt) easy_setopt = nullptr;
-  decltype(&::curl_free) free = nullptr;
-  decltype(&::curl_mime_addpart) mime_addpart = nullptr;
-  decltype(&::curl_mime_data) mime_data = nullptr;
-  decltype(&::curl_mime_encoder) mime_encoder = nullptr;
-  decltype(&::curl_mime_filename) mime_filename = nullptr;
-  decltype(&::curl_mime_free) mime_free = nullptr;
-  decltype(&::curl_mime_headers) mime_headers = nullptr;
-  decltype(&::curl_mime_init) mime_init = nullptr;
-  decltype(&::curl_mime_subparts) mime_subparts = nullptr;
-  decltype(&::curl_mime_type) mime_type = nullptr;
-  decltype(&::curl_slist_append) slist_append = nullptr;
-  decltype(&::curl_slist_free_all) slist_free_all = nullptr;
-  decltype(&::curl_url) url = nullptr;
-  decltype(&::curl_url_cleanup) url_cleanup = nullptr;
-  decltype(&::curl_url_get) url_get = nullptr;
-  decltype(&::curl_url_set) url_set = nullptr;
+  core::SharedLibrary lib;
+  decltype(&::curl_global_init) global_init =
+      lib.function<decltype(global_init)>("curl_global_init");
+  decltype(&::curl_easy_cleanup) easy_cleanup =
+      lib.function<decltype(easy_cleanup)>("curl_easy_cleanup");
+  decltype(&::curl_easy_escape) easy_escape =
+      lib.function<decltype(easy_escape)>("curl_easy_escape");
+  decltype(&::curl_easy_getinfo) easy_getinfo =
+      lib.function<decltype(easy_getinfo)>("curl_easy_getinfo");
+  decltype(&::curl_easy_init) easy_init = lib.function<decltype(easy_init)>("curl_easy_init");
+  decltype(&::curl_easy_perform) easy_perform =
+      lib.function<decltype(easy_perform)>("curl_easy_perform");
+  decltype(&::curl_easy_reset) easy_reset = lib.function<decltype(easy_reset)>("curl_easy_reset");
+  decltype(&::curl_easy_setopt) easy_setopt =
+      lib.function<decltype(easy_setopt)>("curl_easy_setopt");
+  decltype(&::curl_free) free = lib.function<decltype(free)>("curl_free");
+  decltype(&::curl_mime_addpart) mime_addpart =
+      lib.function<decltype(mime_addpart)>("curl_mime_addpart");
+  decltype(&::curl_mime_data) mime_data = lib.function<decltype(mime_data)>("curl_mime_data");
+  decltype(&::curl_mime_encoder) mime_encoder =
+      lib.function<decltype(mime_encoder)>("curl_mime_encoder");
+  decltype(&::curl_mime_filename) mime_filename =
+      lib.function<decltype(mime_filename)>("curl_mime_filename");
+  decltype(&::curl_mime_free) mime_free = lib.function<decltype(mime_free)>("curl_mime_free");
+  decltype(&::curl_mime_headers) mime_headers =
+      lib.function<decltype(mime_headers)>("curl_mime_headers");
+  decltype(&::curl_mime_init) mime_init = lib.function<decltype(mime_init)>("curl_mime_init");
+  decltype(&::curl_mime_subparts) mime_subparts =
+      lib.function<decltype(mime_subparts)>("curl_mime_subparts");
+  decltype(&::curl_mime_type) mime_type = lib.function<decltype(mime_type)>("curl_mime_type");
+  decltype(&::curl_slist_append) slist_append =
+      lib.function<decltype(slist_append)>("curl_slist_append");
+  decltype(&::curl_slist_free_all) slist_free_all =
+      lib.function<decltype(slist_free_all)>("curl_slist_free_all");
+  decltype(&::curl_url) url = lib.function<decltype(url)>("curl_url");
+  decltype(&::curl_url_cleanup) url_cleanup =
+      lib.function<decltype(url_cleanup)>("curl_url_cleanup");
+  decltype(&::curl_url_get) url_get = lib.function<decltype(url_get)>("curl_url_get");
+  decltype(&::curl_url_set) url_set = lib.function<decltype(url_set)>("curl_url_set");
 };
 
 const core::Result<LibCurl>& libcurl() {
-  static const core::Result<LibCurl> loaded = []() -> core::Result<LibCurl> {
-    auto lib = core::SharedLibrary::open("libcurl.so.4", "libcurl4");
-    if (!lib) return tl::unexpected(lib.error());
-    LibCurl table;
-    lib->bind(table.global_init, "curl_global_init")
-        .bind(table.easy_cleanup, "curl_easy_cleanup")
-        .bind(table.easy_escape, "curl_easy_escape")
-        .bind(table.easy_getinfo, "curl_easy_getinfo")
-        .bind(table.easy_init, "curl_easy_init")
-        .bind(table.easy_perform, "curl_easy_perform")
-        .bind(table.easy_reset, "curl_easy_reset")
-        .bind(table.easy_setopt, "curl_easy_setopt")
-        .bind(table.free, "curl_free")
-        .bind(table.mime_addpart, "curl_mime_addpart")
-        .bind(table.mime_data, "curl_mime_data")
-        .bind(table.mime_encoder, "curl_mime_encoder")
-        .bind(table.mime_filename, "curl_mime_filename")
-        .bind(table.mime_free, "curl_mime_free")
-        .bind(table.mime_headers, "curl_mime_headers")
-        .bind(table.mime_init, "curl_mime_init")
-        .bind(table.mime_subparts, "curl_mime_subparts")
-        .bind(table.mime_type, "curl_mime_type")
-        .bind(table.slist_append, "curl_slist_append")
-        .bind(table.slist_free_all, "curl_slist_free_all")
-        .bind(table.url, "curl_url")
-        .bind(table.url_cleanup, "curl_url_cleanup")
-        .bind(table.url_get, "curl_url_get")
-        .bind(table.url_set, "curl_url_set");
-    if (auto bound = lib->complete(); !bound) return tl::unexpected(bound.error());
-    table.global_init(CURL_GLOBAL_DEFAULT);  // once, before any other thread uses it
-    return table;
+  static const core::Result<LibCurl> loaded = [] {
+    auto lib = core::SharedLibrary::load<LibCurl>("libcurl.so.4", "libcurl4");
+    if (lib) lib->global_init(CURL_GLOBAL_DEFAULT);  // once, before any other use
+    return lib;
   }();
   return loaded;
 }

@@ -15,66 +15,46 @@ namespace {
 // libpq, opened by the first connection or DSN check rather than linked
 // (core/shared_library.hpp): a server on SQLite never loads it and its dependencies.
 struct LibPq {
-  decltype(&::PQclear) clear = nullptr;
-  decltype(&::PQcmdTuples) cmd_tuples = nullptr;
-  decltype(&::PQconnectdb) connectdb = nullptr;
-  decltype(&::PQconninfoFree) conninfo_free = nullptr;
-  decltype(&::PQconninfoParse) conninfo_parse = nullptr;
-  decltype(&::PQerrorMessage) error_message = nullptr;
-  decltype(&::PQescapeIdentifier) escape_identifier = nullptr;
-  decltype(&::PQescapeLiteral) escape_literal = nullptr;
-  decltype(&::PQexec) exec = nullptr;
-  decltype(&::PQexecParams) exec_params = nullptr;
-  decltype(&::PQexecPrepared) exec_prepared = nullptr;
-  decltype(&::PQfinish) finish = nullptr;
-  decltype(&::PQfreemem) freemem = nullptr;
-  decltype(&::PQftype) ftype = nullptr;
-  decltype(&::PQgetisnull) getisnull = nullptr;
-  decltype(&::PQgetlength) getlength = nullptr;
-  decltype(&::PQgetvalue) getvalue = nullptr;
-  decltype(&::PQnfields) nfields = nullptr;
-  decltype(&::PQntuples) ntuples = nullptr;
-  decltype(&::PQprepare) prepare = nullptr;
-  decltype(&::PQresultErrorField) result_error_field = nullptr;
-  decltype(&::PQresultStatus) result_status = nullptr;
-  decltype(&::PQsetNoticeProcessor) set_notice_processor = nullptr;
-  decltype(&::PQstatus) status = nullptr;
-  decltype(&::PQunescapeBytea) unescape_bytea = nullptr;
+  core::SharedLibrary lib;
+  decltype(&::PQclear) clear = lib.function<decltype(clear)>("PQclear");
+  decltype(&::PQcmdTuples) cmd_tuples = lib.function<decltype(cmd_tuples)>("PQcmdTuples");
+  decltype(&::PQconnectdb) connectdb = lib.function<decltype(connectdb)>("PQconnectdb");
+  decltype(&::PQconninfoFree) conninfo_free =
+      lib.function<decltype(conninfo_free)>("PQconninfoFree");
+  decltype(&::PQconninfoParse) conninfo_parse =
+      lib.function<decltype(conninfo_parse)>("PQconninfoParse");
+  decltype(&::PQerrorMessage) error_message =
+      lib.function<decltype(error_message)>("PQerrorMessage");
+  decltype(&::PQescapeIdentifier) escape_identifier =
+      lib.function<decltype(escape_identifier)>("PQescapeIdentifier");
+  decltype(&::PQescapeLiteral) escape_literal =
+      lib.function<decltype(escape_literal)>("PQescapeLiteral");
+  decltype(&::PQexec) exec = lib.function<decltype(exec)>("PQexec");
+  decltype(&::PQexecParams) exec_params = lib.function<decltype(exec_params)>("PQexecParams");
+  decltype(&::PQexecPrepared) exec_prepared =
+      lib.function<decltype(exec_prepared)>("PQexecPrepared");
+  decltype(&::PQfinish) finish = lib.function<decltype(finish)>("PQfinish");
+  decltype(&::PQfreemem) freemem = lib.function<decltype(freemem)>("PQfreemem");
+  decltype(&::PQftype) ftype = lib.function<decltype(ftype)>("PQftype");
+  decltype(&::PQgetisnull) getisnull = lib.function<decltype(getisnull)>("PQgetisnull");
+  decltype(&::PQgetlength) getlength = lib.function<decltype(getlength)>("PQgetlength");
+  decltype(&::PQgetvalue) getvalue = lib.function<decltype(getvalue)>("PQgetvalue");
+  decltype(&::PQnfields) nfields = lib.function<decltype(nfields)>("PQnfields");
+  decltype(&::PQntuples) ntuples = lib.function<decltype(ntuples)>("PQntuples");
+  decltype(&::PQprepare) prepare = lib.function<decltype(prepare)>("PQprepare");
+  decltype(&::PQresultErrorField) result_error_field =
+      lib.function<decltype(result_error_field)>("PQresultErrorField");
+  decltype(&::PQresultStatus) result_status =
+      lib.function<decltype(result_status)>("PQresultStatus");
+  decltype(&::PQsetNoticeProcessor) set_notice_processor =
+      lib.function<decltype(set_notice_processor)>("PQsetNoticeProcessor");
+  decltype(&::PQstatus) status = lib.function<decltype(status)>("PQstatus");
+  decltype(&::PQunescapeBytea) unescape_bytea =
+      lib.function<decltype(unescape_bytea)>("PQunescapeBytea");
 };
 
 const core::Result<LibPq>& libpq() {
-  static const core::Result<LibPq> loaded = []() -> core::Result<LibPq> {
-    auto lib = core::SharedLibrary::open("libpq.so.5", "libpq5");
-    if (!lib) return tl::unexpected(lib.error());
-    LibPq table;
-    lib->bind(table.clear, "PQclear")
-        .bind(table.cmd_tuples, "PQcmdTuples")
-        .bind(table.connectdb, "PQconnectdb")
-        .bind(table.conninfo_free, "PQconninfoFree")
-        .bind(table.conninfo_parse, "PQconninfoParse")
-        .bind(table.error_message, "PQerrorMessage")
-        .bind(table.escape_identifier, "PQescapeIdentifier")
-        .bind(table.escape_literal, "PQescapeLiteral")
-        .bind(table.exec, "PQexec")
-        .bind(table.exec_params, "PQexecParams")
-        .bind(table.exec_prepared, "PQexecPrepared")
-        .bind(table.finish, "PQfinish")
-        .bind(table.freemem, "PQfreemem")
-        .bind(table.ftype, "PQftype")
-        .bind(table.getisnull, "PQgetisnull")
-        .bind(table.getlength, "PQgetlength")
-        .bind(table.getvalue, "PQgetvalue")
-        .bind(table.nfields, "PQnfields")
-        .bind(table.ntuples, "PQntuples")
-        .bind(table.prepare, "PQprepare")
-        .bind(table.result_error_field, "PQresultErrorField")
-        .bind(table.result_status, "PQresultStatus")
-        .bind(table.set_notice_processor, "PQsetNoticeProcessor")
-        .bind(table.status, "PQstatus")
-        .bind(table.unescape_bytea, "PQunescapeBytea");
-    if (auto bound = lib->complete(); !bound) return tl::unexpected(bound.error());
-    return table;
-  }();
+  static const auto loaded = core::SharedLibrary::load<LibPq>("libpq.so.5", "libpq5");
   return loaded;
 }
 
